@@ -1,0 +1,149 @@
+"""One SGD step on a minibatch: mean of context rows -> objective -> sparse updates.
+
+The step composes the pure pieces (model's mean, an objective's forward/backward) with
+the sparse kernels of `sparse_ops`:
+
+    h       = A @ W_in                          A: (B x V) CSR, entries 1/C
+    loss, cache = objective.forward(h, W_out, ...)
+    grad_h, (row_ids, grad_rows) = objective.backward(cache)
+    W_out[row_ids] -= lr_out * grad_rows        (scatter-add, repeats add)
+    W_in          -= lr_in * U^T @ grad_h       U = A (mean, exact)  or  U = mask (word2vec)
+
+`cbow_update="mean"` applies the exact gradient through the average, (1/C) dL/dh to each
+context row. `cbow_update="word2vec"` applies the full dL/dh to every context row, as
+word2vec.c's and gensim's CBOW do: C times the true gradient, kept for comparison only
+(so the objectives and `model.hidden_backward` stay exact and gradient-checked).
+
+Both gradients are computed from the weights before either update, then applied with
+the per-example learning rate, summed over the batch (DESIGN.md §3, SGD).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cbow import sparse_ops
+from cbow.model import apply_row_grads
+from cbow.objectives import full_softmax, hierarchical_softmax, negative_sampling
+from cbow.vocab import HuffmanTree
+from cbow.windows import Batch
+
+CBOW_UPDATES = ("mean", "word2vec")
+
+
+@dataclass(frozen=True)
+class OutputLayer:
+    """What the objective needs besides h and W_out: its name and its lookup tables.
+
+    Attributes
+    ----------
+    objective : "ns", "hs" or "softmax"
+    negative : K, noise words per example (NS only)
+    noise_cdf : (V,) float64 cumulative noise distribution (NS only)
+    huffman : the vocabulary's Huffman tree (HS only)
+    """
+
+    objective: str
+    negative: int = 0
+    noise_cdf: np.ndarray | None = None
+    huffman: HuffmanTree | None = None
+
+
+def draw_negatives(noise_cdf: np.ndarray, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    """Noise word ids drawn from the distribution whose CDF is `noise_cdf`, int32 of `shape`."""
+    uniform = rng.random(shape)
+    ids = np.searchsorted(noise_cdf, uniform, side="right")
+    return np.minimum(ids, len(noise_cdf) - 1).astype(np.int32)
+
+
+def objective_loss_and_grads(
+    h: np.ndarray,
+    W_out: np.ndarray,
+    target_ids: np.ndarray,
+    output: OutputLayer,
+    rng: np.random.Generator,
+):
+    """Run the chosen objective's forward and backward on a batch.
+
+    Returns
+    -------
+    loss : float, summed over the batch
+    grad_h : (B, d)
+    row_grads : (row_ids or None, grad_rows) for W_out
+    """
+    if output.objective == "ns":
+        negative_ids = draw_negatives(output.noise_cdf, (len(target_ids), output.negative), rng)
+        loss, cache = negative_sampling.forward(h, W_out, target_ids, negative_ids)
+        grad_h, row_grads = negative_sampling.backward(cache)
+    elif output.objective == "hs":
+        tree = output.huffman
+        path_nodes, path_codes, path_mask = hierarchical_softmax.paths_for(
+            target_ids, tree.codes, tree.points, tree.lengths
+        )
+        loss, cache = hierarchical_softmax.forward(h, W_out, path_nodes, path_codes, path_mask)
+        grad_h, row_grads = hierarchical_softmax.backward(cache)
+    elif output.objective == "softmax":
+        loss, cache = full_softmax.forward(h, W_out, target_ids)
+        grad_h, row_grads = full_softmax.backward(cache)
+    else:
+        raise ValueError(f"unknown objective {output.objective!r}")
+    return float(loss), grad_h, row_grads
+
+
+def clip_rows(grad: np.ndarray, max_norm: float) -> np.ndarray:
+    """Scale each row of `grad` down to L2 norm <= max_norm (rows below are unchanged)."""
+    norms = np.sqrt(np.einsum("ij,ij->i", grad, grad))
+    scale = np.minimum(1.0, max_norm / np.maximum(norms, 1e-30)).astype(grad.dtype)
+    return grad * scale[:, None]
+
+
+def sgd_step(
+    W_in: np.ndarray,
+    W_out: np.ndarray,
+    batch: Batch,
+    output: OutputLayer,
+    lr_in: float,
+    lr_out: float,
+    rng: np.random.Generator,
+    cbow_update: str = "mean",
+    clip_grad: float | None = None,
+) -> float:
+    """Apply one minibatch SGD step in place; return the batch's summed loss.
+
+    Parameters
+    ----------
+    W_in : (V, d) float32, updated in place
+    W_out : (V, d) or (V-1, d) float32, updated in place
+    batch : the examples (targets, contexts in CSR form)
+    output : objective and its tables
+    lr_in, lr_out : learning rates of W_in and W_out (per example; the batch's
+        gradients are summed, as word2vec applies them one example at a time)
+    rng : draws the noise words (NS)
+    cbow_update : "mean" (exact) or "word2vec" (full dL/dh to every context row)
+    clip_grad : if set, each example's dL/dh and each W_out row gradient is clipped
+        to this L2 norm before the update
+    """
+    dtype = W_in.dtype
+    inv_n_context = (1.0 / batch.n_context).astype(dtype)
+    mean_weights = np.repeat(inv_n_context, batch.n_context)
+    h = sparse_ops.gather_rows(W_in, batch.context_indptr, batch.context_flat, mean_weights)
+
+    loss, grad_h, (row_ids, grad_rows) = objective_loss_and_grads(
+        h, W_out, batch.target_ids, output, rng
+    )
+    if clip_grad is not None:
+        grad_h = clip_rows(grad_h, clip_grad)
+        grad_rows = clip_rows(grad_rows, clip_grad)
+
+    apply_row_grads(W_out, (row_ids, grad_rows), -lr_out)
+
+    if cbow_update == "mean":
+        in_weights = mean_weights * dtype.type(-lr_in)
+    elif cbow_update == "word2vec":
+        in_weights = np.full(len(batch.context_flat), -lr_in, dtype=dtype)
+    else:
+        raise ValueError(f"unknown cbow_update {cbow_update!r}")
+    sparse_ops.scatter_add_rows(W_in, batch.context_indptr, batch.context_flat, in_weights, grad_h)
+    return loss

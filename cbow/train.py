@@ -1,0 +1,306 @@
+"""The training loop: it only orchestrates (read -> vocab -> batches -> sgd_step -> vectors).
+
+The math lives in `model`, `objectives/` and `step`; this module owns the schedule (linear
+learning-rate decay by words processed), progress reporting, the divergence stop and the
+epoch bookkeeping. Hyper-parameters travel in one frozen `TrainConfig`; all randomness
+comes from generators seeded by `config.seed`, so one seed gives one run (bit-identical
+with one worker).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from cbow.encode import EncodedCorpus, read_and_encode
+from cbow.errors import ConfigError, Diverged
+from cbow.model import init_weights
+from cbow.step import CBOW_UPDATES, OutputLayer, sgd_step
+from cbow.vectors import KeyedVectors
+from cbow.vocab import Vocab
+from cbow.windows import iter_batches
+
+logger = logging.getLogger(__name__)
+
+OBJECTIVE_NAMES = ("ns", "hs", "softmax")
+MIN_LR_FRACTION = 1e-4  # lr decays linearly from alpha to alpha * 1e-4, as word2vec.c
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every setting of a training run (CLI flags map one to one).
+
+    Attributes
+    ----------
+    size : vector size d (word2vec `-size`)
+    window : maximum window w; each target draws b ~ U{1..w} (word2vec `-window`)
+    objective : "ns" (negative sampling), "hs" (hierarchical softmax), "softmax" (exact)
+    negative : noise words per example for NS (word2vec `-negative`)
+    sample : subsampling threshold; 0 disables (word2vec `-sample`)
+    min_count : drop words rarer than this (word2vec `-min-count`)
+    max_vocab : keep only the most frequent words (None: all)
+    epochs : passes over the corpus (word2vec `-iter`)
+    alpha : initial learning rate of W_out (word2vec `-alpha`)
+    alpha_in : initial learning rate of W_in; None picks `alpha * window` for the mean
+        update (the exact gradient moves each context row C times less, DESIGN.md §3)
+        and `alpha` for the word2vec update
+    cbow_update : "mean" (exact gradient through the average) or "word2vec" (classic rule)
+    batch_size : examples per minibatch
+    seed : seed of every random generator of the run
+    clip_grad : per-example L2 clip of dL/dh and W_out row gradients (None: off)
+    tokenizer : "default" or "whitespace"
+    max_sentence_length : longer lines are split into sentences of this many tokens
+    """
+
+    size: int = 100
+    window: int = 5
+    objective: str = "ns"
+    negative: int = 5
+    sample: float = 1e-3
+    min_count: int = 5
+    max_vocab: int | None = None
+    epochs: int = 5
+    alpha: float = 0.05
+    alpha_in: float | None = None
+    cbow_update: str = "mean"
+    batch_size: int = 1024
+    seed: int = 1
+    clip_grad: float | None = None
+    tokenizer: str = "default"
+    max_sentence_length: int = 10000
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.size >= 1, f"--size must be >= 1, got {self.size}"),
+            (self.window >= 1, f"--window must be >= 1, got {self.window}"),
+            (self.objective in OBJECTIVE_NAMES, f"unknown objective {self.objective!r}; choose one of {', '.join(OBJECTIVE_NAMES)}"),
+            (self.objective != "ns" or self.negative >= 1, f"negative sampling needs --negative >= 1, got {self.negative}"),
+            (self.negative >= 0, f"--negative must be >= 0, got {self.negative}"),
+            (self.sample >= 0, f"--sample must be >= 0, got {self.sample}"),
+            (self.min_count >= 1, f"--min-count must be >= 1, got {self.min_count}"),
+            (self.max_vocab is None or self.max_vocab >= 1, f"--max-vocab must be >= 1, got {self.max_vocab}"),
+            (self.epochs >= 1, f"--epochs must be >= 1, got {self.epochs}"),
+            (self.alpha > 0 and math.isfinite(self.alpha), f"--alpha must be > 0, got {self.alpha}"),
+            (self.alpha_in is None or (self.alpha_in > 0 and math.isfinite(self.alpha_in)), f"--alpha-in must be > 0, got {self.alpha_in}"),
+            (self.cbow_update in CBOW_UPDATES, f"unknown --cbow-update {self.cbow_update!r}; choose mean or word2vec"),
+            (self.batch_size >= 1, f"--batch-size must be >= 1, got {self.batch_size}"),
+            (self.clip_grad is None or self.clip_grad > 0, f"--clip-grad must be > 0, got {self.clip_grad}"),
+            (self.max_sentence_length >= 1, f"--max-sentence-length must be >= 1, got {self.max_sentence_length}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+
+    @property
+    def lr_in(self) -> float:
+        """Initial learning rate of W_in (see `alpha_in`)."""
+        if self.alpha_in is not None:
+            return self.alpha_in
+        return self.alpha * self.window if self.cbow_update == "mean" else self.alpha
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class EpochReport:
+    """What one epoch did: passed to `on_epoch_end` callbacks and kept in the result."""
+
+    epoch: int
+    mean_loss: float
+    n_examples: int
+    seconds: float
+    words_per_second: float
+    lr_end: float
+
+
+@dataclass
+class TrainResult:
+    """A trained model: the vocabulary, both matrices, and the per-epoch history."""
+
+    vocab: Vocab
+    W_in: np.ndarray
+    W_out: np.ndarray
+    config: TrainConfig
+    epochs: list[EpochReport] = field(default_factory=list)
+    prepare_seconds: float = 0.0
+    train_seconds: float = 0.0
+    n_corpus_words: int = 0
+
+    @property
+    def epoch_losses(self) -> list[float]:
+        return [report.mean_loss for report in self.epochs]
+
+    @property
+    def wv(self) -> KeyedVectors:
+        """The input vectors as KeyedVectors (gensim's `model.wv`)."""
+        return KeyedVectors(list(self.vocab.words), self.W_in, counts=self.vocab.counts)
+
+
+def build_output_layer(vocab: Vocab, config: TrainConfig) -> tuple[OutputLayer, int]:
+    """The objective's lookup tables and the number of W_out rows it needs."""
+    if config.objective == "ns":
+        noise_cdf = np.cumsum(vocab.noise_distribution(0.75))
+        noise_cdf /= noise_cdf[-1]
+        return OutputLayer("ns", negative=config.negative, noise_cdf=noise_cdf), len(vocab)
+    if config.objective == "hs":
+        return OutputLayer("hs", huffman=vocab.huffman()), len(vocab) - 1
+    return OutputLayer("softmax"), len(vocab)
+
+
+def learning_rate(alpha: float, words_done: int, words_total: int) -> float:
+    """Linear decay from alpha to alpha * 1e-4 over the whole run (word2vec.c)."""
+    fraction = min(1.0, words_done / max(1, words_total))
+    return alpha * max(MIN_LR_FRACTION, 1.0 - fraction)
+
+
+def prepare(source, config: TrainConfig, progress: bool = False) -> tuple[Vocab, EncodedCorpus]:
+    """Read, count and encode the corpus once (the stage before any epoch)."""
+    return read_and_encode(
+        source,
+        tokenizer=config.tokenizer,
+        min_count=config.min_count,
+        max_vocab=config.max_vocab,
+        max_sentence_length=config.max_sentence_length,
+        progress=progress,
+    )
+
+
+def train(
+    source: str | Path | Iterable[str] | None = None,
+    config: TrainConfig | None = None,
+    *,
+    vocab: Vocab | None = None,
+    encoded: EncodedCorpus | None = None,
+    progress: bool = False,
+    on_epoch_end: Callable[[EpochReport], None] | None = None,
+) -> TrainResult:
+    """Train CBOW vectors.
+
+    Parameters
+    ----------
+    source : path of a text file, .gz, .bz2, directory, "-" (stdin), or an iterable of
+        lines. Ignored when `vocab` and `encoded` are given.
+    config : settings (defaults: `TrainConfig()`)
+    vocab, encoded : an already counted and encoded corpus (skip reading)
+    progress : show a tqdm bar on stderr (words/s, loss, lr)
+    on_epoch_end : called with an EpochReport after every epoch
+
+    Returns
+    -------
+    TrainResult with `wv` (KeyedVectors), `W_in`, `W_out`, `epoch_losses`.
+
+    Raises
+    ------
+    ConfigError, CorpusError, VocabError : bad settings or input
+    Diverged : the loss or the weights became NaN/inf; nothing is returned
+    """
+    config = config or TrainConfig()
+    started = time.perf_counter()
+    if vocab is None or encoded is None:
+        if source is None:
+            raise ConfigError("no corpus given; pass a path, '-' for stdin, or an iterable of lines")
+        vocab, encoded = prepare(source, config, progress)
+    if config.objective == "hs" and len(vocab) < 2:
+        raise ConfigError("hierarchical softmax needs at least 2 words in the vocabulary; lower --min-count")
+    prepare_seconds = time.perf_counter() - started
+
+    init_rng = np.random.default_rng([config.seed, 0])
+    output, n_out_rows = build_output_layer(vocab, config)
+    W_in, W_out = init_weights(len(vocab), config.size, n_out_rows, init_rng)
+    keep_prob = vocab.keep_probabilities(config.sample) if config.sample > 0 else None
+
+    result = TrainResult(vocab, W_in, W_out, config, prepare_seconds=prepare_seconds,
+                         n_corpus_words=len(encoded.word_ids))
+    words_per_epoch = len(encoded.word_ids)
+    words_total = words_per_epoch * config.epochs
+    bar = _progress_bar(words_total, progress)
+    train_started = time.perf_counter()
+    try:
+        for epoch in range(config.epochs):
+            report = _train_epoch(epoch, W_in, W_out, encoded, keep_prob, output, config,
+                                  words_total, bar)
+            result.epochs.append(report)
+            logger.info("epoch %d/%d: mean loss %.4f, %.0f words/s", epoch + 1, config.epochs,
+                        report.mean_loss, report.words_per_second)
+            if on_epoch_end is not None:
+                on_epoch_end(report)
+    finally:
+        if bar is not None:
+            bar.close()
+    result.train_seconds = time.perf_counter() - train_started
+    return result
+
+
+def _train_epoch(
+    epoch: int,
+    W_in: np.ndarray,
+    W_out: np.ndarray,
+    encoded: EncodedCorpus,
+    keep_prob: np.ndarray | None,
+    output: OutputLayer,
+    config: TrainConfig,
+    words_total: int,
+    bar,
+) -> EpochReport:
+    """One pass over the corpus; raises Diverged at the first non-finite loss."""
+    rng = np.random.default_rng([config.seed, 1, epoch])
+    words_per_epoch = len(encoded.word_ids)
+    words_before = epoch * words_per_epoch
+    started = time.perf_counter()
+    loss_sum, n_examples, last_words_done = 0.0, 0, 0
+    lr_out = learning_rate(config.alpha, words_before, words_total)
+    lr_in = learning_rate(config.lr_in, words_before, words_total)
+    batches = iter_batches(encoded.word_ids, encoded.sentence_offsets, config.window,
+                           config.batch_size, rng, keep_prob)
+    for batch in batches:
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is caught below
+            loss = sgd_step(W_in, W_out, batch, output, lr_in, lr_out, rng,
+                            config.cbow_update, config.clip_grad)
+        if not math.isfinite(loss):
+            percent = 100.0 * batch.words_done / max(1, words_per_epoch)
+            raise Diverged(
+                f"training diverged in epoch {epoch + 1} at {percent:.0f}% (loss = {loss}); "
+                f"lower --alpha (now {config.alpha:g}) or set --clip-grad"
+            )
+        loss_sum += loss
+        n_examples += len(batch)
+        words_done = words_before + batch.words_done
+        lr_out = learning_rate(config.alpha, words_done, words_total)
+        lr_in = learning_rate(config.lr_in, words_done, words_total)
+        if bar is not None:
+            bar.update(batch.words_done - last_words_done)
+            bar.set_postfix(loss=f"{loss / len(batch):.3f}", lr=f"{lr_out:.2e}", refresh=False)
+        last_words_done = batch.words_done
+    if bar is not None:
+        bar.update(words_per_epoch - last_words_done)
+    if not (np.isfinite(W_in).all() and np.isfinite(W_out).all()):
+        raise Diverged(
+            f"training diverged in epoch {epoch + 1}: the weights hold NaN or inf; "
+            f"lower --alpha (now {config.alpha:g}) or set --clip-grad"
+        )
+    seconds = time.perf_counter() - started
+    return EpochReport(
+        epoch=epoch + 1,
+        mean_loss=loss_sum / max(1, n_examples),
+        n_examples=n_examples,
+        seconds=seconds,
+        words_per_second=words_per_epoch / max(seconds, 1e-9),
+        lr_end=lr_out,
+    )
+
+
+def _progress_bar(total_words: int, enabled: bool):
+    """A tqdm bar counting corpus words (before subsampling), or None when disabled."""
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total_words, unit="w", unit_scale=True, desc="training",
+                dynamic_ncols=True, mininterval=0.5)

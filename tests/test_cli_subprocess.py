@@ -1,0 +1,87 @@
+"""The CLI as users call it: a subprocess, exit status, one-line errors, no partial output."""
+
+import subprocess
+import sys
+
+import pytest
+
+from cbow.corpora import planted
+
+FAST = ["--size", "24", "--window", "3", "--epochs", "3", "--min-count", "3", "--sample", "0", "-q"]
+
+
+def run_cbow(*args, stdin=None, cwd=None):
+    return subprocess.run([sys.executable, "-m", "cbow", *map(str, args)], capture_output=True,
+                          text=True, input=stdin, cwd=cwd, timeout=300)
+
+
+def test_train_then_similar(tmp_path, planted_corpus_file):
+    out = tmp_path / "vectors.bin"
+    trained = run_cbow("train", planted_corpus_file, "-o", out, *FAST)
+    assert trained.returncode == 0, trained.stderr
+    assert out.exists()
+    similar = run_cbow("similar", out, "paris", "king", "--topn", "5")
+    assert similar.returncode == 0, similar.stderr
+    lines = [line.split("\t") for line in similar.stdout.splitlines()]
+    assert len(lines) == 10
+    assert [line[0] for line in lines] == ["paris"] * 5 + ["king"] * 5
+    capital_words = {word for pair in planted.CAPITALS for word in pair}
+    assert sum(line[1] in capital_words for line in lines[:5]) >= 4, lines[:5]
+    assert all(-1 <= float(line[2]) <= 1 for line in lines)
+
+
+def test_train_from_stdin_to_text(tmp_path, planted_lines):
+    out = tmp_path / "vectors.txt"
+    trained = run_cbow("train", "-", "-o", out, *FAST, stdin="\n".join(planted_lines[:5000]))
+    assert trained.returncode == 0, trained.stderr
+    header = out.read_text(encoding="utf-8").splitlines()[0].split()
+    assert header[1] == "24" and int(header[0]) > 50
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["train", "missing.txt", "-o", "v.bin"], ["missing.txt", "no such file"]),
+        (["train", "empty.txt", "-o", "v.bin"], ["empty.txt", "no words"]),
+        (["train", "rare.txt", "-o", "v.bin"], ["--min-count"]),
+        (["train", "rare.txt", "-o", "no/such/dir/v.bin"], ["does not exist"]),
+        (["train", "rare.txt", "-o", "v.bin", "--window", "0"], ["--window", ">= 1"]),
+        (["train", "rare.txt", "-o", "v.bin", "--size", "-3"], ["--size"]),
+        (["train", "rare.txt", "-o", "v.bin", "--alpha", "abc"], ["--alpha", "'abc'"]),
+        (["train", "rare.txt", "-o", "v.bin", "--hs", "--negative", "5"], ["--negative"]),
+        (["train", "rare.txt", "-o", "v.bin", "--no-such-flag"], ["--no-such-flag"]),
+        (["similar", "missing.bin", "king"], ["missing.bin", "no such file"]),
+    ],
+)
+def test_bad_input_one_line_and_no_output(tmp_path, args, fragments):
+    (tmp_path / "empty.txt").write_text("\n\n  \n", encoding="utf-8")
+    (tmp_path / "rare.txt").write_text("alpha beta gamma\ndelta epsilon\n", encoding="utf-8")
+    before = set(tmp_path.rglob("*"))
+    result = run_cbow(*args, cwd=tmp_path)
+    assert_one_line_error(result, *fragments)
+    assert set(tmp_path.rglob("*")) == before  # nothing written, not even a temp file
+
+
+def test_unknown_word_suggests_spelling(tmp_path, planted_corpus_file):
+    out = tmp_path / "vectors.bin"
+    assert run_cbow("train", planted_corpus_file, "-o", out, *FAST).returncode == 0
+    result = run_cbow("similar", out, "pariss")
+    assert_one_line_error(result, "'pariss'", "did you mean 'paris'")
+
+
+def test_demo_runs_and_solves_analogies(tmp_path):
+    result = run_cbow("train", "-q", "--epochs", "3", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "nearest neighbours" in result.stdout
+    solved = [line for line in result.stdout.splitlines() if line.startswith("planted analogies solved")]
+    share = float(solved[0].split("(")[1].rstrip("%)"))
+    assert share > 70, result.stdout
+    assert list(tmp_path.iterdir()) == []  # the demo saves only with -o

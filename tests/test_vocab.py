@@ -1,0 +1,353 @@
+"""Tests of cbow.vocab: selection and order, subsampling, noise, Huffman tree, TSV files."""
+
+from __future__ import annotations
+
+import heapq
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cbow.errors import ConfigError, CorpusError, OutputError, VocabError
+from cbow.vocab import HuffmanTree, Vocab, huffman_tree
+
+# --- building ---------------------------------------------------------------------------
+
+
+def test_from_counts_orders_by_count_then_first_seen() -> None:
+    words = ["b", "a", "c", "d", "e"]  # first-seen order
+    counts = np.array([3, 5, 3, 9, 1])
+    vocab = Vocab.from_counts(words, counts, min_count=1)
+    assert vocab.words == ["d", "a", "b", "c", "e"]
+    assert vocab.counts.tolist() == [9, 5, 3, 3, 1]
+    assert vocab.counts.dtype == np.int64
+    assert vocab.key_to_index == {"d": 0, "a": 1, "b": 2, "c": 3, "e": 4}
+    assert vocab.index_to_key is vocab.words
+    assert vocab.total_words == 21
+    assert len(vocab) == 5 and "c" in vocab and "z" not in vocab
+
+
+def test_min_count_and_max_vocab() -> None:
+    words = ["w0", "w1", "w2", "w3", "w4", "w5"]
+    counts = np.array([5, 4, 7, 5, 5, 2])
+    assert Vocab.from_counts(words, counts, min_count=5).words == ["w2", "w0", "w3", "w4"]
+    assert Vocab.from_counts(words, counts, min_count=5).total_words == 22
+    # max_vocab keeps the most frequent; a tie at the cut goes to the first seen.
+    assert Vocab.from_counts(words, counts, min_count=1, max_vocab=3).words == ["w2", "w0", "w3"]
+    assert Vocab.from_counts(words, counts, min_count=5, max_vocab=100).words == [
+        "w2", "w0", "w3", "w4",
+    ]
+    # 0 and 1 keep every word
+    assert len(Vocab.from_counts(words, counts, min_count=0)) == 6
+
+
+def test_no_word_reaches_min_count() -> None:
+    with pytest.raises(VocabError) as info:
+        Vocab.from_counts(["a", "the", "b"], np.array([1, 3, 2]), min_count=5, name="corpus.txt")
+    assert str(info.value) == (
+        "corpus.txt: no word occurs 5 times (the most frequent, 'the', occurs 3 times); "
+        "lower --min-count or train on more text"
+    )
+
+
+@pytest.mark.parametrize(("min_count", "max_vocab"), [(-1, None), (5, 0), (5, -3), (1.5, None)])
+def test_bad_settings(min_count, max_vocab) -> None:
+    with pytest.raises(ConfigError):
+        Vocab.from_counts(["a"], np.array([9]), min_count=min_count, max_vocab=max_vocab)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(1, 6), min_size=1, max_size=40), st.integers(0, 4))
+def test_order_is_count_descending_with_stable_ties(counts: list[int], min_count: int) -> None:
+    words = [f"w{i}" for i in range(len(counts))]  # index = first-seen rank
+    try:
+        vocab = Vocab.from_counts(words, np.array(counts), min_count=min_count)
+    except VocabError:
+        assert max(counts) < min_count
+        return
+    ranks = [int(word[1:]) for word in vocab.words]
+    keys = [(-counts[r], r) for r in ranks]
+    assert keys == sorted(keys)
+    assert set(ranks) == {i for i, c in enumerate(counts) if c >= min_count}
+
+
+def test_build_counts_a_corpus() -> None:
+    lines = ["the cat, the dog", "", "The end of the cat"]
+    vocab = Vocab.build(lines, min_count=2)
+    assert vocab.words == ["the", "cat"]
+    assert vocab.counts.tolist() == [4, 2]
+    with pytest.raises(CorpusError, match="no words found"):
+        Vocab.build(["42", "..."])
+
+
+def test_counts_are_read_only_and_positive() -> None:
+    vocab = Vocab(["a", "b"], np.array([2, 1]))
+    with pytest.raises(ValueError):
+        vocab.counts[0] = 7
+    with pytest.raises(VocabError):
+        Vocab(["a", "b"], np.array([2, 0]))
+
+
+def test_duplicate_words_are_refused() -> None:
+    vocab = Vocab(["a", "b", "a"], np.array([3, 2, 1]))
+    with pytest.raises(VocabError, match="'a'"):
+        vocab.key_to_index
+
+
+# --- subsampling and noise --------------------------------------------------------------
+
+
+def test_keep_probabilities_match_word2vec_formula() -> None:
+    # s*T = 1e-3 * 1250 = 1.25; keep = (sqrt(f / 1.25) + 1) * 1.25 / f, by hand:
+    # f=1000: (sqrt(800) + 1) * 0.00125 = 29.28427 * 0.00125 = 0.0366053
+    # f=200:  (sqrt(160) + 1) * 0.00625 = 13.64911 * 0.00625 = 0.0853069
+    # f=50:   (sqrt(40) + 1) * 0.025   =  7.32456 * 0.025   = 0.1831139
+    vocab = Vocab(["a", "b", "c"], np.array([1000, 200, 50]))
+    keep = vocab.keep_probabilities(1e-3)
+    assert keep.dtype == np.float64 and keep.shape == (3,)
+    np.testing.assert_allclose(keep, [0.0366053, 0.0853069, 0.1831139], rtol=1e-5)
+    # rare words are always kept: f=1 with s*T = 1.11 gives 2.16 -> 1
+    rare = Vocab(["x", "y", "z"], np.array([100, 10, 1]))
+    np.testing.assert_allclose(
+        rare.keep_probabilities(0.01), [0.1164565, 0.4441666, 1.0], rtol=1e-5
+    )
+
+
+@pytest.mark.parametrize("sample", [0, 0.0, -1e-3])
+def test_no_subsampling(sample: float) -> None:
+    vocab = Vocab(["a", "b"], np.array([10**6, 1]))
+    np.testing.assert_array_equal(vocab.keep_probabilities(sample), [1.0, 1.0])
+
+
+def test_noise_distribution() -> None:
+    vocab = Vocab(["a", "b"], np.array([16, 1]))
+    np.testing.assert_allclose(vocab.noise_distribution(), [8 / 9, 1 / 9])  # 16**0.75 = 8
+    np.testing.assert_allclose(vocab.noise_distribution(1.0), [16 / 17, 1 / 17])
+    np.testing.assert_allclose(vocab.noise_distribution(0.0), [0.5, 0.5])
+    big = Vocab([str(i) for i in range(50)], np.arange(100, 50, -1))
+    assert big.noise_distribution().sum() == pytest.approx(1.0)
+
+
+# --- Huffman tree -----------------------------------------------------------------------
+
+
+def word2vec_tree(counts: list[int]) -> tuple[list[list[int]], list[list[int]]]:
+    """Literal port of word2vec.c CreateBinaryTree (counts sorted descending)."""
+    V = len(counts)
+    count = list(counts) + [10**15] * (V - 1)
+    binary = [0] * (2 * V - 1)
+    parent = [0] * (2 * V - 1)
+    pos1, pos2 = V - 1, V
+    for a in range(V - 1):
+        mins = []
+        for _ in range(2):
+            if pos1 >= 0 and count[pos1] < count[pos2]:
+                mins.append(pos1)
+                pos1 -= 1
+            else:
+                mins.append(pos2)
+                pos2 += 1
+        count[V + a] = count[mins[0]] + count[mins[1]]
+        parent[mins[0]] = parent[mins[1]] = V + a
+        binary[mins[1]] = 1
+    codes, points = [], []
+    for a in range(V):
+        code, point, b = [], [], a
+        while True:
+            code.append(binary[b])
+            point.append(b)
+            b = parent[b]
+            if b == 2 * V - 2:
+                break
+        i = len(code)
+        word_code, word_point = [0] * i, [V - 2] + [0] * i
+        for k in range(i):
+            word_code[i - k - 1] = code[k]
+            word_point[i - k] = point[k] - V
+        codes.append(word_code)
+        points.append(word_point[:i])
+    return codes, points
+
+
+def textbook_huffman_cost(counts: list[int]) -> int:
+    """Sum of count * code length of an optimal prefix code (heapq Huffman)."""
+    heap = list(counts)
+    heapq.heapify(heap)
+    cost = 0
+    while len(heap) > 1:
+        merged = heapq.heappop(heap) + heapq.heappop(heap)
+        cost += merged  # every merge adds one bit to all words below it
+        heapq.heappush(heap, merged)
+    return cost
+
+
+def paths(tree: HuffmanTree) -> list[tuple[list[int], list[int]]]:
+    return [
+        (tree.codes[w, :n].tolist(), tree.points[w, :n].tolist())
+        for w, n in enumerate(tree.lengths.tolist())
+    ]
+
+
+def test_huffman_small_known_distribution() -> None:
+    # CLRS 16.3: frequencies 45 16 13 12 9 5 -> optimal lengths 1 3 3 3 4 4, cost 224.
+    vocab = Vocab(list("afcbed"), np.array([45, 16, 13, 12, 9, 5]))
+    tree = vocab.huffman()
+    assert tree.lengths.tolist() == [1, 3, 3, 3, 4, 4]
+    assert int(np.dot(tree.lengths, vocab.counts)) == 224
+    assert textbook_huffman_cost([45, 16, 13, 12, 9, 5]) == 224
+    assert tree.codes.dtype == np.int8 and tree.points.dtype == np.int32
+    assert tree.lengths.dtype == np.int32 and tree.codes.shape == tree.points.shape == (6, 4)
+
+
+def check_tree(counts: np.ndarray, tree: HuffmanTree) -> None:
+    V = len(counts)
+    lengths = tree.lengths
+    assert lengths.min() >= 1 and tree.codes.shape == (V, lengths.max())
+    # The root is inner node V-2, first on every path; inner ids are 0..V-2, each used.
+    assert (tree.points[:, 0] == V - 2).all()
+    used = set()
+    for code, point in paths(tree):
+        assert all(0 <= p <= V - 2 for p in point)
+        used.update(point)
+    assert used == set(range(V - 1))
+    # Padding is zero.
+    pad = np.arange(tree.codes.shape[1])[None, :] >= lengths[:, None]
+    assert not tree.codes[pad].any() and not tree.points[pad].any()
+    # Prefix-free codes.
+    codes = sorted("".join(map(str, code)) for code, _ in paths(tree))
+    for shorter, longer in zip(codes, codes[1:]):
+        assert not longer.startswith(shorter)
+    # Optimal: same total cost as a textbook Huffman code.
+    assert int(np.dot(lengths, counts)) == textbook_huffman_cost(counts.tolist())
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(1, 30), min_size=2, max_size=60))
+def test_huffman_is_word2vec_tree(count_list: list[int]) -> None:
+    counts = np.array(sorted(count_list, reverse=True))
+    tree = huffman_tree(counts)
+    check_tree(counts, tree)
+    codes, points = word2vec_tree(counts.tolist())
+    assert paths(tree) == list(zip(codes, points))
+
+
+def test_huffman_on_long_zipf_tail_is_word2vec_tree() -> None:
+    # Long runs of equal counts take the batched branches of the construction.
+    rng = np.random.default_rng(0)
+    counts = np.sort(np.minimum(rng.zipf(1.3, 3000), 400) + 4)[::-1]
+    tree = huffman_tree(counts)
+    check_tree(counts, tree)
+    codes, points = word2vec_tree(counts.tolist())
+    assert paths(tree) == list(zip(codes, points))
+
+
+def test_huffman_unsorted_counts_follow_the_word_order() -> None:
+    counts = np.array([3, 9, 1, 9, 4, 3, 2])
+    order = np.argsort(-counts, kind="stable")
+    tree = huffman_tree(counts)
+    sorted_tree = huffman_tree(counts[order])
+    check_tree(counts, tree)
+    for position, word in enumerate(order):
+        assert tree.lengths[word] == sorted_tree.lengths[position]
+        assert (tree.codes[word] == sorted_tree.codes[position]).all()
+        assert (tree.points[word] == sorted_tree.points[position]).all()
+
+
+def test_hierarchical_softmax_probabilities_sum_to_one() -> None:
+    rng = np.random.default_rng(1)
+    counts = np.sort(rng.integers(1, 50, 40))[::-1]
+    tree = huffman_tree(counts)
+    inner = rng.normal(size=(len(counts) - 1, 8))
+    h = rng.normal(size=8)
+    probabilities = []
+    for code, point in paths(tree):
+        x = inner[point] @ h
+        signs = 1 - 2 * np.array(code)
+        probabilities.append(np.prod(1 / (1 + np.exp(-signs * x))))
+    assert sum(probabilities) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_huffman_frequent_words_get_shorter_codes() -> None:
+    counts = np.array([1000, 500, 100, 50, 10, 5, 1, 1])
+    lengths = huffman_tree(counts).lengths
+    assert (np.diff(lengths) >= 0).all() and lengths[0] < lengths[-1]
+
+
+def test_huffman_two_words_and_too_few() -> None:
+    tree = Vocab(["a", "b"], np.array([5, 2])).huffman()
+    # word2vec.c takes the rarer word first (bit 0), the second pick gets bit 1
+    assert tree.codes.tolist() == [[1], [0]] and tree.points.tolist() == [[0], [0]]
+    assert tree.lengths.tolist() == [1, 1]
+    with pytest.raises(VocabError, match="hierarchical softmax needs at least 2 words"):
+        Vocab(["a"], np.array([5])).huffman()
+
+
+# --- files ------------------------------------------------------------------------------
+
+
+def test_save_load_round_trip(tmp_path: Path) -> None:
+    vocab = Vocab(["the", "déjà", "東京", "a b", "x"], np.array([9, 7, 7, 2, 2]))
+    path = tmp_path / "vocab.tsv"
+    vocab.save(path)
+    assert path.read_bytes() == "the\t9\ndéjà\t7\n東京\t7\na b\t2\nx\t2\n".encode("utf-8")
+    loaded = Vocab.load(path)
+    assert loaded == vocab and loaded.key_to_index == vocab.key_to_index
+    assert os.listdir(tmp_path) == ["vocab.tsv"]  # no temporary file left behind
+    vocab.save(str(path))  # overwrite
+    assert Vocab.load(str(path)) == vocab
+
+
+def test_load_tolerates_crlf_and_blank_lines(tmp_path: Path) -> None:
+    path = tmp_path / "vocab.tsv"
+    path.write_bytes(b"the\t9\r\n\r\ncat\t2\r\n\n")
+    assert Vocab.load(path) == Vocab(["the", "cat"], np.array([9, 2]))
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "problem"),
+    [
+        ("the\t9\ncat 2\n", 2, "expected 'word<TAB>count', got 'cat 2'"),
+        ("the\t9\ncat\t\n", 2, "expected 'word<TAB>count'"),
+        ("the\t9\n\t3\n", 2, "expected 'word<TAB>count'"),
+        ("the\tnine\n", 1, "expected 'word<TAB>count'"),
+        ("the\t9\ncat\t-2\n", 2, "expected 'word<TAB>count'"),
+        ("the\t9\na\tb\t3\n", 2, "expected 'word<TAB>count'"),
+        ("the\t9\n\nfoo\t0\n", 3, "count of 'foo' is 0, must be at least 1"),
+        ("the\t9\ncat\t3\nthe\t1\n", 3, "'the' is listed again (first on line 1)"),
+    ],
+)
+def test_load_bad_rows(tmp_path: Path, content: str, line: int, problem: str) -> None:
+    path = tmp_path / "vocab.tsv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(VocabError) as info:
+        Vocab.load(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}:{line}: {problem}")
+    assert message.endswith("; fix or regenerate the file with `cbow vocab`")
+
+
+def test_load_other_errors(tmp_path: Path) -> None:
+    with pytest.raises(VocabError, match="no such file"):
+        Vocab.load(tmp_path / "missing.tsv")
+    (tmp_path / "latin1.tsv").write_bytes(b"the\t9\ncaf\xe9\t3\n")
+    with pytest.raises(VocabError, match=r"latin1.tsv:2: not UTF-8"):
+        Vocab.load(tmp_path / "latin1.tsv")
+    (tmp_path / "empty.tsv").write_bytes(b"\n")
+    with pytest.raises(VocabError, match="holds no words"):
+        Vocab.load(tmp_path / "empty.tsv")
+
+
+def test_save_errors(tmp_path: Path) -> None:
+    with pytest.raises(VocabError, match="tab or line break"):
+        Vocab(["a\tb"], np.array([3])).save(tmp_path / "v.tsv")
+    with pytest.raises(OutputError, match="cannot write"):
+        Vocab(["a"], np.array([3])).save(tmp_path / "no" / "such" / "dir" / "v.tsv")
+    assert not (tmp_path / "v.tsv").exists()
+
+
+def test_repr_is_short() -> None:
+    vocab = Vocab([str(i) for i in range(1000)], np.arange(1000, 0, -1))
+    assert len(repr(vocab)) < 120 and "1,000 words" in repr(vocab)
