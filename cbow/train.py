@@ -120,6 +120,16 @@ class EpochReport:
     lr_end: float
 
 
+@dataclass(frozen=True)
+class LossPoint:
+    """Mean training loss over an interval of the run (the points of a loss curve)."""
+
+    epoch: int
+    words_done: int  # corpus words (before subsampling) processed since the run started
+    mean_loss: float
+    lr: float
+
+
 @dataclass
 class TrainResult:
     """A trained model: the vocabulary, both matrices, and the per-epoch history."""
@@ -129,6 +139,7 @@ class TrainResult:
     W_out: np.ndarray
     config: TrainConfig
     epochs: list[EpochReport] = field(default_factory=list)
+    loss_history: list[LossPoint] = field(default_factory=list)
     prepare_seconds: float = 0.0
     train_seconds: float = 0.0
     n_corpus_words: int = 0
@@ -225,7 +236,7 @@ def train(
     try:
         for epoch in range(config.epochs):
             report = _train_epoch(epoch, W_in, W_out, encoded, keep_prob, output, config,
-                                  words_total, bar)
+                                  words_total, bar, result.loss_history)
             result.epochs.append(report)
             logger.info("epoch %d/%d: mean loss %.4f, %.0f words/s", epoch + 1, config.epochs,
                         report.mean_loss, report.words_per_second)
@@ -248,13 +259,20 @@ def _train_epoch(
     config: TrainConfig,
     words_total: int,
     bar,
+    loss_history: list[LossPoint],
 ) -> EpochReport:
-    """One pass over the corpus; raises Diverged at the first non-finite loss."""
+    """One pass over the corpus; raises Diverged at the first non-finite loss.
+
+    Appends a LossPoint to `loss_history` every ~1/200 of the run (and at the epoch's end).
+    """
     rng = np.random.default_rng([config.seed, 1, epoch])
     words_per_epoch = len(encoded.word_ids)
     words_before = epoch * words_per_epoch
     started = time.perf_counter()
     loss_sum, n_examples, last_words_done = 0.0, 0, 0
+    interval_loss, interval_examples = 0.0, 0
+    record_every = max(1, words_total // 200)
+    next_record = words_before + record_every
     lr_out = learning_rate(config.alpha, words_before, words_total)
     lr_in = learning_rate(config.lr_in, words_before, words_total)
     batches = iter_batches(encoded.word_ids, encoded.sentence_offsets, config.window,
@@ -271,7 +289,13 @@ def _train_epoch(
             )
         loss_sum += loss
         n_examples += len(batch)
+        interval_loss += loss
+        interval_examples += len(batch)
         words_done = words_before + batch.words_done
+        if words_done >= next_record:
+            loss_history.append(LossPoint(epoch + 1, words_done, interval_loss / interval_examples, lr_out))
+            interval_loss, interval_examples = 0.0, 0
+            next_record = words_done + record_every
         lr_out = learning_rate(config.alpha, words_done, words_total)
         lr_in = learning_rate(config.lr_in, words_done, words_total)
         if bar is not None:
@@ -280,6 +304,9 @@ def _train_epoch(
         last_words_done = batch.words_done
     if bar is not None:
         bar.update(words_per_epoch - last_words_done)
+    if interval_examples:
+        loss_history.append(LossPoint(epoch + 1, words_before + words_per_epoch,
+                                      interval_loss / interval_examples, lr_out))
     if not (np.isfinite(W_in).all() and np.isfinite(W_out).all()):
         raise Diverged(
             f"training diverged in epoch {epoch + 1}: the weights hold NaN or inf; "

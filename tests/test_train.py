@@ -95,3 +95,14 @@ def test_bad_settings_are_config_errors():
         TrainConfig(window=0)
     with pytest.raises(ConfigError, match="--cbow-update"):
         TrainConfig(cbow_update="sum")
+
+
+def test_loss_history_covers_the_run_and_falls(planted_lines):
+    config = TrainConfig(size=16, window=2, min_count=3, epochs=2)
+    result = train(planted_lines[:5000], config)
+    history = result.loss_history
+    assert len(history) >= 50
+    words = [point.words_done for point in history]
+    assert words == sorted(words) and words[-1] == 2 * result.n_corpus_words
+    assert [point.epoch for point in history][-1] == 2
+    assert np.mean([p.mean_loss for p in history[-10:]]) < np.mean([p.mean_loss for p in history[:10]])
