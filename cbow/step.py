@@ -25,9 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from cbow import sparse_ops
+from cbow.huffman import HuffmanTree
 from cbow.model import apply_row_grads
 from cbow.objectives import full_softmax, hierarchical_softmax, negative_sampling
-from cbow.vocab import HuffmanTree
 from cbow.windows import Batch
 
 CBOW_UPDATES = ("mean", "word2vec")
