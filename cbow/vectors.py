@@ -62,7 +62,8 @@ class KeyedVectors:
 
     def __init__(self, index_to_key: Sequence[str], vectors: np.ndarray,
                  counts: np.ndarray | None = None, config: dict | None = None) -> None:
-        vectors = np.asarray(vectors)  # a memory map stays one (asarray does not copy)
+        if not isinstance(vectors, np.ndarray):  # an np.memmap is kept as it is
+            vectors = np.asarray(vectors)
         if vectors.ndim != 2 or len(index_to_key) != vectors.shape[0]:
             raise ValueError(f"{len(index_to_key)} words but vectors of shape {vectors.shape}")
         self.index_to_key: list[str] = list(index_to_key)
