@@ -32,6 +32,7 @@ from cbow.errors import CbowError
 logger = logging.getLogger(__name__)
 
 COSMUL_EPSILON = 1e-6  # gensim's value; Levy & Goldberg used 1e-3
+QUERY_BLOCK = 256  # queries per matrix product in batched search
 
 
 class UnknownWordError(KeyError, CbowError):
@@ -315,8 +316,13 @@ class KeyedVectors:
             raise ValueError(f"query vectors have {queries.shape[1]} dimensions, the vectors {self.vector_size}")
         norms = np.linalg.norm(queries, axis=1, keepdims=True)
         queries = queries / np.where(norms > 0, norms, 1.0)
-        scores = queries @ self.get_normed_vectors()[: self._limit(restrict_vocab)].T
-        return self._top(scores, topn, exclude or [()] * len(queries))
+        normed = self.get_normed_vectors()[: self._limit(restrict_vocab)]
+        exclude = list(exclude) if exclude is not None else [()] * len(queries)
+        found: list[list[tuple[str, float]]] = []
+        for start in range(0, len(queries), QUERY_BLOCK):  # bounds memory to QUERY_BLOCK x V scores
+            scores = queries[start:start + QUERY_BLOCK] @ normed.T
+            found += self._top(scores, topn, exclude[start:start + QUERY_BLOCK])
+        return found
 
     def most_similar_many(self, words: Sequence[str], topn: int = 10,
                           restrict_vocab: int | None = None) -> list[list[tuple[str, float]]]:
@@ -326,18 +332,19 @@ class KeyedVectors:
         return self.similar_by_vectors(queries, topn, restrict_vocab, exclude=[(row,) for row in rows])
 
     def _top(self, scores: np.ndarray, topn: int, exclude: Sequence[Iterable[int]]) -> list[list[tuple[str, float]]]:
-        """Best `topn` columns of each row of (Q, n) `scores`, skipping excluded columns."""
+        """Best `topn` columns of each row of (Q, n) `scores`, skipping excluded columns.
+
+        `scores` must be a fresh array: excluded entries are overwritten with -inf in place.
+        """
         n_queries, n_columns = scores.shape
         if topn < 1 or n_columns == 0:
             return [[] for _ in range(n_queries)]
-        if any(exclude):
-            scores = np.array(scores, copy=True)
-            for query_row, columns in enumerate(exclude):
-                columns = [c for c in columns if c < n_columns]
-                scores[query_row, columns] = -np.inf
+        for query_row, columns in enumerate(exclude):
+            columns = [c for c in columns if c < n_columns]
+            scores[query_row, columns] = -np.inf
         n_take = min(topn, n_columns)
-        if n_take < n_columns:
-            top = np.argpartition(-scores, n_take - 1, axis=1)[:, :n_take]
+        if n_take < n_columns:  # the n_take largest end up last: no negated copy of the scores
+            top = np.argpartition(scores, n_columns - n_take, axis=1)[:, n_columns - n_take:]
         else:
             top = np.broadcast_to(np.arange(n_columns), (n_queries, n_columns))
         top_scores = np.take_along_axis(scores, top, axis=1)
