@@ -124,6 +124,8 @@ def _add_train(subparsers) -> None:
                         help=f"split longer lines into sentences of this many tokens (default {defaults.max_sentence_length})")
     parser.add_argument("--binary", type=int, choices=[0, 1], default=None,
                         help="1: word2vec binary, 0: text (default: by the output's suffix)")
+    parser.add_argument("--plot-loss", metavar="PNG", default=None,
+                        help="draw the training loss curve to this image (.png/.svg/.pdf; needs the 'plot' extra)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar or per-epoch lines")
     parser.set_defaults(run=_cmd_train)
 
@@ -157,6 +159,11 @@ def _cmd_train(args) -> int:
     output = args.output if args.output is not None else (None if demo else "vectors.bin")
     if output is not None:
         _check_output_dir(output)
+    if args.plot_loss is not None:
+        from cbow.plot import _figure_module
+
+        _figure_module()  # a missing matplotlib fails now, not after training
+        _check_output_dir(args.plot_loss)
     if demo:
         from cbow.corpora import planted
 
@@ -178,6 +185,11 @@ def _cmd_train(args) -> int:
         binary = None if args.binary is None else bool(args.binary)
         wv.save_word2vec_format(output, binary=binary)
         print(f"saved {len(wv):,} vectors of size {wv.vector_size} to {output}", file=sys.stderr)
+    if args.plot_loss is not None:
+        from cbow.plot import plot_loss
+
+        plot_loss(result.loss_history, args.plot_loss, title=f"training loss ({config.objective}, {config.epochs} epochs)")
+        print(f"drew the loss curve to {args.plot_loss}", file=sys.stderr)
     if demo:
         _show_demo(wv)
         if output is None:
@@ -217,60 +229,323 @@ def _show_demo(wv) -> None:
     print(f"planted analogies solved: {correct}/{len(questions)} ({100 * correct / len(questions):.1f}%)")
 
 
-# -- similar -------------------------------------------------------------------------------
+# -- similar ---------------------------------------------------------------------------------
+def _add_vectors_argument(parser) -> None:
+    parser.add_argument("vectors", help="vectors file: word2vec binary/text, fastText .vec, GloVe .txt, or .cbow directory")
+    parser.add_argument("--format", dest="vectors_format", default=None,
+                        help="force the input format: word2vec, word2vec-text, glove, cbow (default: detected)")
+
+
+def _load_vectors(args):
+    from cbow.vectors import KeyedVectors
+
+    return KeyedVectors.load(args.vectors, mmap="r", format=args.vectors_format)
+
+
 def _add_similar(subparsers) -> None:
     parser = subparsers.add_parser(
         "similar", help="nearest neighbours of words by cosine similarity",
-        epilog="example:\n  cbow similar vectors.bin king queen --topn 10",
+        epilog="example:\n  cbow similar vectors.bin paris king --topn 10\n"
+               "  cbow similar vectors.bin paris --json | jq .",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("vectors", help="vectors file (word2vec binary or text)")
-    parser.add_argument("words", nargs="+", help="query words")
+    _add_vectors_argument(parser)
+    parser.add_argument("words", nargs="+", help="query words (answered together, as one matrix product)")
     parser.add_argument("--topn", type=positive_int, default=10, help="neighbours per word (default 10)")
+    parser.add_argument("--restrict-vocab", type=positive_int, default=None,
+                        help="search only the N most frequent words (default: all)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object {word: [[neighbour, cosine], ...]}")
     parser.set_defaults(run=_cmd_similar)
 
 
 def _cmd_similar(args) -> int:
-    from cbow.vectors import KeyedVectors
+    import json
 
-    kv = KeyedVectors.load(args.vectors)
-    for word in args.words:
-        for neighbour, score in kv.most_similar(word, topn=args.topn):
+    kv = _load_vectors(args)
+    results = kv.most_similar_many(args.words, topn=args.topn, restrict_vocab=args.restrict_vocab)
+    if args.json:
+        print(json.dumps({word: [[w, round(s, 6)] for w, s in found] for word, found in zip(args.words, results)},
+                         ensure_ascii=False))
+        return 0
+    for word, found in zip(args.words, results):
+        for neighbour, score in found:
             print(f"{word}\t{neighbour}\t{score:.4f}")
+    return 0
+
+
+# -- analogy -------------------------------------------------------------------------------
+def _add_analogy(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "analogy", help="solve a : b :: c : ? (3CosAdd, or 3CosMul with --cosmul)",
+        epilog="example:\n  cbow analogy vectors.bin man king woman      # man : king :: woman : ? -> queen",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_vectors_argument(parser)
+    parser.add_argument("a")
+    parser.add_argument("b")
+    parser.add_argument("c")
+    parser.add_argument("--topn", type=positive_int, default=5, help="answers to show (default 5)")
+    parser.add_argument("--cosmul", action="store_true", help="3CosMul (Levy & Goldberg) instead of 3CosAdd")
+    parser.add_argument("--restrict-vocab", type=positive_int, default=None,
+                        help="answer only with the N most frequent words (default: all)")
+    parser.add_argument("--json", action="store_true", help="print [[answer, score], ...] as JSON")
+    parser.set_defaults(run=_cmd_analogy)
+
+
+def _cmd_analogy(args) -> int:
+    import json
+
+    kv = _load_vectors(args)
+    method = kv.most_similar_cosmul if args.cosmul else kv.most_similar
+    answers = method(positive=[args.b, args.c], negative=[args.a], topn=args.topn, restrict_vocab=args.restrict_vocab)
+    if args.json:
+        print(json.dumps([[w, round(s, 6)] for w, s in answers], ensure_ascii=False))
+    else:
+        for answer, score in answers:
+            print(f"{answer}\t{score:.4f}")
     return 0
 
 
 # -- evaluate ------------------------------------------------------------------------------
 def _add_evaluate(subparsers) -> None:
     parser = subparsers.add_parser(
-        "evaluate", help="analogy accuracy and word-pair correlations",
-        epilog="example:\n  cbow evaluate vectors.bin --analogies questions-words.txt --pairs wordsim353.tsv",
+        "evaluate", help="analogy accuracy (3CosAdd, 3CosMul) and word-pair correlations",
+        description="Evaluate vectors as gensim's evaluate_word_analogies / evaluate_word_pairs do "
+                    "(same numbers). FILE may be a path or a dataset name from 'cbow datasets list' "
+                    "(found in the cache or in gensim's bundled test data).",
+        epilog="example:\n  cbow evaluate vectors.bin --analogies questions-words.txt --pairs wordsim353.tsv simlex999.txt\n"
+               "  cbow evaluate vectors.bin --analogies questions-words --pairs wordsim353 simlex999 --json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("vectors", help="vectors file (word2vec binary or text)")
-    parser.add_argument("--analogies", nargs="*", default=[], help="analogy files (questions-words format)")
-    parser.add_argument("--pairs", nargs="*", default=[], help="word-pair files (word1 word2 score)")
+    _add_vectors_argument(parser)
+    parser.add_argument("--analogies", nargs="*", default=[], metavar="FILE", help="analogy files (questions-words format)")
+    parser.add_argument("--pairs", nargs="*", default=[], metavar="FILE", help="word-pair files (word1 word2 score)")
     parser.add_argument("--restrict-vocab", type=positive_int, default=30000,
-                        help="analogies: search only the N most frequent words (default 30000)")
+                        help="analogies: use only the N most frequent words (default 30000)")
+    parser.add_argument("--pairs-restrict-vocab", type=positive_int, default=300000,
+                        help="word pairs: use only the N most frequent words (default 300000, as gensim)")
+    parser.add_argument("--case-sensitive", action="store_true",
+                        help="match words exactly (default: upper-case both sides, as gensim)")
+    parser.add_argument("--sections", action="store_true", help="show every analogy section, not only the total")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.set_defaults(run=_cmd_evaluate)
 
 
 def _cmd_evaluate(args) -> int:
+    import json
+
+    from cbow.datasets import resolve
     from cbow.evaluate import evaluate_word_analogies, evaluate_word_pairs
-    from cbow.vectors import KeyedVectors
 
     if not args.analogies and not args.pairs:
         raise ConfigError("nothing to evaluate; give --analogies FILE and/or --pairs FILE")
-    kv = KeyedVectors.load(args.vectors)
-    for path in args.analogies:
-        result = evaluate_word_analogies(kv, path, restrict_vocab=args.restrict_vocab)
-        for section in result.sections:
-            print(f"{path}\t{section.name}\t{section.accuracy:.4f}\t{section.correct}/{section.total}\tskipped {section.skipped}")
-        print(f"{path}\ttotal\t{result.accuracy:.4f}\t{result.correct}/{result.total}\tskipped {result.skipped}")
-    for path in args.pairs:
-        pairs = evaluate_word_pairs(kv, path)
-        print(f"{path}\tspearman {pairs.spearman:.4f}\tpearson {pairs.pearson:.4f}\t"
-              f"oov {100 * pairs.oov_ratio:.1f}%")
+    analogy_paths = [resolve(p) for p in args.analogies]
+    pair_paths = [resolve(p) for p in args.pairs]
+    kv = _load_vectors(args)
+    report = {"vectors": args.vectors, "analogies": {}, "pairs": {}}
+    for name, path in zip(args.analogies, analogy_paths):
+        result = evaluate_word_analogies(kv, path, restrict_vocab=args.restrict_vocab,
+                                         case_insensitive=not args.case_sensitive)
+        report["analogies"][name] = result.to_dict()
+    for name, path in zip(args.pairs, pair_paths):
+        result = evaluate_word_pairs(kv, path, restrict_vocab=args.pairs_restrict_vocab,
+                                     case_insensitive=not args.case_sensitive)
+        report["pairs"][name] = result.to_dict()
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+        return 0
+    for line in _evaluation_table(report, args.sections):
+        print(line)
+    return 0
+
+
+def _evaluation_table(report: dict, show_sections: bool) -> list[str]:
+    """Aligned lines for people: analogies per method (and section), then word-pair correlations."""
+    lines = []
+    for name, analogies in report["analogies"].items():
+        add, mul = analogies["methods"]["3CosAdd"], analogies["methods"]["3CosMul"]
+        lines.append(f"{name}  (top {analogies['restrict_vocab']} words, {analogies['skipped']} questions skipped as OOV)")
+        lines.append(f"  {'section':32s} {'3CosAdd':>16s} {'3CosMul':>16s} {'skipped':>8s}")
+        rows = list(zip(add["sections"], mul["sections"])) if show_sections else []
+        for section_add, section_mul in rows:
+            lines.append(f"  {section_add['section'][:32]:32s} {_cell(section_add):>16s} {_cell(section_mul):>16s} "
+                         f"{section_add['skipped']:8d}")
+        lines.append(f"  {'total':32s} {_cell(add):>16s} {_cell(mul):>16s} {analogies['skipped']:8d}")
+    for name, pairs in report["pairs"].items():
+        spearman = "n/a" if pairs["spearman"] is None else f"{pairs['spearman']:.4f}"
+        pearson = "n/a" if pairs["pearson"] is None else f"{pairs['pearson']:.4f}"
+        lines.append(f"{name}  spearman {spearman}  pearson {pearson}  "
+                     f"pairs {pairs['pairs']}  oov {100 * pairs['oov_ratio']:.1f}%")
+    return lines
+
+
+def _cell(counts: dict) -> str:
+    return f"{100 * counts['accuracy']:5.1f}% {counts['correct']}/{counts['total']}"
+
+
+# -- query ---------------------------------------------------------------------------------
+def _add_query(subparsers) -> None:
+    from cbow.query import HELP
+
+    parser = subparsers.add_parser(
+        "query", help="interactive prompt: neighbours, expressions, :sim, :odd",
+        description="An interactive prompt over the vectors. From a pipe, answers one line per input line.\n\n" + HELP,
+        epilog="example:\n  cbow query vectors.bin\n  printf 'paris\\nking - man + woman\\n' | cbow query vectors.bin",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_vectors_argument(parser)
+    parser.add_argument("--topn", type=positive_int, default=10, help="neighbours per answer (default 10)")
+    parser.add_argument("--restrict-vocab", type=positive_int, default=None,
+                        help="search only the N most frequent words (default: all)")
+    parser.add_argument("--history", default=None,
+                        help="readline history file (default: ~/.cache/cbow/query_history; not written if unwritable)")
+    parser.set_defaults(run=_cmd_query)
+
+
+def _cmd_query(args) -> int:
+    import contextlib
+
+    from cbow.query import QueryError, Session, readline_history
+    from cbow.vectors import UnknownWordError
+
+    kv = _load_vectors(args)
+    session = Session(kv, topn=args.topn, restrict_vocab=args.restrict_vocab)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print(f"{len(kv):,} words, dim {kv.vector_size}. Type a word, 'king - man + woman', :sim a b, "
+              ":odd a b c, :help; Ctrl-D to leave.", file=sys.stderr)
+    history = readline_history(Path(args.history) if args.history else None) if interactive else contextlib.nullcontext()
+    with history:
+        while True:
+            try:
+                line = input("cbow> ") if interactive else sys.stdin.readline()
+            except (EOFError, KeyboardInterrupt):
+                if interactive:
+                    print(file=sys.stderr)
+                return 0
+            if not interactive and line == "":
+                return 0
+            try:
+                answer = session.answer(line)
+            except (QueryError, UnknownWordError, ValueError) as exc:
+                print(f"error: {exc}", flush=True)
+                continue
+            if answer.kind == "quit":
+                return 0
+            if interactive and answer.kind == "neighbours":
+                for word, score in answer.items:
+                    print(f"  {score:7.4f}  {word}")
+            elif interactive and answer.kind == "empty":
+                continue
+            else:
+                print(answer.one_line() if not interactive else answer.text or answer.one_line(), flush=True)
+
+
+# -- convert -------------------------------------------------------------------------------
+def _add_convert(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "convert", help="convert vectors between word2vec binary/text, fastText .vec, GloVe and .cbow",
+        description="Read vectors in any supported format and write them in another. The output format "
+                    "follows OUTPUT's name (.bin binary, .txt/.vec text, .glove GloVe, .cbow our directory) "
+                    "unless --to says otherwise.",
+        epilog="example:\n  cbow convert vectors.bin vectors.txt\n  cbow convert glove.6B.100d.txt glove.cbow --from glove",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("input", help="vectors to read (format detected)")
+    parser.add_argument("output", help="vectors to write")
+    parser.add_argument("--from", dest="from_format", default=None,
+                        help="input format: word2vec, word2vec-text (fasttext, vec), glove, cbow (default: detected)")
+    parser.add_argument("--to", dest="to_format", default=None,
+                        help="output format: word2vec, word2vec-text, glove, cbow (default: by OUTPUT's name)")
+    parser.set_defaults(run=_cmd_convert)
+
+
+def _cmd_convert(args) -> int:
+    from cbow.vectors import KeyedVectors
+
+    kv = KeyedVectors.load(args.input, format=args.from_format)
+    written = kv.save(args.output, format=args.to_format)
+    print(f"wrote {len(kv):,} vectors of size {kv.vector_size} to {args.output} ({written})", file=sys.stderr)
+    return 0
+
+
+# -- plot ----------------------------------------------------------------------------------
+def _add_plot(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "plot", help="draw a labelled 2-D PCA map of words (needs the 'plot' extra)",
+        epilog="example:\n  cbow plot vectors.bin paris france berlin germany -o map.png --pairs\n"
+               "  cbow plot vectors.bin --top 60 -o top.png",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_vectors_argument(parser)
+    parser.add_argument("words", nargs="*", help="words to draw")
+    parser.add_argument("--top", type=positive_int, default=None, help="also draw the N most frequent words")
+    parser.add_argument("--pairs", action="store_true", help="draw arrows from word 1 to 2, 3 to 4, ...")
+    parser.add_argument("-o", "--output", default="words.png", help="image file: .png, .svg or .pdf (default words.png)")
+    parser.add_argument("--title", default=None, help="figure title")
+    parser.set_defaults(run=_cmd_plot)
+
+
+def _cmd_plot(args) -> int:
+    from cbow.plot import _figure_module, plot_words
+
+    _figure_module()  # fail before loading vectors when matplotlib is missing
+    _check_output_dir(args.output)
+    kv = _load_vectors(args)
+    words = list(dict.fromkeys(args.words + (kv.index_to_key[: args.top] if args.top else [])))
+    if not words:
+        raise ConfigError("nothing to draw; name words or give --top N")
+    plot_words(words, kv[words], args.output, pairs=args.pairs, title=args.title)
+    print(f"drew {len(words)} words to {args.output}", file=sys.stderr)
+    return 0
+
+
+# -- datasets ------------------------------------------------------------------------------
+def _add_datasets(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "datasets", help="list, fetch or locate public evaluation sets and corpora",
+        description="Standard evaluation sets and corpora are not shipped; this downloads them into a cache "
+                    "($CBOW_DATA, else ~/.cache/cbow/datasets) with checksums, never leaving a partial file.",
+        epilog="example:\n  cbow datasets list\n  cbow datasets fetch questions-words wordsim353 simlex999\n"
+               "  cbow datasets path questions-words",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("action", choices=["list", "fetch", "path"], help="list | fetch NAME... | path NAME...")
+    parser.add_argument("names", nargs="*", help="dataset names (see 'cbow datasets list')")
+    parser.add_argument("--force", action="store_true", help="fetch: download again even if cached")
+    parser.add_argument("--cache-dir", default=None, help="cache directory (default: $CBOW_DATA or ~/.cache/cbow/datasets)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(run=_cmd_datasets)
+
+
+def _cmd_datasets(args) -> int:
+    from cbow import datasets
+
+    cache = Path(args.cache_dir) if args.cache_dir else datasets.cache_dir()
+    if args.action == "list":
+        pins = datasets.read_pins(cache)
+        print(f"# cache: {cache}")
+        for dataset in datasets.REGISTRY.values():
+            where = (cache / dataset.filename)
+            status = "cached" if where.is_file() else "gensim" if datasets.gensim_copy(dataset) else "-"
+            checksum = "sha256 shipped" if dataset.sha256 else "sha256 pinned" if dataset.name in pins else "no sha256 yet"
+            print(f"{dataset.name}\t{dataset.kind}\t{status}\t{checksum}\t{dataset.description}\t{dataset.url}")
+        return 0
+    if not args.names:
+        raise ConfigError(f"'cbow datasets {args.action}' needs dataset names; see 'cbow datasets list'")
+    for name in args.names:
+        datasets.get(name)  # unknown names fail before any download
+    for name in args.names:
+        if args.action == "path":
+            found = datasets.locate(name, cache)
+            if found is None:
+                raise ConfigError(f"dataset {name!r} is not downloaded yet; run: cbow datasets fetch {name}")
+            print(found)
+            continue
+        result = datasets.fetch(name, cache=cache, force=args.force, progress=not args.quiet and sys.stderr.isatty())
+        if result.pinned_now:
+            print(f"{name}: first download, sha256 {result.sha256} pinned in {cache / 'pins.json'}", file=sys.stderr)
+        print(result.path)
     return 0
 
 
@@ -280,7 +555,8 @@ def build_parser() -> argparse.ArgumentParser:
                      description="CBOW word vectors with hand-derived gradients (numpy/scipy).",
                      epilog="run 'cbow COMMAND --help' for the options of a command")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for add in (_add_train, _add_similar, _add_evaluate):
+    for add in (_add_train, _add_similar, _add_analogy, _add_evaluate, _add_query, _add_convert, _add_plot,
+                _add_datasets):
         add(subparsers)
     for subparser in subparsers.choices.values():
         subparser.allow_abbrev = False

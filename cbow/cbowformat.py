@@ -1,0 +1,170 @@
+"""Our own vectors format: a directory that numpy can memory-map.
+
+    vectors.cbow/
+        vectors.npy     (V, d) float32, little-endian, C order: np.load(..., mmap_mode="r")
+        vocab.json      {"format": "cbow-vectors", "version": 1, "n_words": V, "dim": d,
+                         "words": [...], "counts": [...] or null, "config": {...}}
+
+Any Unicode word can be stored (JSON escapes it); counts and the training config travel
+with the vectors, so `KeyedVectors.load(path, mmap="r")` gives the same object back
+without reading the matrix into memory. The directory is written beside its target
+under a temporary name and renamed into place: a reader never sees half of it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from cbow.errors import FormatError, OutputError
+
+logger = logging.getLogger(__name__)
+
+FORMAT_NAME = "cbow-vectors"
+VERSION = 1
+MATRIX_FILE = "vectors.npy"
+VOCAB_FILE = "vocab.json"
+
+
+def is_cbow_dir(path: str | Path) -> bool:
+    """True when `path` is a directory holding our vocab.json."""
+    return Path(path).is_dir() and (Path(path) / VOCAB_FILE).is_file()
+
+
+def save(path: str | Path, words: list[str], vectors: np.ndarray, counts: np.ndarray | None = None,
+         config: dict | None = None) -> None:
+    """Write the directory `path` atomically (replacing an older cbow directory there).
+
+    Parameters
+    ----------
+    path : directory to create (conventionally NAME.cbow)
+    words : V distinct non-empty str
+    vectors : (V, d) float array, stored as float32
+    counts : (V,) int, optional
+    config : JSON-serialisable training settings, optional
+
+    Raises
+    ------
+    FormatError : NaN/inf vectors, repeated or empty words, shapes that disagree
+    OutputError : the parent directory is missing, or `path` is something else than ours
+    """
+    path = Path(path)
+    vectors = np.ascontiguousarray(vectors, dtype="<f4")
+    if vectors.ndim != 2 or vectors.shape[0] != len(words):
+        raise FormatError(f"{path}: {len(words)} words but vectors of shape {vectors.shape}")
+    if not np.isfinite(vectors).all():
+        raise FormatError(f"{path}: the vectors hold NaN or inf; refusing to save them")
+    if any(not word for word in words) or len(set(words)) != len(words):
+        raise FormatError(f"{path}: the words must be non-empty and distinct")
+    if counts is not None and len(counts) != len(words):
+        raise FormatError(f"{path}: {len(words)} words but {len(counts)} counts")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputError(f"{path}: directory {parent} does not exist; create it or choose another -o")
+    if path.exists() and not (is_cbow_dir(path) or (path.is_dir() and not any(path.iterdir()))):
+        raise OutputError(f"{path}: exists and is not a cbow vectors directory; remove it or choose another -o")
+    meta = {
+        "format": FORMAT_NAME, "version": VERSION, "n_words": len(words), "dim": int(vectors.shape[1]),
+        "words": list(words), "counts": None if counts is None else [int(c) for c in counts],
+        "config": config or {},
+    }
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent))
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write here ({exc.strerror}); choose another -o") from exc
+    try:
+        np.save(staging / MATRIX_FILE, vectors)
+        (staging / VOCAB_FILE).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        for name in (MATRIX_FILE, VOCAB_FILE):
+            with open(staging / name, "rb") as handle:
+                os.fsync(handle.fileno())
+        _swap_into_place(staging, path)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(f"{path}: write failed ({exc.strerror or exc}); free space or choose another -o") from exc
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _swap_into_place(staging: Path, path: Path) -> None:
+    """Rename `staging` to `path`; an old directory there is moved aside first, then removed."""
+    if not path.exists():
+        os.replace(staging, path)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+    os.rmdir(old)
+    os.replace(path, old)
+    try:
+        os.replace(staging, path)
+    except OSError:
+        os.replace(old, path)  # put the old vectors back
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def load(path: str | Path, mmap: str | None = None) -> tuple[list[str], np.ndarray, np.ndarray | None, dict]:
+    """Read a cbow directory: (words, vectors (V, d) float32, counts (V,) int64 or None, config).
+
+    With mmap='r' the matrix is a read-only memory map; it is still checked for NaN/inf,
+    block by block, so a corrupt file fails here rather than in a query.
+    """
+    path = Path(path)
+    vocab_path = path / VOCAB_FILE
+    try:
+        meta = json.loads(vocab_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FormatError(f"{path}: no {VOCAB_FILE} inside; not a cbow vectors directory") from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise FormatError(f"{vocab_path}: unreadable or not JSON ({str(exc)[:80]}); the file is corrupt") from None
+    words, counts, config = _check_meta(vocab_path, meta)
+    matrix_path = path / MATRIX_FILE
+    try:
+        vectors = np.load(matrix_path, mmap_mode=mmap, allow_pickle=False)
+    except FileNotFoundError:
+        raise FormatError(f"{matrix_path}: missing; the cbow directory is incomplete") from None
+    except (OSError, ValueError, EOFError) as exc:
+        raise FormatError(f"{matrix_path}: not a readable .npy matrix ({str(exc)[:80]}); the file is corrupt") from None
+    if vectors.dtype != np.dtype("<f4") or vectors.shape != (len(words), meta["dim"]):
+        raise FormatError(f"{matrix_path}: holds {vectors.dtype} {vectors.shape}, but {VOCAB_FILE} announces "
+                          f"float32 ({len(words)}, {meta['dim']}); the two files disagree")
+    for start in range(0, len(words), 65536):
+        block_ok = np.isfinite(vectors[start:start + 65536]).all(axis=1)
+        if not block_ok.all():
+            bad = start + int(np.flatnonzero(~block_ok)[0])
+            raise FormatError(f"{matrix_path}: the vector of {words[bad]!r} holds NaN or inf; the file is corrupt")
+    return words, vectors, counts, config
+
+
+def _check_meta(vocab_path: Path, meta) -> tuple[list[str], np.ndarray | None, dict]:
+    def bad(what: str) -> FormatError:
+        return FormatError(f"{vocab_path}: {what}; the file is corrupt or not ours")
+
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
+        raise bad(f"no \"format\": \"{FORMAT_NAME}\" field")
+    if meta.get("version") != VERSION:
+        raise FormatError(f"{vocab_path}: format version {meta.get('version')!r}; this cbow reads version {VERSION}, "
+                          "upgrade cbow")
+    words, counts, dim = meta.get("words"), meta.get("counts"), meta.get("dim")
+    if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
+        raise bad("\"words\" is not a list of non-empty strings")
+    if len(set(words)) != len(words):
+        raise bad("\"words\" repeats a word")
+    if type(dim) is not int or dim < 1 or meta.get("n_words") != len(words):
+        raise bad("\"dim\"/\"n_words\" disagree with the word list")
+    if counts is not None:
+        if (not isinstance(counts, list) or len(counts) != len(words)
+                or not all(type(c) is int and 0 <= c < 2**63 for c in counts)):
+            raise bad("\"counts\" is not one non-negative integer per word")
+        counts = np.array(counts, dtype=np.int64)
+    config = meta.get("config") or {}
+    if not isinstance(config, dict):
+        raise bad("\"config\" is not an object")
+    logger.debug("%s: %d words, dim %d", vocab_path, len(words), dim)
+    return words, counts, config

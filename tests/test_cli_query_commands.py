@@ -1,0 +1,37 @@
+"""similar --json, analogy, evaluate (table and --json) through cli.main."""
+
+import json
+
+import numpy as np
+
+from cbow import formats
+from cbow.cli import main
+from cbow.evaluate import evaluate_word_analogies
+from cbow.vectors import KeyedVectors
+
+
+def test_similar_analogy_evaluate(tmp_path, capsys):
+    words = ["man", "king", "woman", "queen", "cat", "dog"]
+    vectors = np.array([[0, 1, 0], [1, 1, 0], [0, -1, 0.1], [1, -1, 0.1], [0, 0, 1], [0.1, 0, 1]], dtype=np.float32)
+    path = tmp_path / "v.txt"
+    formats.save_word2vec_format(path, words, vectors)
+    assert main(["similar", str(path), "cat", "king", "--topn", "2", "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert list(found) == ["cat", "king"] and found["cat"][0][0] == "dog"
+    assert main(["analogy", str(path), "man", "king", "woman", "--topn", "1"]) == 0
+    assert capsys.readouterr().out.split("\t")[0] == "queen"
+    questions = tmp_path / "q.txt"
+    questions.write_text(": family\nman king woman queen\nwoman queen man king\nman king cat dog\nman king x y\n")
+    pairs = tmp_path / "p.tsv"
+    pairs.write_text("# w1\tw2\tscore\ncat\tdog\t9\nman\tking\t5\nking\tcat\t1\nman\tnope\t3\n")
+    assert main(["evaluate", str(path), "--analogies", str(questions), "--pairs", str(pairs), "--json",
+                 "--restrict-vocab", "6"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    add = report["analogies"][str(questions)]["methods"]["3CosAdd"]
+    expected = evaluate_word_analogies(KeyedVectors.load(path), questions, restrict_vocab=6)
+    assert (add["correct"], add["total"]) == (expected.correct, expected.total) == (3, 3)
+    assert report["analogies"][str(questions)]["skipped"] == 1
+    assert report["pairs"][str(pairs)]["pairs"] == 3 and report["pairs"][str(pairs)]["oov_ratio"] == 0.25
+    assert main(["evaluate", str(path), "--analogies", str(questions), "--sections"]) == 0
+    table = capsys.readouterr().out
+    assert "family" in table and "100.0% 3/3" in table
