@@ -30,6 +30,8 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise OutputError(f"{path}: directory {directory} does not exist; create it or choose another path")
+    if path.is_dir():
+        raise OutputError(f"{path}: is a directory; give a file name or remove the directory")
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:

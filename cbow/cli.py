@@ -405,8 +405,7 @@ def _add_query(subparsers) -> None:
 def _cmd_query(args) -> int:
     import contextlib
 
-    from cbow.query import QueryError, Session, readline_history
-    from cbow.vectors import UnknownWordError
+    from cbow.query import Session, readline_history
 
     kv = _load_vectors(args)
     session = Session(kv, topn=args.topn, restrict_vocab=args.restrict_vocab)
@@ -416,29 +415,42 @@ def _cmd_query(args) -> int:
               ":odd a b c, :help; Ctrl-D to leave.", file=sys.stderr)
     history = readline_history(Path(args.history) if args.history else None) if interactive else contextlib.nullcontext()
     with history:
-        while True:
-            try:
-                line = input("cbow> ") if interactive else sys.stdin.readline()
-            except (EOFError, KeyboardInterrupt):
-                if interactive:
-                    print(file=sys.stderr)
-                return 0
-            if not interactive and line == "":
-                return 0
-            try:
-                answer = session.answer(line)
-            except (QueryError, UnknownWordError, ValueError) as exc:
-                print(f"error: {exc}", flush=True)
-                continue
-            if answer.kind == "quit":
-                return 0
-            if interactive and answer.kind == "neighbours":
-                for word, score in answer.items:
-                    print(f"  {score:7.4f}  {word}")
-            elif interactive and answer.kind == "empty":
-                continue
-            else:
-                print(answer.one_line() if not interactive else answer.text or answer.one_line(), flush=True)
+        try:
+            return _query_loop(session, interactive)
+        except KeyboardInterrupt:  # Ctrl-C between two prompts, too, leaves cleanly
+            if interactive:
+                print(file=sys.stderr)
+            return 0
+
+
+def _query_loop(session, interactive: bool) -> int:
+    """Answer lines until EOF, Ctrl-C or :quit; one answer per line when piped."""
+    from cbow.query import QueryError
+    from cbow.vectors import UnknownWordError
+
+    while True:
+        try:
+            line = input("cbow> ") if interactive else sys.stdin.readline()
+        except EOFError:
+            if interactive:
+                print(file=sys.stderr)
+            return 0
+        if not interactive and line == "":
+            return 0
+        try:
+            answer = session.answer(line)
+        except (QueryError, UnknownWordError, ValueError) as exc:
+            print(f"error: {exc}", flush=True)
+            continue
+        if answer.kind == "quit":
+            return 0
+        if interactive and answer.kind == "neighbours":
+            for word, score in answer.items:
+                print(f"  {score:7.4f}  {word}")
+        elif interactive and answer.kind == "empty":
+            continue
+        else:
+            print(answer.one_line() if not interactive else answer.text or answer.one_line(), flush=True)
 
 
 # -- convert -------------------------------------------------------------------------------

@@ -18,20 +18,17 @@ Gzipped files (`.gz`, detected by their magic bytes) are read transparently.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import logging
-import os
-import tempfile
 import warnings
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
-from cbow.errors import FormatError, OutputError
+from cbow.atomic import atomic_write
+from cbow.errors import FormatError
 
 logger = logging.getLogger(__name__)
 
@@ -40,41 +37,6 @@ TEXT_SUFFIXES = (".txt", ".vec", ".text")
 FORMATS = ("word2vec", "word2vec-text", "glove", "cbow")
 FORMAT_ALIASES = {"bin": "word2vec", "binary": "word2vec", "text": "word2vec-text", "txt": "word2vec-text",
                   "vec": "word2vec-text", "fasttext": "word2vec-text", "npy": "cbow"}
-
-
-@contextlib.contextmanager
-def atomic_write(path: str | Path) -> Iterator[BinaryIO]:
-    """Open a temporary file beside `path` for binary writing; rename it over `path` on success.
-
-    On any exception the temporary file is removed and `path` is untouched.
-    """
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise OutputError(f"{path}: directory {directory} does not exist; create it or choose another -o")
-    if path.is_dir():
-        raise OutputError(f"{path}: is a directory; give a file name or remove the directory")
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write here ({exc.strerror}); choose another -o") from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except OSError as exc:
-        _remove_quietly(tmp_name)
-        raise OutputError(f"{path}: write failed ({exc.strerror or exc}); free space or choose another -o") from exc
-    except BaseException:
-        _remove_quietly(tmp_name)
-        raise
-
-
-def _remove_quietly(name: str) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(name)
 
 
 def is_text_path(path: str | Path) -> bool:

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from cbow.errors import CbowError
-from cbow.formats import atomic_write
+from cbow.atomic import atomic_write
 
 INSTALL_HINT = "pip install 'cbow[plot]'"
 

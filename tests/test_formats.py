@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors as GensimKeyedVectors
 
-from cbow import formats
+from cbow import atomic, formats
 from cbow.errors import FormatError, OutputError
 from cbow.vectors import KeyedVectors
 
@@ -90,7 +90,7 @@ def test_failed_write_leaves_nothing(tmp_path, vectors, monkeypatch):
     def broken_fsync(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(formats.os, "fsync", broken_fsync)
+    monkeypatch.setattr(atomic.os, "fsync", broken_fsync)
     with pytest.raises(OutputError, match="No space left"):
         formats.save_word2vec_format(target, WORDS, vectors * 2)
     assert target.read_bytes() == before
