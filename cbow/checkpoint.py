@@ -257,8 +257,8 @@ def check_compatible(checkpoint: Checkpoint, config_dict: dict, fingerprint: str
             )
     if fingerprint != checkpoint.corpus_fingerprint:
         raise CheckpointError(
-            f"{name}: made from a different corpus than {corpus_name} (its vocabulary or text "
-            "differs); resume with the original corpus, or start afresh without --resume"
+            f"{name}: made from a different corpus ({corpus_name} differs in vocabulary or "
+            "text); resume with the original corpus, or start afresh without --resume"
         )
 
 

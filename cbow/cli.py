@@ -333,8 +333,10 @@ def _cmd_train_resume(args) -> int:
                               f"cbow train CORPUS --resume {args.resume}")
     output = args.output or checkpoint.output
     _check_output_dir(output)
-    print(f"resuming {args.resume}: epoch {checkpoint.state.epoch + 1}/{saved.epochs}, "
-          f"batch {checkpoint.state.batches_done}", file=sys.stderr)
+    if not args.quiet:
+        where = (f"epoch {checkpoint.state.epoch + 1}/{saved.epochs}, batch {checkpoint.state.batches_done}"
+                 if checkpoint.state.epoch < saved.epochs else "training was complete")
+        print(f"resuming {args.resume}: {where}", file=sys.stderr)
     show_progress = not args.quiet and sys.stderr.isatty()
 
     def report_epoch(report) -> None:

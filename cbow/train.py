@@ -246,7 +246,8 @@ def train(
         fingerprint = corpus_fingerprint(vocab, encoded.word_ids, encoded.sentence_offsets,
                                          encoded.n_raw_tokens)
     if resume is not None:
-        check_compatible(resume, config.to_dict(), fingerprint, "this corpus")
+        check_compatible(resume, config.to_dict(), fingerprint,
+                         f"the corpus given{'' if source is None else f' ({source})'}")
         W_in = np.array(resume.state.W_in, dtype=np.float32)
         W_out = np.array(resume.state.W_out, dtype=np.float32)
     else:
