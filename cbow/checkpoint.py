@@ -208,7 +208,9 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     except FileNotFoundError:
         raise CheckpointError(f"{name}: no such checkpoint; check the path (it is OUTPUT.ckpt)") from None
     except (zipfile.BadZipFile, ValueError, EOFError, OSError, KeyError) as error:
-        raise CheckpointError(f"{name}: not a readable cbow checkpoint ({error}); {fix}") from None
+        # numpy's ValueError for a non-zip file talks about pickles: not useful here
+        problem = "not a zip of arrays" if isinstance(error, ValueError) else str(error)
+        raise CheckpointError(f"{name}: not a readable cbow checkpoint ({problem}); {fix}") from None
     missing = {"W_in", "W_out", "vocab_words", "vocab_counts", "meta"} - set(arrays)
     if missing:
         raise CheckpointError(f"{name}: not a cbow checkpoint (missing {', '.join(sorted(missing))}); {fix}")
