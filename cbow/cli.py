@@ -57,6 +57,15 @@ def non_negative_float(text: str) -> float:
     return value
 
 
+def duration(text: str) -> float:
+    from cbow.checkpoint import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _number(text: str, kind):
     try:
         return kind(text)
@@ -68,7 +77,9 @@ def _number(text: str, kind):
 TRAIN_EXAMPLE = (
     "example:\n"
     "  cbow train                      # the built-in demo corpus: neighbours and analogies\n"
-    "  cbow train corpus.txt.gz -o vectors.bin --size 100 --window 5 --negative 5 --epochs 5"
+    "  cbow train corpus.txt.gz -o vectors.bin --size 100 --window 5 --negative 5 --epochs 5\n"
+    "  cbow train big/ -o vectors.bin --checkpoint-every 10m   # then, after a crash or Ctrl-C:\n"
+    "  cbow train --resume vectors.bin.ckpt"
 )
 
 
@@ -126,6 +137,22 @@ def _add_train(subparsers) -> None:
                         help="1: word2vec binary, 0: text (default: by the output's suffix)")
     parser.add_argument("--plot-loss", metavar="PNG", default=None,
                         help="draw the training loss curve to this image (.png/.svg/.pdf; needs the 'plot' extra)")
+    parser.add_argument("--encoding-errors", choices=["strict", "replace"], default=defaults.encoding_errors,
+                        help="bytes that are not UTF-8: strict stops naming the line, replace reads them as "
+                             "U+FFFD (default strict)")
+    parser.add_argument("--vocab", "--read-vocab", dest="vocab", metavar="VOCAB_TSV",
+                        help="use this vocabulary (word<TAB>count, from `cbow vocab`) instead of counting")
+    parser.add_argument("--checkpoint-every", type=duration, default=None, metavar="DURATION",
+                        help="also save OUTPUT.ckpt every DURATION (30s, 10m, 1h); checkpoints are always "
+                             "saved at the end of each epoch and on Ctrl-C (default: no periodic saves)")
+    parser.add_argument("--resume", metavar="CKPT", help="continue the run saved in CKPT (OUTPUT.ckpt); corpus, "
+                        "output and settings come from the checkpoint")
+    parser.add_argument("--low-memory", action="store_true",
+                        help="count in bounded memory and keep the encoded corpus in a memory-mapped file "
+                             "beside the output (automatic for corpora larger than a quarter of free memory)")
+    parser.add_argument("--max-types-in-memory", type=positive_int, default=None,
+                        help="with --low-memory: distinct words held while counting before rare ones are "
+                             "pruned, as word2vec does (default 10,000,000)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar or per-epoch lines")
     parser.set_defaults(run=_cmd_train)
 
@@ -148,12 +175,13 @@ def _train_config(args):
         alpha=args.alpha, alpha_in=args.alpha_in, cbow_update=args.cbow_update,
         batch_size=args.batch_size, seed=args.seed, clip_grad=args.clip_grad,
         tokenizer=args.tokenizer, max_sentence_length=args.max_sentence_length,
+        encoding_errors=args.encoding_errors,
     )
 
 
 def _cmd_train(args) -> int:
-    from cbow.train import train
-
+    if args.resume is not None:
+        return _cmd_train_resume(args)
     config = _train_config(args)
     demo = args.corpus is None
     output = args.output if args.output is not None else (None if demo else "vectors.bin")
@@ -165,6 +193,8 @@ def _cmd_train(args) -> int:
         _figure_module()  # a missing matplotlib fails now, not after training
         _check_output_dir(args.plot_loss)
     if demo:
+        if args.vocab:
+            raise ConfigError("--vocab needs a CORPUS; give the corpus the vocabulary was counted on")
         from cbow.corpora import planted
 
         source = planted.demo_lines()
@@ -179,12 +209,19 @@ def _cmd_train(args) -> int:
             print(f"epoch {report.epoch}/{config.epochs}: mean loss {report.mean_loss:.4f}, "
                   f"{report.words_per_second:,.0f} words/s, {report.seconds:.1f} s", file=sys.stderr)
 
-    result = train(source, config, progress=show_progress, on_epoch_end=report_epoch)
+    if demo:
+        from cbow.train import train
+
+        result = train(source, config, progress=show_progress, on_epoch_end=report_epoch)
+    else:
+        vocab = _load_vocab(args.vocab, config) if args.vocab else None
+        result = _run_with_checkpoints(args, config, source, output, vocab, None, show_progress,
+                                       report_epoch)
+        if result is None:
+            return 130
     wv = result.wv
     if output is not None:
-        binary = None if args.binary is None else bool(args.binary)
-        wv.save_word2vec_format(output, binary=binary)
-        print(f"saved {len(wv):,} vectors of size {wv.vector_size} to {output}", file=sys.stderr)
+        _save_vectors(args, wv, output)
     if args.plot_loss is not None:
         from cbow.plot import plot_loss
 
@@ -194,6 +231,137 @@ def _cmd_train(args) -> int:
         _show_demo(wv)
         if output is None:
             print("(vectors not saved; add -o vectors.bin to keep them)", file=sys.stderr)
+    return 0
+
+
+def _save_vectors(args, wv, output: str) -> None:
+    from cbow.checkpoint import checkpoint_path_for
+
+    binary = None if args.binary is None else bool(args.binary)
+    wv.save_word2vec_format(output, binary=binary)
+    print(f"saved {len(wv):,} vectors of size {wv.vector_size} to {output}", file=sys.stderr)
+    checkpoint = checkpoint_path_for(output)
+    if checkpoint.exists():  # the run is complete: its checkpoint is no longer needed
+        checkpoint.unlink()
+
+
+def _load_vocab(path: str, config):
+    from cbow.vocab import Vocab
+
+    loaded = Vocab.load(path)
+    return Vocab.from_counts(loaded.words, loaded.counts, config.min_count, config.max_vocab, name=path)
+
+
+def _use_low_memory(args, source) -> bool:
+    """--low-memory, or a corpus file bigger than a quarter of the free memory (compressed x 3)."""
+    from cbow.corpus import total_size
+    from cbow.memory import available_memory
+
+    if args.low_memory:
+        return True
+    if source == "-":
+        return False
+    size = total_size(source)
+    available = available_memory()
+    if size is None or available is None:
+        return False
+    compressed = str(source).endswith((".gz", ".bz2", ".xz"))
+    return size * (3 if compressed else 1) > available / 4
+
+
+def _prepare_corpus(args, config, source, output: str, vocab):
+    """(vocab, encoded, ids_path or None): in memory, or counted in bounded memory and memory-mapped."""
+    from cbow.encode import encode_with_vocab
+    from cbow.train import prepare
+
+    if not _use_low_memory(args, source):
+        if vocab is None:
+            vocab, encoded = prepare(source, config, progress=not args.quiet and sys.stderr.isatty())
+        else:
+            encoded = encode_with_vocab(source, vocab, config.tokenizer, config.max_sentence_length,
+                                        encoding_errors=config.encoding_errors)
+        return vocab, encoded, None
+    import os
+
+    from cbow.counting import DEFAULT_MAX_TYPES, build_vocab_bounded, encode_to_file
+
+    if vocab is None:
+        vocab = build_vocab_bounded(source, config.tokenizer, config.min_count, config.max_vocab,
+                                    args.max_types_in_memory or DEFAULT_MAX_TYPES, config.encoding_errors)
+    ids_path = Path(output).parent / f".{Path(output).name}.ids.{os.getpid()}.tmp"
+    encoded = encode_to_file(source, vocab, ids_path, config.tokenizer, config.max_sentence_length,
+                             config.encoding_errors)
+    return vocab, encoded, ids_path
+
+
+def _run_with_checkpoints(args, config, source, output: str, vocab, resume, show_progress, report_epoch):
+    """Train with OUTPUT.ckpt checkpoints; None when Ctrl-C stopped it (after saying how to resume)."""
+    from cbow.checkpoint import Checkpointer, TrainingInterrupted, checkpoint_path_for
+    from cbow.train import train
+
+    vocab, encoded, ids_path = _prepare_corpus(args, config, source, output, vocab)
+    checkpointer = Checkpointer(
+        checkpoint_path_for(output), args.checkpoint_every,
+        corpus_path=None if source == "-" else str(Path(source).resolve()),
+        output=str(Path(output).resolve()),
+        vocab_path=None if not args.vocab else str(Path(args.vocab).resolve()),
+    )
+    try:
+        with checkpointer.catch_interrupts():
+            return train(config=config, vocab=vocab, encoded=encoded, progress=show_progress,
+                         on_epoch_end=report_epoch, checkpointer=checkpointer, resume=resume)
+    except TrainingInterrupted as stop:
+        print(f"{PROG} train: interrupted; checkpoint saved to {stop.checkpoint_path}; resume with: "
+              f"{PROG} train --resume {stop.checkpoint_path}", file=sys.stderr)
+        return None
+    finally:
+        if ids_path is not None:
+            del encoded
+            ids_path.unlink(missing_ok=True)
+
+
+def _cmd_train_resume(args) -> int:
+    """`cbow train --resume CKPT`: settings, corpus and output from the checkpoint."""
+    from cbow.checkpoint import CheckpointError, load_checkpoint
+    from cbow.train import TrainConfig
+
+    checkpoint = load_checkpoint(args.resume)
+    saved = TrainConfig(**checkpoint.config)
+    given = _train_config(args)
+    defaults = _train_config(build_parser().parse_args(["train"]))
+    for key, value in given.to_dict().items():
+        if value != defaults.to_dict()[key] and value != checkpoint.config.get(key):
+            flag = "--" + key.replace("_", "-")
+            raise CheckpointError(
+                f"{args.resume}: made with {flag} {checkpoint.config.get(key)!r}, you gave {value!r}; "
+                f"drop {flag} to resume, or start afresh without --resume"
+            )
+    source = args.corpus or checkpoint.corpus_path
+    if source is None:
+        raise CheckpointError(f"{args.resume}: the run read standard input; give it again: "
+                              f"cbow train - --resume {args.resume} < CORPUS")
+    if source != "-" and not Path(source).exists():
+        raise CheckpointError(f"{args.resume}: its corpus {source} is gone; pass the corpus as "
+                              f"cbow train CORPUS --resume {args.resume}")
+    output = args.output or checkpoint.output
+    _check_output_dir(output)
+    if not args.quiet:
+        where = (f"epoch {checkpoint.state.epoch + 1}/{saved.epochs}, batch {checkpoint.state.batches_done}"
+                 if checkpoint.state.epoch < saved.epochs else "training was complete")
+        print(f"resuming {args.resume}: {where}", file=sys.stderr)
+    show_progress = not args.quiet and sys.stderr.isatty()
+
+    def report_epoch(report) -> None:
+        if not args.quiet:
+            print(f"epoch {report.epoch}/{saved.epochs}: mean loss {report.mean_loss:.4f}, "
+                  f"{report.words_per_second:,.0f} words/s, {report.seconds:.1f} s", file=sys.stderr)
+
+    args.vocab = args.vocab or checkpoint.vocab_path
+    result = _run_with_checkpoints(args, saved, source, output, checkpoint.vocab, checkpoint,
+                                   show_progress, report_epoch)
+    if result is None:
+        return 130
+    _save_vectors(args, result.wv, output)
     return 0
 
 
@@ -561,6 +729,41 @@ def _cmd_datasets(args) -> int:
     return 0
 
 
+# -- vocab -------------------------------------------------------------------------------
+def _add_vocab(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "vocab", help="count a corpus once and write its vocabulary (word<TAB>count)",
+        description="Count the words of a corpus in bounded memory and write the vocabulary, most "
+                    "frequent first, for later runs: cbow train CORPUS --vocab vocab.tsv.",
+        epilog="example:\n  cbow vocab big/ --min-count 5 -o vocab.tsv\n  cbow train big/ --vocab vocab.tsv -o vectors.bin",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("corpus", help="text file, .gz, .bz2, directory, or - for stdin")
+    parser.add_argument("-o", "--output", "--save-vocab", dest="output", default="vocab.tsv",
+                        help="vocabulary file to write (default vocab.tsv)")
+    parser.add_argument("--min-count", type=positive_int, default=5, help="drop words rarer than this (default 5)")
+    parser.add_argument("--max-vocab", type=positive_int, default=None, help="keep only the N most frequent words")
+    parser.add_argument("--tokenizer", choices=["default", "whitespace"], default="default",
+                        help="default: lowercase, split on non-letters; whitespace: split on whitespace only")
+    parser.add_argument("--encoding-errors", choices=["strict", "replace"], default="strict",
+                        help="bytes that are not UTF-8: strict stops naming the line, replace reads them as U+FFFD")
+    parser.add_argument("--max-types-in-memory", type=positive_int, default=None,
+                        help="distinct words held while counting before rare ones are pruned, as word2vec "
+                             "does (default 10,000,000)")
+    parser.set_defaults(run=_cmd_vocab)
+
+
+def _cmd_vocab(args) -> int:
+    from cbow.counting import DEFAULT_MAX_TYPES, build_vocab_bounded
+
+    _check_output_dir(args.output)
+    vocab = build_vocab_bounded(args.corpus, args.tokenizer, args.min_count, args.max_vocab,
+                                args.max_types_in_memory or DEFAULT_MAX_TYPES, args.encoding_errors)
+    vocab.save(args.output)
+    print(f"saved {len(vocab):,} words ({vocab.total_words:,} tokens) to {args.output}", file=sys.stderr)
+    return 0
+
+
 # -- main ----------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, allow_abbrev=False,
@@ -568,7 +771,7 @@ def build_parser() -> argparse.ArgumentParser:
                      epilog="run 'cbow COMMAND --help' for the options of a command")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for add in (_add_train, _add_similar, _add_analogy, _add_evaluate, _add_query, _add_convert, _add_plot,
-                _add_datasets):
+                _add_datasets, _add_vocab):
         add(subparsers)
     for subparser in subparsers.choices.values():
         subparser.allow_abbrev = False

@@ -15,7 +15,10 @@ Sources
 
 Reading is in binary blocks of `BLOCK_SIZE` bytes cut at the last newline; a block is decoded
 as UTF-8 in one call. Bytes that are not UTF-8 become U+FFFD and are reported once per file
-with the line number of the first bad line (a warning, never a crash). A line with no
+with the line number of the first bad line (a warning), or, with ``encoding_errors="strict"``
+(what `cbow train` uses by default), stop the run with a CorpusError naming the line. A NUL
+byte (binary data, UTF-16 text) and a run of more than `MAX_RUN_WITHOUT_SPACE` bytes without any
+whitespace (not text) are CorpusErrors naming the line. A line with no
 newline for more than `BLOCK_SIZE` bytes is cut at its last ASCII whitespace and tokenized
 piecewise, which gives the same tokens as tokenizing it whole for any tokenizer that treats
 ASCII whitespace as a separator (both built-in ones do), with bounded memory.
@@ -52,6 +55,9 @@ logger = logging.getLogger(__name__)
 Source = Union[str, os.PathLike, Iterable[str]]
 
 BLOCK_SIZE = 1 << 22  # bytes per read: 4 MiB, ~700k tokens of English
+# A longer run of bytes without any whitespace is not text (binary data, one giant token):
+# reading stops with a CorpusError instead of buffering, say, a 200 MB "word".
+MAX_RUN_WITHOUT_SPACE = 1 << 24
 _LINES_PER_BATCH = 10_000  # lines per batch for in-memory sources
 _ASCII_WHITESPACE = (b" ", b"\t", b"\r", b"\x0b", b"\x0c")
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -153,6 +159,7 @@ def _iter_text_pieces(
     stats: CorpusStats,
     on_bytes: Callable[[int], None] | None,
     position: Callable[[], int] | None,
+    encoding_errors: str = "replace",
 ) -> Iterator[tuple[str, bool]]:
     """Yield ``(text, open_end)`` pieces of one binary stream, decoded.
 
@@ -196,12 +203,34 @@ def _iter_text_pieces(
                 if len(buffer) < BLOCK_SIZE:
                     continue
                 cut = _cut_point(buffer)
-                if cut < 0:  # one 4 MiB+ run without whitespace: keep reading
-                    continue
+                if cut < 0:  # no whitespace yet: keep reading, but not forever
+                    if len(buffer) < MAX_RUN_WITHOUT_SPACE:
+                        continue
+                    raise CorpusError(
+                        f"{name}:{line_no + 1}: {len(buffer):,} bytes without a space or newline "
+                        "(binary data or one giant token); pass a text file with words "
+                        "separated by spaces and lines"
+                    )
         data, buffer = buffer[:cut], buffer[cut + 1:]
+        nul_at = data.find(b"\0")
+        if nul_at >= 0:
+            nul_line = line_no + data.count(b"\n", 0, nul_at) + 1
+            raise CorpusError(
+                f"{name}:{nul_line}: NUL byte: this is a "
+                "binary file or UTF-16 text, not a corpus; pass UTF-8 text (convert with "
+                "iconv -t UTF-8)"
+            )
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as error:
+            if encoding_errors == "strict":
+                bad_line = line_no + data.count(b"\n", 0, error.start) + 1
+                bad_bytes = data[error.start:error.end]
+                raise CorpusError(
+                    f"{name}:{bad_line}: bytes {bad_bytes!r} are not UTF-8 (mixed or legacy "
+                    "encoding); convert the file with iconv -f <its encoding> -t UTF-8, or pass "
+                    "--encoding-errors replace to read them as U+FFFD"
+                ) from None
             if not reported:
                 reported = True
                 bad_line = line_no + data.count(b"\n", 0, error.start) + 1
@@ -239,7 +268,8 @@ def _open_path(path: Path) -> tuple[BinaryIO, BinaryIO]:
 
 
 def _iter_file_pieces(
-    path: Path, stats: CorpusStats, on_bytes: Callable[[int], None] | None
+    path: Path, stats: CorpusStats, on_bytes: Callable[[int], None] | None,
+    encoding_errors: str = "replace",
 ) -> Iterator[tuple[str, bool]]:
     """`_iter_text_pieces` of one file, turning every read failure into a CorpusError."""
     kind = _COMPRESSED.get(path.suffix.lower())
@@ -257,7 +287,8 @@ def _iter_file_pieces(
     stats.n_files += 1
     with raw, stream:
         try:
-            yield from _iter_text_pieces(stream, str(path), stats, on_bytes, raw.tell)
+            yield from _iter_text_pieces(stream, str(path), stats, on_bytes, raw.tell,
+                                         encoding_errors)
         except _READ_ERRORS as error:
             problem = getattr(error, "strerror", None) or str(error) or type(error).__name__
             if kind is None:
@@ -271,7 +302,8 @@ def _iter_file_pieces(
 
 
 def _iter_stdin_pieces(
-    stats: CorpusStats, on_bytes: Callable[[int], None] | None
+    stats: CorpusStats, on_bytes: Callable[[int], None] | None,
+    encoding_errors: str = "replace",
 ) -> Iterator[tuple[str, bool]]:
     """Pieces of standard input, read as bytes."""
     stdin = sys.stdin
@@ -282,7 +314,7 @@ def _iter_stdin_pieces(
         yield from _iter_line_pieces(stdin, stats)
         return
     try:
-        yield from _iter_text_pieces(buffer, "<stdin>", stats, on_bytes, None)
+        yield from _iter_text_pieces(buffer, "<stdin>", stats, on_bytes, None, encoding_errors)
     except OSError as error:
         raise CorpusError(
             f"<stdin>: cannot read ({error.strerror or error}); check the pipe"
@@ -315,6 +347,7 @@ def iter_text_blocks(
     source: Source,
     stats: CorpusStats | None = None,
     on_bytes: Callable[[int], None] | None = None,
+    encoding_errors: str = "replace",
 ) -> Iterator[tuple[str, bool]]:
     """Yield the text of `source` a block of whole lines at a time, decoded.
 
@@ -327,6 +360,9 @@ def iter_text_blocks(
     on_bytes : callable, optional
         Called with the number of bytes newly read from disk (compressed size) or stdin,
         for progress bars; compare with `total_size`.
+    encoding_errors : {"replace", "strict"}, default "replace"
+        Bytes that are not UTF-8: "replace" reads them as U+FFFD with one warning per file,
+        "strict" raises CorpusError naming the line.
 
     Yields
     ------
@@ -346,10 +382,10 @@ def iter_text_blocks(
         stats = CorpusStats()
     if _is_path(source):
         if os.fspath(source) == "-":
-            yield from _iter_stdin_pieces(stats, on_bytes)
+            yield from _iter_stdin_pieces(stats, on_bytes, encoding_errors)
         else:
             for path in list_corpus_files(source):
-                yield from _iter_file_pieces(path, stats, on_bytes)
+                yield from _iter_file_pieces(path, stats, on_bytes, encoding_errors)
     elif isinstance(source, (bytes, bytearray)):
         raise TypeError("corpus source is bytes; pass a path, '-' or str lines")
     else:

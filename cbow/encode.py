@@ -245,6 +245,7 @@ def _iter_id_blocks(
     max_sentence_length: int,
     stats: CorpusStats,
     on_bytes: Callable[[int], None] | None,
+    encoding_errors: str = "replace",
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield ``(ids, sentence_lengths)`` per block of the corpus.
 
@@ -262,7 +263,7 @@ def _iter_id_blocks(
 
     table = _WordIdTable() if _ASCII_FAST_PATH and tokenize is tokenize_default else None
     carry = 0
-    for text, open_end in iter_text_blocks(source, stats, on_bytes):
+    for text, open_end in iter_text_blocks(source, stats, on_bytes, encoding_errors):
         encoded = None
         if table is not None and text.isascii():  # O(1): CPython flags ASCII strings
             encoded = _encode_ascii_block(text.encode("ascii"), table, ids_of_words)
@@ -286,6 +287,7 @@ def _read_ids(
     ids_of_words: Callable[[Iterable[str]], Iterable[int]],
     max_sentence_length: int,
     progress: bool,
+    encoding_errors: str = "replace",
 ) -> tuple[list[np.ndarray], np.ndarray, CorpusStats]:
     """Read the whole corpus: (int32 id blocks, int64 sentence lengths, stats)."""
     stats = CorpusStats()
@@ -294,7 +296,8 @@ def _read_ids(
     length_blocks: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
     try:
         for ids, sentence_lengths in _iter_id_blocks(
-            source, tokenize, ids_of_words, max_sentence_length, stats, bar.callback
+            source, tokenize, ids_of_words, max_sentence_length, stats, bar.callback,
+            encoding_errors,
         ):
             id_blocks.append(ids)
             length_blocks.append(sentence_lengths)
@@ -365,6 +368,7 @@ def read_and_encode(
     max_vocab: int | None = None,
     max_sentence_length: int = 10000,
     progress: bool = False,
+    encoding_errors: str = "replace",
 ) -> tuple[Vocab, EncodedCorpus]:
     """Read a corpus once: build its vocabulary and encode it as word ids.
 
@@ -383,6 +387,8 @@ def read_and_encode(
         Longer lines are cut into sentences of this many tokens.
     progress : bool, default False
         Show a tqdm bar of the bytes read on stderr.
+    encoding_errors : {"replace", "strict"}, default "replace"
+        Bytes that are not UTF-8 (see `cbow.corpus.iter_text_blocks`).
 
     Returns
     -------
@@ -412,7 +418,7 @@ def read_and_encode(
         return map(get_id, tokens)
 
     id_blocks, sentence_lengths, stats = _read_ids(
-        source, tokenize, lookup, max_sentence_length, progress
+        source, tokenize, lookup, max_sentence_length, progress, encoding_errors
     )
     n_raw_tokens = int(sentence_lengths.sum())
     if n_raw_tokens == 0:
@@ -446,6 +452,7 @@ def encode_with_vocab(
     tokenizer: str | Tokenizer = "default",
     max_sentence_length: int = 10000,
     progress: bool = False,
+    encoding_errors: str = "replace",
 ) -> EncodedCorpus:
     """Encode a corpus with a vocabulary made beforehand (e.g. loaded with `Vocab.load`).
 
@@ -461,6 +468,8 @@ def encode_with_vocab(
         Longer lines are cut into sentences of this many tokens.
     progress : bool, default False
         Show a tqdm bar of the bytes read on stderr.
+    encoding_errors : {"replace", "strict"}, default "replace"
+        Bytes that are not UTF-8 (see `cbow.corpus.iter_text_blocks`).
 
     Returns
     -------
@@ -480,7 +489,7 @@ def encode_with_vocab(
         return map(get_id, tokens, itertools.repeat(-1))
 
     id_blocks, sentence_lengths, stats = _read_ids(
-        source, tokenize, lookup, max_sentence_length, progress
+        source, tokenize, lookup, max_sentence_length, progress, encoding_errors
     )
     n_raw_tokens = int(sentence_lengths.sum())
     if n_raw_tokens == 0:

@@ -12,14 +12,17 @@ from __future__ import annotations
 import logging
 import math
 import time
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from cbow.checkpoint import Checkpoint, Checkpointer, TrainState, check_compatible, corpus_fingerprint
 from cbow.encode import EncodedCorpus, read_and_encode
 from cbow.errors import ConfigError, Diverged
+from cbow.memory import check_training_memory
 from cbow.model import init_weights
 from cbow.step import CBOW_UPDATES, OutputLayer, sgd_step
 from cbow.vectors import KeyedVectors
@@ -56,6 +59,8 @@ class TrainConfig:
     clip_grad : per-example L2 clip of dL/dh and W_out row gradients (None: off)
     tokenizer : "default" or "whitespace"
     max_sentence_length : longer lines are split into sentences of this many tokens
+    encoding_errors : "strict" stops at bytes that are not UTF-8 (naming the line);
+        "replace" reads them as U+FFFD with a warning
     """
 
     size: int = 100
@@ -74,6 +79,7 @@ class TrainConfig:
     clip_grad: float | None = None
     tokenizer: str = "default"
     max_sentence_length: int = 10000
+    encoding_errors: str = "strict"
 
     def __post_init__(self) -> None:
         checks = [
@@ -92,6 +98,7 @@ class TrainConfig:
             (self.batch_size >= 1, f"--batch-size must be >= 1, got {self.batch_size}"),
             (self.clip_grad is None or self.clip_grad > 0, f"--clip-grad must be > 0, got {self.clip_grad}"),
             (self.max_sentence_length >= 1, f"--max-sentence-length must be >= 1, got {self.max_sentence_length}"),
+            (self.encoding_errors in ("strict", "replace"), f"--encoding-errors must be strict or replace, got {self.encoding_errors!r}"),
         ]
         for ok, message in checks:
             if not ok:
@@ -180,6 +187,7 @@ def prepare(source, config: TrainConfig, progress: bool = False) -> tuple[Vocab,
         max_vocab=config.max_vocab,
         max_sentence_length=config.max_sentence_length,
         progress=progress,
+        encoding_errors=config.encoding_errors,
     )
 
 
@@ -191,6 +199,8 @@ def train(
     encoded: EncodedCorpus | None = None,
     progress: bool = False,
     on_epoch_end: Callable[[EpochReport], None] | None = None,
+    checkpointer: Checkpointer | None = None,
+    resume: Checkpoint | None = None,
 ) -> TrainResult:
     """Train CBOW vectors.
 
@@ -202,6 +212,10 @@ def train(
     vocab, encoded : an already counted and encoded corpus (skip reading)
     progress : show a tqdm bar on stderr (words/s, loss, lr)
     on_epoch_end : called with an EpochReport after every epoch
+    checkpointer : saves checkpoints (periodically, at epoch ends, on Ctrl-C); see
+        `cbow.checkpoint`
+    resume : a loaded checkpoint of this config and corpus: training continues from it
+        and ends bit-identical to an uninterrupted run (one worker)
 
     Returns
     -------
@@ -210,7 +224,10 @@ def train(
     Raises
     ------
     ConfigError, CorpusError, VocabError : bad settings or input
-    Diverged : the loss or the weights became NaN/inf; nothing is returned
+    Diverged : the loss or the weights became NaN/inf; nothing is returned (the last
+        checkpoint, written before the divergence, is kept)
+    CheckpointError : `resume` belongs to another corpus or config
+    TrainingInterrupted : Ctrl-C under `checkpointer.catch_interrupts()`; a checkpoint was saved
     """
     config = config or TrainConfig()
     started = time.perf_counter()
@@ -222,26 +239,50 @@ def train(
         raise ConfigError("hierarchical softmax needs at least 2 words in the vocabulary; lower --min-count")
     prepare_seconds = time.perf_counter() - started
 
-    init_rng = np.random.default_rng([config.seed, 0])
     output, n_out_rows = build_output_layer(vocab, config)
-    W_in, W_out = init_weights(len(vocab), config.size, n_out_rows, init_rng)
+    check_training_memory(len(vocab), config.size, n_out_rows, config.batch_size, config.window,
+                          config.negative, len(encoded.word_ids))
+    if checkpointer is not None or resume is not None:
+        fingerprint = corpus_fingerprint(vocab, encoded.word_ids, encoded.sentence_offsets,
+                                         encoded.n_raw_tokens)
+    if resume is not None:
+        check_compatible(resume, config.to_dict(), fingerprint,
+                         f"the corpus given{'' if source is None else f' ({source})'}")
+        W_in = np.array(resume.state.W_in, dtype=np.float32)
+        W_out = np.array(resume.state.W_out, dtype=np.float32)
+    else:
+        init_rng = np.random.default_rng([config.seed, 0])
+        W_in, W_out = init_weights(len(vocab), config.size, n_out_rows, init_rng)
+    if checkpointer is not None:
+        checkpointer.bind(config.to_dict(), vocab, fingerprint)
     keep_prob = vocab.keep_probabilities(config.sample) if config.sample > 0 else None
 
     result = TrainResult(vocab, W_in, W_out, config, prepare_seconds=prepare_seconds,
                          n_corpus_words=len(encoded.word_ids))
+    first_epoch = 0
+    if resume is not None:
+        first_epoch = resume.state.epoch
+        result.epochs = [EpochReport(**report) for report in resume.state.epochs]
+        result.loss_history = [LossPoint(**point) for point in resume.state.loss_history]
     words_per_epoch = len(encoded.word_ids)
     words_total = words_per_epoch * config.epochs
     bar = _progress_bar(words_total, progress)
+    if bar is not None and resume is not None:
+        bar.update(resume.state.words_done)
     train_started = time.perf_counter()
     try:
-        for epoch in range(config.epochs):
+        for epoch in range(first_epoch, config.epochs):
+            resume_state = resume.state if resume is not None and epoch == first_epoch else None
             report = _train_epoch(epoch, W_in, W_out, encoded, keep_prob, output, config,
-                                  words_total, bar, result.loss_history)
+                                  words_total, bar, result, checkpointer, resume_state)
             result.epochs.append(report)
             logger.info("epoch %d/%d: mean loss %.4f, %.0f words/s", epoch + 1, config.epochs,
                         report.mean_loss, report.words_per_second)
             if on_epoch_end is not None:
                 on_epoch_end(report)
+            if checkpointer is not None:
+                checkpointer.at_epoch_end(lambda: _state_at_epoch_end(epoch, W_in, W_out, config,
+                                                                      words_per_epoch, words_total, result))
     finally:
         if bar is not None:
             bar.close()
@@ -259,27 +300,56 @@ def _train_epoch(
     config: TrainConfig,
     words_total: int,
     bar,
-    loss_history: list[LossPoint],
+    result: TrainResult,
+    checkpointer: Checkpointer | None = None,
+    resume_state: TrainState | None = None,
 ) -> EpochReport:
     """One pass over the corpus; raises Diverged at the first non-finite loss.
 
-    Appends a LossPoint to `loss_history` every ~1/200 of the run (and at the epoch's end).
+    Appends a LossPoint to `result.loss_history` every ~1/200 of the run (and at the
+    epoch's end). Two random streams, so a checkpoint can resume exactly: `batch_rng`
+    (subsampling, window sizes) is re-seeded per epoch and replayed on resume, skipping
+    the batches already applied; `noise_rng` (negative samples) has its state saved.
     """
-    rng = np.random.default_rng([config.seed, 1, epoch])
+    loss_history = result.loss_history
+    batch_rng = np.random.default_rng([config.seed, 1, epoch])
+    noise_rng = np.random.default_rng([config.seed, 2, epoch])
     words_per_epoch = len(encoded.word_ids)
     words_before = epoch * words_per_epoch
     started = time.perf_counter()
-    loss_sum, n_examples, last_words_done = 0.0, 0, 0
+    loss_sum, n_examples, last_words_done, n_batches = 0.0, 0, 0, 0
     interval_loss, interval_examples = 0.0, 0
     record_every = max(1, words_total // 200)
     next_record = words_before + record_every
     lr_out = learning_rate(config.alpha, words_before, words_total)
     lr_in = learning_rate(config.lr_in, words_before, words_total)
     batches = iter_batches(encoded.word_ids, encoded.sentence_offsets, config.window,
-                           config.batch_size, rng, keep_prob)
+                           config.batch_size, batch_rng, keep_prob)
+    if resume_state is not None and resume_state.batches_done:
+        # Replay the epoch's batch stream up to the saved position (no training on them).
+        n_batches = resume_state.batches_done
+        batches = itertools.islice(batches, n_batches, None)
+        noise_rng.bit_generator.state = resume_state.noise_rng_state
+        loss_sum, n_examples = resume_state.epoch_loss_sum, resume_state.epoch_examples
+        interval_loss, interval_examples = resume_state.interval_loss, resume_state.interval_examples
+        next_record = resume_state.next_record
+        last_words_done = resume_state.words_done - words_before
+        lr_out = learning_rate(config.alpha, resume_state.words_done, words_total)
+        lr_in = learning_rate(config.lr_in, resume_state.words_done, words_total)
+
+    def state_now() -> TrainState:
+        return TrainState(
+            epoch=epoch, batches_done=n_batches, words_done=words_before + last_words_done,
+            lr_in=lr_in, lr_out=lr_out, noise_rng_state=noise_rng.bit_generator.state,
+            epoch_loss_sum=loss_sum, epoch_examples=n_examples, interval_loss=interval_loss,
+            interval_examples=interval_examples, next_record=next_record, W_in=W_in, W_out=W_out,
+            epochs=[asdict(report) for report in result.epochs],
+            loss_history=[asdict(point) for point in loss_history],
+        )
+
     for batch in batches:
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is caught below
-            loss = sgd_step(W_in, W_out, batch, output, lr_in, lr_out, rng,
+            loss = sgd_step(W_in, W_out, batch, output, lr_in, lr_out, noise_rng,
                             config.cbow_update, config.clip_grad)
         if not math.isfinite(loss):
             percent = 100.0 * batch.words_done / max(1, words_per_epoch)
@@ -302,6 +372,9 @@ def _train_epoch(
             bar.update(batch.words_done - last_words_done)
             bar.set_postfix(loss=f"{loss / len(batch):.3f}", lr=f"{lr_out:.2e}", refresh=False)
         last_words_done = batch.words_done
+        n_batches += 1
+        if checkpointer is not None:
+            checkpointer.after_batch(state_now)
     if bar is not None:
         bar.update(words_per_epoch - last_words_done)
     if interval_examples:
@@ -320,6 +393,22 @@ def _train_epoch(
         seconds=seconds,
         words_per_second=words_per_epoch / max(seconds, 1e-9),
         lr_end=lr_out,
+    )
+
+
+def _state_at_epoch_end(epoch: int, W_in: np.ndarray, W_out: np.ndarray, config: TrainConfig,
+                        words_per_epoch: int, words_total: int, result: TrainResult) -> TrainState:
+    """The state after `epoch` finished: the next epoch starts from its own seeds."""
+    words_done = (epoch + 1) * words_per_epoch
+    record_every = max(1, words_total // 200)
+    return TrainState(
+        epoch=epoch + 1, batches_done=0, words_done=words_done,
+        lr_in=learning_rate(config.lr_in, words_done, words_total),
+        lr_out=learning_rate(config.alpha, words_done, words_total), noise_rng_state=None,
+        epoch_loss_sum=0.0, epoch_examples=0, interval_loss=0.0, interval_examples=0,
+        next_record=words_done + record_every, W_in=W_in, W_out=W_out,
+        epochs=[asdict(report) for report in result.epochs],
+        loss_history=[asdict(point) for point in result.loss_history],
     )
 
 

@@ -1,0 +1,192 @@
+"""Checkpoints: exact resume after kill -9 and Ctrl-C, validation on load, no NaN checkpoints."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from cbow.checkpoint import (
+    CheckpointError,
+    Checkpointer,
+    TrainingInterrupted,
+    load_checkpoint,
+    parse_duration,
+)
+from cbow.corpora import planted
+from cbow.encode import read_and_encode
+from cbow.errors import Diverged
+from cbow.formats import load_word2vec_format
+from cbow.train import TrainConfig, train
+
+ARGS = ["--size", "16", "--window", "3", "--epochs", "3", "--min-count", "3", "--batch-size", "16",
+        "--seed", "7", "-q"]
+
+
+def cbow_command(*args):
+    return [sys.executable, "-m", "cbow", *map(str, args)]
+
+
+@pytest.fixture(scope="module")
+def small_corpus(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ckpt") / "corpus.txt"
+    path.write_text("\n".join(planted.generate_lines(n_sentences=4000, seed=1)) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def uninterrupted_vectors(tmp_path_factory, small_corpus):
+    out = tmp_path_factory.mktemp("full") / "vectors.bin"
+    done = subprocess.run(cbow_command("train", small_corpus, "-o", out, *ARGS), capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return load_word2vec_format(out)
+
+
+def wait_for_mid_epoch_checkpoint(process, ckpt, timeout=120):
+    """Poll until `ckpt` holds a mid-epoch state (batches_done > 0); return that state."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "training finished before a mid-epoch checkpoint was seen"
+        if ckpt.exists():
+            state = load_checkpoint(ckpt).state
+            if state.batches_done > 0:
+                return state
+        time.sleep(0.01)
+    raise AssertionError("no mid-epoch checkpoint appeared")
+
+
+def test_kill_9_mid_epoch_then_resume_is_bit_identical(tmp_path, small_corpus, uninterrupted_vectors):
+    out = tmp_path / "vectors.bin"
+    ckpt = tmp_path / "vectors.bin.ckpt"
+    process = subprocess.Popen(cbow_command("train", small_corpus, "-o", out, *ARGS,
+                                            "--checkpoint-every", "0.05s"),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        state = wait_for_mid_epoch_checkpoint(process, ckpt)
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+    assert not out.exists()
+    assert 0 < state.words_done
+    resumed = subprocess.run(cbow_command("train", "--resume", ckpt, "-q"), capture_output=True,
+                             text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    words, vectors = load_word2vec_format(out)
+    assert words == uninterrupted_vectors[0]
+    assert np.array_equal(vectors, uninterrupted_vectors[1])
+    assert not ckpt.exists()  # a finished run removes its checkpoint
+    assert [p.name for p in tmp_path.iterdir()] == ["vectors.bin"]  # no temp files left
+
+
+def test_ctrl_c_saves_a_checkpoint_exits_130_and_resumes_exactly(tmp_path, small_corpus,
+                                                                    uninterrupted_vectors):
+    out = tmp_path / "vectors.bin"
+    ckpt = tmp_path / "vectors.bin.ckpt"
+    process = subprocess.Popen(cbow_command("train", small_corpus, "-o", out, *ARGS,
+                                            "--checkpoint-every", "0.05s"),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_mid_epoch_checkpoint(process, ckpt)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, stderr
+    assert f"cbow train --resume {ckpt}" in stderr
+    assert len(stderr.strip().splitlines()) == 1, stderr
+    resumed = subprocess.run(cbow_command("train", "--resume", ckpt, "-q"), capture_output=True,
+                             text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert np.array_equal(load_word2vec_format(out)[1], uninterrupted_vectors[1])
+
+
+class InterruptAfter(Checkpointer):
+    """Saves after every batch and 'presses Ctrl-C' after `n_batches` of them."""
+
+    def __init__(self, path, n_batches):
+        super().__init__(path, every_seconds=None)
+        self.countdown = n_batches
+
+    def after_batch(self, state_fn):
+        self.countdown -= 1
+        if self.countdown == 0:
+            self.interrupted = True
+        super().after_batch(state_fn)
+
+
+@pytest.mark.parametrize("objective, stop_after", [("ns", 37), ("hs", 90), ("ns", 1)])
+def test_interrupt_and_resume_in_process(tmp_path, objective, stop_after):
+    lines = list(planted.generate_lines(n_sentences=1500, seed=2))
+    vocab, encoded = read_and_encode(lines, min_count=3)
+    config = TrainConfig(size=12, window=2, epochs=2, min_count=3, batch_size=32, seed=5,
+                         objective=objective, negative=5 if objective == "ns" else 0)
+    reference = train(config=config, vocab=vocab, encoded=encoded)
+    ckpt = tmp_path / "run.ckpt"
+    with pytest.raises(TrainingInterrupted):
+        train(config=config, vocab=vocab, encoded=encoded, checkpointer=InterruptAfter(ckpt, stop_after))
+    checkpoint = load_checkpoint(ckpt)
+    assert checkpoint.state.batches_done == stop_after
+    resumed = train(config=config, vocab=vocab, encoded=encoded, resume=checkpoint)
+    assert np.array_equal(resumed.W_in, reference.W_in)
+    assert np.array_equal(resumed.W_out, reference.W_out)
+    assert resumed.epoch_losses == pytest.approx(reference.epoch_losses, rel=1e-12)
+    assert [p.words_done for p in resumed.loss_history] == [p.words_done for p in reference.loss_history]
+
+
+def test_resume_refuses_another_corpus_or_config(tmp_path):
+    lines = list(planted.generate_lines(n_sentences=800, seed=3))
+    vocab, encoded = read_and_encode(lines, min_count=3)
+    config = TrainConfig(size=8, window=2, epochs=1, min_count=3, batch_size=64)
+    ckpt = tmp_path / "run.ckpt"
+    train(config=config, vocab=vocab, encoded=encoded, checkpointer=Checkpointer(ckpt))
+    checkpoint = load_checkpoint(ckpt)
+    other_vocab, other_encoded = read_and_encode(lines[:-50], min_count=3)
+    with pytest.raises(CheckpointError, match="different corpus"):
+        train(config=config, vocab=other_vocab, encoded=other_encoded, resume=checkpoint)
+    with pytest.raises(CheckpointError, match="--window"):
+        train(config=TrainConfig(size=8, window=3, epochs=1, min_count=3, batch_size=64),
+              vocab=vocab, encoded=encoded, resume=checkpoint)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
+def test_damaged_checkpoint_is_one_clear_error(tmp_path, damage):
+    lines = list(planted.generate_lines(n_sentences=300, seed=4))
+    vocab, encoded = read_and_encode(lines, min_count=2)
+    ckpt = tmp_path / "run.ckpt"
+    train(config=TrainConfig(size=8, epochs=1, min_count=2), vocab=vocab, encoded=encoded,
+          checkpointer=Checkpointer(ckpt))
+    raw = ckpt.read_bytes()
+    ckpt.write_bytes({"truncate": raw[: len(raw) // 2], "garbage": os.urandom(500), "empty": b""}[damage])
+    with pytest.raises(CheckpointError, match="run.ckpt"):
+        load_checkpoint(ckpt)
+
+
+def test_divergence_keeps_the_last_good_checkpoint(tmp_path):
+    lines = list(planted.generate_lines(n_sentences=2000, seed=5))
+    vocab, encoded = read_and_encode(lines, min_count=3)
+    config = TrainConfig(size=16, epochs=3, min_count=3, alpha=1e6, alpha_in=1e6, batch_size=64)
+    ckpt = tmp_path / "run.ckpt"
+    checkpointer = Checkpointer(ckpt, every_seconds=1e-9)  # save after every good batch
+    with pytest.raises(Diverged, match="epoch 1"):
+        train(config=config, vocab=vocab, encoded=encoded, checkpointer=checkpointer)
+    state = load_checkpoint(ckpt).state
+    assert np.isfinite(state.W_in).all() and np.isfinite(state.W_out).all()
+    assert [p.name for p in tmp_path.iterdir()] == ["run.ckpt"]
+
+
+@pytest.mark.parametrize("text, seconds", [("30s", 30), ("10m", 600), ("1h", 3600), ("90", 90),
+                                           ("0.5s", 0.5), ("2 min", 120)])
+def test_parse_duration(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "ten minutes", "10x", "-5s", "1h30"])
+def test_parse_duration_rejects(text):
+    with pytest.raises(ValueError, match="30s, 10m or 1h"):
+        parse_duration(text)
