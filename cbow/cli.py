@@ -325,13 +325,66 @@ def _cmd_gradcheck(args) -> int:
     return 0 if report.passed else 1
 
 
+# -- compare -------------------------------------------------------------------------------
+def _add_compare(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "compare", help="is a better than b? paired test on the same questions and pairs",
+        description="Score two vector files on the questions and word pairs BOTH can answer, and "
+                    "test the difference: paired bootstrap interval and paired permutation p-value. "
+                    "Coverage of each model is always shown.",
+        epilog="example:\n  cbow compare a.bin b.bin --analogies questions-words.txt --pairs wordsim353.tsv",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("vectors_a", help="first vectors file (word2vec binary or text)")
+    parser.add_argument("vectors_b", help="second vectors file")
+    parser.add_argument("--analogies", nargs="*", default=[], help="analogy files (questions-words format)")
+    parser.add_argument("--pairs", nargs="*", default=[], help="word-pair files (word1 word2 score)")
+    parser.add_argument("--restrict-vocab", type=positive_int, default=30000,
+                        help="analogies: search only the N most frequent words of each model (default 30000)")
+    parser.add_argument("--n-boot", "--bootstrap", dest="n_boot", type=positive_int, default=2000,
+                        help="bootstrap resamples and permutations (default 2000)")
+    parser.add_argument("--confidence", type=_open_unit_interval, default=0.95,
+                        help="level of the interval of a - b (default 0.95)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of the resampling (default 0)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.set_defaults(run=_cmd_compare)
+
+
+def _open_unit_interval(text: str) -> float:
+    value = _number(text, float)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {text}")
+    return value
+
+
+def _cmd_compare(args) -> int:
+    import json
+
+    from cbow.compare import compare_vectors, format_table
+    from cbow.vectors import KeyedVectors
+
+    if not args.analogies and not args.pairs:
+        raise ConfigError("nothing to compare on; give --analogies FILE and/or --pairs FILE")
+    kv_a = KeyedVectors.load(args.vectors_a)
+    kv_b = KeyedVectors.load(args.vectors_b)
+    comparisons = compare_vectors(kv_a, kv_b, args.analogies, args.pairs, restrict_vocab=args.restrict_vocab,
+                                  n_boot=args.n_boot, confidence=args.confidence, seed=args.seed)
+    if args.json:
+        print(json.dumps({"a": args.vectors_a, "b": args.vectors_b,
+                          "comparisons": [c.to_dict() for c in comparisons]}, indent=2))
+    else:
+        for line in format_table(comparisons, args.vectors_a, args.vectors_b):
+            print(line)
+    return 0
+
+
 # -- main ----------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, allow_abbrev=False,
                      description="CBOW word vectors with hand-derived gradients (numpy/scipy).",
                      epilog="run 'cbow COMMAND --help' for the options of a command")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for add in (_add_train, _add_similar, _add_evaluate, _add_gradcheck):
+    for add in (_add_train, _add_similar, _add_evaluate, _add_gradcheck, _add_compare):
         add(subparsers)
     for subparser in subparsers.choices.values():
         subparser.allow_abbrev = False
