@@ -378,13 +378,52 @@ def _cmd_compare(args) -> int:
     return 0
 
 
+# -- plan ----------------------------------------------------------------------------------
+def _add_plan(subparsers) -> None:
+    # the flags of `cbow train`, taken from its parser so the two never drift apart
+    scratch = argparse.ArgumentParser(add_help=False).add_subparsers()
+    _add_train(scratch)
+    train_parser = scratch.choices["train"]
+    parser = subparsers.add_parser(
+        "plan", parents=[train_parser], conflict_handler="resolve",
+        help="dry run: vocabulary, tokens kept, memory and estimated time of a training run",
+        description="Read the corpus once and report what `cbow train` with the same flags would do: "
+                    "vocabulary size, tokens after min-count and after subsampling, memory by component, "
+                    "and an ETA from a short timed probe. Allocates nothing big.",
+        epilog="example:\n  cbow plan corpus.txt.gz --size 300 --window 5 --epochs 5",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--probe-seconds", type=non_negative_float, default=1.5,
+                        help="about how long the timed speed probe trains; 0 = no probe (default 1.5)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
+    parser.set_defaults(run=_cmd_plan)
+
+
+def _cmd_plan(args) -> int:
+    import json
+
+    from cbow.plan import format_plan, make_plan
+
+    if args.corpus is None:
+        raise ConfigError("no corpus to plan for; give CORPUS (a file, directory, or - for stdin)")
+    config = _train_config(args)
+    plan = make_plan(args.corpus, config, probe_seconds=args.probe_seconds,
+                     progress=not args.quiet and sys.stderr.isatty())
+    if args.json:
+        print(json.dumps(plan.to_dict(), indent=2))
+    else:
+        for line in format_plan(plan, args.corpus):
+            print(line)
+    return 0
+
+
 # -- main ----------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, allow_abbrev=False,
                      description="CBOW word vectors with hand-derived gradients (numpy/scipy).",
                      epilog="run 'cbow COMMAND --help' for the options of a command")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for add in (_add_train, _add_similar, _add_evaluate, _add_gradcheck, _add_compare):
+    for add in (_add_train, _add_similar, _add_evaluate, _add_gradcheck, _add_compare, _add_plan):
         add(subparsers)
     for subparser in subparsers.choices.values():
         subparser.allow_abbrev = False
