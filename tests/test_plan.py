@@ -58,6 +58,7 @@ def test_memory_estimate_within_20_percent_of_measured_peak(tmp_path):
     assert weights > 0.5 * plan.memory.total
     measured = int(subprocess.run([sys.executable, "-c", MEASURE, str(corpus), json.dumps(settings)],
                                   check=True, capture_output=True, text=True).stdout)
+    print(f"plan estimate {plan.memory.total / 2**20:.1f} MiB, measured peak increase {measured / 2**20:.1f} MiB")
     assert 0.8 * measured <= plan.memory.total <= 1.2 * measured, (plan.memory.total, measured)
 
 
