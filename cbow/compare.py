@@ -211,5 +211,6 @@ def format_table(comparisons: list[Comparison], name_a: str, name_b: str) -> lis
                      f"({100 * comparison.n_a / max(1, comparison.n_items):.1f}%), "
                      f"b {comparison.n_b}/{comparison.n_items} "
                      f"({100 * comparison.n_b / max(1, comparison.n_items):.1f}%), both {shared}")
-    lines.append("p: two-sided paired permutation test on the shared items; CI: paired percentile bootstrap")
+    lines.append("p: two-sided paired permutation test on the shared items (smallest possible: "
+                 "1/(n-boot + 1)); CI: paired percentile bootstrap")
     return lines
