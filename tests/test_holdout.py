@@ -84,6 +84,16 @@ def test_hs_loss_equals_naive(window):
     assert result.nats == pytest.approx(expected, rel=1e-12)
 
 
+def test_max_words_scores_the_first_targets():
+    rng = np.random.default_rng(4)
+    W_in, W_out = rng.normal(size=(V, D)), rng.normal(size=(V, D))
+    corpus = _corpus([6, 9, 5])
+    first_two = EncodedCorpus(corpus.word_ids[:6], corpus.sentence_offsets[:2], 6)
+    capped = heldout_loss(W_in, W_out, "softmax", corpus, 2, batch_size=4, max_words=6)
+    assert capped.n_predicted == 6
+    assert capped.nats == pytest.approx(heldout_loss(W_in, W_out, "softmax", first_two, 2).nats, rel=1e-12)
+
+
 def test_uniform_model_has_perplexity_v():
     corpus = _corpus([10, 10])
     result = heldout_loss(np.ones((V, D)), np.zeros((V, D)), "softmax", corpus, window=2)
