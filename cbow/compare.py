@@ -16,7 +16,7 @@ TODO(after the issue-4 merge): take the per-question outcomes from evaluate.py i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np

@@ -214,6 +214,7 @@ def probe_speed(vocab: Vocab, corpus: EncodedCorpus, config: TrainConfig,
         piece = _slice(corpus, n_words)
         result = train(config=probe_config, vocab=vocab, encoded=piece)
         seconds = result.train_seconds
+        logger.info("speed probe: %d words in %.2f s", piece.n_words, seconds)
         if seconds >= probe_seconds / 2 or piece.n_words >= corpus.n_words:
             return piece.n_words, seconds, len(vocab)
         n_words = int(piece.n_words * min(8.0, max(2.0, probe_seconds / max(seconds, 1e-3))))

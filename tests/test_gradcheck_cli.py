@@ -9,7 +9,8 @@ import pytest
 
 from cbow import cli
 from cbow.errors import ConfigError
-from cbow.gradcheck import GradcheckSettings, format_report, numerical_gradient, relative_error, run_gradcheck
+from cbow.finite_diff import numerical_gradient, relative_error
+from cbow.gradcheck import GradcheckSettings, format_report, run_gradcheck
 from cbow.objectives import OBJECTIVES, negative_sampling
 
 
