@@ -407,9 +407,10 @@ def _cmd_plan(args) -> int:
     if args.corpus is None:
         raise ConfigError("no corpus to plan for; give CORPUS (a file, directory, or - for stdin)")
     config = _train_config(args)
-    plan = make_plan(args.corpus, config, probe_seconds=args.probe_seconds,
+    # getattr: `cbow train --plan` calls this with train's namespace, which lacks plan's own flags
+    plan = make_plan(args.corpus, config, probe_seconds=getattr(args, "probe_seconds", 1.5),
                      progress=not args.quiet and sys.stderr.isatty())
-    if args.json:
+    if getattr(args, "json", False):
         print(json.dumps(plan.to_dict(), indent=2))
     else:
         for line in format_plan(plan, args.corpus):
