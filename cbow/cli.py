@@ -764,6 +764,150 @@ def _cmd_vocab(args) -> int:
     return 0
 
 
+# -- gradcheck -----------------------------------------------------------------------------
+def _add_gradcheck(subparsers) -> None:
+    from cbow.gradcheck import GradcheckSettings
+
+    defaults = GradcheckSettings()
+    parser = subparsers.add_parser(
+        "gradcheck", help="check every gradient against central differences on a tiny model",
+        description="Build a tiny random float64 model with these settings, compare the analytic "
+                    "gradients of h, W_out and W_in (through the mean) and the update the trainer "
+                    "applies with central differences, print the max relative error per matrix. "
+                    "Exit status 0 when all pass, 1 otherwise.",
+        epilog="example:\n  cbow gradcheck --objective ns --cbow-update mean --negative 5 --window 5",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--objective", choices=["ns", "hs", "softmax"], default=defaults.objective,
+                        help=f"objective to check (default {defaults.objective})")
+    parser.add_argument("--cbow-update", choices=["mean", "word2vec"], default=defaults.cbow_update,
+                        help="update rule of W_in the trainer applies (default mean)")
+    parser.add_argument("--negative", type=positive_int, default=defaults.negative,
+                        help=f"noise words per example for ns (default {defaults.negative})")
+    parser.add_argument("--window", type=positive_int, default=defaults.window,
+                        help=f"maximum window w (default {defaults.window})")
+    parser.add_argument("--size", "--vector-size", dest="size", type=positive_int, default=defaults.size,
+                        help=f"vector size d of the tiny model (default {defaults.size})")
+    parser.add_argument("--vocab-size", type=positive_int, default=defaults.vocab_size,
+                        help=f"vocabulary size V of the tiny model, >= 3 (default {defaults.vocab_size})")
+    parser.add_argument("--examples", type=positive_int, default=defaults.n_examples,
+                        help=f"examples in the batch, >= 2 (default {defaults.n_examples})")
+    parser.add_argument("--max-entries", type=positive_int, default=defaults.max_entries,
+                        help=f"check at most this many entries per matrix, a seeded sample (default {defaults.max_entries})")
+    parser.add_argument("--tolerance", type=positive_float, default=defaults.tolerance,
+                        help=f"largest relative error that passes (default {defaults.tolerance:g})")
+    parser.add_argument("--seed", type=non_negative_int, default=defaults.seed,
+                        help=f"seed of the tiny model (default {defaults.seed})")
+    parser.set_defaults(run=_cmd_gradcheck)
+
+
+def _cmd_gradcheck(args) -> int:
+    from cbow.gradcheck import GradcheckSettings, format_report, run_gradcheck
+
+    settings = GradcheckSettings(
+        objective=args.objective, cbow_update=args.cbow_update, negative=args.negative,
+        window=args.window, size=args.size, vocab_size=args.vocab_size, n_examples=args.examples,
+        seed=args.seed, max_entries=args.max_entries, tolerance=args.tolerance,
+    )
+    report = run_gradcheck(settings)
+    for line in format_report(report):
+        print(line)
+    return 0 if report.passed else 1
+
+
+# -- compare -------------------------------------------------------------------------------
+def _add_compare(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "compare", help="is a better than b? paired test on the same questions and pairs",
+        description="Score two vector files on the questions and word pairs BOTH can answer, and "
+                    "test the difference: paired bootstrap interval and paired permutation p-value. "
+                    "Coverage of each model is always shown.",
+        epilog="example:\n  cbow compare a.bin b.bin --analogies questions-words.txt --pairs wordsim353.tsv",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("vectors_a", help="first vectors file (word2vec binary or text)")
+    parser.add_argument("vectors_b", help="second vectors file")
+    parser.add_argument("--analogies", nargs="*", default=[], help="analogy files (questions-words format)")
+    parser.add_argument("--pairs", nargs="*", default=[], help="word-pair files (word1 word2 score)")
+    parser.add_argument("--restrict-vocab", type=positive_int, default=30000,
+                        help="analogies: search only the N most frequent words of each model (default 30000)")
+    parser.add_argument("--n-boot", "--bootstrap", dest="n_boot", type=positive_int, default=2000,
+                        help="bootstrap resamples and permutations (default 2000)")
+    parser.add_argument("--confidence", type=_open_unit_interval, default=0.95,
+                        help="level of the interval of a - b (default 0.95)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of the resampling (default 0)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.set_defaults(run=_cmd_compare)
+
+
+def _open_unit_interval(text: str) -> float:
+    value = _number(text, float)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {text}")
+    return value
+
+
+def _cmd_compare(args) -> int:
+    import json
+
+    from cbow.compare import compare_vectors, format_table
+    from cbow.vectors import KeyedVectors
+
+    if not args.analogies and not args.pairs:
+        raise ConfigError("nothing to compare on; give --analogies FILE and/or --pairs FILE")
+    kv_a = KeyedVectors.load(args.vectors_a)
+    kv_b = KeyedVectors.load(args.vectors_b)
+    comparisons = compare_vectors(kv_a, kv_b, args.analogies, args.pairs, restrict_vocab=args.restrict_vocab,
+                                  n_boot=args.n_boot, confidence=args.confidence, seed=args.seed)
+    if args.json:
+        print(json.dumps({"a": args.vectors_a, "b": args.vectors_b,
+                          "comparisons": [c.to_dict() for c in comparisons]}, indent=2))
+    else:
+        for line in format_table(comparisons, args.vectors_a, args.vectors_b):
+            print(line)
+    return 0
+
+
+# -- plan ----------------------------------------------------------------------------------
+def _add_plan(subparsers) -> None:
+    # the flags of `cbow train`, taken from its parser so the two never drift apart
+    scratch = argparse.ArgumentParser(add_help=False).add_subparsers()
+    _add_train(scratch)
+    train_parser = scratch.choices["train"]
+    parser = subparsers.add_parser(
+        "plan", parents=[train_parser], conflict_handler="resolve",
+        help="dry run: vocabulary, tokens kept, memory and estimated time of a training run",
+        description="Read the corpus once and report what `cbow train` with the same flags would do: "
+                    "vocabulary size, tokens after min-count and after subsampling, memory by component, "
+                    "and an ETA from a short timed probe. Allocates nothing big.",
+        epilog="example:\n  cbow plan corpus.txt.gz --size 300 --window 5 --epochs 5",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--probe-seconds", type=non_negative_float, default=1.5,
+                        help="about how long the timed speed probe trains; 0 = no probe (default 1.5)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
+    parser.set_defaults(run=_cmd_plan)
+
+
+def _cmd_plan(args) -> int:
+    import json
+
+    from cbow.plan import format_plan, make_plan
+
+    if args.corpus is None:
+        raise ConfigError("no corpus to plan for; give CORPUS (a file, directory, or - for stdin)")
+    config = _train_config(args)
+    # getattr: `cbow train --plan` calls this with train's namespace, which lacks plan's own flags
+    plan = make_plan(args.corpus, config, probe_seconds=getattr(args, "probe_seconds", 1.5),
+                     progress=not args.quiet and sys.stderr.isatty())
+    if getattr(args, "json", False):
+        print(json.dumps(plan.to_dict(), indent=2))
+    else:
+        for line in format_plan(plan, args.corpus):
+            print(line)
+    return 0
+
+
 # -- main ----------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, allow_abbrev=False,
@@ -771,7 +915,7 @@ def build_parser() -> argparse.ArgumentParser:
                      epilog="run 'cbow COMMAND --help' for the options of a command")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for add in (_add_train, _add_similar, _add_analogy, _add_evaluate, _add_query, _add_convert, _add_plot,
-                _add_datasets, _add_vocab):
+                _add_datasets, _add_vocab, _add_gradcheck, _add_compare, _add_plan):
         add(subparsers)
     for subparser in subparsers.choices.values():
         subparser.allow_abbrev = False

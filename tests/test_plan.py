@@ -1,0 +1,96 @@
+"""`cbow plan`: counts, expected tokens after subsampling, memory within 20% of a real run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from cbow import cli
+from cbow.plan import make_plan, memory_estimate
+from cbow.train import TrainConfig, prepare
+
+SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "ta", "vo", "zi", "be", "do", "fu", "ga", "po", "se", "xu", "ya"]
+
+# A subprocess trains and reports its peak RSS (ru_maxrss: KiB on Linux, bytes on macOS)
+# minus its resident size after the imports and a warm-up of BLAS and the sparse kernels
+# (/proc/self/statm; the imports' own transient peak is not a baseline: it is freed).
+MEASURE = r"""
+import json, os, resource, sys
+import numpy as np
+import cbow.train
+from cbow import sparse_ops
+ones = np.ones((64, 64), dtype=np.float32); ones @ ones
+sparse_ops.private_kernels_active()
+unit = 1 if sys.platform == "darwin" else 1024
+if os.path.exists("/proc/self/statm"):
+    with open("/proc/self/statm") as statm:
+        baseline = int(statm.read().split()[1]) * resource.getpagesize()
+else:
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit
+cbow.train.train(sys.argv[1], cbow.train.TrainConfig(**json.loads(sys.argv[2])))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit
+print(peak - baseline)
+"""
+
+
+def _write_corpus(path, n_words: int, n_tokens: int, seed: int = 0):
+    """Every one of n_words distinct pseudo-words at least twice, then uniform draws."""
+    rng = np.random.default_rng(seed)
+    words = ["".join(SYLLABLES[(i >> (4 * k)) & 15] for k in range(4)) for i in range(n_words)]
+    ids = np.concatenate([np.arange(n_words).repeat(2), rng.integers(0, n_words, size=n_tokens - 2 * n_words)])
+    rng.shuffle(ids)
+    lines = [" ".join(words[i] for i in ids[start:start + 20]) for start in range(0, n_tokens, 20)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_memory_estimate_within_20_percent_of_measured_peak(tmp_path):
+    """V = 20k, d = 600: the weights (92 MiB) dominate the run's memory."""
+    corpus = _write_corpus(tmp_path / "corpus.txt", n_words=20_000, n_tokens=50_000)
+    settings = {"size": 600, "epochs": 1, "min_count": 2, "window": 3}
+    plan = make_plan(corpus, TrainConfig(**settings), probe_seconds=0)
+    assert plan.vocab_size == 20_000
+    weights = plan.memory.components["W_in"] + plan.memory.components["W_out"]
+    assert weights > 0.5 * plan.memory.total
+    measured = int(subprocess.run([sys.executable, "-c", MEASURE, str(corpus), json.dumps(settings)],
+                                  check=True, capture_output=True, text=True).stdout)
+    print(f"plan estimate {plan.memory.total / 2**20:.1f} MiB, measured peak increase {measured / 2**20:.1f} MiB")
+    assert 0.8 * measured <= plan.memory.total <= 1.2 * measured, (plan.memory.total, measured)
+
+
+def test_plan_counts_and_expected_subsampled_tokens(planted_lines):
+    config = TrainConfig(size=20, epochs=2, sample=1e-3, min_count=5)
+    plan = make_plan(planted_lines, config, probe_seconds=0.3)
+    vocab, corpus = prepare(planted_lines, config)
+    assert plan.vocab_size == len(vocab) and plan.n_tokens == corpus.n_words
+    assert plan.n_raw_tokens == corpus.n_raw_tokens >= plan.n_tokens
+    expected = float(np.sum(vocab.counts * vocab.keep_probabilities(1e-3)))
+    assert plan.expected_tokens_after_sampling == pytest.approx(expected)
+    assert plan.expected_tokens_after_sampling < plan.n_tokens  # the planted text has frequent words
+    assert plan.probe_words > 0 and plan.words_per_second > 0
+    assert plan.eta_seconds == pytest.approx(2 * plan.n_tokens / plan.words_per_second)
+
+
+def test_memory_estimate_components_scale_as_stated():
+    config = TrainConfig(size=100, objective="hs", negative=0)
+    small = memory_estimate(1000, config, n_tokens=10_000, n_sentences=100, expected_kept=8000)
+    big = memory_estimate(2000, config, n_tokens=10_000, n_sentences=100, expected_kept=8000)
+    assert small.components["W_in"] == 4 * 1000 * 100 and small.components["W_out"] == 4 * 999 * 100
+    assert big.components["W_in"] == 2 * small.components["W_in"]
+    assert small.total == max(small.training, small.reading_peak)
+
+
+def test_cli_plan(tmp_path, capsys):
+    corpus = _write_corpus(tmp_path / "c.txt", n_words=300, n_tokens=3000)
+    assert cli.main(["plan", str(corpus), "--size", "16", "--min-count", "2", "--probe-seconds", "0.2"]) == 0
+    out = capsys.readouterr().out
+    assert "vocabulary           300 words" in out and "W_out" in out and "estimated time" in out
+    assert cli.main(["plan", str(corpus), "--json", "--probe-seconds", "0", "--min-count", "2"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["vocab_size"] == 300 and report["memory_bytes"]["total"] > 0
+    assert cli.main(["plan"]) == 2
+    assert "CORPUS" in capsys.readouterr().err
