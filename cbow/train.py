@@ -21,7 +21,9 @@ import numpy as np
 from cbow.encode import EncodedCorpus, read_and_encode
 from cbow.errors import ConfigError, Diverged
 from cbow.model import init_weights
-from cbow.step import CBOW_UPDATES, OutputLayer, sgd_step
+from cbow.logistic_step import HuffmanPaths, Workspace
+from cbow.noise import AliasSampler
+from cbow.step import CBOW_UPDATES, OutputLayer, fused_step, sgd_step
 from cbow.vectors import KeyedVectors
 from cbow.vocab import Vocab
 from cbow.windows import iter_batches
@@ -157,11 +159,15 @@ class TrainResult:
 def build_output_layer(vocab: Vocab, config: TrainConfig) -> tuple[OutputLayer, int]:
     """The objective's lookup tables and the number of W_out rows it needs."""
     if config.objective == "ns":
-        noise_cdf = np.cumsum(vocab.noise_distribution(0.75))
+        noise = vocab.noise_distribution(0.75)
+        noise_cdf = np.cumsum(noise)
         noise_cdf /= noise_cdf[-1]
-        return OutputLayer("ns", negative=config.negative, noise_cdf=noise_cdf), len(vocab)
+        sampler = AliasSampler.from_probabilities(noise)
+        return OutputLayer("ns", negative=config.negative, noise_cdf=noise_cdf,
+                           noise_sampler=sampler), len(vocab)
     if config.objective == "hs":
-        return OutputLayer("hs", huffman=vocab.huffman()), len(vocab) - 1
+        tree = vocab.huffman()
+        return OutputLayer("hs", huffman=tree, huffman_paths=HuffmanPaths.from_tree(tree)), len(vocab) - 1
     return OutputLayer("softmax"), len(vocab)
 
 
@@ -249,6 +255,22 @@ def train(
     return result
 
 
+def make_step(W_in: np.ndarray, output: OutputLayer, config: TrainConfig) -> Callable[..., float]:
+    """step(W_in, W_out, batch, lr_in, lr_out, rng) -> loss: the fused step for NS and HS,
+    the reference `sgd_step` for the full softmax or clipped gradients (same update)."""
+    if output.objective in ("ns", "hs") and config.clip_grad is None:
+        workspace = Workspace(W_in.shape[1], W_in.dtype)
+
+        def step(W_in, W_out, batch, lr_in, lr_out, rng) -> float:
+            return fused_step(W_in, W_out, batch, output, lr_in, lr_out, rng,
+                              config.cbow_update, workspace)
+    else:
+        def step(W_in, W_out, batch, lr_in, lr_out, rng) -> float:
+            return sgd_step(W_in, W_out, batch, output, lr_in, lr_out, rng,
+                            config.cbow_update, config.clip_grad)
+    return step
+
+
 def _train_epoch(
     epoch: int,
     W_in: np.ndarray,
@@ -277,10 +299,10 @@ def _train_epoch(
     lr_in = learning_rate(config.lr_in, words_before, words_total)
     batches = iter_batches(encoded.word_ids, encoded.sentence_offsets, config.window,
                            config.batch_size, rng, keep_prob)
+    step = make_step(W_in, output, config)
     for batch in batches:
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is caught below
-            loss = sgd_step(W_in, W_out, batch, output, lr_in, lr_out, rng,
-                            config.cbow_update, config.clip_grad)
+            loss = step(W_in, W_out, batch, lr_in, lr_out, rng)
         if not math.isfinite(loss):
             percent = 100.0 * batch.words_done / max(1, words_per_epoch)
             raise Diverged(
