@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 OBJECTIVE_NAMES = ("ns", "hs", "softmax")
 MIN_LR_FRACTION = 1e-4  # lr decays linearly from alpha to alpha * 1e-4, as word2vec.c
+USE_FUSED_STEP = True  # False: always the reference sgd_step (tests, benchmarks compare)
 
 
 @dataclass(frozen=True)
@@ -258,7 +259,7 @@ def train(
 def make_step(W_in: np.ndarray, output: OutputLayer, config: TrainConfig) -> Callable[..., float]:
     """step(W_in, W_out, batch, lr_in, lr_out, rng) -> loss: the fused step for NS and HS,
     the reference `sgd_step` for the full softmax or clipped gradients (same update)."""
-    if output.objective in ("ns", "hs") and config.clip_grad is None:
+    if USE_FUSED_STEP and output.objective in ("ns", "hs") and config.clip_grad is None:
         workspace = Workspace(W_in.shape[1], W_in.dtype)
 
         def step(W_in, W_out, batch, lr_in, lr_out, rng) -> float:
