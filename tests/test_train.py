@@ -1,9 +1,9 @@
 """End-to-end training on the planted corpus: loss falls, planted structure is learned."""
 
+import importlib
+
 import numpy as np
 import pytest
-
-import importlib
 
 from cbow import logistic_step, step
 from cbow.corpora import planted
