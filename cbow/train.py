@@ -59,6 +59,8 @@ class TrainConfig:
     clip_grad : per-example L2 clip of dL/dh and W_out row gradients (None: off)
     tokenizer : "default" or "whitespace"
     max_sentence_length : longer lines are split into sentences of this many tokens
+    workers : training processes over shared weights (cbow.workers); 1 trains in this
+        process, bit-reproducible for a seed; the CLI defaults to all cores
     """
 
     size: int = 100
@@ -77,6 +79,7 @@ class TrainConfig:
     clip_grad: float | None = None
     tokenizer: str = "default"
     max_sentence_length: int = 10000
+    workers: int = 1
 
     def __post_init__(self) -> None:
         checks = [
@@ -95,6 +98,7 @@ class TrainConfig:
             (self.batch_size >= 1, f"--batch-size must be >= 1, got {self.batch_size}"),
             (self.clip_grad is None or self.clip_grad > 0, f"--clip-grad must be > 0, got {self.clip_grad}"),
             (self.max_sentence_length >= 1, f"--max-sentence-length must be >= 1, got {self.max_sentence_length}"),
+            (self.workers >= 1, f"--workers must be >= 1, got {self.workers}"),
         ]
         for ok, message in checks:
             if not ok:
@@ -241,7 +245,9 @@ def train(
     bar = _progress_bar(words_total, progress)
     train_started = time.perf_counter()
     try:
-        for epoch in range(config.epochs):
+        if config.workers > 1 and encoded.n_sentences > 1:
+            _train_in_workers(W_in, W_out, encoded, keep_prob, output, config, result, bar, on_epoch_end)
+        for epoch in range(len(result.epochs), config.epochs):
             report = _train_epoch(epoch, W_in, W_out, encoded, keep_prob, output, config,
                                   words_total, bar, result.loss_history)
             result.epochs.append(report)
@@ -270,6 +276,67 @@ def make_step(W_in: np.ndarray, output: OutputLayer, config: TrainConfig) -> Cal
             return sgd_step(W_in, W_out, batch, output, lr_in, lr_out, rng,
                             config.cbow_update, config.clip_grad)
     return step
+
+
+def _train_in_workers(W_in, W_out, encoded, keep_prob, output, config: TrainConfig,
+                      result: TrainResult, bar, on_epoch_end) -> None:
+    """All epochs in `config.workers` processes (cbow.workers); fills result's history."""
+    from cbow import workers
+
+    words_per_epoch = len(encoded.word_ids)
+    words_total = words_per_epoch * config.epochs
+    record_every = max(1, words_total // 200)
+    state = {"next_record": record_every, "loss": 0.0, "examples": 0, "bar_words": 0,
+             "epoch_started": time.perf_counter()}
+
+    def on_progress(snapshot: workers.ProgressSnapshot) -> None:
+        loss_so_far = float(snapshot.loss_sum.sum())
+        examples_so_far = int(snapshot.n_examples.sum())
+        lr_out = learning_rate(config.alpha, snapshot.words_done, words_total)
+        if snapshot.words_done >= state["next_record"] and examples_so_far > state["examples"]:
+            epoch = min(config.epochs, snapshot.words_done // max(1, words_per_epoch) + 1)
+            mean = (loss_so_far - state["loss"]) / (examples_so_far - state["examples"])
+            result.loss_history.append(LossPoint(epoch, snapshot.words_done, mean, lr_out))
+            state.update(loss=loss_so_far, examples=examples_so_far,
+                         next_record=snapshot.words_done + record_every)
+        if bar is not None:
+            bar.update(snapshot.words_done - state["bar_words"])
+            state["bar_words"] = snapshot.words_done
+            if examples_so_far:
+                bar.set_postfix(loss=f"{loss_so_far / examples_so_far:.3f}", lr=f"{lr_out:.2e}", refresh=False)
+        while len(result.epochs) < snapshot.epochs_done:
+            epoch = len(result.epochs)
+            now = time.perf_counter()
+            seconds = now - state["epoch_started"]
+            state["epoch_started"] = now
+            report = EpochReport(
+                epoch=epoch + 1,
+                mean_loss=float(snapshot.loss_sum[epoch]) / max(1, int(snapshot.n_examples[epoch])),
+                n_examples=int(snapshot.n_examples[epoch]),
+                seconds=seconds,
+                words_per_second=words_per_epoch / max(seconds, 1e-9),
+                lr_end=learning_rate(config.alpha, (epoch + 1) * words_per_epoch, words_total),
+            )
+            result.epochs.append(report)
+            logger.info("epoch %d/%d: mean loss %.4f, %.0f words/s (%d workers)", epoch + 1,
+                        config.epochs, report.mean_loss, report.words_per_second, config.workers)
+            if on_epoch_end is not None:
+                on_epoch_end(report)
+
+    final = workers.run_workers(W_in, W_out, encoded.word_ids, encoded.sentence_offsets, keep_prob,
+                                output, config, config.workers, 0, config.epochs, words_total,
+                                on_progress)
+    on_progress(final)
+    loss_total, examples_total = float(final.loss_sum.sum()), int(final.n_examples.sum())
+    if examples_total > state["examples"]:  # the last interval, as the single-process loop does
+        mean = (loss_total - state["loss"]) / (examples_total - state["examples"])
+        result.loss_history.append(LossPoint(config.epochs, words_total, mean,
+                                             learning_rate(config.alpha, words_total, words_total)))
+    if not (np.isfinite(W_in).all() and np.isfinite(W_out).all()):
+        raise Diverged(
+            "training diverged: the weights hold NaN or inf; "
+            f"lower --alpha (now {config.alpha:g}) or set --clip-grad"
+        )
 
 
 def _train_epoch(
