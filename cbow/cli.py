@@ -122,6 +122,13 @@ def _add_train(subparsers) -> None:
                         help="default: lowercase, split on non-letters; whitespace: split on whitespace only")
     parser.add_argument("--max-sentence-length", type=positive_int, default=defaults.max_sentence_length,
                         help=f"split longer lines into sentences of this many tokens (default {defaults.max_sentence_length})")
+    parser.add_argument("--workers", "--threads", dest="workers", type=positive_int, default=None,
+                        help="training processes sharing the weights, lock-free like word2vec's threads "
+                             "(default: all cores; 1 is bit-reproducible for a seed)")
+    parser.add_argument("--cache-dir", default=None,
+                        help="where encoded corpora are cached so a re-run on the same file and settings "
+                             "skips tokenizing (default: $CBOW_CACHE_DIR, else ~/.cache/cbow)")
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write the corpus cache")
     parser.add_argument("--binary", type=int, choices=[0, 1], default=None,
                         help="1: word2vec binary, 0: text (default: by the output's suffix)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar or per-epoch lines")
@@ -130,6 +137,7 @@ def _add_train(subparsers) -> None:
 
 def _train_config(args):
     from cbow.train import TrainConfig
+    from cbow.workers import available_cores
 
     objective = "hs" if args.hs else "softmax" if args.softmax else "ns"
     negative = args.negative
@@ -146,6 +154,7 @@ def _train_config(args):
         alpha=args.alpha, alpha_in=args.alpha_in, cbow_update=args.cbow_update,
         batch_size=args.batch_size, seed=args.seed, clip_grad=args.clip_grad,
         tokenizer=args.tokenizer, max_sentence_length=args.max_sentence_length,
+        workers=args.workers if args.workers is not None else available_cores(),
     )
 
 
@@ -172,7 +181,12 @@ def _cmd_train(args) -> int:
             print(f"epoch {report.epoch}/{config.epochs}: mean loss {report.mean_loss:.4f}, "
                   f"{report.words_per_second:,.0f} words/s, {report.seconds:.1f} s", file=sys.stderr)
 
-    result = train(source, config, progress=show_progress, on_epoch_end=report_epoch)
+    cache_dir = None
+    if not demo and not args.no_cache:
+        from cbow.cache import default_cache_dir
+
+        cache_dir = args.cache_dir if args.cache_dir is not None else default_cache_dir()
+    result = train(source, config, progress=show_progress, on_epoch_end=report_epoch, cache_dir=cache_dir)
     wv = result.wv
     if output is not None:
         binary = None if args.binary is None else bool(args.binary)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cbow import cache as corpus_cache
 from cbow.encode import EncodedCorpus, read_and_encode
 from cbow.errors import ConfigError, Diverged
 from cbow.model import init_weights
@@ -182,9 +183,22 @@ def learning_rate(alpha: float, words_done: int, words_total: int) -> float:
     return alpha * max(MIN_LR_FRACTION, 1.0 - fraction)
 
 
-def prepare(source, config: TrainConfig, progress: bool = False) -> tuple[Vocab, EncodedCorpus]:
-    """Read, count and encode the corpus once (the stage before any epoch)."""
-    return read_and_encode(
+def prepare(
+    source, config: TrainConfig, progress: bool = False, cache_dir: str | Path | None = None
+) -> tuple[Vocab, EncodedCorpus]:
+    """Read, count and encode the corpus once (the stage before any epoch).
+
+    With `cache_dir`, a file or directory source is looked up in the encoded-corpus cache
+    first and stored there after encoding (cbow.cache); the ids then come back memory-mapped.
+    """
+    key = None
+    if cache_dir is not None:
+        key = corpus_cache.cache_key(source, config.tokenizer, config.min_count, config.max_vocab,
+                                     config.max_sentence_length)
+        cached = corpus_cache.load(cache_dir, key) if key is not None else None
+        if cached is not None:
+            return cached
+    vocab, encoded = read_and_encode(
         source,
         tokenizer=config.tokenizer,
         min_count=config.min_count,
@@ -192,6 +206,9 @@ def prepare(source, config: TrainConfig, progress: bool = False) -> tuple[Vocab,
         max_sentence_length=config.max_sentence_length,
         progress=progress,
     )
+    if key is not None:
+        corpus_cache.store(cache_dir, key, vocab, encoded)
+    return vocab, encoded
 
 
 def train(
@@ -202,6 +219,7 @@ def train(
     encoded: EncodedCorpus | None = None,
     progress: bool = False,
     on_epoch_end: Callable[[EpochReport], None] | None = None,
+    cache_dir: str | Path | None = None,
 ) -> TrainResult:
     """Train CBOW vectors.
 
@@ -213,6 +231,7 @@ def train(
     vocab, encoded : an already counted and encoded corpus (skip reading)
     progress : show a tqdm bar on stderr (words/s, loss, lr)
     on_epoch_end : called with an EpochReport after every epoch
+    cache_dir : if given, reuse/store the encoded corpus there (cbow.cache); None: no cache
 
     Returns
     -------
@@ -228,7 +247,7 @@ def train(
     if vocab is None or encoded is None:
         if source is None:
             raise ConfigError("no corpus given; pass a path, '-' for stdin, or an iterable of lines")
-        vocab, encoded = prepare(source, config, progress)
+        vocab, encoded = prepare(source, config, progress, cache_dir)
     if config.objective == "hs" and len(vocab) < 2:
         raise ConfigError("hierarchical softmax needs at least 2 words in the vocabulary; lower --min-count")
     prepare_seconds = time.perf_counter() - started
