@@ -2,7 +2,8 @@
 
 Python threads would serialise on the interpreter lock between numpy calls, so the workers
 are processes. The parent puts W_in, W_out and the encoded corpus in
-`multiprocessing.shared_memory` segments; worker w trains on its own contiguous run of
+`multiprocessing.shared_memory` segments (a corpus memory-mapped from the cache is mapped
+by each worker instead: the page cache shares it); worker w trains on its own contiguous run of
 sentences (the corpus cut into N slices of about N_words/N tokens at sentence boundaries)
 and writes its updates straight into the shared matrices, without locks: "Hogwild!"
 (Niu et al. 2011), exactly what word2vec.c's threads and gensim's workers do. Two workers
@@ -140,6 +141,7 @@ class WorkerTask:
     stop_epoch: int
     words_total: int
     error_queue: object
+    mapped_file: tuple[str, int, int] | None = None  # (path, offset, n): word ids to memory-map
 
 
 @dataclass
@@ -192,10 +194,11 @@ def run_workers(
     n_workers = len(slices)
     n_epochs = stop_epoch
     context = get_context("spawn")
+    mapped_file = _whole_file_map(word_ids)
     shared = SharedArrays({
         "W_in": (W_in.shape, W_in.dtype),
         "W_out": (W_out.shape, W_out.dtype),
-        "word_ids": (word_ids.shape, np.int32),
+        "word_ids": ((0,) if mapped_file else word_ids.shape, np.int32),
         "sentence_offsets": (sentence_offsets.shape, np.int64),
         "words_done": ((n_workers,), np.int64),
         "epochs_done": ((n_workers,), np.int64),
@@ -210,7 +213,8 @@ def run_workers(
     try:
         shared["W_in"][...] = W_in
         shared["W_out"][...] = W_out
-        shared["word_ids"][...] = word_ids
+        if mapped_file is None:
+            shared["word_ids"][...] = word_ids
         shared["sentence_offsets"][...] = sentence_offsets
         for key in ("words_done", "epochs_done", "state", "loss_sum", "n_examples", "stop", "diverged_at"):
             shared[key][...] = 0
@@ -222,7 +226,7 @@ def run_workers(
             shared["epochs_done"][worker] = first_epoch
         task_args = dict(shared=shared.spec(), keep_prob=keep_prob, output=output, config=config,
                          first_epoch=first_epoch, stop_epoch=stop_epoch, words_total=words_total,
-                         error_queue=error_queue)
+                         error_queue=error_queue, mapped_file=mapped_file)
         with _single_threaded_blas_env():
             for worker, (first, stop) in enumerate(slices):
                 task = WorkerTask(worker=worker, first_sentence=first, stop_sentence=stop, **task_args)
@@ -273,6 +277,23 @@ def run_workers(
         error_queue.close()
 
 
+def _whole_file_map(word_ids: np.ndarray) -> tuple[str, int, int] | None:
+    """(path, offset, n) when `word_ids` is a whole memory-mapped int32 file (the corpus
+    cache): workers then map the file themselves (shared through the page cache) instead
+    of receiving a copy. None otherwise."""
+    if not isinstance(word_ids, np.memmap) or word_ids.dtype != np.int32 or not word_ids.filename:
+        return None
+    try:
+        size = os.path.getsize(word_ids.filename)
+    except OSError:
+        return None
+    n_words = len(word_ids)
+    offset = int(word_ids.offset)
+    if size != offset + 4 * n_words or not word_ids.flags.c_contiguous:
+        return None  # a slice or a view of some other layout: copy it instead
+    return str(word_ids.filename), offset, n_words
+
+
 def _snapshot(shared: SharedArrays) -> ProgressSnapshot:
     return ProgressSnapshot(
         words_done=int(shared["words_done"].sum()),
@@ -321,7 +342,12 @@ def _train_slice(task: WorkerTask, shared: SharedArrays) -> None:
     offsets = shared["sentence_offsets"]
     token_start = int(offsets[task.first_sentence])
     token_stop = int(offsets[task.stop_sentence])
-    slice_ids = shared["word_ids"][token_start:token_stop]
+    if task.mapped_file is not None:
+        path, offset, n_words = task.mapped_file
+        all_ids = np.memmap(path, dtype=np.int32, mode="r", offset=offset, shape=(n_words,))
+    else:
+        all_ids = shared["word_ids"]
+    slice_ids = all_ids[token_start:token_stop]
     slice_offsets = offsets[task.first_sentence:task.stop_sentence + 1] - token_start
     slice_words = token_stop - token_start
     words_done, loss_sum, n_examples = shared["words_done"], shared["loss_sum"], shared["n_examples"]

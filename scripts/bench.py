@@ -151,6 +151,10 @@ def tree_pss_kib(pid: int) -> int:
     return total
 
 
+class ChildFailed(RuntimeError):
+    """A benchmark child exited with an error (e.g. a diverged run)."""
+
+
 def run_child(kind: str, corpus: Path, args, **extra) -> dict:
     command = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--corpus", str(corpus),
                "--workers", str(extra.get("workers", args.workers)),
@@ -171,7 +175,7 @@ def run_child(kind: str, corpus: Path, args, **extra) -> dict:
     def sample() -> None:
         while not done.is_set():
             peak_pss[0] = max(peak_pss[0], tree_pss_kib(process.pid))
-            time.sleep(0.05)
+            time.sleep(0.25)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -181,7 +185,7 @@ def run_child(kind: str, corpus: Path, args, **extra) -> dict:
     done.set()
     sampler.join()
     if process.returncode != 0:
-        raise SystemExit(f"bench: the {kind} child failed (exit {process.returncode})")
+        raise ChildFailed(f"the {kind} child failed (exit {process.returncode}; its error is above)")
     result = json.loads(stdout.strip().splitlines()[-1])
     result["wall"] = time.perf_counter() - started
     result["max_rss_mb"] = usage.ru_maxrss / 1024
@@ -228,38 +232,52 @@ def print_table(title: str, header: list[str], rows: list[list]) -> None:
 
 def speed_tables(args, corpus: Path) -> None:
     cache_dir = Path(tempfile.mkdtemp(prefix="cache-", dir=args.work_dir))
-    header = ["system", "objective", "workers", "prepare s", "train s", "train words/s", "end-to-end s",
-              "max RSS MB", "peak PSS MB"]
+    header = ["system", "objective", "workers", "batch", "prepare s", "train s", "train words/s",
+              "end-to-end s", "max RSS MB", "peak PSS MB"]
     rows, ratio_rows = [], []
+    print(f"corpus: {corpus}  settings: {SETTINGS}; cbow batch {args.batch_size} (NS), "
+          f"{args.hs_batch_size} (HS); {args.workers} workers", flush=True)
     try:
         for hs in (False, True):
             objective = "hs" if hs else "ns"
-            gensim = run_child("gensim", corpus, args, hs=hs)
-            cold = run_child("cbow", corpus, args, hs=hs, cache_dir=cache_dir / objective)
-            warm = run_child("cbow", corpus, args, hs=hs, cache_dir=cache_dir / objective)
-            runs = [("gensim 4.4.0", args.workers, gensim), ("cbow (cold cache)", args.workers, cold),
-                    ("cbow (warm cache)", args.workers, warm)]
+            batch = args.hs_batch_size if hs else args.batch_size
+            runs = []
+            plan = [("gensim 4.4.0", "gensim", args.workers, None),
+                    ("cbow (cold cache)", "cbow", args.workers, cache_dir / objective),
+                    ("cbow (warm cache)", "cbow", args.workers, cache_dir / objective)]
             if not hs:
-                one = run_child("cbow", corpus, args, workers=1, cache_dir=cache_dir / objective)
-                runs.append(("cbow (warm cache)", 1, one))
-            for name, workers, run in runs:
-                rows.append([name, objective, workers, f"{run['prepare']:.2f}", f"{run['train']:.2f}",
-                             f"{run['raw_words'] / run['train']:,.0f}", f"{run['total']:.2f}",
-                             f"{run['max_rss_mb']:.0f}", f"{run['peak_pss_mb']:.0f}"])
+                plan.append(("cbow (warm cache)", "cbow", 1, cache_dir / objective))
+            for name, kind, workers, cache in plan:
+                try:
+                    run = run_child(kind, corpus, args, hs=hs, workers=workers, batch_size=batch, cache_dir=cache)
+                except ChildFailed as exc:
+                    print(f"  {name} {objective} workers {workers}: {exc}", flush=True)
+                    runs.append((name, workers, None))
+                    continue
+                runs.append((name, workers, run))
+                row = [name, objective, workers, batch if kind == "cbow" else "", f"{run['prepare']:.2f}",
+                       f"{run['train']:.2f}", f"{run['raw_words'] / run['train']:,.0f}", f"{run['total']:.2f}",
+                       f"{run['max_rss_mb']:.0f}", f"{run['peak_pss_mb']:.0f}"]
+                rows.append(row)
+                print("  " + "  ".join(map(str, row)), flush=True)
+            gensim = runs[0][2]
+            if gensim is None:
+                continue
             g_speed = gensim["raw_words"] / gensim["train"]
-            for name, run in (("cold", cold), ("warm", warm)):
-                ratio_rows.append([objective, name, f"{run['raw_words'] / run['train'] / g_speed:.2f}",
+            for (name, workers, run), label in zip(runs[1:3], ("cold", "warm")):
+                if run is None:
+                    ratio_rows.append([objective, label, "failed", "", "", ""])
+                    continue
+                ratio_rows.append([objective, label, f"{run['raw_words'] / run['train'] / g_speed:.2f}",
                                    f"{run['total'] / gensim['total']:.2f}",
                                    f"{run['max_rss_mb'] / gensim['max_rss_mb']:.2f}",
                                    f"{run['peak_pss_mb'] / gensim['peak_pss_mb']:.2f}"])
-            if not hs:
-                scaling = (warm["raw_words"] / warm["train"]) / (one["raw_words"] / one["train"])
+            if not hs and runs[2][2] is not None and runs[3][2] is not None:
+                many, one = runs[2][2], runs[3][2]
+                scaling = (many["raw_words"] / many["train"]) / (one["raw_words"] / one["train"])
                 ratio_rows.append(["ns", f"scaling 1 -> {args.workers} workers", f"{scaling:.2f}", "", "", ""])
-            print(f"[{objective} done]", file=sys.stderr)
     finally:
         shutil.rmtree(cache_dir, ignore_errors=True)
-    print(f"corpus: {corpus} ({gensim['raw_words']:,} words)  settings: {SETTINGS}, "
-          f"batch {args.batch_size}")
     print_table("speed and memory", header, rows)
     print_table("cbow / gensim (words/s: > 1 is faster; end-to-end, memory: < 1 is better)",
                 ["objective", "cbow run", "train words/s", "end-to-end", "max RSS", "peak PSS"], ratio_rows)
@@ -281,8 +299,12 @@ def quality_table(args, corpus: Path) -> None:
     try:
         for workers in args.quality_workers:
             for batch_size in args.quality_batches:
-                run = run_child("cbow", corpus, args, workers=workers, batch_size=batch_size,
-                                epochs=args.quality_epochs, cache_dir=cache_dir, analogies=True)
+                try:
+                    run = run_child("cbow", corpus, args, workers=workers, batch_size=batch_size,
+                                    epochs=args.quality_epochs, cache_dir=cache_dir, analogies=True)
+                except ChildFailed as exc:
+                    rows.append([batch_size, workers, "failed", str(exc)[:40], ""])
+                    continue
                 rows.append([batch_size, workers, f"{run['analogy']:.2f}", f"{run['loss']:.4f}",
                              f"{run['raw_words'] / run['train']:,.0f}"])
                 print(f"[quality: batch {batch_size}, workers {workers}: {run['analogy']:.2f}%]", file=sys.stderr)
@@ -298,6 +320,9 @@ def main() -> None:
     parser.add_argument("--corpus", help="another corpus (.txt or .gz)")
     parser.add_argument("--workers", type=int, default=None, help="workers of both systems (default: all cores)")
     parser.add_argument("--batch-size", type=int, default=None, help="cbow's batch size (default: its default)")
+    parser.add_argument("--hs-batch-size", type=int, default=256,
+                        help="cbow's batch size for HS (default 256: at 1024 the summed root-node "
+                             "updates diverge on bench-text8 at the default alpha)")
     parser.add_argument("--work-dir", default=os.path.join(tempfile.gettempdir(), "cbow-bench"),
                         help="where the decompressed corpus and temporary caches live")
     parser.add_argument("--no-speed", action="store_true", help="skip the speed tables")

@@ -25,7 +25,8 @@ def test_split_sentences_covers_the_corpus_in_equal_runs():
     assert workers.split_sentences(offsets[:2], 4) == [(0, 1)]  # one sentence: one worker
 
 
-def test_two_workers_apply_the_sum_of_their_slices_updates():
+@pytest.mark.parametrize("corpus_in", ["memory", "mapped file"])
+def test_two_workers_apply_the_sum_of_their_slices_updates(corpus_in, tmp_path):
     """Each worker does one batch of its slice at lr ~ alpha (words_total huge): the shared
     result is the start plus both in-process updates, up to the O(lr^2) effect of one
     worker reading the other's writes (Hogwild)."""
@@ -57,6 +58,11 @@ def test_two_workers_apply_the_sum_of_their_slices_updates():
         expected_in += own_in - W_in
         expected_out += own_out - W_out
 
+    if corpus_in == "mapped file":  # as from the corpus cache: workers map the file themselves
+        np.save(tmp_path / "ids.npy", word_ids)
+        word_ids = np.load(tmp_path / "ids.npy", mmap_mode="r")
+        assert workers._whole_file_map(word_ids) is not None
+        assert workers._whole_file_map(word_ids[1:]) is None  # a slice is copied instead
     got_in, got_out = W_in.copy(), W_out.copy()
     before = shm_segments()
     final = workers.run_workers(got_in, got_out, word_ids, offsets, None, output, config, 2,
