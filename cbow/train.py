@@ -206,8 +206,12 @@ def prepare(
         max_sentence_length=config.max_sentence_length,
         progress=progress,
     )
-    if key is not None:
-        corpus_cache.store(cache_dir, key, vocab, encoded)
+    if key is not None and corpus_cache.store(cache_dir, key, vocab, encoded) is not None:
+        # Continue from the memory-mapped copy: the in-memory ids are freed, and worker
+        # processes map the file instead of receiving a copy (lower peak memory).
+        cached = corpus_cache.load(cache_dir, key)
+        if cached is not None:
+            return cached
     return vocab, encoded
 
 

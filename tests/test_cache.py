@@ -32,6 +32,9 @@ def forbid_reading(monkeypatch):
 
 def test_second_run_reads_the_cache(tmp_path, corpus_file, monkeypatch):
     vocab, encoded = prepare(corpus_file, CONFIG, cache_dir=tmp_path / "c")
+    assert isinstance(encoded.word_ids, np.memmap)  # the first run continues from the cache too
+    _, uncached = prepare(corpus_file, CONFIG)
+    assert np.array_equal(uncached.word_ids, encoded.word_ids)
     forbid_reading(monkeypatch)
     vocab2, encoded2 = prepare(corpus_file, CONFIG, cache_dir=tmp_path / "c")
     assert vocab2.words == vocab.words and np.array_equal(vocab2.counts, vocab.counts)
@@ -43,7 +46,7 @@ def test_second_run_reads_the_cache(tmp_path, corpus_file, monkeypatch):
 
 def test_a_changed_file_or_setting_misses(tmp_path, corpus_file):
     cache_dir = tmp_path / "c"
-    prepare(corpus_file, CONFIG, cache_dir=cache_dir)
+    _, first = prepare(corpus_file, CONFIG, cache_dir=cache_dir)
     key = cache.cache_key(corpus_file, "default", 3, None, 10000)
     assert cache.load(cache_dir, key) is not None
     assert cache.load(cache_dir, cache.cache_key(corpus_file, "default", 4, None, 10000)) is None
@@ -53,7 +56,7 @@ def test_a_changed_file_or_setting_misses(tmp_path, corpus_file):
     new_key = cache.cache_key(corpus_file, "default", 3, None, 10000)
     assert new_key != key and cache.load(cache_dir, new_key) is None
     _, encoded = prepare(corpus_file, CONFIG, cache_dir=cache_dir)  # re-read, not stale
-    assert not isinstance(encoded.word_ids, np.memmap)
+    assert encoded.n_raw_tokens == first.n_raw_tokens + 3
 
 
 def test_a_damaged_entry_is_rebuilt(tmp_path, corpus_file):
