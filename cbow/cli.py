@@ -133,6 +133,14 @@ def _add_train(subparsers) -> None:
                         help="default: lowercase, split on non-letters; whitespace: split on whitespace only")
     parser.add_argument("--max-sentence-length", type=positive_int, default=defaults.max_sentence_length,
                         help=f"split longer lines into sentences of this many tokens (default {defaults.max_sentence_length})")
+    parser.add_argument("--workers", "--threads", dest="workers", type=positive_int, default=None,
+                        help="training processes sharing the weights, lock-free like word2vec's threads "
+                             "(default 1: bit-reproducible for a seed, checkpointed; 2 workers measured "
+                             "no faster than 1 yet, and runs with several workers save no checkpoints)")
+    parser.add_argument("--cache-dir", default=None,
+                        help="where encoded corpora are cached so a re-run on the same file and settings "
+                             "skips tokenizing (default: $CBOW_CACHE_DIR, else ~/.cache/cbow)")
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write the corpus cache")
     parser.add_argument("--binary", type=int, choices=[0, 1], default=None,
                         help="1: word2vec binary, 0: text (default: by the output's suffix)")
     parser.add_argument("--plot-loss", metavar="PNG", default=None,
@@ -176,6 +184,7 @@ def _train_config(args):
         batch_size=args.batch_size, seed=args.seed, clip_grad=args.clip_grad,
         tokenizer=args.tokenizer, max_sentence_length=args.max_sentence_length,
         encoding_errors=args.encoding_errors,
+        workers=args.workers if args.workers is not None else 1,
     )
 
 
@@ -209,14 +218,23 @@ def _cmd_train(args) -> int:
             print(f"epoch {report.epoch}/{config.epochs}: mean loss {report.mean_loss:.4f}, "
                   f"{report.words_per_second:,.0f} words/s, {report.seconds:.1f} s", file=sys.stderr)
 
-    if demo:
+    cache_dir = None
+    if not demo and not args.no_cache:
+        from cbow.cache import default_cache_dir
+
+        cache_dir = args.cache_dir if args.cache_dir is not None else default_cache_dir()
+    if demo or config.workers > 1:
+        # worker processes keep no consistent point to resume from: no checkpoints
         from cbow.train import train
 
-        result = train(source, config, progress=show_progress, on_epoch_end=report_epoch)
+        vocab = _load_vocab(args.vocab, config) if args.vocab and not demo else None
+        encoded = None if vocab is None else _prepare_corpus(args, config, source, output, vocab)[1]
+        result = train(source, config, vocab=vocab, encoded=encoded, progress=show_progress,
+                       on_epoch_end=report_epoch, cache_dir=cache_dir)
     else:
         vocab = _load_vocab(args.vocab, config) if args.vocab else None
         result = _run_with_checkpoints(args, config, source, output, vocab, None, show_progress,
-                                       report_epoch)
+                                       report_epoch, cache_dir)
         if result is None:
             return 130
     wv = result.wv
@@ -269,14 +287,16 @@ def _use_low_memory(args, source) -> bool:
     return size * (3 if compressed else 1) > available / 4
 
 
-def _prepare_corpus(args, config, source, output: str, vocab):
-    """(vocab, encoded, ids_path or None): in memory, or counted in bounded memory and memory-mapped."""
+def _prepare_corpus(args, config, source, output: str, vocab, cache_dir=None):
+    """(vocab, encoded, ids_path or None): in memory (or from the cache), or counted in bounded
+    memory and memory-mapped."""
     from cbow.encode import encode_with_vocab
     from cbow.train import prepare
 
     if not _use_low_memory(args, source):
         if vocab is None:
-            vocab, encoded = prepare(source, config, progress=not args.quiet and sys.stderr.isatty())
+            vocab, encoded = prepare(source, config, progress=not args.quiet and sys.stderr.isatty(),
+                                     cache_dir=cache_dir)
         else:
             encoded = encode_with_vocab(source, vocab, config.tokenizer, config.max_sentence_length,
                                         encoding_errors=config.encoding_errors)
@@ -294,12 +314,13 @@ def _prepare_corpus(args, config, source, output: str, vocab):
     return vocab, encoded, ids_path
 
 
-def _run_with_checkpoints(args, config, source, output: str, vocab, resume, show_progress, report_epoch):
+def _run_with_checkpoints(args, config, source, output: str, vocab, resume, show_progress, report_epoch,
+                          cache_dir=None):
     """Train with OUTPUT.ckpt checkpoints; None when Ctrl-C stopped it (after saying how to resume)."""
     from cbow.checkpoint import Checkpointer, TrainingInterrupted, checkpoint_path_for
     from cbow.train import train
 
-    vocab, encoded, ids_path = _prepare_corpus(args, config, source, output, vocab)
+    vocab, encoded, ids_path = _prepare_corpus(args, config, source, output, vocab, cache_dir)
     checkpointer = Checkpointer(
         checkpoint_path_for(output), args.checkpoint_every,
         corpus_path=None if source == "-" else str(Path(source).resolve()),

@@ -54,7 +54,11 @@ def private_kernels_active() -> bool:
 
 
 def gather_rows(
-    W: np.ndarray, indptr: np.ndarray, row_ids: np.ndarray, weights: np.ndarray
+    W: np.ndarray,
+    indptr: np.ndarray,
+    row_ids: np.ndarray,
+    weights: np.ndarray,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """out[i] = sum_k weights[k] * W[row_ids[k]] over k in indptr[i]:indptr[i+1].
 
@@ -64,19 +68,27 @@ def gather_rows(
     indptr : (B+1,) int32
     row_ids : (M,) int32
     weights : (M,) same dtype as W
+    out : (B, d) C-contiguous array of W's dtype, optional
+        Overwritten with the result (a buffer reused across calls).
 
     Returns
     -------
-    (B, d) array of W's dtype.
+    (B, d) array of W's dtype (`out` when given).
     """
     n_rows = len(indptr) - 1
     V, d = W.shape
     if private_kernels_active() and _kernel_ready(W, indptr, row_ids, weights):
-        out = np.zeros((n_rows, d), dtype=W.dtype)
+        if out is None:
+            out = np.zeros((n_rows, d), dtype=W.dtype)
+        else:
+            out[...] = 0  # the kernel accumulates into its output
         _sparsetools.csr_matvecs(n_rows, V, d, indptr, row_ids, weights, W.ravel(), out.ravel())
         return out
     A = scipy.sparse.csr_matrix((weights, row_ids, indptr), shape=(n_rows, V))
-    return np.asarray(A @ W, dtype=W.dtype)
+    if out is None:
+        return np.asarray(A @ W, dtype=W.dtype)
+    out[...] = A @ W
+    return out
 
 
 def scatter_add_rows(

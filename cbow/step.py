@@ -16,6 +16,11 @@ word2vec.c's and gensim's CBOW do: C times the true gradient, kept for compariso
 
 Both gradients are computed from the weights before either update, then applied with
 the per-example learning rate, summed over the batch (DESIGN.md §3, SGD).
+
+`sgd_step` is the reference: it runs the objectives' pure forward/backward. `fused_step`
+computes the same update for NS and HS in fewer passes (cbow.logistic_step); tests check
+that the two agree, and the trainer uses the fused one unless gradients are clipped or
+the objective is the full softmax.
 """
 
 from __future__ import annotations
@@ -26,7 +31,9 @@ import numpy as np
 
 from cbow import sparse_ops
 from cbow.huffman import HuffmanTree
+from cbow.logistic_step import HuffmanPaths, Workspace, hs_slots, logistic_step, ns_slots
 from cbow.model import apply_row_grads
+from cbow.noise import AliasSampler
 from cbow.objectives import full_softmax, hierarchical_softmax, negative_sampling
 from cbow.windows import Batch
 
@@ -43,12 +50,23 @@ class OutputLayer:
     negative : K, noise words per example (NS only)
     noise_cdf : (V,) float64 cumulative noise distribution (NS only)
     huffman : the vocabulary's Huffman tree (HS only)
+    noise_sampler : alias table of the noise distribution (NS); when set, both step paths
+        draw the noise words from it (faster than `noise_cdf`, same distribution)
+    huffman_paths : the Huffman paths flattened (HS, fused step)
     """
 
     objective: str
     negative: int = 0
     noise_cdf: np.ndarray | None = None
     huffman: HuffmanTree | None = None
+    noise_sampler: AliasSampler | None = None
+    huffman_paths: HuffmanPaths | None = None
+
+    def draw_noise(self, n_examples: int, rng: np.random.Generator) -> np.ndarray:
+        """(n_examples, K) int32 noise ids from the sampler, or from the CDF without one."""
+        if self.noise_sampler is not None:
+            return self.noise_sampler.draw((n_examples, self.negative), rng)
+        return draw_negatives(self.noise_cdf, (n_examples, self.negative), rng)
 
 
 def draw_negatives(noise_cdf: np.ndarray, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
@@ -74,7 +92,7 @@ def objective_loss_and_grads(
     row_grads : (row_ids or None, grad_rows) for W_out
     """
     if output.objective == "ns":
-        negative_ids = draw_negatives(output.noise_cdf, (len(target_ids), output.negative), rng)
+        negative_ids = output.draw_noise(len(target_ids), rng)
         loss, cache = negative_sampling.forward(h, W_out, target_ids, negative_ids)
         grad_h, row_grads = negative_sampling.backward(cache)
     elif output.objective == "hs":
@@ -147,3 +165,40 @@ def sgd_step(
         raise ValueError(f"unknown cbow_update {cbow_update!r}")
     sparse_ops.scatter_add_rows(W_in, batch.context_indptr, batch.context_flat, in_weights, grad_h)
     return loss
+
+
+def fused_step(
+    W_in: np.ndarray,
+    W_out: np.ndarray,
+    batch: Batch,
+    output: OutputLayer,
+    lr_in: float,
+    lr_out: float,
+    rng: np.random.Generator,
+    cbow_update: str,
+    workspace: Workspace,
+) -> float:
+    """`sgd_step` for NS and HS without clipping, fused (cbow.logistic_step); same update.
+
+    Draws the same noise words from `rng` as `sgd_step` does. `workspace` holds the
+    buffers reused from batch to batch (`Workspace(d, W_in.dtype)`).
+    """
+    dtype = W_in.dtype
+    inv_n_context = (1.0 / batch.n_context).astype(dtype)
+    mean_weights = np.repeat(inv_n_context, batch.n_context)
+    if cbow_update == "mean":
+        in_weights = mean_weights * dtype.type(-lr_in)
+    elif cbow_update == "word2vec":
+        in_weights = np.full(len(batch.context_flat), -lr_in, dtype=dtype)
+    else:
+        raise ValueError(f"unknown cbow_update {cbow_update!r}")
+    if output.objective == "ns":
+        noise_ids = output.draw_noise(len(batch), rng)
+        slots = ns_slots(batch.target_ids, noise_ids, dtype)
+    elif output.objective == "hs":
+        paths = output.huffman_paths or HuffmanPaths.from_tree(output.huffman, dtype)
+        slots = hs_slots(batch.target_ids, paths, dtype)
+    else:
+        raise ValueError(f"the fused step covers ns and hs, not {output.objective!r}")
+    return logistic_step(W_in, W_out, batch.context_indptr, batch.context_flat, mean_weights,
+                         in_weights, slots, lr_out, workspace)

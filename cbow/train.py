@@ -20,11 +20,14 @@ from pathlib import Path
 import numpy as np
 
 from cbow.checkpoint import Checkpoint, Checkpointer, TrainState, check_compatible, corpus_fingerprint
+from cbow import cache as corpus_cache
 from cbow.encode import EncodedCorpus, read_and_encode
 from cbow.errors import ConfigError, Diverged
 from cbow.memory import check_training_memory
 from cbow.model import init_weights
-from cbow.step import CBOW_UPDATES, OutputLayer, sgd_step
+from cbow.logistic_step import HuffmanPaths, Workspace
+from cbow.noise import AliasSampler
+from cbow.step import CBOW_UPDATES, OutputLayer, fused_step, sgd_step
 from cbow.vectors import KeyedVectors
 from cbow.vocab import Vocab
 from cbow.windows import iter_batches
@@ -33,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 OBJECTIVE_NAMES = ("ns", "hs", "softmax")
 MIN_LR_FRACTION = 1e-4  # lr decays linearly from alpha to alpha * 1e-4, as word2vec.c
+USE_FUSED_STEP = True  # False: always the reference sgd_step (tests, benchmarks compare)
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,8 @@ class TrainConfig:
     max_sentence_length : longer lines are split into sentences of this many tokens
     encoding_errors : "strict" stops at bytes that are not UTF-8 (naming the line);
         "replace" reads them as U+FFFD with a warning
+    workers : training processes over shared weights (cbow.workers); 1 trains in this
+        process, bit-reproducible for a seed; the CLI defaults to all cores
     """
 
     size: int = 100
@@ -80,6 +86,7 @@ class TrainConfig:
     tokenizer: str = "default"
     max_sentence_length: int = 10000
     encoding_errors: str = "strict"
+    workers: int = 1
 
     def __post_init__(self) -> None:
         checks = [
@@ -99,6 +106,7 @@ class TrainConfig:
             (self.clip_grad is None or self.clip_grad > 0, f"--clip-grad must be > 0, got {self.clip_grad}"),
             (self.max_sentence_length >= 1, f"--max-sentence-length must be >= 1, got {self.max_sentence_length}"),
             (self.encoding_errors in ("strict", "replace"), f"--encoding-errors must be strict or replace, got {self.encoding_errors!r}"),
+            (self.workers >= 1, f"--workers must be >= 1, got {self.workers}"),
         ]
         for ok, message in checks:
             if not ok:
@@ -164,11 +172,15 @@ class TrainResult:
 def build_output_layer(vocab: Vocab, config: TrainConfig) -> tuple[OutputLayer, int]:
     """The objective's lookup tables and the number of W_out rows it needs."""
     if config.objective == "ns":
-        noise_cdf = np.cumsum(vocab.noise_distribution(0.75))
+        noise = vocab.noise_distribution(0.75)
+        noise_cdf = np.cumsum(noise)
         noise_cdf /= noise_cdf[-1]
-        return OutputLayer("ns", negative=config.negative, noise_cdf=noise_cdf), len(vocab)
+        sampler = AliasSampler.from_probabilities(noise)
+        return OutputLayer("ns", negative=config.negative, noise_cdf=noise_cdf,
+                           noise_sampler=sampler), len(vocab)
     if config.objective == "hs":
-        return OutputLayer("hs", huffman=vocab.huffman()), len(vocab) - 1
+        tree = vocab.huffman()
+        return OutputLayer("hs", huffman=tree, huffman_paths=HuffmanPaths.from_tree(tree)), len(vocab) - 1
     return OutputLayer("softmax"), len(vocab)
 
 
@@ -178,9 +190,22 @@ def learning_rate(alpha: float, words_done: int, words_total: int) -> float:
     return alpha * max(MIN_LR_FRACTION, 1.0 - fraction)
 
 
-def prepare(source, config: TrainConfig, progress: bool = False) -> tuple[Vocab, EncodedCorpus]:
-    """Read, count and encode the corpus once (the stage before any epoch)."""
-    return read_and_encode(
+def prepare(
+    source, config: TrainConfig, progress: bool = False, cache_dir: str | Path | None = None
+) -> tuple[Vocab, EncodedCorpus]:
+    """Read, count and encode the corpus once (the stage before any epoch).
+
+    With `cache_dir`, a file or directory source is looked up in the encoded-corpus cache
+    first and stored there after encoding (cbow.cache); the ids then come back memory-mapped.
+    """
+    key = None
+    if cache_dir is not None:
+        key = corpus_cache.cache_key(source, config.tokenizer, config.min_count, config.max_vocab,
+                                     config.max_sentence_length)
+        cached = corpus_cache.load(cache_dir, key) if key is not None else None
+        if cached is not None:
+            return cached
+    vocab, encoded = read_and_encode(
         source,
         tokenizer=config.tokenizer,
         min_count=config.min_count,
@@ -189,6 +214,13 @@ def prepare(source, config: TrainConfig, progress: bool = False) -> tuple[Vocab,
         progress=progress,
         encoding_errors=config.encoding_errors,
     )
+    if key is not None and corpus_cache.store(cache_dir, key, vocab, encoded) is not None:
+        # Continue from the memory-mapped copy: the in-memory ids are freed, and worker
+        # processes map the file instead of receiving a copy (lower peak memory).
+        cached = corpus_cache.load(cache_dir, key)
+        if cached is not None:
+            return cached
+    return vocab, encoded
 
 
 def train(
@@ -201,6 +233,7 @@ def train(
     on_epoch_end: Callable[[EpochReport], None] | None = None,
     checkpointer: Checkpointer | None = None,
     resume: Checkpoint | None = None,
+    cache_dir: str | Path | None = None,
 ) -> TrainResult:
     """Train CBOW vectors.
 
@@ -216,6 +249,7 @@ def train(
         `cbow.checkpoint`
     resume : a loaded checkpoint of this config and corpus: training continues from it
         and ends bit-identical to an uninterrupted run (one worker)
+    cache_dir : if given, reuse/store the encoded corpus there (cbow.cache); None: no cache
 
     Returns
     -------
@@ -234,7 +268,7 @@ def train(
     if vocab is None or encoded is None:
         if source is None:
             raise ConfigError("no corpus given; pass a path, '-' for stdin, or an iterable of lines")
-        vocab, encoded = prepare(source, config, progress)
+        vocab, encoded = prepare(source, config, progress, cache_dir)
     if config.objective == "hs" and len(vocab) < 2:
         raise ConfigError("hierarchical softmax needs at least 2 words in the vocabulary; lower --min-count")
     prepare_seconds = time.perf_counter() - started
@@ -271,7 +305,14 @@ def train(
         bar.update(resume.state.words_done)
     train_started = time.perf_counter()
     try:
-        for epoch in range(first_epoch, config.epochs):
+        if config.workers > 1 and encoded.n_sentences > 1:
+            if checkpointer is not None or resume is not None:
+                raise ConfigError(
+                    "checkpoints and --resume need --workers 1 (worker processes write the shared "
+                    "weights with no consistent point to resume from); use --workers 1"
+                )
+            _train_in_workers(W_in, W_out, encoded, keep_prob, output, config, result, bar, on_epoch_end)
+        for epoch in range(len(result.epochs), config.epochs):
             resume_state = resume.state if resume is not None and epoch == first_epoch else None
             report = _train_epoch(epoch, W_in, W_out, encoded, keep_prob, output, config,
                                   words_total, bar, result, checkpointer, resume_state)
@@ -288,6 +329,83 @@ def train(
             bar.close()
     result.train_seconds = time.perf_counter() - train_started
     return result
+
+
+def make_step(W_in: np.ndarray, output: OutputLayer, config: TrainConfig) -> Callable[..., float]:
+    """step(W_in, W_out, batch, lr_in, lr_out, rng) -> loss: the fused step for NS and HS,
+    the reference `sgd_step` for the full softmax or clipped gradients (same update)."""
+    if USE_FUSED_STEP and output.objective in ("ns", "hs") and config.clip_grad is None:
+        workspace = Workspace(W_in.shape[1], W_in.dtype)
+
+        def step(W_in, W_out, batch, lr_in, lr_out, rng) -> float:
+            return fused_step(W_in, W_out, batch, output, lr_in, lr_out, rng,
+                              config.cbow_update, workspace)
+    else:
+        def step(W_in, W_out, batch, lr_in, lr_out, rng) -> float:
+            return sgd_step(W_in, W_out, batch, output, lr_in, lr_out, rng,
+                            config.cbow_update, config.clip_grad)
+    return step
+
+
+def _train_in_workers(W_in, W_out, encoded, keep_prob, output, config: TrainConfig,
+                      result: TrainResult, bar, on_epoch_end) -> None:
+    """All epochs in `config.workers` processes (cbow.workers); fills result's history."""
+    from cbow import workers
+
+    words_per_epoch = len(encoded.word_ids)
+    words_total = words_per_epoch * config.epochs
+    record_every = max(1, words_total // 200)
+    state = {"next_record": record_every, "loss": 0.0, "examples": 0, "bar_words": 0,
+             "epoch_started": time.perf_counter()}
+
+    def on_progress(snapshot: workers.ProgressSnapshot) -> None:
+        loss_so_far = float(snapshot.loss_sum.sum())
+        examples_so_far = int(snapshot.n_examples.sum())
+        lr_out = learning_rate(config.alpha, snapshot.words_done, words_total)
+        if snapshot.words_done >= state["next_record"] and examples_so_far > state["examples"]:
+            epoch = min(config.epochs, snapshot.words_done // max(1, words_per_epoch) + 1)
+            mean = (loss_so_far - state["loss"]) / (examples_so_far - state["examples"])
+            result.loss_history.append(LossPoint(epoch, snapshot.words_done, mean, lr_out))
+            state.update(loss=loss_so_far, examples=examples_so_far,
+                         next_record=snapshot.words_done + record_every)
+        if bar is not None:
+            bar.update(snapshot.words_done - state["bar_words"])
+            state["bar_words"] = snapshot.words_done
+            if examples_so_far:
+                bar.set_postfix(loss=f"{loss_so_far / examples_so_far:.3f}", lr=f"{lr_out:.2e}", refresh=False)
+        while len(result.epochs) < snapshot.epochs_done:
+            epoch = len(result.epochs)
+            now = time.perf_counter()
+            seconds = now - state["epoch_started"]
+            state["epoch_started"] = now
+            report = EpochReport(
+                epoch=epoch + 1,
+                mean_loss=float(snapshot.loss_sum[epoch]) / max(1, int(snapshot.n_examples[epoch])),
+                n_examples=int(snapshot.n_examples[epoch]),
+                seconds=seconds,
+                words_per_second=words_per_epoch / max(seconds, 1e-9),
+                lr_end=learning_rate(config.alpha, (epoch + 1) * words_per_epoch, words_total),
+            )
+            result.epochs.append(report)
+            logger.info("epoch %d/%d: mean loss %.4f, %.0f words/s (%d workers)", epoch + 1,
+                        config.epochs, report.mean_loss, report.words_per_second, config.workers)
+            if on_epoch_end is not None:
+                on_epoch_end(report)
+
+    final = workers.run_workers(W_in, W_out, encoded.word_ids, encoded.sentence_offsets, keep_prob,
+                                output, config, config.workers, 0, config.epochs, words_total,
+                                on_progress)
+    on_progress(final)
+    loss_total, examples_total = float(final.loss_sum.sum()), int(final.n_examples.sum())
+    if examples_total > state["examples"]:  # the last interval, as the single-process loop does
+        mean = (loss_total - state["loss"]) / (examples_total - state["examples"])
+        result.loss_history.append(LossPoint(config.epochs, words_total, mean,
+                                             learning_rate(config.alpha, words_total, words_total)))
+    if not (np.isfinite(W_in).all() and np.isfinite(W_out).all()):
+        raise Diverged(
+            "training diverged: the weights hold NaN or inf; "
+            f"lower --alpha (now {config.alpha:g}) or set --clip-grad"
+        )
 
 
 def _train_epoch(
@@ -347,10 +465,10 @@ def _train_epoch(
             loss_history=[asdict(point) for point in loss_history],
         )
 
+    step = make_step(W_in, output, config)
     for batch in batches:
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is caught below
-            loss = sgd_step(W_in, W_out, batch, output, lr_in, lr_out, noise_rng,
-                            config.cbow_update, config.clip_grad)
+            loss = step(W_in, W_out, batch, lr_in, lr_out, noise_rng)
         if not math.isfinite(loss):
             percent = 100.0 * batch.words_done / max(1, words_per_epoch)
             raise Diverged(

@@ -24,6 +24,8 @@ import numpy as np
 # Targets per chunk: large enough to amortise numpy overhead, small enough that the
 # (chunk, 2w) context arrays stay a few MB.
 CHUNK_TARGETS = 1 << 16
+# Tokens subsampled at a time (whole sentences): bounds the per-epoch temporaries.
+CHUNK_TOKENS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,17 @@ def build_examples(
     return target_index, ids[target_index], context_ids, context_mask
 
 
+def sentence_chunks(sentence_offsets: np.ndarray, chunk_tokens: int) -> Iterator[tuple[int, int]]:
+    """(first, stop) sentence ranges of about `chunk_tokens` tokens each (at least one sentence)."""
+    n_sentences = len(sentence_offsets) - 1
+    first = 0
+    while first < n_sentences:
+        stop = int(np.searchsorted(sentence_offsets, sentence_offsets[first] + chunk_tokens, side="right")) - 1
+        stop = min(max(stop, first + 1), n_sentences)
+        yield first, stop
+        first = stop
+
+
 def iter_batches(
     word_ids: np.ndarray,
     sentence_offsets: np.ndarray,
@@ -153,11 +166,16 @@ def iter_batches(
 ) -> Iterator[Batch]:
     """Yield one epoch of minibatches in corpus order.
 
+    The corpus is processed a run of whole sentences (~`CHUNK_TOKENS` tokens) at a time, so
+    the per-token temporaries of subsampling stay a few MB whatever the corpus size
+    (contexts never cross a sentence, so chunking changes nothing but memory).
+
     Parameters
     ----------
     word_ids : (N,) int32
-        The encoded corpus.
+        The encoded corpus (may be a memory map).
     sentence_offsets : (S+1,) int64
+        Starts at 0 for this `word_ids` (rebase a slice of a corpus first).
     window : int
         Maximum window w (each target draws its own b ~ U{1..w}).
     batch_size : int
@@ -169,26 +187,37 @@ def iter_batches(
     start_token : int
         Skip targets before this raw position (used to resume mid-epoch).
     """
-    ids, sentence_ids, positions = subsample(word_ids, sentence_offsets, keep_prob, rng)
-    first = int(np.searchsorted(positions, start_token))
-    n_kept = len(ids)
     pending: list[tuple[np.ndarray, ...]] = []
     n_pending = 0
-    for chunk_start in range(first, n_kept, CHUNK_TARGETS):
-        chunk_stop = min(n_kept, chunk_start + CHUNK_TARGETS)
-        target_index, target_ids, context_ids, context_mask = build_examples(
-            ids, sentence_ids, chunk_start, chunk_stop, window, rng
-        )
-        pending.append((positions[target_index], target_ids, context_ids, context_mask))
-        n_pending += len(target_ids)
-        final = chunk_stop == n_kept
-        if n_pending < batch_size and not final:
+    for first_sentence, stop_sentence in sentence_chunks(sentence_offsets, CHUNK_TOKENS):
+        token_start = int(sentence_offsets[first_sentence])
+        token_stop = int(sentence_offsets[stop_sentence])
+        if token_stop <= start_token:
             continue
+        chunk_offsets = np.asarray(sentence_offsets[first_sentence:stop_sentence + 1]) - token_start
+        ids, sentence_ids, positions = subsample(
+            word_ids[token_start:token_stop], chunk_offsets, keep_prob, rng
+        )
+        positions += token_start
+        first = int(np.searchsorted(positions, start_token))
+        n_kept = len(ids)
+        for chunk_start in range(first, n_kept, CHUNK_TARGETS):
+            chunk_stop = min(n_kept, chunk_start + CHUNK_TARGETS)
+            target_index, target_ids, context_ids, context_mask = build_examples(
+                ids, sentence_ids, chunk_start, chunk_stop, window, rng
+            )
+            pending.append((positions[target_index], target_ids, context_ids, context_mask))
+            n_pending += len(target_ids)
+            if n_pending < batch_size:
+                continue
+            merged = [np.concatenate(parts) for parts in zip(*pending)]
+            n_full = (len(merged[0]) // batch_size) * batch_size
+            yield from _cut_batches(*(part[:n_full] for part in merged), batch_size=batch_size)
+            pending = [tuple(part[n_full:] for part in merged)]
+            n_pending = len(pending[0][0])
+    if n_pending:
         merged = [np.concatenate(parts) for parts in zip(*pending)]
-        n_full = len(merged[0]) if final else (len(merged[0]) // batch_size) * batch_size
-        yield from _cut_batches(*(part[:n_full] for part in merged), batch_size=batch_size)
-        pending = [tuple(part[n_full:] for part in merged)]
-        n_pending = len(pending[0][0])
+        yield from _cut_batches(*merged, batch_size=batch_size)
 
 
 def _cut_batches(

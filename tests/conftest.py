@@ -23,3 +23,17 @@ def planted_corpus_file(tmp_path_factory, planted_lines):
 def planted_analogy_file(tmp_path_factory):
     """The planted analogies in the questions-words format."""
     return planted.write_analogies(tmp_path_factory.mktemp("eval") / "planted-questions.txt")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_corpus_cache(tmp_path_factory):
+    """CLI runs in tests cache encoded corpora in a temporary directory, not ~/.cache."""
+    import os
+
+    saved = os.environ.get("CBOW_CACHE_DIR")
+    os.environ["CBOW_CACHE_DIR"] = str(tmp_path_factory.mktemp("cbow-cache"))
+    yield
+    if saved is None:
+        os.environ.pop("CBOW_CACHE_DIR", None)
+    else:
+        os.environ["CBOW_CACHE_DIR"] = saved

@@ -1,15 +1,18 @@
 """End-to-end training on the planted corpus: loss falls, planted structure is learned."""
 
+import importlib
+
 import numpy as np
 import pytest
 
-from cbow import step
+from cbow import logistic_step, step
 from cbow.corpora import planted
 from cbow.errors import ConfigError, Diverged
 from cbow.objectives import negative_sampling
 from cbow.train import TrainConfig, train
 from cbow.windows import iter_batches
 
+train_module = importlib.import_module("cbow.train")  # the module (cbow.train is also a function)
 FAST = dict(size=32, window=3, min_count=3, sample=1e-3, epochs=4, batch_size=256, seed=3)
 
 
@@ -35,7 +38,8 @@ def test_each_objective_learns_planted_structure(planted_lines, objective):
 
 
 def test_a_broken_gradient_cannot_pass(planted_lines, monkeypatch):
-    """The thresholds above catch a sign error in dL/dh."""
+    """The thresholds above catch a sign error in dL/dh (reference step)."""
+    monkeypatch.setattr(train_module, "USE_FUSED_STEP", False)
     real_backward = negative_sampling.backward
 
     def wrong_sign_backward(cache):
@@ -47,6 +51,22 @@ def test_a_broken_gradient_cannot_pass(planted_lines, monkeypatch):
         result = train(planted_lines, TrainConfig(objective="ns", **FAST))
     except Diverged:
         return  # caught by the divergence stop: cannot pass either
+    pair_share, analogy_share = planted_scores(result.wv)
+    assert pair_share < 0.8 or analogy_share < 0.7
+
+
+def test_a_broken_fused_step_cannot_pass(planted_lines, monkeypatch):
+    """The same thresholds catch a sign error in dL/dh of the fused step."""
+    real_step = logistic_step.logistic_step
+
+    def wrong_sign_step(W_in, W_out, context_indptr, context_flat, mean_weights, in_weights, *rest):
+        return real_step(W_in, W_out, context_indptr, context_flat, mean_weights, -in_weights, *rest)
+
+    monkeypatch.setattr(step, "logistic_step", wrong_sign_step)
+    try:
+        result = train(planted_lines, TrainConfig(objective="ns", **FAST))
+    except Diverged:
+        return
     pair_share, analogy_share = planted_scores(result.wv)
     assert pair_share < 0.8 or analogy_share < 0.7
 

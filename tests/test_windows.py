@@ -4,6 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cbow import windows
 from cbow.windows import build_examples, iter_batches, subsample
 
 
@@ -101,3 +102,23 @@ def test_same_seed_same_batches():
     for a, b in zip(first, second):
         assert np.array_equal(a.target_ids, b.target_ids)
         assert np.array_equal(a.context_ids, b.context_ids)
+
+
+def test_small_chunks_keep_every_example_and_the_progress(monkeypatch):
+    """Chunking the corpus (for memory) loses no example and keeps words_done exact."""
+    monkeypatch.setattr(windows, "CHUNK_TOKENS", 6)
+    monkeypatch.setattr(windows, "CHUNK_TARGETS", 4)
+    lengths = [5, 0, 1, 8, 3, 9, 2, 0, 7, 11]
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    word_ids = np.arange(offsets[-1], dtype=np.int32)
+    sentence_of = np.repeat(np.arange(len(lengths)), lengths)
+    batches = list(iter_batches(word_ids, offsets, 3, 5, np.random.default_rng(2)))
+    targets = np.concatenate([batch.target_ids for batch in batches])
+    assert np.array_equal(targets, np.flatnonzero(np.repeat(np.array(lengths) >= 2, lengths)))
+    for batch in batches:
+        assert len(batch) <= 5
+        for i, target in enumerate(batch.target_ids):
+            context = batch.context_ids[i][batch.context_mask[i]]
+            assert np.all(sentence_of[context] == sentence_of[target])
+    assert [b.words_done for b in batches] == sorted(b.words_done for b in batches)
+    assert batches[-1].words_done == targets[-1] + 1

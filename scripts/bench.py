@@ -1,0 +1,363 @@
+"""Speed benchmark: cbow against gensim 4.4.0 on the same corpus and settings, in one run.
+
+    python scripts/bench.py              # bench-text8 (../shared/data) or a generated corpus
+    python scripts/bench.py --quick      # bench-small-text8: a quick run
+    python scripts/bench.py --quality-table [--quick]   # analogy after 3 epochs by batch/workers
+
+Settings (issue 6): size 100, window 5, negative 5 (or --hs --negative 0 vs gensim hs=1
+negative=0), sample 1e-4, min-count 5, 1 epoch, both systems on all cores (gensim
+`workers=N`, cbow `--workers N`). Every system runs in its own subprocess, one at a time,
+so timings and memory do not mix; the parent reads each child's peak RSS from wait4()
+(the largest single process of its tree) and samples the summed PSS of the child's
+process tree (cbow's workers share their matrices: PSS splits shared pages among them).
+
+Both read the same plain-text file (the .gz is decompressed once into --work-dir; gensim's
+fast `corpus_file` mode needs a plain file). cbow runs twice: "cold" (empty corpus cache:
+read + count + encode) and "warm" (the encoded corpus comes from the cache, as on any
+second run on the same file and settings).
+
+words/s = corpus words before subsampling (raw tokens) / training seconds. Ratios are
+cbow / gensim: above 1 is faster for words/s; below 1 is better for seconds and memory.
+The machine is shared: only ratios from the same run mean anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO.parent / "shared" / "data"
+ANALOGIES = DATA / "eval" / "questions-words.txt"
+SETTINGS = dict(size=100, window=5, negative=5, sample=1e-4, min_count=5, epochs=1)
+
+
+# -- children: one system, one run, JSON on stdout ---------------------------------------
+def child_cbow(args) -> dict:
+    from cbow.train import TrainConfig, prepare, train
+
+    config = TrainConfig(size=SETTINGS["size"], window=SETTINGS["window"],
+                         objective="hs" if args.hs else "ns", negative=0 if args.hs else SETTINGS["negative"],
+                         sample=SETTINGS["sample"], min_count=SETTINGS["min_count"], epochs=args.epochs,
+                         batch_size=args.batch_size, workers=args.workers, seed=args.seed)
+    started = time.perf_counter()
+    vocab, encoded = prepare(args.corpus, config, cache_dir=args.cache_dir)
+    prepared = time.perf_counter()
+    result = train(None, config, vocab=vocab, encoded=encoded)
+    finished = time.perf_counter()
+    out = dict(prepare=prepared - started, train=result.train_seconds, total=finished - started,
+               raw_words=int(encoded.n_raw_tokens) * args.epochs, vocab=len(vocab), loss=result.epoch_losses[-1])
+    if args.analogies:
+        out["analogy"] = analogy(result.wv)
+    return out
+
+
+def child_gensim(args) -> dict:
+    import logging
+
+    from gensim.models import Word2Vec
+
+    logging.getLogger("gensim").setLevel(logging.WARNING)
+    model = Word2Vec(vector_size=SETTINGS["size"], window=SETTINGS["window"], sg=0, cbow_mean=1,
+                     hs=1 if args.hs else 0, negative=0 if args.hs else SETTINGS["negative"],
+                     sample=SETTINGS["sample"], min_count=SETTINGS["min_count"], workers=args.workers,
+                     epochs=args.epochs, seed=args.seed)
+    started = time.perf_counter()
+    model.build_vocab(corpus_file=args.corpus)
+    prepared = time.perf_counter()
+    model.train(corpus_file=args.corpus, total_examples=model.corpus_count,
+                total_words=model.corpus_total_words, epochs=args.epochs)
+    finished = time.perf_counter()
+    out = dict(prepare=prepared - started, train=finished - prepared, total=finished - started,
+               raw_words=int(model.corpus_total_words) * args.epochs, vocab=len(model.wv))
+    return out
+
+
+def child_softmax(args) -> dict:
+    """Full-softmax training steps on the corpus vocabulary vs the float32 GEMM peak."""
+    import numpy as np
+
+    from cbow.step import sgd_step
+    from cbow.train import TrainConfig, build_output_layer, prepare
+    from cbow.windows import iter_batches
+
+    config = TrainConfig(size=SETTINGS["size"], window=SETTINGS["window"], objective="softmax", negative=0,
+                         sample=SETTINGS["sample"], min_count=SETTINGS["min_count"], batch_size=args.batch_size)
+    vocab, encoded = prepare(args.corpus, config, cache_dir=args.cache_dir)
+    V, d, B = len(vocab), config.size, config.batch_size
+    rng = np.random.default_rng(0)
+    # float32 GEMM peak: the best of a few large square products
+    n = 2048
+    a = rng.random((n, n), dtype=np.float32)
+    b = rng.random((n, n), dtype=np.float32)
+    a @ b
+    best = min(_timed(lambda: a @ b) for _ in range(5))
+    peak = 2 * n ** 3 / best / 1e9
+    output, n_out = build_output_layer(vocab, config)
+    W_in = (rng.random((V, d), dtype=np.float32) - 0.5) / d
+    W_out = np.zeros((n_out, d), dtype=np.float32)
+    batches = iter_batches(encoded.word_ids, encoded.sentence_offsets, config.window, B, rng,
+                           vocab.keep_probabilities(config.sample))
+    warm = [next(batches) for _ in range(2)]
+    for batch in warm:
+        sgd_step(W_in, W_out, batch, output, 0.01, 0.01, rng)
+    steps = [next(batches) for _ in range(args.softmax_steps)]
+    started = time.perf_counter()
+    for batch in steps:
+        sgd_step(W_in, W_out, batch, output, 0.01, 0.01, rng)
+    seconds = time.perf_counter() - started
+    n_examples = sum(len(batch) for batch in steps)
+    flops = 6.0 * n_examples * V * d  # scores H W^T, dL/dH = G W, dL/dW = G^T H: 2BVd each
+    return dict(V=V, d=d, B=B, steps=len(steps), seconds=seconds, gflops=flops / seconds / 1e9,
+                gemm_peak=peak, examples_per_s=n_examples / seconds)
+
+
+def analogy(wv) -> float:
+    from cbow.evaluate import evaluate_word_analogies
+
+    return 100.0 * evaluate_word_analogies(wv, ANALOGIES, restrict_vocab=30000).accuracy
+
+
+def _timed(fn) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+# -- parent: run children one at a time, measure memory, print tables ---------------------
+def tree_pss_kib(pid: int) -> int:
+    """Summed PSS (KiB) of a process and its descendants, 0 if gone."""
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+                    break
+            for task in Path(f"/proc/{current}/task").iterdir():
+                stack.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+class ChildFailed(RuntimeError):
+    """A benchmark child exited with an error (e.g. a diverged run)."""
+
+
+def run_child(kind: str, corpus: Path, args, **extra) -> dict:
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--corpus", str(corpus),
+               "--workers", str(extra.get("workers", args.workers)),
+               "--batch-size", str(extra.get("batch_size", args.batch_size)),
+               "--epochs", str(extra.get("epochs", 1)), "--seed", str(extra.get("seed", 1)),
+               "--softmax-steps", str(args.softmax_steps)]
+    if extra.get("hs"):
+        command.append("--hs")
+    if extra.get("cache_dir"):
+        command += ["--cache-dir", str(extra["cache_dir"])]
+    if extra.get("analogies"):
+        command.append("--analogies")
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=REPO)
+    peak_pss = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak_pss[0] = max(peak_pss[0], tree_pss_kib(process.pid))
+            time.sleep(0.25)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    done.set()
+    sampler.join()
+    if process.returncode != 0:
+        raise ChildFailed(f"the {kind} child failed (exit {process.returncode}; its error is above)")
+    result = json.loads(stdout.strip().splitlines()[-1])
+    result["wall"] = time.perf_counter() - started
+    result["max_rss_mb"] = usage.ru_maxrss / 1024
+    result["peak_pss_mb"] = peak_pss[0] / 1024
+    return result
+
+
+def corpus_path(args) -> Path:
+    """A plain-text corpus in the work dir (decompressed once), or a generated one."""
+    name = "bench-small-text8.txt.gz" if args.quick else "bench-text8.txt.gz"
+    source = Path(args.corpus) if args.corpus else DATA / name
+    work = Path(args.work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    if source.exists():
+        target = work / source.name.removesuffix(".gz")
+        if not target.exists() or target.stat().st_mtime < source.stat().st_mtime:
+            opener = gzip.open if source.suffix == ".gz" else open
+            with opener(source, "rb") as src, open(target.with_suffix(".part"), "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+            os.replace(target.with_suffix(".part"), target)
+        return target
+    sys.path.insert(0, str(REPO))
+    from cbow.corpora import planted
+
+    target = work / ("generated-small.txt" if args.quick else "generated.txt")
+    if not target.exists():
+        print(f"{source} not found: generating a planted corpus in {target}", file=sys.stderr)
+        planted.write_corpus(target, n_sentences=200_000 if args.quick else 2_000_000)
+    return target
+
+
+def fmt_row(cells, widths) -> str:
+    return "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+
+def print_table(title: str, header: list[str], rows: list[list]) -> None:
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows)]
+    print(f"\n{title}")
+    print(fmt_row(header, widths))
+    print(fmt_row(["-" * w for w in widths], widths))
+    for row in rows:
+        print(fmt_row(row, widths))
+
+
+def speed_tables(args, corpus: Path) -> None:
+    cache_dir = Path(tempfile.mkdtemp(prefix="cache-", dir=args.work_dir))
+    header = ["system", "objective", "workers", "batch", "prepare s", "train s", "train words/s",
+              "end-to-end s", "max RSS MB", "peak PSS MB"]
+    rows, ratio_rows = [], []
+    print(f"corpus: {corpus}  settings: {SETTINGS}; cbow batch {args.batch_size} (NS), "
+          f"{args.hs_batch_size} (HS); {args.workers} workers", flush=True)
+    try:
+        for hs in (False, True):
+            objective = "hs" if hs else "ns"
+            batch = args.hs_batch_size if hs else args.batch_size
+            runs = []
+            plan = [("gensim 4.4.0", "gensim", args.workers, None),
+                    ("cbow (cold cache)", "cbow", args.workers, cache_dir / objective),
+                    ("cbow (warm cache)", "cbow", args.workers, cache_dir / objective)]
+            if not hs:
+                plan.append(("cbow (warm cache)", "cbow", 1, cache_dir / objective))
+            for name, kind, workers, cache in plan:
+                try:
+                    run = run_child(kind, corpus, args, hs=hs, workers=workers, batch_size=batch, cache_dir=cache)
+                except ChildFailed as exc:
+                    print(f"  {name} {objective} workers {workers}: {exc}", flush=True)
+                    runs.append((name, workers, None))
+                    continue
+                runs.append((name, workers, run))
+                row = [name, objective, workers, batch if kind == "cbow" else "", f"{run['prepare']:.2f}",
+                       f"{run['train']:.2f}", f"{run['raw_words'] / run['train']:,.0f}", f"{run['total']:.2f}",
+                       f"{run['max_rss_mb']:.0f}", f"{run['peak_pss_mb']:.0f}"]
+                rows.append(row)
+                print("  " + "  ".join(map(str, row)), flush=True)
+            gensim = runs[0][2]
+            if gensim is None:
+                continue
+            g_speed = gensim["raw_words"] / gensim["train"]
+            for (name, workers, run), label in zip(runs[1:3], ("cold", "warm")):
+                if run is None:
+                    ratio_rows.append([objective, label, "failed", "", "", ""])
+                    continue
+                ratio_rows.append([objective, label, f"{run['raw_words'] / run['train'] / g_speed:.2f}",
+                                   f"{run['total'] / gensim['total']:.2f}",
+                                   f"{run['max_rss_mb'] / gensim['max_rss_mb']:.2f}",
+                                   f"{run['peak_pss_mb'] / gensim['peak_pss_mb']:.2f}"])
+            if not hs and runs[2][2] is not None and runs[3][2] is not None:
+                many, one = runs[2][2], runs[3][2]
+                scaling = (many["raw_words"] / many["train"]) / (one["raw_words"] / one["train"])
+                ratio_rows.append(["ns", f"scaling 1 -> {args.workers} workers", f"{scaling:.2f}", "", "", ""])
+    finally:
+        shutil.rmtree(cache_dir, ignore_errors=True)
+    print_table("speed and memory", header, rows)
+    print_table("cbow / gensim (words/s: > 1 is faster; end-to-end, memory: < 1 is better)",
+                ["objective", "cbow run", "train words/s", "end-to-end", "max RSS", "peak PSS"], ratio_rows)
+
+
+def softmax_table(args, corpus: Path) -> None:
+    run = run_child("softmax", corpus, args, workers=1)
+    print_table("full softmax (exact; one process, BLAS on all cores)",
+                ["V", "d", "batch", "steps", "examples/s", "GFLOP/s", "sgemm peak GFLOP/s", "of peak"],
+                [[run["V"], run["d"], run["B"], run["steps"], f"{run['examples_per_s']:,.0f}",
+                  f"{run['gflops']:.1f}", f"{run['gemm_peak']:.1f}", f"{100 * run['gflops'] / run['gemm_peak']:.0f}%"]])
+
+
+def quality_table(args, corpus: Path) -> None:
+    if not ANALOGIES.exists():
+        raise SystemExit(f"bench: {ANALOGIES} not found; the quality table needs questions-words.txt")
+    cache_dir = Path(tempfile.mkdtemp(prefix="cache-", dir=args.work_dir))
+    rows = []
+    try:
+        for workers in args.quality_workers:
+            for batch_size in args.quality_batches:
+                try:
+                    run = run_child("cbow", corpus, args, workers=workers, batch_size=batch_size,
+                                    epochs=args.quality_epochs, cache_dir=cache_dir, analogies=True)
+                except ChildFailed as exc:
+                    rows.append([batch_size, workers, "failed", str(exc)[:40], ""])
+                    continue
+                rows.append([batch_size, workers, f"{run['analogy']:.2f}", f"{run['loss']:.4f}",
+                             f"{run['raw_words'] / run['train']:,.0f}"])
+                print(f"[quality: batch {batch_size}, workers {workers}: {run['analogy']:.2f}%]", file=sys.stderr)
+    finally:
+        shutil.rmtree(cache_dir, ignore_errors=True)
+    print_table(f"analogy accuracy (questions-words, top 30k), NS, {args.quality_epochs} epochs, {corpus.name}",
+                ["batch", "workers", "analogy %", "last epoch loss", "words/s"], rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="bench-small-text8 instead of bench-text8")
+    parser.add_argument("--corpus", help="another corpus (.txt or .gz)")
+    parser.add_argument("--workers", type=int, default=None, help="workers of both systems (default: all cores)")
+    parser.add_argument("--batch-size", type=int, default=None, help="cbow's batch size (default: its default)")
+    parser.add_argument("--hs-batch-size", type=int, default=256,
+                        help="cbow's batch size for HS (default 256: at 1024 the summed root-node "
+                             "updates diverge on bench-text8 at the default alpha)")
+    parser.add_argument("--work-dir", default=os.path.join(tempfile.gettempdir(), "cbow-bench"),
+                        help="where the decompressed corpus and temporary caches live")
+    parser.add_argument("--no-speed", action="store_true", help="skip the speed tables")
+    parser.add_argument("--no-softmax", action="store_true", help="skip the full-softmax GFLOP/s line")
+    parser.add_argument("--softmax-steps", type=int, default=20)
+    parser.add_argument("--quality-table", action="store_true", help="analogy by batch size and workers (long)")
+    parser.add_argument("--quality-batches", type=int, nargs="+", default=[64, 256, 1024, 4096])
+    parser.add_argument("--quality-workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--quality-epochs", type=int, default=3)
+    # child mode (internal)
+    parser.add_argument("--child", choices=["cbow", "gensim", "softmax"], help=argparse.SUPPRESS)
+    parser.add_argument("--hs", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--epochs", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--cache-dir", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--analogies", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    sys.path.insert(0, str(REPO))
+    if args.child:
+        run = {"cbow": child_cbow, "gensim": child_gensim, "softmax": child_softmax}[args.child]
+        print(json.dumps(run(args)))
+        return
+    from cbow.train import TrainConfig
+    from cbow.workers import available_cores
+
+    args.workers = args.workers or available_cores()
+    args.batch_size = args.batch_size or TrainConfig().batch_size
+    corpus = corpus_path(args)
+    if not args.no_speed:
+        speed_tables(args, corpus)
+    if not args.no_softmax:
+        softmax_table(args, corpus)
+    if args.quality_table:
+        quality_table(args, corpus)
+
+
+if __name__ == "__main__":
+    main()

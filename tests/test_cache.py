@@ -1,0 +1,91 @@
+"""The encoded-corpus cache: hit on the same file and settings, miss on any change, never
+trusted when damaged, off for stdin and lines in memory."""
+
+import importlib
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from cbow import cache
+from cbow.train import TrainConfig, prepare
+
+train_module = importlib.import_module("cbow.train")
+CONFIG = TrainConfig(min_count=3)
+
+
+@pytest.fixture
+def corpus_file(tmp_path, planted_lines):
+    path = tmp_path / "corpus.txt"
+    path.write_text("\n".join(planted_lines[:3000]) + "\n", encoding="utf-8")
+    return path
+
+
+def forbid_reading(monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("the corpus was read again")
+
+    monkeypatch.setattr(train_module, "read_and_encode", fail)
+
+
+def test_second_run_reads_the_cache(tmp_path, corpus_file, monkeypatch):
+    vocab, encoded = prepare(corpus_file, CONFIG, cache_dir=tmp_path / "c")
+    assert isinstance(encoded.word_ids, np.memmap)  # the first run continues from the cache too
+    _, uncached = prepare(corpus_file, CONFIG)
+    assert np.array_equal(uncached.word_ids, encoded.word_ids)
+    forbid_reading(monkeypatch)
+    vocab2, encoded2 = prepare(corpus_file, CONFIG, cache_dir=tmp_path / "c")
+    assert vocab2.words == vocab.words and np.array_equal(vocab2.counts, vocab.counts)
+    assert isinstance(encoded2.word_ids, np.memmap)
+    assert np.array_equal(encoded2.word_ids, encoded.word_ids)
+    assert np.array_equal(encoded2.sentence_offsets, encoded.sentence_offsets)
+    assert encoded2.n_raw_tokens == encoded.n_raw_tokens
+
+
+def test_a_changed_file_or_setting_misses(tmp_path, corpus_file):
+    cache_dir = tmp_path / "c"
+    _, first = prepare(corpus_file, CONFIG, cache_dir=cache_dir)
+    key = cache.cache_key(corpus_file, "default", 3, None, 10000)
+    assert cache.load(cache_dir, key) is not None
+    assert cache.load(cache_dir, cache.cache_key(corpus_file, "default", 4, None, 10000)) is None
+    assert cache.load(cache_dir, cache.cache_key(corpus_file, "whitespace", 3, None, 10000)) is None
+    with open(corpus_file, "a", encoding="utf-8") as handle:
+        handle.write("one more line\n")
+    new_key = cache.cache_key(corpus_file, "default", 3, None, 10000)
+    assert new_key != key and cache.load(cache_dir, new_key) is None
+    _, encoded = prepare(corpus_file, CONFIG, cache_dir=cache_dir)  # re-read, not stale
+    assert encoded.n_raw_tokens == first.n_raw_tokens + 3
+
+
+def test_a_damaged_entry_is_rebuilt(tmp_path, corpus_file):
+    cache_dir = tmp_path / "c"
+    _, encoded = prepare(corpus_file, CONFIG, cache_dir=cache_dir)
+    key = cache.cache_key(corpus_file, "default", 3, None, 10000)
+    (entry,) = (cache_dir / "corpora").iterdir()
+    np.save(entry / "sentence_offsets.npy", np.array([0, 5], dtype=np.int64))  # wrong total
+    assert cache.load(cache_dir, key) is None
+    _, again = prepare(corpus_file, CONFIG, cache_dir=cache_dir)
+    assert np.array_equal(again.word_ids, encoded.word_ids)
+    assert cache.load(cache_dir, key) is not None
+
+
+def test_stdin_and_lines_are_not_cached(planted_lines):
+    assert cache.cache_key("-", "default", 5, None, 10000) is None
+    assert cache.cache_key(planted_lines, "default", 5, None, 10000) is None
+    assert cache.cache_key("x.txt", str.split, 5, None, 10000) is None
+
+
+def test_cli_caches_unless_told_not_to(tmp_path, corpus_file):
+    def run(*flags):
+        return subprocess.run([sys.executable, "-m", "cbow", "train", str(corpus_file), "-o",
+                               str(tmp_path / "v.txt"), "--size", "8", "--epochs", "1", "--min-count", "3",
+                               "--workers", "1", "-q", *flags], capture_output=True, text=True, timeout=300)
+
+    assert run("--no-cache", "--cache-dir", tmp_path / "off").returncode == 0
+    assert not (tmp_path / "off").exists()
+    result = run("--cache-dir", tmp_path / "on")
+    assert result.returncode == 0, result.stderr
+    assert len(list((tmp_path / "on" / "corpora").iterdir())) == 1
+    assert os.environ["CBOW_CACHE_DIR"] != str(tmp_path / "on")

@@ -1,0 +1,97 @@
+"""The fused NS/HS step computes the same update as the reference path (objective
+forward/backward + model.apply_row_grads), with the private and the public sparse kernels;
+the alias noise sampler draws from the noise distribution."""
+
+import numpy as np
+import pytest
+
+from cbow import sparse_ops, step
+from cbow.logistic_step import HuffmanPaths, Workspace
+from cbow.noise import AliasSampler
+from cbow.vocab import huffman_tree
+from cbow.windows import iter_batches
+
+
+@pytest.fixture(params=[True, False], ids=["private", "public"])
+def kernels(request):
+    sparse_ops.use_private_kernels(request.param)
+    yield request.param
+    sparse_ops.use_private_kernels(True)
+
+
+def small_case(objective, seed=0, V=40, d=6, K=4):
+    rng = np.random.default_rng(seed)
+    counts = np.sort(rng.integers(1, 500, size=V))[::-1].astype(np.int64)
+    word_ids = rng.choice(V, size=600, p=counts / counts.sum()).astype(np.int32)
+    offsets = np.array([0, 250, 251, 600], dtype=np.int64)
+    batch = next(iter_batches(word_ids, offsets, window=3, batch_size=200, rng=rng))
+    W_in = rng.standard_normal((V, d))
+    if objective == "ns":
+        noise = counts ** 0.75 / (counts ** 0.75).sum()
+        output = step.OutputLayer("ns", negative=K, noise_cdf=np.cumsum(noise),
+                                  noise_sampler=AliasSampler.from_probabilities(noise))
+        W_out = rng.standard_normal((V, d))
+    else:
+        tree = huffman_tree(counts)
+        output = step.OutputLayer("hs", huffman=tree, huffman_paths=HuffmanPaths.from_tree(tree, np.float64))
+        W_out = rng.standard_normal((V - 1, d))
+    return batch, W_in * 0.5, W_out * 0.5, output
+
+
+@pytest.mark.parametrize("objective", ["ns", "hs"])
+@pytest.mark.parametrize("cbow_update", ["mean", "word2vec"])
+def test_fused_step_equals_reference_step(kernels, objective, cbow_update):
+    batch, W_in, W_out, output = small_case(objective)
+    assert len(np.unique(batch.context_flat)) < len(batch.context_flat)  # repeated rows
+    results = {}
+    for name in ("reference", "fused"):
+        W_in_new, W_out_new = W_in.copy(), W_out.copy()
+        rng = np.random.default_rng(11)
+        if name == "reference":
+            loss = step.sgd_step(W_in_new, W_out_new, batch, output, 0.3, 0.2, rng, cbow_update)
+        else:
+            loss = step.fused_step(W_in_new, W_out_new, batch, output, 0.3, 0.2, rng, cbow_update,
+                                   Workspace(W_in.shape[1], W_in.dtype))
+        results[name] = (loss, W_in_new - W_in, W_out_new - W_out, rng.random())
+    ref, fused = results["reference"], results["fused"]
+    assert fused[3] == ref[3]  # the same random draws were consumed
+    assert fused[0] == pytest.approx(ref[0], rel=1e-12)
+    assert np.abs(ref[1]).max() > 1e-3 and np.abs(ref[2]).max() > 1e-3  # both matrices moved
+    np.testing.assert_allclose(fused[1], ref[1], rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(fused[2], ref[2], rtol=1e-10, atol=1e-13)
+
+
+def test_fused_step_reuses_workspace_across_batch_sizes():
+    """A workspace grown by a big batch serves a smaller one (the last batch of an epoch)."""
+    batch, W_in, W_out, output = small_case("hs", seed=1)
+    workspace = Workspace(W_in.shape[1], W_in.dtype)
+    step.fused_step(W_in.copy(), W_out.copy(), batch, output, 0.1, 0.1, np.random.default_rng(0),
+                    "mean", workspace)
+    small_batch, *_ = small_case("hs", seed=2)
+    rng = np.random.default_rng(3)
+    expected_in, expected_out = W_in.copy(), W_out.copy()
+    step.sgd_step(expected_in, expected_out, small_batch, output, 0.1, 0.1, rng, "mean")
+    got_in, got_out = W_in.copy(), W_out.copy()
+    step.fused_step(got_in, got_out, small_batch, output, 0.1, 0.1, np.random.default_rng(3), "mean",
+                    workspace)
+    np.testing.assert_allclose(got_in, expected_in, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(got_out, expected_out, rtol=1e-10, atol=1e-13)
+
+
+def test_alias_table_holds_exactly_the_distribution():
+    rng = np.random.default_rng(0)
+    probs = rng.random(500) ** 4
+    probs /= probs.sum()
+    sampler = AliasSampler.from_probabilities(probs)
+    implied = sampler.accept / len(probs)
+    np.add.at(implied, sampler.alias, (1 - sampler.accept) / len(probs))
+    np.testing.assert_allclose(implied, probs, rtol=1e-9, atol=1e-15)
+
+
+def test_alias_draws_follow_the_distribution():
+    probs = np.array([0.5, 0.25, 0.125, 0.125, 0.0])
+    draws = AliasSampler.from_probabilities(probs).draw((200_000,), np.random.default_rng(1))
+    assert draws.dtype == np.int32
+    frequencies = np.bincount(draws, minlength=5) / len(draws)
+    np.testing.assert_allclose(frequencies, probs, atol=0.005)
+    assert frequencies[4] == 0

@@ -1,0 +1,112 @@
+"""Worker processes over shared weights: same update as in-process steps, learning, cleanup."""
+
+import os
+
+import numpy as np
+import pytest
+
+from cbow import workers
+from cbow.errors import Diverged
+from cbow.noise import AliasSampler
+from cbow.step import OutputLayer
+from cbow.train import TrainConfig, learning_rate, make_step, train
+from cbow.windows import iter_batches
+
+
+def shm_segments():
+    return set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
+
+
+def test_split_sentences_covers_the_corpus_in_equal_runs():
+    offsets = np.concatenate([[0], np.cumsum([10] * 7 + [1, 1, 30])]).astype(np.int64)
+    slices = workers.split_sentences(offsets, 3)
+    assert slices[0][0] == 0 and slices[-1][1] == 10
+    assert all(a[1] == b[0] for a, b in zip(slices[:-1], slices[1:]))
+    assert workers.split_sentences(offsets[:2], 4) == [(0, 1)]  # one sentence: one worker
+
+
+@pytest.mark.parametrize("corpus_in", ["memory", "mapped file"])
+def test_two_workers_apply_the_sum_of_their_slices_updates(corpus_in, tmp_path):
+    """Each worker does one batch of its slice at lr ~ alpha (words_total huge): the shared
+    result is the start plus both in-process updates, up to the O(lr^2) effect of one
+    worker reading the other's writes (Hogwild)."""
+    rng = np.random.default_rng(0)
+    V, d = 60, 8
+    counts = np.sort(rng.integers(5, 300, size=V))[::-1]
+    offsets = np.arange(0, 401, 20, dtype=np.int64)  # 20 sentences of 20 words
+    word_ids = rng.choice(V, size=400, p=counts / counts.sum()).astype(np.int32)
+    noise = counts ** 0.75 / (counts ** 0.75).sum()
+    output = OutputLayer("ns", negative=3, noise_sampler=AliasSampler.from_probabilities(noise))
+    config = TrainConfig(size=d, window=3, negative=3, sample=0, alpha=0.001, batch_size=1000, seed=4)
+    W_in = rng.standard_normal((V, d)) * 0.3
+    W_out = rng.standard_normal((V, d)) * 0.3
+    words_total = 10**15
+
+    expected_in, expected_out = W_in.copy(), W_out.copy()
+    slices = workers.split_sentences(offsets, 2)
+    assert len(slices) == 2
+    for worker, (first, stop) in enumerate(slices):
+        own_in, own_out = W_in.copy(), W_out.copy()
+        step = make_step(own_in, output, config)
+        worker_rng = np.random.default_rng([config.seed, 1, 0, worker])
+        start = offsets[first]
+        batches = list(iter_batches(word_ids[start:offsets[stop]], offsets[first:stop + 1] - start,
+                                    config.window, config.batch_size, worker_rng))
+        assert len(batches) == 1
+        lr = learning_rate(config.alpha, 0, words_total)
+        step(own_in, own_out, batches[0], config.lr_in * lr / config.alpha, lr, worker_rng)
+        expected_in += own_in - W_in
+        expected_out += own_out - W_out
+
+    if corpus_in == "mapped file":  # as from the corpus cache: workers map the file themselves
+        np.save(tmp_path / "ids.npy", word_ids)
+        word_ids = np.load(tmp_path / "ids.npy", mmap_mode="r")
+        assert workers._whole_file_map(word_ids) is not None
+        assert workers._whole_file_map(word_ids[1:]) is None  # a slice is copied instead
+    got_in, got_out = W_in.copy(), W_out.copy()
+    before = shm_segments()
+    final = workers.run_workers(got_in, got_out, word_ids, offsets, None, output, config, 2,
+                                0, 1, words_total)
+    assert shm_segments() <= before  # unlinked
+    assert final.epochs_done == 1 and final.words_done == 400
+    for got, expected, start in ((got_in, expected_in, W_in), (got_out, expected_out, W_out)):
+        update = np.abs(expected - start).sum()
+        assert update > 0.1  # both matrices really moved
+        assert np.abs(got - expected).sum() < 1e-2 * update
+
+
+def test_two_workers_learn_the_planted_structure(planted_lines):
+    config = TrainConfig(size=32, window=3, min_count=3, sample=1e-3, epochs=4, batch_size=256,
+                         seed=3, workers=2)
+    reports = []
+    before = shm_segments()
+    result = train(planted_lines, config, on_epoch_end=reports.append)
+    assert shm_segments() <= before
+    assert [r.epoch for r in reports] == [1, 2, 3, 4]
+    assert result.epoch_losses[-1] < result.epoch_losses[0] * 0.9
+    words = [point.words_done for point in result.loss_history]
+    assert words == sorted(words) and words[-1] == 4 * result.n_corpus_words
+    pairs = [("king", "queen")]
+    from tests.test_train import planted_scores
+
+    pair_share, analogy_share = planted_scores(result.wv)
+    assert pair_share >= 0.8 and analogy_share >= 0.7, (pair_share, analogy_share, pairs)
+
+
+def test_a_failing_worker_is_reported_and_memory_freed():
+    word_ids = np.arange(40, dtype=np.int32) % 10
+    offsets = np.array([0, 20, 40], dtype=np.int64)
+    output = OutputLayer("ns", negative=2, noise_sampler=AliasSampler.from_probabilities(np.full(10, 0.1)))
+    config = TrainConfig(size=4, window=2, negative=2, sample=1e-3)
+    W_in, W_out = np.zeros((10, 4), np.float32), np.zeros((10, 4), np.float32)
+    bad_keep_prob = np.ones(3)  # too short: the worker's subsampling raises IndexError
+    before = shm_segments()
+    with pytest.raises(RuntimeError, match=r"(?s)worker . failed.*IndexError"):
+        workers.run_workers(W_in, W_out, word_ids, offsets, bad_keep_prob, output, config, 2, 0, 1, 40)
+    assert shm_segments() <= before
+
+
+def test_divergence_in_a_worker_stops_the_run(planted_lines):
+    config = TrainConfig(size=16, window=2, min_count=3, epochs=1, alpha=1e30, alpha_in=1e30, workers=2)
+    with pytest.raises(Diverged, match="diverged in epoch 1"):
+        train(planted_lines[:2000], config)
