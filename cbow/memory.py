@@ -1,49 +1,78 @@
-"""Memory estimates of a training run, made before allocating, and the refusal of runs that cannot fit.
+"""Memory of a training run, estimated before allocating; runs that cannot fit are refused.
 
-The numbers (bytes) follow what the code allocates:
+`memory_estimate` is pure and shared by `cbow plan` (the dry run) and `train` (which calls
+`check_training_memory` before allocating the weights and refuses with the numbers).
 
-    W_in                 V x d float32
-    W_out                n_out x d float32           (n_out = V, or V - 1 for HS)
-    epoch buffers        N x 24 bytes                 (windows.subsample: sentence id and
-                                                       position int64, kept id int32, one
-                                                       float32 uniform per token)
-    chunk buffers        CHUNK_TARGETS x 2w x 13 x 3  (positions int64, ids int32, mask bool;
-                                                       about three live copies)
-    batch buffers        B x (2w x 13 + (K + 1) x d x 4 x 3 + d x 4 x 4)
-    encoded corpus       N x 4 + S x 8                (only when it is counted here: a
-                                                       memory-mapped corpus is paged by the OS)
+Memory model of a run (bytes; V words, d dims, N tokens, S sentences, N' = expected
+tokens kept by subsampling, w window, B batch size, K negatives, L longest Huffman path):
 
-`estimate_training_memory` is pure (shared with a `--plan`-style report); `check_training_memory`
-compares the total with the memory available now and raises ConfigError with the numbers.
+    W_in                     4 V d                   float32
+    W_out                    4 V d  (HS: 4 (V-1) d)
+    encoded corpus           4 N + 8 (S + 1)         int32 ids, int64 sentence offsets
+    epoch arrays             8 N + 20 N'             sentence id of every token, then the
+                                                     kept ids, their sentence ids and positions
+    window chunk             ~40 (2w) CHUNK          windows.py builds 65,536 targets at a time:
+                                                     int64 positions, gathers, masks, ids
+    batch buffers            NS 8 B (K+1) d          gathered W_out rows and their gradients
+                             HS 8 B L d              the same along the Huffman paths
+                             softmax 12 B V + 8 V d  scores and the two temporaries of their
+                                                     logsumexp; the dense dL/dW_out and lr times it
+    vocabulary tables        ~100 V (+ 5 V L for HS)  words, counts, keep/noise tables
+
+and the reading pass (cbow.encode.read_and_encode) peaks, before training starts, at
+
+    24 MiB + 155 T_block + 8 N_raw + 8 S + 150 V_distinct
+
+with T_block the tokens of one 4 MiB block of text (cbow.corpus.BLOCK_SIZE): its hash
+table, the per-token arrays of one block, two copies of the ids and the dict of words.
+The constants 40 and 155 count the arrays the code holds (windows.py, encode.py) and were
+checked against ru_maxrss (tests/test_plan.py); they follow that code, so revisit them
+when it changes. The estimate is the larger of the reading peak and the training total.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from cbow.corpus import BLOCK_SIZE
 from cbow.errors import ConfigError
+from cbow.windows import CHUNK_TARGETS
 
-# Targets per chunk in cbow.windows (kept here as a number so this module imports nothing heavy).
-_CHUNK_TARGETS = 1 << 16
-_EPOCH_BYTES_PER_TOKEN = 24
+if TYPE_CHECKING:  # train imports this module
+    from cbow.train import TrainConfig
+
 # Keep this share of available memory free for Python, numpy temporaries and the OS.
 _HEADROOM = 0.9
+BYTES_PER_DISTINCT_WORD = 150  # the reading pass's dict entry + str object, CPython 3.10+
+BYTES_PER_VOCAB_WORD = 100  # Vocab: the word str, index dict entry, counts, tables
+CHUNK_BYTES_PER_SLOT = 40  # windows.build_examples: bytes per (target, context slot)
+READ_TABLE_BYTES = 24 * 2**20  # encode.py's ASCII fast path: 2**20-slot hash table, 24 B a slot
+DEFAULT_BYTES_PER_TOKEN = 6.0  # English: ~700k tokens per 4 MiB block (corpus.py)
+READ_BYTES_PER_BLOCK_TOKEN = 155  # encode.py: spans, 8-byte keys, hashes, slots, ids of a block's tokens
+
 
 
 @dataclass(frozen=True)
 class MemoryEstimate:
-    """Bytes a run needs, by part; `total` is their sum."""
+    """Bytes of each part of a run; `total` is what the process will need at its peak."""
 
-    parts: dict[str, int]
+    components: dict[str, int]
+    reading_peak: int
+
+    @property
+    def training(self) -> int:
+        return sum(self.components.values())
 
     @property
     def total(self) -> int:
-        return sum(self.parts.values())
+        return max(self.training, self.reading_peak)
 
     def describe(self) -> str:
         """'W_in 381.5 MiB, W_out 381.5 MiB, ...' in decreasing size."""
-        ordered = sorted(self.parts.items(), key=lambda item: -item[1])
+        ordered = sorted(self.components.items(), key=lambda item: -item[1])
         return ", ".join(f"{name} {format_bytes(size)}" for name, size in ordered if size)
 
 
@@ -57,41 +86,59 @@ def format_bytes(n_bytes: float) -> str:
     raise AssertionError("unreachable")
 
 
-def estimate_training_memory(
-    n_words: int,
-    size: int,
-    n_out_rows: int,
-    batch_size: int,
-    window: int,
-    negative: int,
+def memory_estimate(
+    vocab_size: int,
+    config: TrainConfig,
     n_tokens: int,
-    n_sentences: int = 0,
-    include_corpus: bool = False,
+    n_sentences: int,
+    expected_kept: float,
+    n_raw_tokens: int | None = None,
+    n_distinct: int | None = None,
+    max_code_length: int | None = None,
+    bytes_per_token: float | None = None,
 ) -> MemoryEstimate:
-    """Bytes needed to train: weights, per-epoch and per-batch buffers (see module docstring).
+    """Bytes of a run with these sizes (the model is in the module docstring).
 
     Parameters
     ----------
-    n_words : V, the vocabulary size
-    size : d
-    n_out_rows : rows of W_out (V for NS/softmax, V - 1 for HS)
-    batch_size, window, negative : B, w, K
-    n_tokens : N, tokens of the encoded corpus
-    n_sentences : S (only used with include_corpus)
-    include_corpus : count the encoded corpus too (False when it is already allocated or
-        memory-mapped)
+    vocab_size : V
+    config : the run's settings (size, window, objective, negative, batch_size)
+    n_tokens : N, in-vocabulary tokens
+    n_sentences : S
+    expected_kept : N', tokens kept per epoch by subsampling (expected)
+    n_raw_tokens : tokens read before dropping rare words (default N)
+    n_distinct : distinct words in the text (default V)
+    max_code_length : longest Huffman path (default ceil(log2 V) + 4)
+    bytes_per_token : bytes of text per token read, which sizes the reading blocks
+        (default 6, English text with its spaces)
     """
-    slots = 2 * window
-    parts = {
-        "W_in": n_words * size * 4,
-        "W_out": n_out_rows * size * 4,
-        "epoch buffers": n_tokens * _EPOCH_BYTES_PER_TOKEN,
-        "window chunks": min(n_tokens, _CHUNK_TARGETS) * slots * 13 * 3,
-        "batch": batch_size * (slots * 13 + (negative + 1) * size * 4 * 3 + size * 4 * 4),
+    V, d, B = vocab_size, config.size, config.batch_size
+    n_raw_tokens = n_tokens if n_raw_tokens is None else n_raw_tokens
+    n_distinct = vocab_size if n_distinct is None else n_distinct
+    if max_code_length is None:
+        max_code_length = int(math.ceil(math.log2(max(V, 2)))) + 4
+    n_out_rows = V - 1 if config.objective == "hs" else V
+    if config.objective == "ns":  # the gathered W_out rows (kept in the cache) and their gradients
+        batch = 8 * B * (config.negative + 1) * d
+    elif config.objective == "hs":  # the same along the paths, padded to the longest one
+        batch = 8 * B * max_code_length * d
+    else:  # scores and the two temporaries of their logsumexp (B x V); dL/dW_out and lr * it (V x d)
+        batch = 12 * B * V + 8 * V * d
+    tables = BYTES_PER_VOCAB_WORD * V + (5 * V * max_code_length if config.objective == "hs" else 0)
+    components = {
+        "W_in": 4 * V * d,
+        "W_out": 4 * n_out_rows * d,
+        "encoded corpus": 4 * n_tokens + 8 * (n_sentences + 1),
+        "epoch arrays": int(8 * n_tokens + 20 * expected_kept),
+        "window chunk": CHUNK_BYTES_PER_SLOT * 2 * config.window * min(CHUNK_TARGETS, max(1, n_tokens)),
+        "batch buffers": batch,
+        "vocabulary tables": tables,
     }
-    if include_corpus:
-        parts["encoded corpus"] = n_tokens * 4 + (n_sentences + 1) * 8
-    return MemoryEstimate(parts)
+    bytes_per_token = DEFAULT_BYTES_PER_TOKEN if bytes_per_token is None else bytes_per_token
+    block_tokens = min(n_raw_tokens, BLOCK_SIZE / bytes_per_token)
+    reading_peak = int(READ_TABLE_BYTES + READ_BYTES_PER_BLOCK_TOKEN * block_tokens + 8 * n_raw_tokens
+                       + 8 * (n_sentences + 1) + BYTES_PER_DISTINCT_WORD * n_distinct)
+    return MemoryEstimate(components, reading_peak)
 
 
 def available_memory() -> int | None:
@@ -109,21 +156,24 @@ def available_memory() -> int | None:
         return None
 
 
-def check_fits(estimate: MemoryEstimate, available: int | None) -> None:
-    """Raise ConfigError when `estimate` exceeds 90% of `available` bytes (None: cannot tell, pass)."""
-    if available is None or estimate.total <= _HEADROOM * available:
+def check_fits(n_bytes: int, estimate: MemoryEstimate, available: int | None) -> None:
+    """Raise ConfigError when `n_bytes` exceeds 90% of `available` bytes (None: cannot tell, pass)."""
+    if available is None or n_bytes <= _HEADROOM * available:
         return
     raise ConfigError(
-        f"training needs about {format_bytes(estimate.total)} ({estimate.describe()}) but only "
+        f"training needs about {format_bytes(n_bytes)} ({estimate.describe()}) but only "
         f"{format_bytes(available)} of memory is available; lower --size, --max-vocab (or raise "
         "--min-count) or --batch-size, or free memory"
     )
 
 
-def check_training_memory(n_words: int, size: int, n_out_rows: int, batch_size: int, window: int,
-                          negative: int, n_tokens: int) -> MemoryEstimate:
-    """Estimate the run (corpus already encoded) and refuse it if it cannot fit; return the estimate."""
-    estimate = estimate_training_memory(n_words, size, n_out_rows, batch_size, window, negative,
-                                        n_tokens)
-    check_fits(estimate, available_memory())
+def check_training_memory(vocab_size: int, config, n_tokens: int, n_sentences: int,
+                          expected_kept: float) -> MemoryEstimate:
+    """Estimate a run whose corpus is already encoded and refuse it if it cannot fit.
+
+    The encoded corpus and the reading pass are over by now, so only the rest counts.
+    """
+    estimate = memory_estimate(vocab_size, config, n_tokens, n_sentences, expected_kept)
+    still_needed = estimate.training - estimate.components["encoded corpus"]
+    check_fits(still_needed, estimate, available_memory())
     return estimate

@@ -6,7 +6,7 @@ reports what the run would be:
 - vocabulary size V after --min-count / --max-vocab, tokens N kept in the vocabulary;
 - tokens per epoch after subsampling, in expectation: sum_w count_w * keep_w, with keep_w
   word2vec.c's keep probability (`Vocab.keep_probabilities`);
-- memory of the run, component by component (`memory_estimate`, below);
+- memory of the run, component by component (`cbow.memory.memory_estimate`);
 - an ETA from a short timed probe: `cbow.train.train` on the first sentences of the corpus
   (about `probe_seconds` of work) with the same settings, giving corpus words per second.
 
@@ -15,31 +15,7 @@ token, what training holds too) and the probe trains on a slice. When W_in and W
 would exceed `PROBE_WEIGHT_LIMIT`, the probe uses the most frequent words only (their ids
 are the lowest, so the slice is just filtered) and says so: the ETA is then rougher.
 
-Memory model of a run (bytes; V words, d dims, N tokens, S sentences, N' = expected
-tokens kept by subsampling, w window, B batch size, K negatives, L longest Huffman path):
-
-    W_in                     4 V d                   float32
-    W_out                    4 V d  (HS: 4 (V-1) d)
-    encoded corpus           4 N + 8 (S + 1)         int32 ids, int64 sentence offsets
-    epoch arrays             8 N + 20 N'             sentence id of every token, then the
-                                                     kept ids, their sentence ids and positions
-    window chunk             ~40 (2w) CHUNK          windows.py builds 65,536 targets at a time:
-                                                     int64 positions, gathers, masks, ids
-    batch buffers            NS 8 B (K+1) d          gathered W_out rows and their gradients
-                             HS 8 B L d              the same along the Huffman paths
-                             softmax 12 B V + 8 V d  scores and the two temporaries of their
-                                                     logsumexp; the dense dL/dW_out and lr times it
-    vocabulary tables        ~100 V (+ 5 V L for HS)  words, counts, keep/noise tables
-
-and the reading pass (cbow.encode.read_and_encode) peaks, before training starts, at
-
-    24 MiB + 155 T_block + 8 N_raw + 8 S + 150 V_distinct
-
-with T_block the tokens of one 4 MiB block of text (cbow.corpus.BLOCK_SIZE): its hash
-table, the per-token arrays of one block, two copies of the ids and the dict of words.
-The constants 40 and 155 count the arrays the code holds (windows.py, encode.py) and were
-checked against ru_maxrss (tests/test_plan.py); they follow that code, so revisit them
-when it changes. The estimate is the larger of the reading peak and the training total.
+The memory model of a run is `cbow.memory.memory_estimate` (documented there).
 """
 
 from __future__ import annotations
@@ -52,41 +28,17 @@ from pathlib import Path
 
 import numpy as np
 
-from cbow.corpus import BLOCK_SIZE, total_size
+from cbow.corpus import total_size
 from cbow.encode import EncodedCorpus
+from cbow.memory import MemoryEstimate, memory_estimate
 from cbow.train import TrainConfig, prepare, train
 from cbow.vocab import Vocab
-from cbow.windows import CHUNK_TARGETS
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Plan", "MemoryEstimate", "memory_estimate", "make_plan", "format_plan"]
+__all__ = ["Plan", "make_plan", "format_plan"]
 
 PROBE_WEIGHT_LIMIT = 512 * 2**20  # bytes of W_in + W_out the probe may allocate
-BYTES_PER_DISTINCT_WORD = 150  # the reading pass's dict entry + str object, CPython 3.10+
-BYTES_PER_VOCAB_WORD = 100  # Vocab: the word str, index dict entry, counts, tables
-CHUNK_BYTES_PER_SLOT = 40  # windows.build_examples: bytes per (target, context slot)
-READ_TABLE_BYTES = 24 * 2**20  # encode.py's ASCII fast path: 2**20-slot hash table, 24 B a slot
-DEFAULT_BYTES_PER_TOKEN = 6.0  # English: ~700k tokens per 4 MiB block (corpus.py)
-READ_BYTES_PER_BLOCK_TOKEN = 155  # encode.py: spans, 8-byte keys, hashes, slots, ids of a block's tokens
-
-
-@dataclass(frozen=True)
-class MemoryEstimate:
-    """Bytes of each part of a run; `total` is what the process will need at its peak."""
-
-    components: dict[str, int]
-    reading_peak: int
-
-    @property
-    def training(self) -> int:
-        return sum(self.components.values())
-
-    @property
-    def total(self) -> int:
-        return max(self.training, self.reading_peak)
-
-
 @dataclass
 class Plan:
     """What a training run would be (see the module docstring)."""
@@ -122,61 +74,6 @@ class Plan:
             "reading_seconds": self.reading_seconds, "words_per_second": self.words_per_second,
             "eta_seconds": self.eta_seconds, "probe_vocab_size": self.probe_vocab_size, "notes": self.notes,
         }
-
-
-def memory_estimate(
-    vocab_size: int,
-    config: TrainConfig,
-    n_tokens: int,
-    n_sentences: int,
-    expected_kept: float,
-    n_raw_tokens: int | None = None,
-    n_distinct: int | None = None,
-    max_code_length: int | None = None,
-    bytes_per_token: float | None = None,
-) -> MemoryEstimate:
-    """Bytes of a run with these sizes (the model is in the module docstring).
-
-    Parameters
-    ----------
-    vocab_size : V
-    config : the run's settings (size, window, objective, negative, batch_size)
-    n_tokens : N, in-vocabulary tokens
-    n_sentences : S
-    expected_kept : N', tokens kept per epoch by subsampling (expected)
-    n_raw_tokens : tokens read before dropping rare words (default N)
-    n_distinct : distinct words in the text (default V)
-    max_code_length : longest Huffman path (default ceil(log2 V) + 4)
-    bytes_per_token : bytes of text per token read, which sizes the reading blocks
-        (default 6, English text with its spaces)
-    """
-    V, d, B = vocab_size, config.size, config.batch_size
-    n_raw_tokens = n_tokens if n_raw_tokens is None else n_raw_tokens
-    n_distinct = vocab_size if n_distinct is None else n_distinct
-    if max_code_length is None:
-        max_code_length = int(math.ceil(math.log2(max(V, 2)))) + 4
-    n_out_rows = V - 1 if config.objective == "hs" else V
-    if config.objective == "ns":  # the gathered W_out rows (kept in the cache) and their gradients
-        batch = 8 * B * (config.negative + 1) * d
-    elif config.objective == "hs":  # the same along the paths, padded to the longest one
-        batch = 8 * B * max_code_length * d
-    else:  # scores and the two temporaries of their logsumexp (B x V); dL/dW_out and lr * it (V x d)
-        batch = 12 * B * V + 8 * V * d
-    tables = BYTES_PER_VOCAB_WORD * V + (5 * V * max_code_length if config.objective == "hs" else 0)
-    components = {
-        "W_in": 4 * V * d,
-        "W_out": 4 * n_out_rows * d,
-        "encoded corpus": 4 * n_tokens + 8 * (n_sentences + 1),
-        "epoch arrays": int(8 * n_tokens + 20 * expected_kept),
-        "window chunk": CHUNK_BYTES_PER_SLOT * 2 * config.window * min(CHUNK_TARGETS, max(1, n_tokens)),
-        "batch buffers": batch,
-        "vocabulary tables": tables,
-    }
-    bytes_per_token = DEFAULT_BYTES_PER_TOKEN if bytes_per_token is None else bytes_per_token
-    block_tokens = min(n_raw_tokens, BLOCK_SIZE / bytes_per_token)
-    reading_peak = int(READ_TABLE_BYTES + READ_BYTES_PER_BLOCK_TOKEN * block_tokens + 8 * n_raw_tokens
-                       + 8 * (n_sentences + 1) + BYTES_PER_DISTINCT_WORD * n_distinct)
-    return MemoryEstimate(components, reading_peak)
 
 
 def _slice(corpus: EncodedCorpus, n_words: int) -> EncodedCorpus:

@@ -274,8 +274,9 @@ def train(
     prepare_seconds = time.perf_counter() - started
 
     output, n_out_rows = build_output_layer(vocab, config)
-    check_training_memory(len(vocab), config.size, n_out_rows, config.batch_size, config.window,
-                          config.negative, len(encoded.word_ids))
+    keep_prob = vocab.keep_probabilities(config.sample) if config.sample > 0 else None
+    expected_kept = len(encoded.word_ids) if keep_prob is None else float(vocab.counts @ keep_prob)
+    check_training_memory(len(vocab), config, len(encoded.word_ids), encoded.n_sentences, expected_kept)
     if checkpointer is not None or resume is not None:
         fingerprint = corpus_fingerprint(vocab, encoded.word_ids, encoded.sentence_offsets,
                                          encoded.n_raw_tokens)
@@ -289,7 +290,6 @@ def train(
         W_in, W_out = init_weights(len(vocab), config.size, n_out_rows, init_rng)
     if checkpointer is not None:
         checkpointer.bind(config.to_dict(), vocab, fingerprint)
-    keep_prob = vocab.keep_probabilities(config.sample) if config.sample > 0 else None
 
     result = TrainResult(vocab, W_in, W_out, config, prepare_seconds=prepare_seconds,
                          n_corpus_words=len(encoded.word_ids))

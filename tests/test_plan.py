@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from cbow import cli
-from cbow.plan import make_plan, memory_estimate
+from cbow.memory import memory_estimate
+from cbow.plan import make_plan
 from cbow.train import TrainConfig, prepare
 
 SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "ta", "vo", "zi", "be", "do", "fu", "ga", "po", "se", "xu", "ya"]

@@ -126,3 +126,10 @@ def test_loss_history_covers_the_run_and_falls(planted_lines):
     assert words == sorted(words) and words[-1] == 2 * result.n_corpus_words
     assert [point.epoch for point in history][-1] == 2
     assert np.mean([p.mean_loss for p in history[-10:]]) < np.mean([p.mean_loss for p in history[:10]])
+
+
+def test_a_run_that_cannot_fit_is_refused_before_allocating():
+    lines = ["alpha beta gamma delta"] * 10
+    config = TrainConfig(size=400_000_000, min_count=1, epochs=1)  # 4 words x 400M dims x 2 matrices
+    with pytest.raises(ConfigError, match=r"training needs about .*W_in 6.0 GiB.*available; lower --size"):
+        train(lines, config)
