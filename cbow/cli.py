@@ -161,6 +161,9 @@ def _add_train(subparsers) -> None:
     parser.add_argument("--max-types-in-memory", type=positive_int, default=None,
                         help="with --low-memory: distinct words held while counting before rare ones are "
                              "pruned, as word2vec does (default 10,000,000)")
+    parser.add_argument("--plan", action="store_true",
+                        help="dry run: print vocabulary, tokens kept, memory and an ETA, then stop "
+                             "(the same as `cbow plan`)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar or per-epoch lines")
     parser.set_defaults(run=_cmd_train)
 
@@ -189,6 +192,8 @@ def _train_config(args):
 
 
 def _cmd_train(args) -> int:
+    if getattr(args, "plan", False):
+        return _cmd_plan(args)
     if args.resume is not None:
         return _cmd_train_resume(args)
     config = _train_config(args)
