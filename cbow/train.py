@@ -404,7 +404,7 @@ def _train_in_workers(W_in, W_out, encoded, keep_prob, output, config: TrainConf
     if not (np.isfinite(W_in).all() and np.isfinite(W_out).all()):
         raise Diverged(
             "training diverged: the weights hold NaN or inf; "
-            f"lower --alpha (now {config.alpha:g}) or set --clip-grad"
+            f"lower --alpha (now {config.alpha:g}) or --batch-size (now {config.batch_size}), or set --clip-grad"
         )
 
 
@@ -473,7 +473,7 @@ def _train_epoch(
             percent = 100.0 * batch.words_done / max(1, words_per_epoch)
             raise Diverged(
                 f"training diverged in epoch {epoch + 1} at {percent:.0f}% (loss = {loss}); "
-                f"lower --alpha (now {config.alpha:g}) or set --clip-grad"
+                f"lower --alpha (now {config.alpha:g}) or --batch-size (now {config.batch_size}), or set --clip-grad"
             )
         loss_sum += loss
         n_examples += len(batch)
@@ -501,7 +501,7 @@ def _train_epoch(
     if not (np.isfinite(W_in).all() and np.isfinite(W_out).all()):
         raise Diverged(
             f"training diverged in epoch {epoch + 1}: the weights hold NaN or inf; "
-            f"lower --alpha (now {config.alpha:g}) or set --clip-grad"
+            f"lower --alpha (now {config.alpha:g}) or --batch-size (now {config.batch_size}), or set --clip-grad"
         )
     seconds = time.perf_counter() - started
     return EpochReport(
