@@ -110,7 +110,13 @@ class TrainConfig:
 
 @dataclass
 class EpochReport:
-    """What one epoch did: passed to `on_epoch_end` callbacks and kept in the result."""
+    """What one epoch did: passed to `on_epoch_end` callbacks and kept in the result.
+
+    `words_done` counts corpus words (before subsampling) since the run started. `W_in`
+    and `vocab` are the live model, set just before `on_epoch_end` runs so a callback can
+    score the vectors while training (`keyed_vectors()`); training keeps updating that
+    array afterwards.
+    """
 
     epoch: int
     mean_loss: float
@@ -118,6 +124,15 @@ class EpochReport:
     seconds: float
     words_per_second: float
     lr_end: float
+    words_done: int = 0
+    W_in: np.ndarray | None = field(default=None, repr=False, compare=False)
+    vocab: Vocab | None = field(default=None, repr=False, compare=False)
+
+    def keyed_vectors(self) -> KeyedVectors:
+        """A copy of the input vectors as they are now (call it inside `on_epoch_end`)."""
+        if self.W_in is None or self.vocab is None:
+            raise ValueError("this report carries no model; keyed_vectors() works inside on_epoch_end")
+        return KeyedVectors(list(self.vocab.words), self.W_in.copy(), counts=self.vocab.counts)
 
 
 @dataclass(frozen=True)
@@ -237,6 +252,8 @@ def train(
         for epoch in range(config.epochs):
             report = _train_epoch(epoch, W_in, W_out, encoded, keep_prob, output, config,
                                   words_total, bar, result.loss_history)
+            report.words_done = words_per_epoch * (epoch + 1)
+            report.W_in, report.vocab = W_in, vocab
             result.epochs.append(report)
             logger.info("epoch %d/%d: mean loss %.4f, %.0f words/s", epoch + 1, config.epochs,
                         report.mean_loss, report.words_per_second)
