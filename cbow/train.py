@@ -30,6 +30,13 @@ logger = logging.getLogger(__name__)
 
 OBJECTIVE_NAMES = ("ns", "hs", "softmax")
 MIN_LR_FRACTION = 1e-4  # lr decays linearly from alpha to alpha * 1e-4, as word2vec.c
+# Mean update: W_in's rate is alpha * MEAN_LR_IN_PER_WINDOW * window (0.25 at alpha 0.05,
+# window 5). The exact gradient gives each context row (1/C) dL/dh, C ~ window + 1 on
+# average. bench-text8 screens (README, "How good are the vectors?") score higher with a
+# factor of 2-4, but with 1,024-example batches a small vocabulary without subsampling
+# diverges already at 2: a row repeated r times in a batch gets r summed gradients. Raise
+# the factor once the step guards repeated rows (measured, not assumed).
+MEAN_LR_IN_PER_WINDOW = 1
 
 
 @dataclass(frozen=True)
@@ -48,8 +55,9 @@ class TrainConfig:
     epochs : passes over the corpus (word2vec `-iter`)
     alpha : initial learning rate of W_out (word2vec `-alpha`)
     alpha_in : initial learning rate of W_in; None picks `alpha * window` for the mean
-        update (the exact gradient moves each context row C times less, DESIGN.md §3)
-        and `alpha` for the word2vec update
+        update (the exact gradient moves each context row C times less, DESIGN.md §3;
+        see MEAN_LR_IN_PER_WINDOW for the measurements behind the factor) and `alpha`
+        for the word2vec update
     cbow_update : "mean" (exact gradient through the average) or "word2vec" (classic rule)
     batch_size : examples per minibatch
     seed : seed of every random generator of the run
@@ -102,7 +110,7 @@ class TrainConfig:
         """Initial learning rate of W_in (see `alpha_in`)."""
         if self.alpha_in is not None:
             return self.alpha_in
-        return self.alpha * self.window if self.cbow_update == "mean" else self.alpha
+        return self.alpha * MEAN_LR_IN_PER_WINDOW * self.window if self.cbow_update == "mean" else self.alpha
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -4,7 +4,8 @@
     python scripts/quality.py --systems cbow-mean,gensim-0.025 --epochs 1 --corpus FILE
 
 Systems (`--systems`, comma list, in this order by default):
-    cbow-mean        our defaults: exact gradient through the average (TrainConfig())
+    cbow-mean        our defaults: exact gradient through the average (TrainConfig();
+                     --alpha-in sets W_in's rate)
     cbow-word2vec    --cbow-update word2vec at alpha 0.05 (word2vec.c's rule and rate)
     gensim-0.025     gensim CBOW (cbow_mean=1, the classic update) at its default alpha
     gensim-0.05      the same at word2vec.c's alpha
@@ -143,6 +144,8 @@ def main() -> None:
     parser.add_argument("--negative", type=int, default=defaults.negative)
     parser.add_argument("--sample", type=float, default=defaults.sample)
     parser.add_argument("--min-count", type=int, default=defaults.min_count)
+    parser.add_argument("--alpha-in", type=float, default=None,
+                        help="W_in's rate for the cbow-mean rows (default: TrainConfig's rule, alpha * window)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2, help="gensim's worker threads (default 2)")
     parser.add_argument("--systems", default=",".join(ALL_SYSTEMS), help="comma list of: " + ", ".join(ALL_SYSTEMS))
@@ -167,11 +170,11 @@ def main() -> None:
         corpus_file = plain_corpus(args.corpus, Path(workdir)) if any(s.startswith("gensim") for s in systems) else None
         for system in systems:
             if system == "cbow-mean":
-                row = run_cbow(system, vocab, encoded, base)
+                row = run_cbow(system, vocab, encoded, replace(base, alpha_in=args.alpha_in))
             elif system == "cbow-word2vec":
                 row = run_cbow(system, vocab, encoded, replace(base, cbow_update="word2vec", alpha=0.05, alpha_in=None))
             elif system == "cbow-mean-hs":
-                row = run_cbow(system, vocab, encoded, replace(base, objective="hs", negative=0))
+                row = run_cbow(system, vocab, encoded, replace(base, objective="hs", negative=0, alpha_in=args.alpha_in))
             elif system in ("gensim-0.025", "gensim-0.05"):
                 row = run_gensim(system, corpus_file, args, float(system.split("-")[1]), args.epochs)
             elif system == "gensim-hs":

@@ -68,15 +68,31 @@ def load_prepared(corpus: Path, config: TrainConfig, cache: Path):
     return vocab, encoded
 
 
+def markdown_table(rows: list[dict]) -> str:
+    """The screened runs, one line each, in the order they ran."""
+    lines = ["| update | alpha (W_out) | alpha_in (W_in) | sample | batch | seed | epochs | analogy | ws353 | simlex | train s |",
+             "|" + "---|" * 11]
+    for row in rows:
+        update = row["run"].partition(":")[0]
+        lines.append(f"| {update} | {row['alpha']:g} | {row['alpha_in']:g} | {row['sample']:g} | {row['batch_size']} | "
+                     f"{row['seed']} | {row['epochs']} | {100 * row['analogy']:.2f}% | {row['ws353']:.3f} | "
+                     f"{row['simlex']:.3f} | {row['train_s']:.0f} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("runs", nargs="+", help="UPDATE:key=value,... (see above)")
+    parser.add_argument("runs", nargs="*", help="UPDATE:key=value,... (see above)")
     parser.add_argument("--corpus", type=Path, default=SHARED / "bench-text8.txt.gz")
     parser.add_argument("--eval-dir", type=Path, default=SHARED / "eval")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/cbow-tune-prepared.pkl"))
     parser.add_argument("--out", type=Path, default=Path("tune.jsonl"))
+    parser.add_argument("--table", action="store_true", help="print --out's runs as a markdown table and exit")
     args = parser.parse_args()
+    if args.table:
+        print(markdown_table([json.loads(line) for line in args.out.read_text().splitlines() if line.strip()]))
+        return
 
     base = TrainConfig(epochs=args.epochs)
     vocab, encoded = load_prepared(args.corpus, base, args.cache)
