@@ -32,11 +32,11 @@ OBJECTIVE_NAMES = ("ns", "hs", "softmax")
 MIN_LR_FRACTION = 1e-4  # lr decays linearly from alpha to alpha * 1e-4, as word2vec.c
 # Mean update: W_in's rate is alpha * MEAN_LR_IN_PER_WINDOW * window (0.25 at alpha 0.05,
 # window 5). The exact gradient gives each context row (1/C) dL/dh, C ~ window + 1 on
-# average. On bench-text8 (README, "How good are the vectors?") a factor of 2-4 scores
-# higher after one epoch, but after five epochs 1 ties or beats 4 (39.0% / 0.707 / 0.344
-# vs 38.2% / 0.701 / 0.348); and with 1,024-example batches a small vocabulary without
-# subsampling diverges already at 2: a row repeated r times in a batch gets r summed
-# gradients at once.
+# average. On bench-text8 (README, "How good are the vectors?") after five epochs the
+# factor 2 scores best (39.6% / 0.718 / 0.341), 1 next (39.0% / 0.707 / 0.344), 4 last;
+# but with 1,024-example batches a small vocabulary without subsampling diverges already
+# at 2: a row repeated r times in a batch gets r summed gradients at once. Raise the
+# factor once the step guards repeated rows.
 MEAN_LR_IN_PER_WINDOW = 1
 
 
