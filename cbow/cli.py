@@ -169,6 +169,14 @@ def _add_train(subparsers) -> None:
     parser.add_argument("--plan", action="store_true",
                         help="dry run: print vocabulary, tokens kept, memory and an ETA, then stop "
                              "(the same as `cbow plan`)")
+    parser.add_argument("--eval", dest="eval_analogies", nargs="+", action="extend", default=[], metavar="FILE",
+                        help="analogy files (questions-words format) scored after every epoch: 3CosAdd "
+                             "accuracy, case-insensitive, over the --eval-restrict-vocab most frequent words")
+    parser.add_argument("--eval-pairs", nargs="+", action="extend", default=[], metavar="FILE",
+                        help="word-pair files (word1 word2 score) scored after every epoch: Spearman of cosine "
+                             "vs the human scores")
+    parser.add_argument("--eval-restrict-vocab", type=positive_int, default=30000,
+                        help="--eval analogies search only the N most frequent words (default 30000, as gensim)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar or per-epoch lines")
     parser.set_defaults(run=_cmd_train)
 
@@ -223,11 +231,32 @@ def _cmd_train(args) -> int:
     else:
         source = args.corpus
     show_progress = not args.quiet and sys.stderr.isatty()
+    evaluations = _epoch_evaluations(args)
+    if evaluations and config.workers > 1:
+        raise ConfigError("--eval/--eval-pairs score the live model between epochs, which needs --workers 1")
+    log = None
+    if output is not None:
+        from cbow.training_log import TrainingLog, log_path_for
+
+        log = TrainingLog(log_path_for(output))
 
     def report_epoch(report) -> None:
+        from cbow.training_log import add_scores, epoch_record
+
+        record = epoch_record(report)
+        shown = []
+        if evaluations:
+            kv = report.keyed_vectors()
+            for name, evaluate, summary in evaluations:
+                scores = evaluate(kv)
+                add_scores(record, name, scores)
+                shown.append(f"{name} {summary(scores)}")
+        if log is not None:
+            log.append(record)
         if not args.quiet:
+            scores_text = "".join(f"; {text}" for text in shown)
             print(f"epoch {report.epoch}/{config.epochs}: mean loss {report.mean_loss:.4f}, "
-                  f"{report.words_per_second:,.0f} words/s, {report.seconds:.1f} s", file=sys.stderr)
+                  f"{report.words_per_second:,.0f} words/s, {report.seconds:.1f} s{scores_text}", file=sys.stderr)
 
     cache_dir = None
     if not demo and not args.no_cache:
@@ -395,6 +424,44 @@ def _cmd_train_resume(args) -> int:
         return 130
     _save_vectors(args, result.wv, output)
     return 0
+
+
+def _epoch_evaluations(args) -> list:
+    """(name, kv -> scores dict, scores -> short text) for each --eval / --eval-pairs file.
+
+    The files are parsed here, before training, so a typo fails in a second, not after
+    an epoch.
+    """
+    from cbow.evaluate import evaluate_word_analogies, evaluate_word_pairs, read_analogies, read_word_pairs
+
+    paths = [("analogies", path) for path in args.eval_analogies] + [("pairs", path) for path in args.eval_pairs]
+    names = [Path(path).name for _, path in paths]
+    evaluations = []
+    for (kind, path), name in zip(paths, names):
+        if names.count(name) > 1:  # two files of the same name in different directories
+            name = str(path)
+        if kind == "analogies":
+            read_analogies(path)
+
+            def evaluate(kv, path=path):
+                result = evaluate_word_analogies(kv, path, restrict_vocab=args.eval_restrict_vocab)
+                return {"accuracy": result.accuracy, "correct": result.correct, "total": result.total,
+                        "skipped": result.skipped}
+
+            def summary(scores):
+                return f"{100 * scores['accuracy']:.2f}% of {scores['total']:,}"
+        else:
+            read_word_pairs(path)
+
+            def evaluate(kv, path=path):
+                result = evaluate_word_pairs(kv, path)
+                return {"spearman": result.spearman, "pearson": result.pearson, "pairs": result.n_pairs,
+                        "oov_ratio": result.oov_ratio}
+
+            def summary(scores):
+                return f"spearman {scores['spearman']:.3f}"
+        evaluations.append((name, evaluate, summary))
+    return evaluations
 
 
 def _check_output_dir(output: str) -> None:

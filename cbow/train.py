@@ -14,7 +14,7 @@ import math
 import time
 import itertools
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +37,14 @@ logger = logging.getLogger(__name__)
 OBJECTIVE_NAMES = ("ns", "hs", "softmax")
 MIN_LR_FRACTION = 1e-4  # lr decays linearly from alpha to alpha * 1e-4, as word2vec.c
 USE_FUSED_STEP = True  # False: always the reference sgd_step (tests, benchmarks compare)
+# Mean update: W_in's rate is alpha * MEAN_LR_IN_PER_WINDOW * window (0.25 at alpha 0.05,
+# window 5). The exact gradient gives each context row (1/C) dL/dh, C ~ window + 1 on
+# average. On bench-text8 (README, "How good are the vectors?") after five epochs the
+# factor 2 scores best (39.6% / 0.718 / 0.341), 1 next (39.0% / 0.707 / 0.344), 4 last;
+# but with 1,024-example batches a small vocabulary without subsampling diverges already
+# at 2: a row repeated r times in a batch gets r summed gradients at once. Raise the
+# factor once the step guards repeated rows.
+MEAN_LR_IN_PER_WINDOW = 1
 
 
 @dataclass(frozen=True)
@@ -55,8 +63,9 @@ class TrainConfig:
     epochs : passes over the corpus (word2vec `-iter`)
     alpha : initial learning rate of W_out (word2vec `-alpha`)
     alpha_in : initial learning rate of W_in; None picks `alpha * window` for the mean
-        update (the exact gradient moves each context row C times less, DESIGN.md §3)
-        and `alpha` for the word2vec update
+        update (the exact gradient moves each context row C times less, DESIGN.md §3;
+        see MEAN_LR_IN_PER_WINDOW for the measurements behind the factor) and `alpha`
+        for the word2vec update
     cbow_update : "mean" (exact gradient through the average) or "word2vec" (classic rule)
     batch_size : examples per minibatch
     seed : seed of every random generator of the run
@@ -117,7 +126,7 @@ class TrainConfig:
         """Initial learning rate of W_in (see `alpha_in`)."""
         if self.alpha_in is not None:
             return self.alpha_in
-        return self.alpha * self.window if self.cbow_update == "mean" else self.alpha
+        return self.alpha * MEAN_LR_IN_PER_WINDOW * self.window if self.cbow_update == "mean" else self.alpha
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -125,7 +134,13 @@ class TrainConfig:
 
 @dataclass
 class EpochReport:
-    """What one epoch did: passed to `on_epoch_end` callbacks and kept in the result."""
+    """What one epoch did: passed to `on_epoch_end` callbacks and kept in the result.
+
+    `words_done` counts corpus words (before subsampling) since the run started. `W_in`
+    and `vocab` are the live model, set just before `on_epoch_end` runs so a callback can
+    score the vectors while training (`keyed_vectors()`); training keeps updating that
+    array afterwards.
+    """
 
     epoch: int
     mean_loss: float
@@ -133,6 +148,20 @@ class EpochReport:
     seconds: float
     words_per_second: float
     lr_end: float
+    words_done: int = 0
+    W_in: np.ndarray | None = field(default=None, repr=False, compare=False)
+    vocab: Vocab | None = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> dict:
+        """The scalar fields (what checkpoints and logs keep), without the live model."""
+        return {item.name: getattr(self, item.name) for item in fields(self)
+                if item.name not in ("W_in", "vocab")}
+
+    def keyed_vectors(self) -> KeyedVectors:
+        """A copy of the input vectors as they are now (call it inside `on_epoch_end`)."""
+        if self.W_in is None or self.vocab is None:
+            raise ValueError("this report carries no model; keyed_vectors() works inside on_epoch_end")
+        return KeyedVectors(list(self.vocab.words), self.W_in.copy(), counts=self.vocab.counts)
 
 
 @dataclass(frozen=True)
@@ -316,6 +345,8 @@ def train(
             resume_state = resume.state if resume is not None and epoch == first_epoch else None
             report = _train_epoch(epoch, W_in, W_out, encoded, keep_prob, output, config,
                                   words_total, bar, result, checkpointer, resume_state)
+            report.words_done = words_per_epoch * (epoch + 1)
+            report.W_in, report.vocab = W_in, vocab
             result.epochs.append(report)
             logger.info("epoch %d/%d: mean loss %.4f, %.0f words/s", epoch + 1, config.epochs,
                         report.mean_loss, report.words_per_second)
@@ -461,7 +492,7 @@ def _train_epoch(
             lr_in=lr_in, lr_out=lr_out, noise_rng_state=noise_rng.bit_generator.state,
             epoch_loss_sum=loss_sum, epoch_examples=n_examples, interval_loss=interval_loss,
             interval_examples=interval_examples, next_record=next_record, W_in=W_in, W_out=W_out,
-            epochs=[asdict(report) for report in result.epochs],
+            epochs=[report.to_dict() for report in result.epochs],
             loss_history=[asdict(point) for point in loss_history],
         )
 
@@ -525,7 +556,7 @@ def _state_at_epoch_end(epoch: int, W_in: np.ndarray, W_out: np.ndarray, config:
         lr_out=learning_rate(config.alpha, words_done, words_total), noise_rng_state=None,
         epoch_loss_sum=0.0, epoch_examples=0, interval_loss=0.0, interval_examples=0,
         next_record=words_done + record_every, W_in=W_in, W_out=W_out,
-        epochs=[asdict(report) for report in result.epochs],
+        epochs=[report.to_dict() for report in result.epochs],
         loss_history=[asdict(point) for point in result.loss_history],
     )
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import os
 import shutil
 import subprocess
 import sys
@@ -94,7 +93,7 @@ def main() -> None:
         work = Path(tmp)
         four = work / "four-copies.txt.gz"
         concatenate(args.corpus, 4, four)
-        print(f"peak RSS of counting + encoding (min_count 5), each in a fresh process")
+        print("peak RSS of counting + encoding (min_count 5), each in a fresh process")
         print(f"  {'corpus':22s} {'path':10s} {'peak RSS':>10s} {'seconds':>8s} {'vocab':>8s} {'tokens':>12s}")
         results = {}
         for name, path in [("bench-text8", args.corpus), ("4 x bench-text8", four)]:
