@@ -20,6 +20,7 @@ import os
 from pathlib import Path
 
 from cbow.atomic import atomic_write
+from cbow.errors import FormatError
 
 LOG_SUFFIX = ".log.jsonl"
 
@@ -78,6 +79,26 @@ class TrainingLog:
 
     @staticmethod
     def read(path: str | os.PathLike) -> list[dict]:
-        """The records of a training log file, in epoch order."""
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-        return [json.loads(line) for line in lines if line.strip()]
+        """The records of a training log file, in epoch order.
+
+        Raises
+        ------
+        FormatError : the file cannot be read, or a line is not a JSON object (file:line named)
+        """
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FormatError(f"{path}: cannot read the training log ({exc})") from None
+        records = []
+        for line_no, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                record = None
+            if not isinstance(record, dict):
+                raise FormatError(f"{path}:{line_no}: not a JSON object: {line[:60]!r}; "
+                                  "the log is damaged, rerun or delete the line")
+            records.append(record)
+        return records

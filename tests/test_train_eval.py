@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from cbow.corpora import planted
 from cbow.train import TrainConfig, train
@@ -102,3 +103,12 @@ def test_training_log_rewrites_whole_lines_and_nan_is_null(tmp_path):
     assert json.loads(lines[0])["eval"]["ws.tsv"]["spearman"] is None
     assert list(tmp_path.iterdir()) == [tmp_path / "run.log.jsonl"]  # no temp file left
     assert log_path_for("out/vectors.bin").as_posix() == "out/vectors.bin.log.jsonl"
+
+
+def test_a_damaged_log_line_is_named(tmp_path):
+    from cbow.errors import FormatError
+
+    path = tmp_path / "v.bin.log.jsonl"
+    path.write_text('{"epoch": 1}\nnot json\n', encoding="utf-8")
+    with pytest.raises(FormatError, match=r"v\.bin\.log\.jsonl:2: not a JSON object"):
+        TrainingLog.read(path)
