@@ -66,6 +66,16 @@ def duration(text: str) -> float:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _fraction(text: str) -> float:
+    """'0.5%' or '0.005' (--holdout)."""
+    from cbow.holdout import parse_fraction
+
+    try:
+        return parse_fraction(text)
+    except CbowError as exc:
+        raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[-1]) from None
+
+
 def _number(text: str, kind):
     try:
         return kind(text)
@@ -166,6 +176,9 @@ def _add_train(subparsers) -> None:
     parser.add_argument("--max-types-in-memory", type=positive_int, default=None,
                         help="with --low-memory: distinct words held while counting before rare ones are "
                              "pruned, as word2vec does (default 10,000,000)")
+    parser.add_argument("--holdout", type=_fraction, default=0.0, metavar="FRACTION",
+                        help="keep this fraction of sentences (e.g. 0.5%%) out of training and report the exact "
+                             "full-softmax cross-entropy on them after every epoch (default: off)")
     parser.add_argument("--plan", action="store_true",
                         help="dry run: print vocabulary, tokens kept, memory and an ETA, then stop "
                              "(the same as `cbow plan`)")
@@ -199,7 +212,7 @@ def _train_config(args):
         alpha=args.alpha, alpha_in=args.alpha_in, cbow_update=args.cbow_update,
         batch_size=args.batch_size or (HS_BATCH_SIZE if objective == "hs" else TrainConfig().batch_size),
         seed=args.seed, clip_grad=args.clip_grad,
-        tokenizer=args.tokenizer, max_sentence_length=args.max_sentence_length,
+        tokenizer=args.tokenizer, max_sentence_length=args.max_sentence_length, holdout=args.holdout,
         encoding_errors=args.encoding_errors,
         workers=args.workers if args.workers is not None else 1,
     )
@@ -254,6 +267,8 @@ def _cmd_train(args) -> int:
         if log is not None:
             log.append(record)
         if not args.quiet:
+            if report.heldout_nats is not None:
+                shown.insert(0, f"held-out {report.heldout_nats:.4f} nats (perplexity {report.heldout_perplexity:,.1f})")
             scores_text = "".join(f"; {text}" for text in shown)
             print(f"epoch {report.epoch}/{config.epochs}: mean loss {report.mean_loss:.4f}, "
                   f"{report.words_per_second:,.0f} words/s, {report.seconds:.1f} s{scores_text}", file=sys.stderr)

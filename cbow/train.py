@@ -23,6 +23,7 @@ from cbow.checkpoint import Checkpoint, Checkpointer, TrainState, check_compatib
 from cbow import cache as corpus_cache
 from cbow.encode import EncodedCorpus, read_and_encode
 from cbow.errors import ConfigError, Diverged
+from cbow.holdout import heldout_loss, split_holdout
 from cbow.memory import check_training_memory
 from cbow.model import init_weights
 from cbow.logistic_step import HuffmanPaths, Workspace
@@ -35,6 +36,7 @@ from cbow.windows import iter_batches
 logger = logging.getLogger(__name__)
 
 OBJECTIVE_NAMES = ("ns", "hs", "softmax")
+HOLDOUT_MAX_WORDS = 20_000  # held-out targets scored per epoch: the exact softmax costs 2 N V d
 MIN_LR_FRACTION = 1e-4  # lr decays linearly from alpha to alpha * 1e-4, as word2vec.c
 USE_FUSED_STEP = True  # False: always the reference sgd_step (tests, benchmarks compare)
 # Mean update: W_in's rate is alpha * MEAN_LR_IN_PER_WINDOW * window (0.25 at alpha 0.05,
@@ -74,6 +76,8 @@ class TrainConfig:
     max_sentence_length : longer lines are split into sentences of this many tokens
     encoding_errors : "strict" stops at bytes that are not UTF-8 (naming the line);
         "replace" reads them as U+FFFD with a warning
+    holdout : fraction of sentences kept out of training (seeded split); after every epoch
+        the exact full-softmax cross-entropy on them is reported (cbow.holdout); 0 = off
     workers : training processes over shared weights (cbow.workers); 1 trains in this
         process, bit-reproducible for a seed; the CLI defaults to all cores
     """
@@ -95,6 +99,7 @@ class TrainConfig:
     tokenizer: str = "default"
     max_sentence_length: int = 10000
     encoding_errors: str = "strict"
+    holdout: float = 0.0
     workers: int = 1
 
     def __post_init__(self) -> None:
@@ -116,6 +121,7 @@ class TrainConfig:
             (self.max_sentence_length >= 1, f"--max-sentence-length must be >= 1, got {self.max_sentence_length}"),
             (self.encoding_errors in ("strict", "replace"), f"--encoding-errors must be strict or replace, got {self.encoding_errors!r}"),
             (self.workers >= 1, f"--workers must be >= 1, got {self.workers}"),
+            (0 <= self.holdout <= 0.5, f"--holdout must lie in [0, 50%], got {self.holdout}"),
         ]
         for ok, message in checks:
             if not ok:
@@ -149,6 +155,8 @@ class EpochReport:
     words_per_second: float
     lr_end: float
     words_done: int = 0
+    heldout_nats: float | None = None
+    heldout_perplexity: float | None = None
     W_in: np.ndarray | None = field(default=None, repr=False, compare=False)
     vocab: Vocab | None = field(default=None, repr=False, compare=False)
 
@@ -300,6 +308,11 @@ def train(
         vocab, encoded = prepare(source, config, progress, cache_dir)
     if config.objective == "hs" and len(vocab) < 2:
         raise ConfigError("hierarchical softmax needs at least 2 words in the vocabulary; lower --min-count")
+    heldout = None
+    if config.holdout > 0:
+        if config.workers > 1:
+            raise ConfigError("--holdout scores the model between epochs, which needs --workers 1")
+        encoded, heldout = split_holdout(encoded, config.holdout, config.seed)
     prepare_seconds = time.perf_counter() - started
 
     output, n_out_rows = build_output_layer(vocab, config)
@@ -347,6 +360,10 @@ def train(
                                   words_total, bar, result, checkpointer, resume_state)
             report.words_done = words_per_epoch * (epoch + 1)
             report.W_in, report.vocab = W_in, vocab
+            if heldout is not None:
+                scored = heldout_loss(W_in, W_out, config.objective, heldout, config.window,
+                                      huffman=output.huffman, max_words=HOLDOUT_MAX_WORDS)
+                report.heldout_nats, report.heldout_perplexity = scored.nats, scored.perplexity
             result.epochs.append(report)
             logger.info("epoch %d/%d: mean loss %.4f, %.0f words/s", epoch + 1, config.epochs,
                         report.mean_loss, report.words_per_second)

@@ -40,6 +40,8 @@ def epoch_record(report) -> dict:
         "train_loss": report.mean_loss,
         "words_per_s": round(report.words_per_second, 1),
         "seconds": round(report.seconds, 3),
+        **({"heldout_nats": report.heldout_nats, "heldout_perplexity": report.heldout_perplexity}
+           if report.heldout_nats is not None else {}),
     }
 
 

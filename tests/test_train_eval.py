@@ -112,3 +112,36 @@ def test_a_damaged_log_line_is_named(tmp_path):
     path.write_text('{"epoch": 1}\nnot json\n', encoding="utf-8")
     with pytest.raises(FormatError, match=r"v\.bin\.log\.jsonl:2: not a JSON object"):
         TrainingLog.read(path)
+
+
+def test_holdout_loss_is_reported_every_epoch_and_falls(planted_lines):
+    from cbow.encode import read_and_encode
+    from cbow.holdout import heldout_loss, split_holdout
+
+    # full softmax: the model the held-out loss measures (for NS it is the softmax its scores
+    # define, which NS does not calibrate: it can sit above uniform)
+    config = TrainConfig(size=16, window=3, min_count=3, epochs=3, holdout=0.1, seed=4,
+                         objective="softmax", negative=0)
+    result = train(planted_lines[:6000], config)
+    nats = [report.heldout_nats for report in result.epochs]
+    assert all(value is not None and np.isfinite(value) for value in nats)
+    assert nats[-1] < nats[0] < np.log(len(result.vocab))  # better than uniform, and improving
+    # the last epoch's number is the exact loss of the final weights on the same split
+    vocab, encoded = read_and_encode(planted_lines[:6000], min_count=3)
+    _, heldout = split_holdout(encoded, 0.1, 4)
+    direct = heldout_loss(result.W_in, result.W_out, "softmax", heldout, 3, max_words=20_000)
+    assert direct.nats == pytest.approx(nats[-1], rel=1e-9)
+    assert result.n_corpus_words < len(encoded.word_ids)  # the held-out sentences were not trained on
+
+
+def test_cli_holdout_in_epoch_lines_and_log(tmp_path, planted_corpus_file):
+    out = tmp_path / "v.bin"
+    done = subprocess.run([sys.executable, "-m", "cbow", "train", str(planted_corpus_file), "-o", str(out),
+                           *SMALL, "--holdout", "2%", "--no-cache"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "held-out" in done.stderr and "perplexity" in done.stderr
+    records = TrainingLog.read(log_path_for(out))
+    assert len(records) == 3 and all(record["heldout_nats"] > 0 for record in records)
+    bad = subprocess.run([sys.executable, "-m", "cbow", "train", str(planted_corpus_file), "-o", str(out),
+                          "--holdout", "80%"], capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "--holdout" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
