@@ -606,6 +606,9 @@ def _add_evaluate(subparsers) -> None:
                         help="analogies: use only the N most frequent words (default 30000)")
     parser.add_argument("--pairs-restrict-vocab", type=positive_int, default=300000,
                         help="word pairs: use only the N most frequent words (default 300000, as gensim)")
+    parser.add_argument("--ci", action="store_true",
+                        help="add percentile-bootstrap 95%% intervals (2,000 resamples of the questions / "
+                             "pairs, seeded) to 3CosAdd accuracy and Spearman")
     parser.add_argument("--case-sensitive", action="store_true",
                         help="match words exactly (default: upper-case both sides, as gensim)")
     parser.add_argument("--sections", action="store_true", help="show every analogy section, not only the total")
@@ -618,6 +621,7 @@ def _cmd_evaluate(args) -> int:
 
     from cbow.datasets import resolve
     from cbow.evaluate import evaluate_word_analogies, evaluate_word_pairs
+    from cbow.stats import accuracy_ci, spearman_ci
 
     if not args.analogies and not args.pairs:
         raise ConfigError("nothing to evaluate; give --analogies FILE and/or --pairs FILE")
@@ -629,10 +633,14 @@ def _cmd_evaluate(args) -> int:
         result = evaluate_word_analogies(kv, path, restrict_vocab=args.restrict_vocab,
                                          case_insensitive=not args.case_sensitive)
         report["analogies"][name] = result.to_dict()
+        if args.ci:
+            report["analogies"][name]["ci"] = accuracy_ci(result.outcomes["3CosAdd"]).to_dict()
     for name, path in zip(args.pairs, pair_paths):
         result = evaluate_word_pairs(kv, path, restrict_vocab=args.pairs_restrict_vocab,
                                      case_insensitive=not args.case_sensitive)
         report["pairs"][name] = result.to_dict()
+        if args.ci and len(result.human) >= 3:
+            report["pairs"][name]["ci"] = spearman_ci(result.human, result.model).to_dict()
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
         return 0
@@ -653,12 +661,22 @@ def _evaluation_table(report: dict, show_sections: bool) -> list[str]:
             lines.append(f"  {section_add['section'][:32]:32s} {_cell(section_add):>16s} {_cell(section_mul):>16s} "
                          f"{section_add['skipped']:8d}")
         lines.append(f"  {'total':32s} {_cell(add):>16s} {_cell(mul):>16s} {analogies['skipped']:8d}")
+        if "ci" in analogies:
+            lines.append(f"  3CosAdd {_interval(analogies['ci'], percent=True)}")
     for name, pairs in report["pairs"].items():
         spearman = "n/a" if pairs["spearman"] is None else f"{pairs['spearman']:.4f}"
         pearson = "n/a" if pairs["pearson"] is None else f"{pairs['pearson']:.4f}"
         lines.append(f"{name}  spearman {spearman}  pearson {pearson}  "
                      f"pairs {pairs['pairs']}  oov {100 * pairs['oov_ratio']:.1f}%")
+        if "ci" in pairs:
+            lines.append(f"  spearman {_interval(pairs['ci'], percent=False)}")
     return lines
+
+
+def _interval(ci: dict, percent: bool) -> str:
+    scale, unit = (100, "%") if percent else (1, "")
+    return (f"{100 * ci['confidence']:.0f}% bootstrap interval [{scale * ci['low']:.{2 if percent else 3}f}{unit}, "
+            f"{scale * ci['high']:.{2 if percent else 3}f}{unit}] over {ci['n']:,}")
 
 
 def _cell(counts: dict) -> str:

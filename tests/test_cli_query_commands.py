@@ -35,3 +35,23 @@ def test_similar_analogy_evaluate(tmp_path, capsys):
     assert main(["evaluate", str(path), "--analogies", str(questions), "--sections"]) == 0
     table = capsys.readouterr().out
     assert "family" in table and "100.0% 3/3" in table
+
+
+def test_evaluate_ci_brackets_the_estimate(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(40)]
+    path = tmp_path / "v.txt"
+    formats.save_word2vec_format(path, words, rng.standard_normal((40, 8)).astype(np.float32))
+    questions = tmp_path / "q.txt"
+    questions.write_text(": random\n" + "\n".join(" ".join(rng.choice(words, 4, replace=False)) for _ in range(200)) + "\n")
+    pairs = tmp_path / "p.tsv"
+    pairs.write_text("\n".join(f"{a}\t{b}\t{rng.uniform(0, 10):.2f}" for a, b in rng.choice(words, (60, 2))) + "\n")
+    assert main(["evaluate", str(path), "--analogies", str(questions), "--pairs", str(pairs), "--ci", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    analogy = report["analogies"][str(questions)]
+    ci = analogy["ci"]
+    assert ci["low"] <= analogy["methods"]["3CosAdd"]["accuracy"] == ci["estimate"] <= ci["high"]
+    assert ci["n"] == analogy["methods"]["3CosAdd"]["total"] and ci["high"] > ci["low"]
+    pair_ci = report["pairs"][str(pairs)]["ci"]
+    assert pair_ci["low"] < pair_ci["estimate"] < pair_ci["high"]
+    assert abs(pair_ci["estimate"] - report["pairs"][str(pairs)]["spearman"]) < 1e-12
