@@ -13,6 +13,7 @@ import uuid
 
 import numpy as np
 import pytest
+from cli_helpers import assert_one_line_error, run_cbow
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,20 +21,6 @@ from cbow.errors import CbowError, OutputError
 from cbow.train import TrainConfig, train
 
 FAST = ["--size", "8", "--window", "2", "--epochs", "1", "--min-count", "1", "-q"]
-
-
-def run_cbow(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "cbow", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd, timeout=300)
-
-
-def assert_one_line_error(result, *fragments):
-    assert result.returncode == 2, (result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
 
 
 def write_giant_line(path):

@@ -1,18 +1,11 @@
 """The CLI as users call it: a subprocess, exit status, one-line errors, no partial output."""
 
-import subprocess
-import sys
 
 import pytest
-
 from cbow.corpora import planted
+from cli_helpers import assert_one_line_error, run_cbow
 
 FAST = ["--size", "24", "--window", "3", "--epochs", "3", "--min-count", "3", "--sample", "0", "-q"]
-
-
-def run_cbow(*args, stdin=None, cwd=None):
-    return subprocess.run([sys.executable, "-m", "cbow", *map(str, args)], capture_output=True,
-                          text=True, input=stdin, cwd=cwd, timeout=300)
 
 
 def test_train_then_similar(tmp_path, planted_corpus_file):
@@ -36,14 +29,6 @@ def test_train_from_stdin_to_text(tmp_path, planted_lines):
     assert trained.returncode == 0, trained.stderr
     header = out.read_text(encoding="utf-8").splitlines()[0].split()
     assert header[1] == "24" and int(header[0]) > 50
-
-
-def assert_one_line_error(result, *fragments):
-    assert result.returncode == 2, (result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 @pytest.mark.parametrize(

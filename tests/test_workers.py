@@ -87,7 +87,7 @@ def test_two_workers_learn_the_planted_structure(planted_lines):
     words = [point.words_done for point in result.loss_history]
     assert words == sorted(words) and words[-1] == 4 * result.n_corpus_words
     pairs = [("king", "queen")]
-    from tests.test_train import planted_scores
+    from test_train import planted_scores
 
     pair_share, analogy_share = planted_scores(result.wv)
     assert pair_share >= 0.8 and analogy_share >= 0.7, (pair_share, analogy_share, pairs)
