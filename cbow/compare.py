@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cbow.evaluate import read_analogies, read_word_pairs
+from cbow.evaluate import _lookup, read_analogies, read_word_pairs
 from cbow.stats import PairedComparison, compare_accuracy, compare_spearman
 from cbow.vectors import KeyedVectors
 
@@ -78,15 +78,6 @@ class Comparison:
                 "n_b": self.n_b, "result": None if self.result is None else self.result.to_dict()}
 
 
-def _lookup(kv: KeyedVectors, restrict_vocab: int | None, case_insensitive: bool) -> dict[str, int]:
-    """word -> row over the first `restrict_vocab` words; upper-cased, first spelling wins."""
-    limit = len(kv) if restrict_vocab is None else min(restrict_vocab, len(kv))
-    lookup: dict[str, int] = {}
-    for index, word in enumerate(kv.index_to_key[:limit]):
-        lookup.setdefault(word.upper() if case_insensitive else word, index)
-    return lookup
-
-
 def analogy_outcomes(kv: KeyedVectors, questions: list[tuple[str, str, str, str]],
                      restrict_vocab: int | None = 30000, case_insensitive: bool = True,
                      batch_size: int = 512) -> AnalogyOutcomes:
@@ -100,7 +91,7 @@ def analogy_outcomes(kv: KeyedVectors, questions: list[tuple[str, str, str, str]
     case_insensitive : match upper-cased words, most frequent spelling first (gensim)
     batch_size : questions per (batch x restrict_vocab) product
     """
-    lookup = _lookup(kv, restrict_vocab, case_insensitive)
+    lookup, _ = _lookup(kv, restrict_vocab, case_insensitive)
     limit = len(kv) if restrict_vocab is None else min(restrict_vocab, len(kv))
     normed = kv.get_normed_vectors()[:limit]
     answered, rows = [], []
@@ -124,7 +115,7 @@ def analogy_outcomes(kv: KeyedVectors, questions: list[tuple[str, str, str, str]
 def pair_scores(kv: KeyedVectors, pairs: list[tuple[str, str, float]], restrict_vocab: int | None = 300000,
                 case_insensitive: bool = True) -> PairScores:
     """Cosine similarity of every pair whose two words are known (gensim's evaluate_word_pairs)."""
-    lookup = _lookup(kv, restrict_vocab, case_insensitive)
+    lookup, _ = _lookup(kv, restrict_vocab, case_insensitive)
     normed = kv.get_normed_vectors()
     known, human, first_rows, second_rows = [], [], [], []
     for index, (first, second, score) in enumerate(pairs):
