@@ -26,7 +26,7 @@ and the reading pass (cbow.encode.read_and_encode) peaks, before training starts
 with T_block the tokens of one 4 MiB block of text (cbow.corpus.BLOCK_SIZE): its hash
 table, the per-token arrays of one block, two copies of the ids and the dict of words.
 The constants 40 and 155 count the arrays the code holds (windows.py, encode.py) and were
-checked against ru_maxrss (tests/test_plan.py); they follow that code, so revisit them
+checked against the measured peak RSS (tests/test_plan.py); they follow that code, so revisit them
 when it changes. The estimate is the larger of the reading peak and the training total.
 """
 
