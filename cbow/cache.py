@@ -39,6 +39,7 @@ from cbow.vocab import Vocab
 logger = logging.getLogger(__name__)
 
 CACHE_FORMAT = 1
+IDS_FILE = "word_ids.npy"
 
 
 def default_cache_dir() -> Path:
@@ -86,7 +87,7 @@ def load(cache_dir: str | os.PathLike, key: dict) -> tuple[Vocab, EncodedCorpus]
         meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
         if meta.get("key") != key:
             return None
-        word_ids = np.load(entry / "word_ids.npy", mmap_mode="r")
+        word_ids = np.load(entry / IDS_FILE, mmap_mode="r")
         offsets = np.load(entry / "sentence_offsets.npy")
         vocab = Vocab.load(entry / "vocab.tsv")
         if (word_ids.dtype != np.int32 or offsets.dtype != np.int64 or len(offsets) < 2
@@ -101,14 +102,36 @@ def load(cache_dir: str | os.PathLike, key: dict) -> tuple[Vocab, EncodedCorpus]
     return vocab, EncodedCorpus(word_ids, offsets, int(meta["n_raw_tokens"]))
 
 
-def store(cache_dir: str | os.PathLike, key: dict, vocab: Vocab, encoded: EncodedCorpus) -> Path | None:
-    """Write an entry atomically (temp dir + rename); returns its directory, None if unwritable."""
+def new_staging(cache_dir: str | os.PathLike) -> Path | None:
+    """An empty temporary directory beside the entries (same file system), None if unwritable.
+
+    Encode into it (`read_and_encode(..., ids_path=staging / IDS_FILE)`), then `store` it.
+    """
+    parent = Path(cache_dir) / "corpora"
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=".partial-", dir=parent))
+    except OSError as exc:
+        logger.warning("could not write the corpus cache in %s (%s); continuing without", cache_dir, exc)
+        return None
+
+
+def store(cache_dir: str | os.PathLike, key: dict, vocab: Vocab, encoded: EncodedCorpus,
+          staging: Path | None = None) -> Path | None:
+    """Write an entry atomically (temp dir + rename); returns its directory, None if unwritable.
+
+    `staging` (from `new_staging`) may already hold the ids as IDS_FILE; it is renamed into
+    place (or removed on failure) either way.
+    """
     entry = _entry_dir(Path(cache_dir), key)
     try:
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=entry.parent))
+        if staging is None:
+            staging = new_staging(cache_dir)
+            if staging is None:
+                return None
         try:
-            np.save(staging / "word_ids.npy", np.asarray(encoded.word_ids, dtype=np.int32))
+            if not (staging / IDS_FILE).exists():
+                np.save(staging / IDS_FILE, np.asarray(encoded.word_ids, dtype=np.int32))
             np.save(staging / "sentence_offsets.npy", np.asarray(encoded.sentence_offsets, dtype=np.int64))
             vocab.save(staging / "vocab.tsv")
             meta = {"key": key, "n_raw_tokens": int(encoded.n_raw_tokens)}

@@ -273,11 +273,7 @@ def _cmd_train(args) -> int:
             print(f"epoch {report.epoch}/{config.epochs}: mean loss {report.mean_loss:.4f}, "
                   f"{report.words_per_second:,.0f} words/s, {report.seconds:.1f} s{scores_text}", file=sys.stderr)
 
-    cache_dir = None
-    if not demo and not args.no_cache:
-        from cbow.cache import default_cache_dir
-
-        cache_dir = args.cache_dir if args.cache_dir is not None else default_cache_dir()
+    cache_dir = None if demo else _corpus_cache_dir(args)
     if demo or config.workers > 1:
         # worker processes keep no consistent point to resume from: no checkpoints
         from cbow.train import train
@@ -1021,6 +1017,15 @@ def _add_plan(subparsers) -> None:
     parser.set_defaults(run=_cmd_plan)
 
 
+def _corpus_cache_dir(args):
+    """The encoded-corpus cache of train/plan: --cache-dir, the default one, or None (--no-cache)."""
+    if args.no_cache:
+        return None
+    from cbow.cache import default_cache_dir
+
+    return args.cache_dir if args.cache_dir is not None else default_cache_dir()
+
+
 def _cmd_plan(args) -> int:
     import json
 
@@ -1031,7 +1036,7 @@ def _cmd_plan(args) -> int:
     config = _train_config(args)
     # getattr: `cbow train --plan` calls this with train's namespace, which lacks plan's own flags
     plan = make_plan(args.corpus, config, probe_seconds=getattr(args, "probe_seconds", 1.5),
-                     progress=not args.quiet and sys.stderr.isatty())
+                     progress=not args.quiet and sys.stderr.isatty(), cache_dir=_corpus_cache_dir(args))
     if getattr(args, "json", False):
         print(json.dumps(plan.to_dict(), indent=2))
     else:

@@ -29,6 +29,7 @@ import numpy as np
 from cbow.corpus import CorpusStats, Source, check_max_sentence_length, describe_source, iter_text_blocks
 from cbow.encode import EncodedCorpus, _iter_id_blocks
 from cbow.errors import CorpusError, OutputError
+from cbow.id_files import KeptIdsWriter
 from cbow.tokenize import Tokenizer, get_tokenizer
 from cbow.vocab import Vocab, check_vocab_settings
 
@@ -157,31 +158,13 @@ def encode_to_file(
 
     stats = CorpusStats()
     ids_path = Path(ids_path)
-    offset_blocks = [np.zeros(1, dtype=np.int64)]
-    n_raw = n_kept = 0  # raw tokens and kept ids before the current block
-    last_end_raw = last_end_kept = 0  # the last sentence end, raw position and kept count
     try:
         with open(ids_path, "wb") as ids_file:
+            writer = KeptIdsWriter(ids_file)
             for ids, sentence_lengths in _iter_id_blocks(
                 source, tokenize, lookup, max_sentence_length, stats, None, encoding_errors
             ):
-                keep = ids >= 0
-                # kept ids before each raw position of the block: prefix[k] for position n_raw + k
-                prefix = np.empty(len(ids) + 1, dtype=np.int64)
-                prefix[0] = n_kept
-                np.cumsum(keep, out=prefix[1:])
-                prefix[1:] += n_kept
-                # Sentences completed by this block end inside it or at its start (a carried
-                # line ends where the block begins), so the index is in 0..len(ids).
-                ends_raw = last_end_raw + np.cumsum(sentence_lengths)
-                kept_at_end = prefix[ends_raw - n_raw]
-                nonempty = np.diff(kept_at_end, prepend=last_end_kept) > 0
-                offset_blocks.append(kept_at_end[nonempty])
-                if len(ends_raw):
-                    last_end_raw, last_end_kept = int(ends_raw[-1]), int(kept_at_end[-1])
-                ids_file.write(np.ascontiguousarray(ids[keep], dtype="<i4").tobytes())
-                n_raw += len(ids)
-                n_kept = int(prefix[-1])
+                writer.write(ids, sentence_lengths)
     except OSError as error:
         ids_path.unlink(missing_ok=True)
         raise OutputError(f"{ids_path}: cannot write the encoded corpus ({error.strerror or error}); "
@@ -189,6 +172,7 @@ def encode_to_file(
     except BaseException:
         ids_path.unlink(missing_ok=True)
         raise
+    n_raw, n_kept = writer.n_raw, writer.n_kept
     if n_raw == 0 or n_kept == 0:
         ids_path.unlink(missing_ok=True)
         if n_raw == 0:
@@ -199,7 +183,7 @@ def encode_to_file(
             "words); check --tokenizer and that the vocabulary belongs to this corpus"
         )
     word_ids = np.memmap(ids_path, dtype="<i4", mode="r", shape=(n_kept,))
-    offsets = np.concatenate(offset_blocks)
+    offsets = writer.sentence_offsets()
     logger.info("%s: %d tokens, %d in the vocabulary; %d sentences (ids in %s)", name, n_raw,
                 n_kept, len(offsets) - 1, ids_path)
     return EncodedCorpus(word_ids, offsets, n_raw)

@@ -21,8 +21,10 @@ from __future__ import annotations
 import collections
 import itertools
 import logging
+import os
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
@@ -36,7 +38,8 @@ from cbow.corpus import (
     split_sentences,
     total_size,
 )
-from cbow.errors import CorpusError
+from cbow.errors import CorpusError, OutputError
+from cbow.id_files import IdSpool, KeptIdsWriter, write_npy_header
 from cbow.tokenize import Tokenizer, ascii_token_spans, get_tokenizer, tokenize_default
 from cbow.vocab import Vocab, check_vocab_settings, select_words
 
@@ -369,6 +372,7 @@ def read_and_encode(
     max_sentence_length: int = 10000,
     progress: bool = False,
     encoding_errors: str = "replace",
+    ids_path: str | os.PathLike | None = None,
 ) -> tuple[Vocab, EncodedCorpus]:
     """Read a corpus once: build its vocabulary and encode it as word ids.
 
@@ -389,6 +393,11 @@ def read_and_encode(
         Show a tqdm bar of the bytes read on stderr.
     encoding_errors : {"replace", "strict"}, default "replace"
         Bytes that are not UTF-8 (see `cbow.corpus.iter_text_blocks`).
+    ids_path : path, optional
+        Write the ids to this `.npy` file instead of memory (`cbow.id_files`): the provisional
+        ids are spooled beside it (``<ids_path>.spool``, removed before returning) and
+        `corpus.word_ids` comes back memory-mapped, so the reading pass never holds the
+        corpus' ids in RAM. The caller owns the file.
 
     Returns
     -------
@@ -405,10 +414,15 @@ def read_and_encode(
         No word occurs `min_count` times.
     ConfigError
         Bad tokenizer, `min_count`, `max_vocab` or `max_sentence_length`.
+    OutputError
+        `ids_path` cannot be written (nothing is left behind).
     """
     tokenize = get_tokenizer(tokenizer)
     check_max_sentence_length(max_sentence_length)
     check_vocab_settings(min_count, max_vocab)
+    if ids_path is not None:
+        return _read_and_encode_to_file(source, tokenize, min_count, max_vocab, max_sentence_length,
+                                        progress, encoding_errors, Path(ids_path))
     name = describe_source(source)
     # token -> provisional id, in order of first appearance
     provisional = collections.defaultdict(itertools.count().__next__)
@@ -444,6 +458,61 @@ def read_and_encode(
         len(offsets) - 1,
     )
     return vocab, EncodedCorpus(word_ids, offsets, n_raw_tokens)
+
+
+def _read_and_encode_to_file(
+    source: Source, tokenize: Tokenizer, min_count: int, max_vocab: int | None,
+    max_sentence_length: int, progress: bool, encoding_errors: str, ids_path: Path,
+) -> tuple[Vocab, EncodedCorpus]:
+    """`read_and_encode` through files: the same vocabulary and ids, one block in RAM."""
+    name = describe_source(source)
+    provisional = collections.defaultdict(itertools.count().__next__)
+    get_id = provisional.__getitem__
+
+    def lookup(tokens: Iterable[str]) -> Iterator[int]:
+        return map(get_id, tokens)
+
+    stats = CorpusStats()
+    bar = _Progress(progress, source)
+    length_blocks: list[np.ndarray] = []
+    try:
+        with IdSpool(ids_path.with_name(ids_path.name + ".spool")) as spool:
+            try:
+                for ids, sentence_lengths in _iter_id_blocks(
+                    source, tokenize, lookup, max_sentence_length, stats, bar.callback, encoding_errors
+                ):
+                    spool.append(ids)
+                    length_blocks.append(sentence_lengths)
+            finally:
+                bar.close()
+            n_raw_tokens = int(sum(int(lengths.sum()) for lengths in length_blocks))
+            if n_raw_tokens == 0:
+                raise _no_words_error(name, stats)
+            counts = np.zeros(len(provisional), dtype=np.int64)
+            for block in spool.blocks():
+                counts += np.bincount(block, minlength=len(provisional))
+            words = list(provisional)
+            del provisional, get_id, lookup
+            vocab = Vocab.from_counts(words, counts, min_count, max_vocab, name=name)
+            kept = select_words(counts, min_count, max_vocab)
+            final_id = np.full(len(words), -1, dtype=np.int32)
+            final_id[kept] = np.arange(len(kept), dtype=np.int32)
+            with open(ids_path, "wb") as ids_file:
+                write_npy_header(ids_file, int(counts[kept].sum()))
+                writer = KeptIdsWriter(ids_file)
+                for block, sentence_lengths in zip(spool.blocks(), length_blocks):
+                    writer.write(final_id[block], sentence_lengths)
+    except OSError as error:
+        ids_path.unlink(missing_ok=True)
+        raise OutputError(f"{ids_path}: cannot write the encoded corpus ({error.strerror or error}); "
+                          "free space, or pass --no-cache") from None
+    except BaseException:
+        ids_path.unlink(missing_ok=True)
+        raise
+    offsets = writer.sentence_offsets()
+    logger.info("%s: %d tokens, %d distinct, %d kept in the vocabulary (min_count %d); %d sentences",
+                name, n_raw_tokens, len(words), len(vocab), min_count, len(offsets) - 1)
+    return vocab, EncodedCorpus(np.load(ids_path, mmap_mode="r"), offsets, n_raw_tokens)
 
 
 def encode_with_vocab(

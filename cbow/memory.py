@@ -8,7 +8,10 @@ tokens kept by subsampling, w window, B batch size, K negatives, L longest Huffm
 
     W_in                     4 V d                   float32
     W_out                    4 V d  (HS: 4 (V-1) d)
-    encoded corpus           4 N + 8 (S + 1)         int32 ids, int64 sentence offsets
+    encoded corpus           4 N + 8 (S + 1)         int32 ids, int64 sentence offsets;
+                             4 CHUNK + 8 (S + 1)     ids memory-mapped from the corpus cache:
+                                                     one chunk of sentences is resident at a
+                                                     time (cbow.pages drops the others)
     epoch arrays             8 N + 20 N'             sentence id of every token, then the
                                                      kept ids, their sentence ids and positions
     window chunk             ~40 (2w) CHUNK          windows.py builds 65,536 targets at a time:
@@ -23,6 +26,8 @@ and the reading pass (cbow.encode.read_and_encode) peaks, before training starts
 
     24 MiB + 155 T_block + 8 N_raw + 8 S + 150 V_distinct
 
+(without the 8 N_raw of the two copies of the ids when it encodes into the corpus cache:
+they go through files, cbow.id_files)
 with T_block the tokens of one 4 MiB block of text (cbow.corpus.BLOCK_SIZE): its hash
 table, the per-token arrays of one block, two copies of the ids and the dict of words.
 The constants 40 and 155 count the arrays the code holds (windows.py, encode.py) and were
@@ -39,7 +44,7 @@ from typing import TYPE_CHECKING
 
 from cbow.corpus import BLOCK_SIZE
 from cbow.errors import ConfigError
-from cbow.windows import CHUNK_TARGETS
+from cbow.windows import CHUNK_TARGETS, CHUNK_TOKENS
 
 if TYPE_CHECKING:  # train imports this module
     from cbow.train import TrainConfig
@@ -96,6 +101,7 @@ def memory_estimate(
     n_distinct: int | None = None,
     max_code_length: int | None = None,
     bytes_per_token: float | None = None,
+    mapped_corpus: bool = False,
 ) -> MemoryEstimate:
     """Bytes of a run with these sizes (the model is in the module docstring).
 
@@ -111,6 +117,8 @@ def memory_estimate(
     max_code_length : longest Huffman path (default ceil(log2 V) + 4)
     bytes_per_token : bytes of text per token read, which sizes the reading blocks
         (default 6, English text with its spaces)
+    mapped_corpus : the ids are encoded into and mapped from the corpus cache (cbow.cache)
+        rather than held in memory
     """
     V, d, B = vocab_size, config.size, config.batch_size
     n_raw_tokens = n_tokens if n_raw_tokens is None else n_raw_tokens
@@ -128,7 +136,7 @@ def memory_estimate(
     components = {
         "W_in": 4 * V * d,
         "W_out": 4 * n_out_rows * d,
-        "encoded corpus": 4 * n_tokens + 8 * (n_sentences + 1),
+        "encoded corpus": 4 * (min(n_tokens, CHUNK_TOKENS) if mapped_corpus else n_tokens) + 8 * (n_sentences + 1),
         "epoch arrays": int(8 * n_tokens + 20 * expected_kept),
         "window chunk": CHUNK_BYTES_PER_SLOT * 2 * config.window * min(CHUNK_TARGETS, max(1, n_tokens)),
         "batch buffers": batch,
@@ -136,7 +144,8 @@ def memory_estimate(
     }
     bytes_per_token = DEFAULT_BYTES_PER_TOKEN if bytes_per_token is None else bytes_per_token
     block_tokens = min(n_raw_tokens, BLOCK_SIZE / bytes_per_token)
-    reading_peak = int(READ_TABLE_BYTES + READ_BYTES_PER_BLOCK_TOKEN * block_tokens + 8 * n_raw_tokens
+    id_copies = 0 if mapped_corpus else 8 * n_raw_tokens
+    reading_peak = int(READ_TABLE_BYTES + READ_BYTES_PER_BLOCK_TOKEN * block_tokens + id_copies
                        + 8 * (n_sentences + 1) + BYTES_PER_DISTINCT_WORD * n_distinct)
     return MemoryEstimate(components, reading_peak)
 

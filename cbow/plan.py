@@ -118,7 +118,7 @@ def probe_speed(vocab: Vocab, corpus: EncodedCorpus, config: TrainConfig,
 
 
 def make_plan(source, config: TrainConfig | None = None, probe_seconds: float = 1.5,
-              progress: bool = False) -> Plan:
+              progress: bool = False, cache_dir: str | Path | None = None) -> Plan:
     """Read the corpus once and plan a run with `config` (see the module docstring).
 
     Parameters
@@ -127,10 +127,13 @@ def make_plan(source, config: TrainConfig | None = None, probe_seconds: float = 
     config : the run's settings
     probe_seconds : about how long the timed probe trains (0 skips it: no ETA)
     progress : a progress bar for the reading pass
+    cache_dir : the encoded-corpus cache (cbow.cache) a `train` with the same cache will
+        use: the reading is stored there (the run then skips it) and memory is estimated
+        for a corpus mapped from it; None reads into memory, as `train` without a cache
     """
     config = config or TrainConfig()
     started = time.perf_counter()
-    vocab, corpus = prepare(source, config, progress)
+    vocab, corpus = prepare(source, config, progress, cache_dir)
     reading_seconds = time.perf_counter() - started
     keep = vocab.keep_probabilities(config.sample)
     expected_kept = float(np.sum(vocab.counts * keep))
@@ -141,7 +144,8 @@ def make_plan(source, config: TrainConfig | None = None, probe_seconds: float = 
         bytes_per_token = None  # compressed size: blocks are counted in decompressed bytes
     memory = memory_estimate(len(vocab), config, corpus.n_words, corpus.n_sentences, expected_kept,
                              n_raw_tokens=corpus.n_raw_tokens, max_code_length=max_code_length,
-                             bytes_per_token=bytes_per_token)
+                             bytes_per_token=bytes_per_token,
+                             mapped_corpus=isinstance(corpus.word_ids, np.memmap))
     plan = Plan(config, len(vocab), corpus.n_raw_tokens, corpus.n_words, corpus.n_sentences,
                 expected_kept, memory, reading_seconds)
     if probe_seconds > 0:

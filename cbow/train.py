@@ -10,11 +10,12 @@ with one worker).
 from __future__ import annotations
 
 import logging
-import math
-import time
 import itertools
+import math
+import shutil
+import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ import numpy as np
 from cbow.checkpoint import Checkpoint, Checkpointer, TrainState, check_compatible, corpus_fingerprint
 from cbow import cache as corpus_cache
 from cbow.encode import EncodedCorpus, read_and_encode
-from cbow.errors import ConfigError, Diverged
+from cbow.errors import ConfigError, Diverged, OutputError
 from cbow.holdout import heldout_loss, split_holdout
 from cbow.memory import check_training_memory
 from cbow.model import init_weights
@@ -242,18 +243,29 @@ def prepare(
         cached = corpus_cache.load(cache_dir, key) if key is not None else None
         if cached is not None:
             return cached
-    vocab, encoded = read_and_encode(
-        source,
-        tokenizer=config.tokenizer,
-        min_count=config.min_count,
-        max_vocab=config.max_vocab,
-        max_sentence_length=config.max_sentence_length,
-        progress=progress,
-        encoding_errors=config.encoding_errors,
-    )
+    settings = dict(tokenizer=config.tokenizer, min_count=config.min_count, max_vocab=config.max_vocab,
+                    max_sentence_length=config.max_sentence_length, progress=progress,
+                    encoding_errors=config.encoding_errors)
+    staging = corpus_cache.new_staging(cache_dir) if key is not None else None
+    if staging is not None:
+        # Encode straight into a cache entry: the ids go through files, never all in RAM.
+        try:
+            vocab, encoded = read_and_encode(source, **settings, ids_path=staging / corpus_cache.IDS_FILE)
+        except OutputError as exc:  # e.g. the cache's disk is full: read again, in memory
+            logger.warning("%s; encoding in memory instead", exc)
+            shutil.rmtree(staging, ignore_errors=True)
+        else:
+            if corpus_cache.store(cache_dir, key, vocab, encoded, staging) is not None:
+                cached = corpus_cache.load(cache_dir, key)
+                if cached is not None:
+                    return cached
+            # not stored: the mapped file is (or is about to be) unlinked; keep a copy in memory
+            shutil.rmtree(staging, ignore_errors=True)
+            return vocab, replace(encoded, word_ids=np.array(encoded.word_ids))
+    vocab, encoded = read_and_encode(source, **settings)
     if key is not None and corpus_cache.store(cache_dir, key, vocab, encoded) is not None:
         # Continue from the memory-mapped copy: the in-memory ids are freed, and worker
-        # processes map the file instead of receiving a copy (lower peak memory).
+        # processes map the file instead of receiving a copy.
         cached = corpus_cache.load(cache_dir, key)
         if cached is not None:
             return cached

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cbow.pages import release_pages
+
 # Targets per chunk: large enough to amortise numpy overhead, small enough that the
 # (chunk, 2w) context arrays stay a few MB.
 CHUNK_TARGETS = 1 << 16
@@ -198,6 +200,7 @@ def iter_batches(
         ids, sentence_ids, positions = subsample(
             word_ids[token_start:token_stop], chunk_offsets, keep_prob, rng
         )
+        release_pages(word_ids[token_start:token_stop])  # a mapped corpus: pages back (cbow.pages)
         positions += token_start
         first = int(np.searchsorted(positions, start_token))
         n_kept = len(ids)

@@ -89,3 +89,32 @@ def test_cli_caches_unless_told_not_to(tmp_path, corpus_file):
     assert result.returncode == 0, result.stderr
     assert len(list((tmp_path / "on" / "corpora").iterdir())) == 1
     assert os.environ["CBOW_CACHE_DIR"] != str(tmp_path / "on")
+
+
+def test_the_first_run_encodes_straight_into_the_entry(tmp_path, corpus_file, monkeypatch):
+    # The cold path never holds all ids in memory: read_and_encode writes them to the entry.
+    calls = []
+    real = train_module.read_and_encode
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs.get("ids_path"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(train_module, "read_and_encode", spy)
+    _, encoded = prepare(corpus_file, CONFIG, cache_dir=tmp_path / "c")
+    assert len(calls) == 1 and calls[0] is not None and calls[0].name == cache.IDS_FILE
+    _, uncached = prepare(corpus_file, CONFIG)
+    assert np.array_equal(encoded.word_ids, uncached.word_ids)
+    assert np.array_equal(encoded.sentence_offsets, uncached.sentence_offsets)
+    entries = list((tmp_path / "c" / "corpora").iterdir())
+    assert len(entries) == 1 and not entries[0].name.startswith(".partial")
+    assert sorted(p.name for p in entries[0].iterdir()) == [
+        "meta.json", "sentence_offsets.npy", "vocab.tsv", cache.IDS_FILE]
+
+
+def test_a_failed_store_after_encoding_to_file_keeps_the_ids_in_memory(tmp_path, corpus_file, monkeypatch):
+    monkeypatch.setattr(cache, "store", lambda *args, **kwargs: None)
+    _, encoded = prepare(corpus_file, CONFIG, cache_dir=tmp_path / "c")
+    _, uncached = prepare(corpus_file, CONFIG)
+    assert not isinstance(encoded.word_ids, np.memmap)
+    assert np.array_equal(encoded.word_ids, uncached.word_ids)

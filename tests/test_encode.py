@@ -14,7 +14,7 @@ import pytest
 
 from cbow import corpus, encode
 from cbow.encode import EncodedCorpus, encode_with_vocab, read_and_encode
-from cbow.errors import CorpusError, VocabError
+from cbow.errors import CorpusError, OutputError, VocabError
 from cbow.tokenize import get_tokenizer
 from cbow.vocab import Vocab
 
@@ -108,6 +108,11 @@ def test_random_corpus_matches_naive_reference(
         return
     vocab, encoded = read_and_encode(path, tokenizer, min_count, max_vocab, max_length)
     check_same(vocab, encoded, reference)
+    # Through files (the cache's cold path): the same result, memory-mapped, spool removed.
+    ids_path = tmp_path / "ids.npy"
+    vocab_f, encoded_f = read_and_encode(path, tokenizer, min_count, max_vocab, max_length, ids_path=ids_path)
+    check_same(vocab_f, encoded_f, reference)
+    assert isinstance(encoded_f.word_ids, np.memmap) and sorted(tmp_path.iterdir()) == sorted([path, ids_path])
     # The same vocabulary given explicitly encodes the same way.
     again = encode_with_vocab(path, vocab, tokenizer, max_length)
     assert again.word_ids.tolist() == encoded.word_ids.tolist()
@@ -229,3 +234,13 @@ def test_progress_bar_goes_to_stderr(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert encoded.n_words == 500
     captured = capsys.readouterr()
     assert captured.out == ""
+
+
+def test_encoding_to_a_file_leaves_nothing_behind_when_it_fails(tmp_path: Path) -> None:
+    path = tmp_path / "c.txt"
+    path.write_text("a b c\nb c d\n", encoding="utf-8")
+    with pytest.raises(VocabError):  # nothing reaches min_count
+        read_and_encode(path, min_count=50, ids_path=tmp_path / "ids.npy")
+    with pytest.raises(OutputError, match="cannot write the encoded corpus"):
+        read_and_encode(path, min_count=1, ids_path=tmp_path / "missing-dir" / "ids.npy")
+    assert sorted(tmp_path.iterdir()) == [path]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -40,7 +41,7 @@ sparse_ops.private_kernels_active()
 linux = sys.platform.startswith("linux")
 unit = 1 if sys.platform == "darwin" else 1024
 baseline = status_bytes("VmRSS") if linux else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit
-cbow.train.train(sys.argv[1], cbow.train.TrainConfig(**json.loads(sys.argv[2])))
+cbow.train.train(sys.argv[1], cbow.train.TrainConfig(**json.loads(sys.argv[2])), cache_dir=sys.argv[3] or None)
 peak = status_bytes("VmHWM") if linux else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit
 print(peak - baseline)
 """
@@ -57,18 +58,22 @@ def _write_corpus(path, n_words: int, n_tokens: int, seed: int = 0):
     return path
 
 
-def test_memory_estimate_within_20_percent_of_measured_peak(tmp_path):
+@pytest.mark.parametrize("cached", [False, True], ids=["in-memory", "mapped-from-cache"])
+def test_memory_estimate_within_20_percent_of_measured_peak(tmp_path, cached):
     """V = 20k, d = 600: the weights (92 MiB) dominate the run's memory."""
     corpus = _write_corpus(tmp_path / "corpus.txt", n_words=20_000, n_tokens=50_000)
     settings = {"size": 600, "epochs": 1, "min_count": 2, "window": 3}
-    plan = make_plan(corpus, TrainConfig(**settings), probe_seconds=0)
+    cache_dir = str(tmp_path / "cache") if cached else ""
+    plan = make_plan(corpus, TrainConfig(**settings), probe_seconds=0, cache_dir=cache_dir or None)
     assert plan.vocab_size == 20_000
     weights = plan.memory.components["W_in"] + plan.memory.components["W_out"]
     assert weights > 0.5 * plan.memory.total
     # numpy madvises big arrays for transparent huge pages; khugepaged then collapses pages
     # at times that depend on machine load, which once doubled the measured peak in CI
     no_huge_pages = {**os.environ, "NUMPY_MADVISE_HUGEPAGE": "0"}
-    measured = int(subprocess.run([sys.executable, "-c", MEASURE, str(corpus), json.dumps(settings)],
+    if cached:  # the plan stored the corpus: empty the cache so the run measured encodes it again
+        shutil.rmtree(cache_dir)
+    measured = int(subprocess.run([sys.executable, "-c", MEASURE, str(corpus), json.dumps(settings), cache_dir],
                                   check=True, capture_output=True, text=True, env=no_huge_pages).stdout)
     print(f"plan estimate {plan.memory.total / 2**20:.1f} MiB, measured peak increase {measured / 2**20:.1f} MiB")
     assert 0.8 * measured <= plan.memory.total <= 1.2 * measured, (plan.memory.total, measured)
