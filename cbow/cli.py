@@ -654,7 +654,8 @@ def _evaluation_table(report: dict, show_sections: bool) -> list[str]:
     lines = []
     for name, analogies in report["analogies"].items():
         add, mul = analogies["methods"]["3CosAdd"], analogies["methods"]["3CosMul"]
-        lines.append(f"{name}  (top {analogies['restrict_vocab']} words, {analogies['skipped']} questions skipped as OOV)")
+        lines.append(f"{name}  coverage {_coverage(add['total'], analogies['skipped'], 'questions')} "
+                     f"(words outside the top {analogies['restrict_vocab']})")
         lines.append(f"  {'section':32s} {'3CosAdd':>16s} {'3CosMul':>16s} {'skipped':>8s}")
         rows = list(zip(add["sections"], mul["sections"])) if show_sections else []
         for section_add, section_mul in rows:
@@ -667,16 +668,25 @@ def _evaluation_table(report: dict, show_sections: bool) -> list[str]:
         spearman = "n/a" if pairs["spearman"] is None else f"{pairs['spearman']:.4f}"
         pearson = "n/a" if pairs["pearson"] is None else f"{pairs['pearson']:.4f}"
         lines.append(f"{name}  spearman {spearman}  pearson {pearson}  "
-                     f"pairs {pairs['pairs']}  oov {100 * pairs['oov_ratio']:.1f}%")
+                     f"coverage {_coverage(pairs['pairs'], pairs['skipped'], 'pairs')}")
         if "ci" in pairs:
             lines.append(f"  spearman {_interval(pairs['ci'], percent=False)}")
     return lines
 
 
+def _coverage(answered: int, skipped: int, what: str) -> str:
+    """'636/640 questions (99.4%), 4 skipped as OOV'."""
+    total = answered + skipped
+    return f"{answered:,}/{total:,} {what} ({100 * answered / max(1, total):.1f}%), {skipped:,} skipped as OOV"
+
+
 def _interval(ci: dict, percent: bool) -> str:
     scale, unit = (100, "%") if percent else (1, "")
-    return (f"{100 * ci['confidence']:.0f}% bootstrap interval [{scale * ci['low']:.{2 if percent else 3}f}{unit}, "
+    text = (f"{100 * ci['confidence']:.0f}% bootstrap interval [{scale * ci['low']:.{2 if percent else 3}f}{unit}, "
             f"{scale * ci['high']:.{2 if percent else 3}f}{unit}] over {ci['n']:,}")
+    if ci["low"] == ci["high"]:  # e.g. every question right: no resample can differ
+        text += " (no spread: every resample scores the same)"
+    return text
 
 
 def _cell(counts: dict) -> str:
@@ -957,16 +967,23 @@ def _add_compare(subparsers) -> None:
         epilog="example:\n  cbow compare a.bin b.bin --analogies questions-words.txt --pairs wordsim353.tsv",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("vectors_a", help="first vectors file (word2vec binary or text)")
+    parser.add_argument("vectors_a", help="first vectors file (word2vec binary/text, .vec, GloVe, .cbow)")
     parser.add_argument("vectors_b", help="second vectors file")
-    parser.add_argument("--analogies", nargs="*", default=[], help="analogy files (questions-words format)")
-    parser.add_argument("--pairs", nargs="*", default=[], help="word-pair files (word1 word2 score)")
+    parser.add_argument("--analogies", nargs="*", default=[], metavar="FILE",
+                        help="analogy files (questions-words format) or dataset names")
+    parser.add_argument("--pairs", nargs="*", default=[], metavar="FILE",
+                        help="word-pair files (word1 word2 score) or dataset names")
     parser.add_argument("--restrict-vocab", type=positive_int, default=30000,
                         help="analogies: search only the N most frequent words of each model (default 30000)")
+    parser.add_argument("--pairs-restrict-vocab", type=positive_int, default=300000,
+                        help="word pairs: use only the N most frequent words of each model (default 300000, as gensim)")
+    parser.add_argument("--cosmul", action="store_true", help="compare 3CosMul accuracy instead of 3CosAdd")
+    parser.add_argument("--case-sensitive", action="store_true",
+                        help="match words exactly (default: upper-case both sides, as gensim)")
     parser.add_argument("--n-boot", "--bootstrap", dest="n_boot", type=positive_int, default=2000,
                         help="bootstrap resamples and permutations (default 2000)")
     parser.add_argument("--confidence", type=_open_unit_interval, default=0.95,
-                        help="level of the interval of a - b (default 0.95)")
+                        help="level of the interval of a - b; the verdict uses p < 1 - level (default 0.95)")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of the resampling (default 0)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.set_defaults(run=_cmd_compare)
@@ -983,19 +1000,26 @@ def _cmd_compare(args) -> int:
     import json
 
     from cbow.compare import compare_vectors, format_table
+    from cbow.datasets import resolve
     from cbow.vectors import KeyedVectors
 
     if not args.analogies and not args.pairs:
         raise ConfigError("nothing to compare on; give --analogies FILE and/or --pairs FILE")
-    kv_a = KeyedVectors.load(args.vectors_a)
-    kv_b = KeyedVectors.load(args.vectors_b)
-    comparisons = compare_vectors(kv_a, kv_b, args.analogies, args.pairs, restrict_vocab=args.restrict_vocab,
-                                  n_boot=args.n_boot, confidence=args.confidence, seed=args.seed)
+    analogy_paths = [resolve(p) for p in args.analogies]
+    pair_paths = [resolve(p) for p in args.pairs]
+    kv_a = KeyedVectors.load(args.vectors_a, mmap="r")
+    kv_b = KeyedVectors.load(args.vectors_b, mmap="r")
+    method = "3CosMul" if args.cosmul else "3CosAdd"
+    comparisons = compare_vectors(kv_a, kv_b, analogy_paths, pair_paths, restrict_vocab=args.restrict_vocab,
+                                  case_insensitive=not args.case_sensitive, n_boot=args.n_boot,
+                                  confidence=args.confidence, seed=args.seed, method=method,
+                                  pairs_restrict_vocab=args.pairs_restrict_vocab)
     if args.json:
         print(json.dumps({"a": args.vectors_a, "b": args.vectors_b,
                           "comparisons": [c.to_dict() for c in comparisons]}, indent=2))
     else:
-        for line in format_table(comparisons, args.vectors_a, args.vectors_b):
+        for line in format_table(comparisons, args.vectors_a, args.vectors_b, args.restrict_vocab,
+                                 not args.case_sensitive):
             print(line)
     return 0
 
