@@ -127,7 +127,8 @@ class AnalogyResult:
 
     def to_dict(self) -> dict:
         """Plain numbers for `--json`: per method, total and per section."""
-        report = {"restrict_vocab": self.restrict_vocab, "skipped": self.skipped, "methods": {}}
+        report = {"restrict_vocab": self.restrict_vocab, "questions": self.n_questions, "skipped": self.skipped,
+                  "methods": {}}
         for method, sections in self.sections_by_method.items():
             correct = sum(s.correct for s in sections)
             total = sum(s.total for s in sections)
