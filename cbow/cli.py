@@ -716,12 +716,12 @@ def _evaluation_table(report: dict, show_sections: bool) -> list[str]:
         add, mul = analogies["methods"]["3CosAdd"], analogies["methods"]["3CosMul"]
         lines.append(f"{name}  coverage {_coverage(add['total'], analogies['skipped'], 'questions')} "
                      f"(words outside the top {analogies['restrict_vocab']})")
-        lines.append(f"  {'section':32s} {'3CosAdd':>16s} {'3CosMul':>16s} {'skipped':>8s}")
+        lines.append(f"  {'section':32s} {'3CosAdd':>20s} {'3CosMul':>20s} {'skipped':>8s}")
         rows = list(zip(add["sections"], mul["sections"])) if show_sections else []
         for section_add, section_mul in rows:
-            lines.append(f"  {section_add['section'][:32]:32s} {_cell(section_add):>16s} {_cell(section_mul):>16s} "
+            lines.append(f"  {section_add['section'][:32]:32s} {_cell(section_add)} {_cell(section_mul)} "
                          f"{section_add['skipped']:8d}")
-        lines.append(f"  {'total':32s} {_cell(add):>16s} {_cell(mul):>16s} {analogies['skipped']:8d}")
+        lines.append(f"  {'total':32s} {_cell(add)} {_cell(mul)} {analogies['skipped']:8d}")
         if "ci" in analogies:
             lines.append(f"  3CosAdd {_interval(analogies['ci'], percent=True)}")
     for name, pairs in report["pairs"].items():
@@ -750,7 +750,9 @@ def _interval(ci: dict, percent: bool) -> str:
 
 
 def _cell(counts: dict) -> str:
-    return f"{100 * counts['accuracy']:5.1f}% {counts['correct']}/{counts['total']}"
+    """'  77.1%      185/240': 20 characters, so the percent signs of a column line up."""
+    fraction = f"{counts['correct']}/{counts['total']}"
+    return f"{100 * counts['accuracy']:6.1f}% {fraction:>12s}"
 
 
 # -- query ---------------------------------------------------------------------------------
