@@ -122,6 +122,7 @@ class TrainState:
     W_in, W_out : the weights (saved as they are; float32)
     epochs : finished EpochReports as dicts
     loss_history : LossPoints as dicts
+    heldout_history : HeldoutPoints as dicts (runs with --holdout)
     """
 
     epoch: int
@@ -139,6 +140,7 @@ class TrainState:
     W_out: np.ndarray
     epochs: list[dict] = field(default_factory=list)
     loss_history: list[dict] = field(default_factory=list)
+    heldout_history: list[dict] = field(default_factory=list)
 
 
 @dataclass

@@ -76,6 +76,20 @@ def _fraction(text: str) -> float:
         raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[-1]) from None
 
 
+def word_count(text: str) -> int:
+    """A count of words >= 1: '1000000', '1e6', '500k', '2M', '1.5G' (--holdout-every)."""
+    stripped = text.strip()
+    scale = {"k": 10**3, "m": 10**6, "g": 10**9}.get(stripped[-1:].lower(), 1)
+    number = stripped[:-1] if scale > 1 else stripped
+    try:
+        value = float(number) * scale
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of words such as 500k, 2M or 1e6, got {text!r}") from None
+    if not (math.isfinite(value) and value >= 1):
+        raise argparse.ArgumentTypeError(f"must be at least 1 word, got {text}")
+    return round(value)
+
+
 def _number(text: str, kind):
     try:
         return kind(text)
@@ -179,6 +193,9 @@ def _add_train(subparsers) -> None:
     parser.add_argument("--holdout", type=_fraction, default=0.0, metavar="FRACTION",
                         help="keep this fraction of sentences (e.g. 0.5%%) out of training and report the exact "
                              "full-softmax cross-entropy on them after every epoch (default: off)")
+    parser.add_argument("--holdout-every", type=word_count, default=0, metavar="N",
+                        help="with --holdout, also score the held-out text every N training words (500k, 2M, 1e6), "
+                             "shown and logged as it goes (default: after every epoch only)")
     parser.add_argument("--plan", action="store_true",
                         help="dry run: print vocabulary, tokens kept, memory and an ETA, then stop "
                              "(the same as `cbow plan`)")
@@ -213,6 +230,7 @@ def _train_config(args):
         batch_size=args.batch_size or (HS_BATCH_SIZE if objective == "hs" else TrainConfig().batch_size),
         seed=args.seed, clip_grad=args.clip_grad,
         tokenizer=args.tokenizer, max_sentence_length=args.max_sentence_length, holdout=args.holdout,
+        holdout_every=args.holdout_every,
         encoding_errors=args.encoding_errors,
         workers=args.workers if args.workers is not None else 1,
     )
@@ -228,11 +246,7 @@ def _cmd_train(args) -> int:
     output = args.output if args.output is not None else (None if demo else "vectors.bin")
     if output is not None:
         _check_output_dir(output)
-    if args.plot_loss is not None:
-        from cbow.plot import _figure_module
-
-        _figure_module()  # a missing matplotlib fails now, not after training
-        _check_output_dir(args.plot_loss)
+    _check_plot_loss(args)
     if demo:
         if args.vocab:
             raise ConfigError("--vocab needs a CORPUS; give the corpus the vocabulary was counted on")
@@ -252,10 +266,43 @@ def _cmd_train(args) -> int:
         from cbow.training_log import TrainingLog, log_path_for
 
         log = TrainingLog(log_path_for(output))
+    report_epoch, report_heldout = _run_reporters(args, config, log, evaluations)
+    cache_dir = None if demo else _corpus_cache_dir(args)
+    if demo or config.workers > 1:
+        # worker processes keep no consistent point to resume from: no checkpoints
+        from cbow.train import train
+
+        vocab = _load_vocab(args.vocab, config) if args.vocab and not demo else None
+        encoded = None if vocab is None else _prepare_corpus(args, config, source, output, vocab)[1]
+        result = train(source, config, vocab=vocab, encoded=encoded, progress=show_progress,
+                       on_epoch_end=report_epoch, on_heldout=report_heldout, cache_dir=cache_dir)
+    else:
+        vocab = _load_vocab(args.vocab, config) if args.vocab else None
+        result = _run_with_checkpoints(args, config, source, output, vocab, None, show_progress,
+                                       report_epoch, cache_dir, report_heldout)
+        if result is None:
+            return 130
+    wv = result.wv
+    if output is not None:
+        _save_vectors(args, wv, output)
+    _plot_loss(args, config, result)
+    if demo:
+        _show_demo(wv)
+        if output is None:
+            print("(vectors not saved; add -o vectors.bin to keep them)", file=sys.stderr)
+    return 0
+
+
+def _run_reporters(args, config, log, evaluations):
+    """(report_epoch, report_heldout): the callbacks that print progress lines and write `log`.
+
+    report_epoch(EpochReport) runs the --eval/--eval-pairs evaluations, appends the epoch's
+    record and prints its line; report_heldout(HeldoutPoint) does the same for a held-out
+    score within an epoch (--holdout-every; the epoch-end score is in the epoch's line).
+    """
+    from cbow.training_log import add_scores, epoch_record, heldout_record
 
     def report_epoch(report) -> None:
-        from cbow.training_log import add_scores, epoch_record
-
         record = epoch_record(report)
         shown = []
         if evaluations:
@@ -270,37 +317,48 @@ def _cmd_train(args) -> int:
             if report.heldout_nats is not None:
                 shown.insert(0, f"held-out {report.heldout_nats:.4f} nats (perplexity {report.heldout_perplexity:,.1f})")
             scores_text = "".join(f"; {text}" for text in shown)
-            print(f"epoch {report.epoch}/{config.epochs}: mean loss {report.mean_loss:.4f}, "
-                  f"{report.words_per_second:,.0f} words/s, {report.seconds:.1f} s{scores_text}", file=sys.stderr)
+            _progress_line(f"epoch {report.epoch}/{config.epochs}: mean loss {report.mean_loss:.4f}, "
+                           f"{report.words_per_second:,.0f} words/s, {report.seconds:.1f} s{scores_text}")
 
-    cache_dir = None if demo else _corpus_cache_dir(args)
-    if demo or config.workers > 1:
-        # worker processes keep no consistent point to resume from: no checkpoints
-        from cbow.train import train
+    def report_heldout(point) -> None:
+        if point.epoch_end:
+            return
+        if log is not None:
+            log.append(heldout_record(point))
+        if not args.quiet:
+            _progress_line(f"  {point.words_done:,} words (epoch {point.epoch:.2f}): held-out {point.nats:.4f} nats "
+                           f"(perplexity {point.perplexity:,.1f}); loss so far {point.train_loss:.4f}, "
+                           f"lr {point.lr:.3g}; scored in {point.seconds:.1f} s")
 
-        vocab = _load_vocab(args.vocab, config) if args.vocab and not demo else None
-        encoded = None if vocab is None else _prepare_corpus(args, config, source, output, vocab)[1]
-        result = train(source, config, vocab=vocab, encoded=encoded, progress=show_progress,
-                       on_epoch_end=report_epoch, cache_dir=cache_dir)
-    else:
-        vocab = _load_vocab(args.vocab, config) if args.vocab else None
-        result = _run_with_checkpoints(args, config, source, output, vocab, None, show_progress,
-                                       report_epoch, cache_dir)
-        if result is None:
-            return 130
-    wv = result.wv
-    if output is not None:
-        _save_vectors(args, wv, output)
+    return report_epoch, report_heldout
+
+
+def _progress_line(text: str) -> None:
+    """A line on stderr that leaves the progress bar intact below it."""
+    from tqdm import tqdm
+
+    tqdm.write(text, file=sys.stderr)
+
+
+def _check_plot_loss(args) -> None:
+    """--plot-loss without matplotlib, or into a missing directory, fails now, not after training."""
     if args.plot_loss is not None:
-        from cbow.plot import plot_loss
+        from cbow.plot import _figure_module
 
-        plot_loss(result.loss_history, args.plot_loss, title=f"training loss ({config.objective}, {config.epochs} epochs)")
-        print(f"drew the loss curve to {args.plot_loss}", file=sys.stderr)
-    if demo:
-        _show_demo(wv)
-        if output is None:
-            print("(vectors not saved; add -o vectors.bin to keep them)", file=sys.stderr)
-    return 0
+        _figure_module()
+        _check_output_dir(args.plot_loss)
+
+
+def _plot_loss(args, config, result) -> None:
+    """--plot-loss: the training loss, learning rate and held-out scores of the run."""
+    if args.plot_loss is None:
+        return
+    from cbow.plot import plot_loss
+
+    curves = "training and held-out loss" if result.heldout_history else "training loss"
+    plot_loss(result.loss_history, args.plot_loss, heldout_history=result.heldout_history,
+              title=f"{curves} ({config.objective}, {config.epochs} epochs)")
+    print(f"drew the loss curve to {args.plot_loss}", file=sys.stderr)
 
 
 def _save_vectors(args, wv, output: str) -> None:
@@ -366,7 +424,7 @@ def _prepare_corpus(args, config, source, output: str, vocab, cache_dir=None):
 
 
 def _run_with_checkpoints(args, config, source, output: str, vocab, resume, show_progress, report_epoch,
-                          cache_dir=None):
+                          cache_dir=None, report_heldout=None):
     """Train with OUTPUT.ckpt checkpoints; None when Ctrl-C stopped it (after saying how to resume)."""
     from cbow.checkpoint import Checkpointer, TrainingInterrupted, checkpoint_path_for
     from cbow.train import train
@@ -381,7 +439,8 @@ def _run_with_checkpoints(args, config, source, output: str, vocab, resume, show
     try:
         with checkpointer.catch_interrupts():
             return train(config=config, vocab=vocab, encoded=encoded, progress=show_progress,
-                         on_epoch_end=report_epoch, checkpointer=checkpointer, resume=resume)
+                         on_epoch_end=report_epoch, on_heldout=report_heldout, checkpointer=checkpointer,
+                         resume=resume)
     except TrainingInterrupted as stop:
         print(f"{PROG} train: interrupted; checkpoint saved to {stop.checkpoint_path}; resume with: "
               f"{PROG} train --resume {stop.checkpoint_path}", file=sys.stderr)
@@ -422,18 +481,19 @@ def _cmd_train_resume(args) -> int:
                  if checkpoint.state.epoch < saved.epochs else "training was complete")
         print(f"resuming {args.resume}: {where}", file=sys.stderr)
     show_progress = not args.quiet and sys.stderr.isatty()
+    _check_plot_loss(args)
+    from cbow.training_log import TrainingLog, log_path_for
 
-    def report_epoch(report) -> None:
-        if not args.quiet:
-            print(f"epoch {report.epoch}/{saved.epochs}: mean loss {report.mean_loss:.4f}, "
-                  f"{report.words_per_second:,.0f} words/s, {report.seconds:.1f} s", file=sys.stderr)
-
+    # the log continues: records up to the checkpoint are kept, later ones are written again
+    log = TrainingLog.resume(log_path_for(output), checkpoint.state.words_done)
+    report_epoch, report_heldout = _run_reporters(args, saved, log, _epoch_evaluations(args))
     args.vocab = args.vocab or checkpoint.vocab_path
     result = _run_with_checkpoints(args, saved, source, output, checkpoint.vocab, checkpoint,
-                                   show_progress, report_epoch)
+                                   show_progress, report_epoch, report_heldout=report_heldout)
     if result is None:
         return 130
     _save_vectors(args, result.wv, output)
+    _plot_loss(args, saved, result)
     return 0
 
 
@@ -650,33 +710,45 @@ def _evaluation_table(report: dict, show_sections: bool) -> list[str]:
     lines = []
     for name, analogies in report["analogies"].items():
         add, mul = analogies["methods"]["3CosAdd"], analogies["methods"]["3CosMul"]
-        lines.append(f"{name}  (top {analogies['restrict_vocab']} words, {analogies['skipped']} questions skipped as OOV)")
-        lines.append(f"  {'section':32s} {'3CosAdd':>16s} {'3CosMul':>16s} {'skipped':>8s}")
+        lines.append(f"{name}  coverage {_coverage(add['total'], analogies['skipped'], 'questions')} "
+                     f"(words outside the top {analogies['restrict_vocab']})")
+        lines.append(f"  {'section':32s} {'3CosAdd':>20s} {'3CosMul':>20s} {'skipped':>8s}")
         rows = list(zip(add["sections"], mul["sections"])) if show_sections else []
         for section_add, section_mul in rows:
-            lines.append(f"  {section_add['section'][:32]:32s} {_cell(section_add):>16s} {_cell(section_mul):>16s} "
+            lines.append(f"  {section_add['section'][:32]:32s} {_cell(section_add)} {_cell(section_mul)} "
                          f"{section_add['skipped']:8d}")
-        lines.append(f"  {'total':32s} {_cell(add):>16s} {_cell(mul):>16s} {analogies['skipped']:8d}")
+        lines.append(f"  {'total':32s} {_cell(add)} {_cell(mul)} {analogies['skipped']:8d}")
         if "ci" in analogies:
             lines.append(f"  3CosAdd {_interval(analogies['ci'], percent=True)}")
     for name, pairs in report["pairs"].items():
         spearman = "n/a" if pairs["spearman"] is None else f"{pairs['spearman']:.4f}"
         pearson = "n/a" if pairs["pearson"] is None else f"{pairs['pearson']:.4f}"
         lines.append(f"{name}  spearman {spearman}  pearson {pearson}  "
-                     f"pairs {pairs['pairs']}  oov {100 * pairs['oov_ratio']:.1f}%")
+                     f"coverage {_coverage(pairs['pairs'], pairs['skipped'], 'pairs')}")
         if "ci" in pairs:
             lines.append(f"  spearman {_interval(pairs['ci'], percent=False)}")
     return lines
 
 
+def _coverage(answered: int, skipped: int, what: str) -> str:
+    """'636/640 questions (99.4%), 4 skipped as OOV'."""
+    total = answered + skipped
+    return f"{answered:,}/{total:,} {what} ({100 * answered / max(1, total):.1f}%), {skipped:,} skipped as OOV"
+
+
 def _interval(ci: dict, percent: bool) -> str:
     scale, unit = (100, "%") if percent else (1, "")
-    return (f"{100 * ci['confidence']:.0f}% bootstrap interval [{scale * ci['low']:.{2 if percent else 3}f}{unit}, "
+    text = (f"{100 * ci['confidence']:.0f}% bootstrap interval [{scale * ci['low']:.{2 if percent else 3}f}{unit}, "
             f"{scale * ci['high']:.{2 if percent else 3}f}{unit}] over {ci['n']:,}")
+    if ci["low"] == ci["high"]:  # e.g. every question right: no resample can differ
+        text += " (no spread: every resample scores the same)"
+    return text
 
 
 def _cell(counts: dict) -> str:
-    return f"{100 * counts['accuracy']:5.1f}% {counts['correct']}/{counts['total']}"
+    """'  77.1%      185/240': 20 characters, so the percent signs of a column line up."""
+    fraction = f"{counts['correct']}/{counts['total']}"
+    return f"{100 * counts['accuracy']:6.1f}% {fraction:>12s}"
 
 
 # -- query ---------------------------------------------------------------------------------
@@ -953,16 +1025,23 @@ def _add_compare(subparsers) -> None:
         epilog="example:\n  cbow compare a.bin b.bin --analogies questions-words.txt --pairs wordsim353.tsv",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("vectors_a", help="first vectors file (word2vec binary or text)")
+    parser.add_argument("vectors_a", help="first vectors file (word2vec binary/text, .vec, GloVe, .cbow)")
     parser.add_argument("vectors_b", help="second vectors file")
-    parser.add_argument("--analogies", nargs="*", default=[], help="analogy files (questions-words format)")
-    parser.add_argument("--pairs", nargs="*", default=[], help="word-pair files (word1 word2 score)")
-    parser.add_argument("--restrict-vocab", type=positive_int, default=30000,
+    parser.add_argument("--analogies", nargs="*", default=[], metavar="FILE",
+                        help="analogy files (questions-words format) or dataset names")
+    parser.add_argument("--pairs", nargs="*", default=[], metavar="FILE",
+                        help="word-pair files (word1 word2 score) or dataset names")
+    parser.add_argument("--restrict-vocab", type=positive_int, default=30000, metavar="N",
                         help="analogies: search only the N most frequent words of each model (default 30000)")
-    parser.add_argument("--n-boot", "--bootstrap", dest="n_boot", type=positive_int, default=2000,
+    parser.add_argument("--pairs-restrict-vocab", type=positive_int, default=300000, metavar="N",
+                        help="word pairs: use only the N most frequent words of each model (default 300000, as gensim)")
+    parser.add_argument("--cosmul", action="store_true", help="compare 3CosMul accuracy instead of 3CosAdd")
+    parser.add_argument("--case-sensitive", action="store_true",
+                        help="match words exactly (default: upper-case both sides, as gensim)")
+    parser.add_argument("--n-boot", "--bootstrap", dest="n_boot", type=positive_int, default=2000, metavar="N",
                         help="bootstrap resamples and permutations (default 2000)")
-    parser.add_argument("--confidence", type=_open_unit_interval, default=0.95,
-                        help="level of the interval of a - b (default 0.95)")
+    parser.add_argument("--confidence", type=_open_unit_interval, default=0.95, metavar="LEVEL",
+                        help="level of the interval of a - b; the verdict uses p < 1 - level (default 0.95)")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of the resampling (default 0)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.set_defaults(run=_cmd_compare)
@@ -979,19 +1058,26 @@ def _cmd_compare(args) -> int:
     import json
 
     from cbow.compare import compare_vectors, format_table
+    from cbow.datasets import resolve
     from cbow.vectors import KeyedVectors
 
     if not args.analogies and not args.pairs:
         raise ConfigError("nothing to compare on; give --analogies FILE and/or --pairs FILE")
-    kv_a = KeyedVectors.load(args.vectors_a)
-    kv_b = KeyedVectors.load(args.vectors_b)
-    comparisons = compare_vectors(kv_a, kv_b, args.analogies, args.pairs, restrict_vocab=args.restrict_vocab,
-                                  n_boot=args.n_boot, confidence=args.confidence, seed=args.seed)
+    analogy_paths = [resolve(p) for p in args.analogies]
+    pair_paths = [resolve(p) for p in args.pairs]
+    kv_a = KeyedVectors.load(args.vectors_a, mmap="r")
+    kv_b = KeyedVectors.load(args.vectors_b, mmap="r")
+    method = "3CosMul" if args.cosmul else "3CosAdd"
+    comparisons = compare_vectors(kv_a, kv_b, analogy_paths, pair_paths, restrict_vocab=args.restrict_vocab,
+                                  case_insensitive=not args.case_sensitive, n_boot=args.n_boot,
+                                  confidence=args.confidence, seed=args.seed, method=method,
+                                  pairs_restrict_vocab=args.pairs_restrict_vocab)
     if args.json:
         print(json.dumps({"a": args.vectors_a, "b": args.vectors_b,
                           "comparisons": [c.to_dict() for c in comparisons]}, indent=2))
     else:
-        for line in format_table(comparisons, args.vectors_a, args.vectors_b):
+        for line in format_table(comparisons, args.vectors_a, args.vectors_b, args.restrict_vocab,
+                                 not args.case_sensitive):
             print(line)
     return 0
 

@@ -7,127 +7,63 @@ paired, and `cbow.stats` gives the difference with a paired-bootstrap interval a
 paired permutation p-value. Coverage (how many items each model could answer) is always
 reported, because a model that skips its hard questions looks better than it is.
 
-Per-question analogy outcomes are computed here with 3CosAdd exactly as
-`cbow.evaluate.evaluate_word_analogies` does (gensim's `evaluate_word_analogies`: the
-`restrict_vocab` most frequent words, upper-cased case-insensitive matching where the most
-frequent spelling wins, a, b, c excluded from the answers).
-TODO(after the issue-4 merge): take the per-question outcomes from evaluate.py instead.
+The per-item outcomes are those of `cbow.evaluate` (gensim's rules: the `restrict_vocab`
+most frequent words, upper-cased case-insensitive matching where the most frequent
+spelling wins, the best of the top candidates whose spelling is not a, b or c), so
+`cbow compare` and `cbow evaluate` never disagree on a question. Items are paired by
+their position in the file (`AnalogyResult.question_index`, `PairsResult.pair_index`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from cbow.evaluate import _lookup, read_analogies, read_word_pairs
+from cbow.evaluate import METHODS, evaluate_word_analogies, evaluate_word_pairs
 from cbow.stats import PairedComparison, compare_accuracy, compare_spearman
 from cbow.vectors import KeyedVectors
 
-__all__ = ["AnalogyOutcomes", "PairScores", "Comparison", "analogy_outcomes", "pair_scores", "compare_vectors"]
-
-
-@dataclass(frozen=True)
-class AnalogyOutcomes:
-    """Per-question 3CosAdd outcomes of one model on one analogy file.
-
-    Attributes
-    ----------
-    question_index : (n,) int, positions in the file's question list of the answered questions
-    correct : (n,) bool, whether each answered question was solved
-    n_questions : questions in the file
-    """
-
-    question_index: np.ndarray
-    correct: np.ndarray
-    n_questions: int
-
-
-@dataclass(frozen=True)
-class PairScores:
-    """Cosine similarities of one model on the known pairs of one word-pair file.
-
-    Attributes
-    ----------
-    pair_index : (n,) int, positions in the file's pair list of the pairs both words known
-    human : (n,) float, the file's scores
-    model : (n,) float, cosine similarities
-    n_pairs : pairs in the file
-    """
-
-    pair_index: np.ndarray
-    human: np.ndarray
-    model: np.ndarray
-    n_pairs: int
+__all__ = ["Comparison", "compare_vectors", "format_table"]
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """One row of `cbow compare`: a test file, coverage, and the paired result."""
+    """One row of `cbow compare`: a test file, coverage, and the paired result.
+
+    Attributes
+    ----------
+    path : the test file
+    kind : "analogy accuracy" or "spearman"
+    method : "3CosAdd" or "3CosMul" for analogies, None for word pairs
+    n_items : questions or pairs in the file
+    n_a, n_b : items a, b can answer (all their words in its restricted vocabulary)
+    result : the paired comparison, None when too few items are shared
+    shared_index : (n,) int64, positions in the file of the items both answer, ascending
+    values_a, values_b : (n,) float64, each model's value on those items: 1.0 / 0.0 for a
+        question answered right / wrong, the cosine similarity for a word pair
+    """
 
     path: str
-    kind: str  # "analogy accuracy" or "spearman"
-    n_items: int  # questions or pairs in the file
-    n_a: int  # answerable by a
-    n_b: int  # answerable by b
-    result: PairedComparison | None  # None when fewer than 2 shared items
+    kind: str
+    n_items: int
+    n_a: int
+    n_b: int
+    result: PairedComparison | None
+    method: str | None = None
+    shared_index: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64), repr=False)
+    values_a: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
+    values_b: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
+
+    @property
+    def n_shared(self) -> int:
+        return len(self.shared_index)
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "kind": self.kind, "n_items": self.n_items, "n_a": self.n_a,
-                "n_b": self.n_b, "result": None if self.result is None else self.result.to_dict()}
-
-
-def analogy_outcomes(kv: KeyedVectors, questions: list[tuple[str, str, str, str]],
-                     restrict_vocab: int | None = 30000, case_insensitive: bool = True,
-                     batch_size: int = 512) -> AnalogyOutcomes:
-    """3CosAdd outcome of every answerable question (module docstring).
-
-    Parameters
-    ----------
-    kv : the vectors
-    questions : [(a, b, c, d), ...] a : b :: c : d
-    restrict_vocab : search and accept only the N most frequent words (None: all)
-    case_insensitive : match upper-cased words, most frequent spelling first (gensim)
-    batch_size : questions per (batch x restrict_vocab) product
-    """
-    lookup, _ = _lookup(kv, restrict_vocab, case_insensitive)
-    limit = len(kv) if restrict_vocab is None else min(restrict_vocab, len(kv))
-    normed = kv.get_normed_vectors()[:limit]
-    answered, rows = [], []
-    for index, question in enumerate(questions):
-        keys = [w.upper() if case_insensitive else w for w in question]
-        if all(key in lookup for key in keys):
-            answered.append(index)
-            rows.append([lookup[key] for key in keys])
-    ids = np.array(rows, dtype=np.int64).reshape(-1, 4)
-    correct = np.zeros(len(ids), dtype=bool)
-    for start in range(0, len(ids), batch_size):
-        block = ids[start:start + batch_size]
-        query = normed[block[:, 1]] - normed[block[:, 0]] + normed[block[:, 2]]
-        query /= np.maximum(np.linalg.norm(query, axis=1, keepdims=True), 1e-12)
-        scores = query @ normed.T
-        scores[np.arange(len(block))[:, None], block[:, :3]] = -np.inf  # never a, b or c
-        correct[start:start + len(block)] = np.argmax(scores, axis=1) == block[:, 3]
-    return AnalogyOutcomes(np.array(answered, dtype=np.int64), correct, len(questions))
-
-
-def pair_scores(kv: KeyedVectors, pairs: list[tuple[str, str, float]], restrict_vocab: int | None = 300000,
-                case_insensitive: bool = True) -> PairScores:
-    """Cosine similarity of every pair whose two words are known (gensim's evaluate_word_pairs)."""
-    lookup, _ = _lookup(kv, restrict_vocab, case_insensitive)
-    normed = kv.get_normed_vectors()
-    known, human, first_rows, second_rows = [], [], [], []
-    for index, (first, second, score) in enumerate(pairs):
-        key1 = first.upper() if case_insensitive else first
-        key2 = second.upper() if case_insensitive else second
-        if key1 in lookup and key2 in lookup:
-            known.append(index)
-            human.append(score)
-            first_rows.append(lookup[key1])
-            second_rows.append(lookup[key2])
-    model = np.einsum("nd,nd->n", normed[first_rows], normed[second_rows]).astype(np.float64)
-    return PairScores(np.array(known, dtype=np.int64), np.array(human, dtype=np.float64), model, len(pairs))
+        return {"path": self.path, "kind": self.kind, "method": self.method, "n_items": self.n_items,
+                "n_a": self.n_a, "n_b": self.n_b, "n_shared": self.n_shared,
+                "result": None if self.result is None else self.result.to_dict()}
 
 
 def _shared(index_a: np.ndarray, index_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -146,62 +82,104 @@ def compare_vectors(
     n_boot: int = 2000,
     confidence: float = 0.95,
     seed: int = 0,
+    method: str = "3CosAdd",
+    pairs_restrict_vocab: int | None = 300000,
 ) -> list[Comparison]:
     """Score a and b on the shared questions/pairs of each file and test the difference.
+
+    Parameters
+    ----------
+    kv_a, kv_b : the two models
+    analogy_paths, pair_paths : test files (questions-words format; word1 word2 score)
+    restrict_vocab : analogies use each model's N most frequent words (None: all)
+    case_insensitive : match upper-cased words, as gensim (and `cbow evaluate`)
+    n_boot : bootstrap resamples and permutations
+    confidence : level of the interval of a - b
+    seed : seed of the resampling
+    method : analogy method compared, "3CosAdd" (gensim's) or "3CosMul"
+    pairs_restrict_vocab : word pairs use each model's N most frequent words (None: all)
 
     Returns
     -------
     list of Comparison, analogy files first, in the order given
     """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     comparisons = []
     for path in analogy_paths:
-        questions = [question for _, section in read_analogies(path) for question in section]
-        outcomes_a = analogy_outcomes(kv_a, questions, restrict_vocab, case_insensitive)
-        outcomes_b = analogy_outcomes(kv_b, questions, restrict_vocab, case_insensitive)
-        in_a, in_b = _shared(outcomes_a.question_index, outcomes_b.question_index)
-        result = None
+        result_a, result_b = (evaluate_word_analogies(kv, path, restrict_vocab=restrict_vocab,
+                                                      case_insensitive=case_insensitive, method=method)
+                              for kv in (kv_a, kv_b))
+        in_a, in_b = _shared(result_a.question_index, result_b.question_index)
+        correct_a, correct_b = result_a.outcomes[method][in_a], result_b.outcomes[method][in_b]
+        paired = None
         if len(in_a) >= 2:
-            result = compare_accuracy(outcomes_a.correct[in_a], outcomes_b.correct[in_b], n_boot, confidence, seed)
-        comparisons.append(Comparison(str(path), "analogy accuracy", len(questions),
-                                      len(outcomes_a.correct), len(outcomes_b.correct), result))
+            paired = compare_accuracy(correct_a, correct_b, n_boot, confidence, seed)
+        comparisons.append(Comparison(str(path), "analogy accuracy", result_a.n_questions, result_a.total,
+                                      result_b.total, paired, method, result_a.question_index[in_a],
+                                      correct_a.astype(np.float64), correct_b.astype(np.float64)))
     for path in pair_paths:
-        pairs = [(first, second, score) for _, first, second, score in read_word_pairs(path)]
-        scores_a = pair_scores(kv_a, pairs, case_insensitive=case_insensitive)
-        scores_b = pair_scores(kv_b, pairs, case_insensitive=case_insensitive)
-        in_a, in_b = _shared(scores_a.pair_index, scores_b.pair_index)
-        result = None
+        result_a, result_b = (evaluate_word_pairs(kv, path, restrict_vocab=pairs_restrict_vocab,
+                                                  case_insensitive=case_insensitive)
+                              for kv in (kv_a, kv_b))
+        in_a, in_b = _shared(result_a.pair_index, result_b.pair_index)
+        paired = None
         if len(in_a) >= 3:
-            result = compare_spearman(scores_a.human[in_a], scores_a.model[in_a], scores_b.model[in_b],
+            paired = compare_spearman(result_a.human[in_a], result_a.model[in_a], result_b.model[in_b],
                                       n_boot, confidence, seed)
-        comparisons.append(Comparison(str(path), "spearman", len(pairs), len(scores_a.model),
-                                      len(scores_b.model), result))
+        comparisons.append(Comparison(str(path), "spearman", result_a.n_pairs + result_a.n_skipped,
+                                      result_a.n_pairs, result_b.n_pairs, paired, None,
+                                      result_a.pair_index[in_a], result_a.model[in_a], result_b.model[in_b]))
     return comparisons
 
 
-def format_table(comparisons: list[Comparison], name_a: str, name_b: str) -> list[str]:
-    """The comparison as aligned lines for people."""
+def verdict(result: PairedComparison | None) -> str:
+    """'a better' / 'b better' when the permutation p < 1 - confidence, else 'n.s.'."""
+    if result is None:
+        return "-"
+    if result.p_value < 1 - result.confidence and result.delta != 0:
+        return "a better" if result.delta > 0 else "b better"
+    return "n.s."
+
+
+def format_table(comparisons: list[Comparison], name_a: str, name_b: str,
+                 restrict_vocab: int | None = None, case_insensitive: bool = True) -> list[str]:
+    """The comparison as aligned lines for people: one row per test file, its coverage below.
+
+    `restrict_vocab` and `case_insensitive`, when given, are restated in the footer.
+    """
     if not comparisons:
         return []
     confidence = next((c.result.confidence for c in comparisons if c.result is not None), 0.95)
-    level = f"{100 * confidence:g}% CI"
+    level = f"{100 * confidence:g}% CI of a - b"
+    names = [Path(comparison.path).name for comparison in comparisons]
+    width = max(12, *map(len, names))
     lines = [f"a = {name_a}", f"b = {name_b}",
-             f"{'test':34s} {'metric':17s} {'shared':>13s} {'a':>7s} {'b':>7s} {'a - b':>8s} "
-             f"{level + ' of a - b':>22s} {'p':>7s}"]
-    for comparison in comparisons:
-        name = Path(comparison.path).name
+             f"{'test':{width}s}  {'metric':16s} {'shared':>11s} {'a':>7s} {'b':>7s} {'a - b':>8s} "
+             f"{level:>20s} {'p':>7s}  verdict"]
+    for name, comparison in zip(names, comparisons):
         result = comparison.result
-        shared = result.n if result is not None else 0
-        coverage = f"{shared}/{comparison.n_items}"
+        metric = f"{comparison.method} accuracy" if comparison.method else comparison.kind
+        shared = f"{comparison.n_shared}/{comparison.n_items}"
         if result is None:
-            lines.append(f"{name:34s} {comparison.kind:17s} {coverage:>13s}   too few shared items to compare")
+            minimum = 2 if comparison.method else 3
+            lines.append(f"{name:{width}s}  {metric:16s} {shared:>11s}   fewer than {minimum} shared items: "
+                         "nothing to compare")
         else:
             interval = f"[{result.low:+.4f}, {result.high:+.4f}]"
-            lines.append(f"{name:34s} {comparison.kind:17s} {coverage:>13s} {result.a:7.4f} {result.b:7.4f} "
-                         f"{result.delta:+8.4f} {interval:>22s} {result.p_value:7.4f}")
-        lines.append(f"{'':34s} coverage: a answers {comparison.n_a}/{comparison.n_items} "
-                     f"({100 * comparison.n_a / max(1, comparison.n_items):.1f}%), "
-                     f"b {comparison.n_b}/{comparison.n_items} "
-                     f"({100 * comparison.n_b / max(1, comparison.n_items):.1f}%), both {shared}")
-    lines.append("p: two-sided paired permutation test on the shared items (smallest possible: "
-                 "1/(n-boot + 1)); CI: paired percentile bootstrap")
+            lines.append(f"{name:{width}s}  {metric:16s} {shared:>11s} {result.a:7.4f} {result.b:7.4f} "
+                         f"{result.delta:+8.4f} {interval:>20s} {result.p_value:7.4f}  {verdict(result)}")
+        lines.append(f"{'':{width}s}  coverage: a answers {_share(comparison.n_a, comparison.n_items)}, "
+                     f"b {_share(comparison.n_b, comparison.n_items)}, both {comparison.n_shared}")
+    lines.append(f"verdict: 'a better' or 'b better' when p < {1 - confidence:.2g}, else n.s. (no significant difference)")
+    lines.append("p: two-sided paired permutation test on the shared items (smallest possible 1/(n-boot + 1)); "
+                 "CI: paired percentile bootstrap")
+    if any(comparison.method for comparison in comparisons):
+        words = "all its words" if restrict_vocab is None else f"its {restrict_vocab:,} most frequent words"
+        lines.append(f"analogies: each model searches {words}, "
+                     f"{'case-insensitive' if case_insensitive else 'case-sensitive'} (as cbow evaluate)")
     return lines
+
+
+def _share(count: int, total: int) -> str:
+    return f"{count}/{total} ({100 * count / max(1, total):.1f}%)"

@@ -26,7 +26,9 @@ pairs whose words are both among the first `restrict_vocab` words, and the ratio
 skipped as out of vocabulary.
 
 Per-question and per-pair outcomes are kept on the results (`AnalogyResult.outcomes`,
-`PairsResult.human` / `.model`) so confidence intervals and paired tests can be computed.
+`PairsResult.human` / `.model`), with the position of each item in its file
+(`AnalogyResult.question_index`, `PairsResult.pair_index`), so confidence intervals can be
+computed and two models can be paired on the same items (`cbow.compare`).
 """
 
 from __future__ import annotations
@@ -75,6 +77,9 @@ class AnalogyResult:
     Attributes
     ----------
     questions : list of (a, b, c, d) as written in the file, the n answered questions in file order
+    question_index : (n,) int64, the position of each answered question among ALL the file's
+        questions (0-based, sections concatenated in file order, skipped ones counted): the
+        key that pairs two models' outcomes on the same questions
     section_labels : (n,) object array, the section of each answered question
     outcomes : {"3CosAdd": (n,) bool, "3CosMul": (n,) bool}, True where the answer was right
     predictions : {method: list of n predicted words (as spelled in the vectors, "" if none)}
@@ -84,6 +89,7 @@ class AnalogyResult:
     sections_by_method: dict[str, list[AnalogySection]] = field(default_factory=dict)
     method: str = "3CosAdd"
     questions: list[tuple[str, str, str, str]] = field(default_factory=list)
+    question_index: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     section_labels: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
     outcomes: dict[str, np.ndarray] = field(default_factory=dict)
     predictions: dict[str, list[str]] = field(default_factory=dict)
@@ -109,6 +115,11 @@ class AnalogyResult:
     def accuracy(self) -> float:
         return self.correct / self.total if self.total else 0.0
 
+    @property
+    def n_questions(self) -> int:
+        """Questions in the file, answered or skipped."""
+        return self.total + self.skipped
+
     def accuracy_of(self, method: str) -> float:
         """Total accuracy of one method ('3CosAdd' or '3CosMul')."""
         hits = self.outcomes[method]
@@ -116,7 +127,8 @@ class AnalogyResult:
 
     def to_dict(self) -> dict:
         """Plain numbers for `--json`: per method, total and per section."""
-        report = {"restrict_vocab": self.restrict_vocab, "skipped": self.skipped, "methods": {}}
+        report = {"restrict_vocab": self.restrict_vocab, "questions": self.n_questions, "skipped": self.skipped,
+                  "methods": {}}
         for method, sections in self.sections_by_method.items():
             correct = sum(s.correct for s in sections)
             total = sum(s.total for s in sections)
@@ -135,6 +147,8 @@ class PairsResult:
     Attributes
     ----------
     pairs : list of the n (word1, word2) scored, in file order
+    pair_index : (n,) int64, the position of each scored pair among ALL the file's pairs
+        (0-based, skipped ones counted): the key that pairs two models on the same pairs
     human, model : (n,) float64 human scores and model cosines of those pairs
     """
 
@@ -145,6 +159,7 @@ class PairsResult:
     pairs: list[tuple[str, str]] = field(default_factory=list)
     human: np.ndarray = field(default_factory=lambda: np.empty(0))
     model: np.ndarray = field(default_factory=lambda: np.empty(0))
+    pair_index: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
     @property
     def oov_ratio(self) -> float:
@@ -233,6 +248,8 @@ def evaluate_word_analogies(
     hits: dict[str, list[bool]] = {m: [] for m in METHODS}
     result.predictions = {m: [] for m in METHODS}
     labels: list[str] = []
+    positions: list[int] = []
+    position = 0  # of the next question among all the file's questions
     for name, questions in read_analogies(path):
         rows, answered = [], []
         n_skipped = 0
@@ -241,8 +258,10 @@ def evaluate_word_analogies(
             if all(key in lookup for key in keys):
                 rows.append([lookup[key] for key in keys])
                 answered.append((question, keys))
+                positions.append(position)
             else:
                 n_skipped += 1
+            position += 1
         ids = np.array(rows, dtype=np.int64).reshape(-1, 4)
         counts = {m: AnalogySection(name, skipped=n_skipped) for m in METHODS}
         for start in range(0, len(ids), batch_size):
@@ -262,6 +281,7 @@ def evaluate_word_analogies(
         labels.extend([name] * len(answered))
     result.outcomes = {m: np.array(hits[m], dtype=bool) for m in METHODS}
     result.section_labels = np.array(labels, dtype=object)
+    result.question_index = np.array(positions, dtype=np.int64)
     logger.info("%s: 3CosAdd %.4f, 3CosMul %.4f over %d questions (%d skipped)", path,
                 result.accuracy_of("3CosAdd"), result.accuracy_of("3CosMul"), result.total, result.skipped)
     return result
@@ -346,8 +366,8 @@ def evaluate_word_pairs(
     """
     lookup, _ = _lookup(kv, restrict_vocab, case_insensitive)
     normed = kv.get_normed_vectors()
-    scored, model_scores, human_scores, n_skipped = [], [], [], 0
-    for _, first, second, score in read_word_pairs(path):
+    scored, model_scores, human_scores, positions, n_skipped = [], [], [], [], 0
+    for position, (_, first, second, score) in enumerate(read_word_pairs(path)):
         key1 = first.upper() if case_insensitive else first
         key2 = second.upper() if case_insensitive else second
         if key1 not in lookup or key2 not in lookup:
@@ -356,9 +376,13 @@ def evaluate_word_pairs(
         scored.append((first, second))
         model_scores.append(float(normed[lookup[key1]] @ normed[lookup[key2]]))
         human_scores.append(score)
+        positions.append(position)
     human, model = np.array(human_scores, dtype=np.float64), np.array(model_scores, dtype=np.float64)
+    pair_index = np.array(positions, dtype=np.int64)
     if len(model_scores) < 2:
-        return PairsResult(float("nan"), float("nan"), len(model_scores), n_skipped, scored, human, model)
+        return PairsResult(float("nan"), float("nan"), len(model_scores), n_skipped, scored, human, model,
+                           pair_index)
     pearson = scipy.stats.pearsonr(human, model)[0]
     spearman = scipy.stats.spearmanr(human, model)[0]
-    return PairsResult(float(pearson), float(spearman), len(model_scores), n_skipped, scored, human, model)
+    return PairsResult(float(pearson), float(spearman), len(model_scores), n_skipped, scored, human, model,
+                       pair_index)

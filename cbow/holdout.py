@@ -34,12 +34,23 @@ Cost, N held-out targets, V words, d dims, B targets per batch, V_c words per ch
     HS           time O(N L d), L the mean path length (~log2 V); memory O(B L d)
 
 All arithmetic is float64 whatever the weights' dtype.
+
+During training (`HeldoutMonitor`): after every epoch, and with `every` = N also every N
+training words, by the run's global word counter (corpus words before subsampling): the
+loop asks before each batch, and a score is due when the words trained so far have
+passed the next multiple of N since the last score. So each point sits at the first
+batch boundary at or after a multiple of N; a multiple passed in an epoch's last batch is
+covered by that epoch's own score. Every score reads the same first `max_words` held-out
+targets, so the points of one run form one curve. Cost per score as above (the cap
+bounds it); scoring only reads the weights and draws no random numbers, so training,
+checkpoints and resumes stay bit-identical with and without it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,7 +60,8 @@ from cbow.errors import ConfigError
 from cbow.numerics import log_sigmoid
 from cbow.vocab import HuffmanTree
 
-__all__ = ["HeldoutLoss", "split_holdout", "heldout_examples", "heldout_loss", "parse_fraction"]
+__all__ = ["HeldoutLoss", "HeldoutPoint", "HeldoutMonitor", "split_holdout", "heldout_examples", "heldout_loss",
+           "parse_fraction"]
 
 
 @dataclass(frozen=True)
@@ -283,3 +295,95 @@ def heldout_loss(
         return HeldoutLoss(math.nan, math.nan, 0)
     nats = total / n_predicted
     return HeldoutLoss(nats, math.exp(min(nats, 700.0)), n_predicted)
+
+
+@dataclass(frozen=True)
+class HeldoutPoint:
+    """One held-out score during a run: a point of the held-out curve.
+
+    Attributes
+    ----------
+    epoch : progress in epochs, words_done / words per epoch (2.0: the end of epoch 2)
+    words_done : corpus words (before subsampling) trained on since the run started
+    lr : learning rate of W_out at that moment
+    train_loss : mean training loss per example of the current epoch so far
+    nats, perplexity, n_predicted : the HeldoutLoss of the weights at that moment
+    seconds : time the scoring took
+    epoch_end : True for the score after an epoch, False for one every N words
+    """
+
+    epoch: float
+    words_done: int
+    lr: float
+    train_loss: float
+    nats: float
+    perplexity: float
+    n_predicted: int
+    seconds: float
+    epoch_end: bool
+
+
+class HeldoutMonitor:
+    """Scores the live weights on held-out text after every epoch and every `every` words.
+
+    The training loop calls `before_batch` before it applies each batch and `at_epoch_end`
+    after each epoch (schedule in the module docstring). The schedule is read from
+    `history`, the points so far (restored from a checkpoint on resume), so a resumed run
+    scores at the same word counts as an uninterrupted one.
+
+    Parameters
+    ----------
+    W_in, W_out : the live weights (read at each score, never written)
+    heldout : the held-out sentences (`split_holdout`)
+    objective, window, huffman, max_words : as in `heldout_loss`
+    every : training words between scores within an epoch; 0 scores at epoch ends only
+    words_per_epoch : corpus words of one epoch (turns words into fractional epochs)
+    history : list the points are appended to (`TrainResult.heldout_history`)
+    on_point : called with each new HeldoutPoint (None: nothing)
+    """
+
+    def __init__(self, W_in: np.ndarray, W_out: np.ndarray, heldout: EncodedCorpus, objective: str,
+                 window: int, huffman: HuffmanTree | None, every: int, max_words: int | None,
+                 words_per_epoch: int, history: list[HeldoutPoint],
+                 on_point: Callable[[HeldoutPoint], None] | None = None) -> None:
+        if every < 0:
+            raise ValueError(f"every must be >= 0, got {every}")
+        self.W_in, self.W_out = W_in, W_out
+        self.heldout, self.objective, self.window, self.huffman = heldout, objective, window, huffman
+        self.every, self.max_words = every, max_words
+        self.words_per_epoch = max(1, words_per_epoch)
+        self.history = history
+        self.on_point = on_point
+
+    def next_due(self) -> int | None:
+        """Word count at or after which the next in-epoch score is due (None: never)."""
+        if not self.every:
+            return None
+        last = self.history[-1].words_done if self.history else 0
+        return (last // self.every + 1) * self.every
+
+    def before_batch(self, words_done: int, lr: float, train_loss: float) -> float:
+        """Score now if `words_done` has reached the next multiple of `every`.
+
+        Returns the seconds spent (0.0 when no score was due), so the loop can leave
+        them out of its words/s.
+        """
+        due = self.next_due()
+        if due is None or words_done < due:
+            return 0.0
+        return self._score(words_done, lr, train_loss, epoch_end=False).seconds
+
+    def at_epoch_end(self, words_done: int, lr: float, train_loss: float) -> HeldoutPoint:
+        """Score the weights at the end of an epoch."""
+        return self._score(words_done, lr, train_loss, epoch_end=True)
+
+    def _score(self, words_done: int, lr: float, train_loss: float, epoch_end: bool) -> HeldoutPoint:
+        started = time.perf_counter()
+        scored = heldout_loss(self.W_in, self.W_out, self.objective, self.heldout, self.window,
+                              huffman=self.huffman, max_words=self.max_words)
+        point = HeldoutPoint(words_done / self.words_per_epoch, words_done, lr, train_loss, scored.nats,
+                             scored.perplexity, scored.n_predicted, time.perf_counter() - started, epoch_end)
+        self.history.append(point)
+        if self.on_point is not None:
+            self.on_point(point)
+        return point

@@ -112,27 +112,73 @@ def plot_words(words: Sequence[str], vectors: np.ndarray, path: str | Path, pair
     return coords
 
 
-def plot_loss(loss_history: Sequence, path: str | Path, title: str | None = None) -> None:
-    """Draw the training loss (and learning rate) against epochs from `TrainResult.loss_history`.
+HELDOUT_LABEL = "held-out cross-entropy (exact softmax, nats)"
+TRAIN_LABEL = "training loss per example (the objective's, nats)"
+LR_LABEL = "learning rate (W_out)"
 
-    Each point is a LossPoint(epoch, words_done, mean_loss, lr); the x axis is
-    words_done / words per epoch.
+
+def loss_figure(loss_history: Sequence, heldout_history: Sequence = (), title: str | None = None):
+    """The loss-curve figure (a matplotlib Figure, not yet drawn to a file).
+
+    Parameters
+    ----------
+    loss_history : `TrainResult.loss_history`, LossPoint(epoch, words_done, mean_loss, lr):
+        the training loss (solid) and, on a second y axis, the learning rate (dashed)
+    heldout_history : `TrainResult.heldout_history`, HeldoutPoint(words_done, nats,
+        epoch_end, ...): the held-out cross-entropy on the training-loss axes, as one dotted
+        line (HELDOUT_LABEL) with a marker per score, hollow every N words, filled after an
+        epoch (those drawn again as markers only)
+    title : the figure's title (default "training loss")
+
+    The x axis is training words / words per epoch (epochs, bottom) and training words
+    (top), so every curve is placed by the training words it had seen.
+
+    Returns
+    -------
+    matplotlib.figure.Figure; its first axes hold the training loss and held-out lines,
+    labelled TRAIN_LABEL and HELDOUT_LABEL
     """
     if not loss_history:
         raise CbowError("no loss was recorded (empty run); nothing to plot")
-    Figure, canvas_class = _figure_module()
+    Figure, _ = _figure_module()
     epochs = np.array([point.epoch for point in loss_history])
     words_done = np.array([point.words_done for point in loss_history], dtype=np.float64)
     words_per_epoch = max(words_done.max() / max(epochs.max(), 1), 1.0)
-    position = words_done / words_per_epoch
     figure = Figure(figsize=(8, 4.5))
     axes = figure.add_subplot()
-    axes.plot(position, [point.mean_loss for point in loss_history], color="tab:blue", lw=1.4)
+    handles = axes.plot(words_done / words_per_epoch, [point.mean_loss for point in loss_history],
+                        color="tab:blue", lw=1.4, label=TRAIN_LABEL)
+    heldout = sorted(heldout_history, key=lambda point: point.words_done)
+    if heldout:
+        position = np.array([point.words_done for point in heldout], dtype=np.float64) / words_per_epoch
+        nats = np.array([point.nats for point in heldout])
+        handles += axes.plot(position, nats, color="tab:green", lw=1.2, ls=":", marker="o", markersize=4,
+                             markerfacecolor="white", label=HELDOUT_LABEL)
+        at_epoch_end = np.array([point.epoch_end for point in heldout], dtype=bool)
+        filled = axes.plot(position[at_epoch_end], nats[at_epoch_end], ls="none", marker="o", markersize=5,
+                           color="tab:green", label="held-out, end of an epoch")
+        if not at_epoch_end.all():  # hollow markers too: say which is which
+            handles += filled
     axes.set_xlabel("epoch")
-    axes.set_ylabel("mean training loss per example", color="tab:blue")
+    axes.set_ylabel("nats")
     axes.grid(True, alpha=0.3)
+    top = axes.secondary_xaxis("top", functions=(lambda epoch: epoch * words_per_epoch,
+                                                 lambda words: words / words_per_epoch))
+    top.set_xlabel("training words")
+    from matplotlib.ticker import EngFormatter
+
+    top.xaxis.set_major_formatter(EngFormatter(sep=""))
     lr_axes = axes.twinx()
-    lr_axes.plot(position, [point.lr for point in loss_history], color="tab:orange", lw=1, ls="--")
-    lr_axes.set_ylabel("learning rate (W_out)", color="tab:orange")
+    handles += lr_axes.plot(words_done / words_per_epoch, [point.lr for point in loss_history],
+                            color="tab:orange", lw=1, ls="--", label=LR_LABEL)
+    lr_axes.set_ylabel(LR_LABEL, color="tab:orange")
+    axes.legend(handles=handles, loc="best", fontsize=8, framealpha=0.9)
     axes.set_title(title or "training loss")
-    _save(figure, canvas_class, path)
+    return figure
+
+
+def plot_loss(loss_history: Sequence, path: str | Path, title: str | None = None,
+              heldout_history: Sequence = ()) -> None:
+    """Draw `loss_figure(loss_history, heldout_history, title)` to `path` (.png/.svg/.pdf)."""
+    figure = loss_figure(loss_history, heldout_history, title)
+    _save(figure, _figure_module()[1], path)

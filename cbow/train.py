@@ -24,7 +24,7 @@ from cbow.checkpoint import Checkpoint, Checkpointer, TrainState, check_compatib
 from cbow import cache as corpus_cache
 from cbow.encode import EncodedCorpus, read_and_encode
 from cbow.errors import ConfigError, Diverged, OutputError
-from cbow.holdout import heldout_loss, split_holdout
+from cbow.holdout import HeldoutMonitor, HeldoutPoint, split_holdout
 from cbow.memory import check_training_memory
 from cbow.model import init_weights
 from cbow.logistic_step import HuffmanPaths, Workspace
@@ -37,7 +37,8 @@ from cbow.windows import iter_batches
 logger = logging.getLogger(__name__)
 
 OBJECTIVE_NAMES = ("ns", "hs", "softmax")
-HOLDOUT_MAX_WORDS = 20_000  # held-out targets scored per epoch: the exact softmax costs 2 N V d
+HOLDOUT_MAX_SCORES = 1000  # more held-out scores than this in one run (--holdout-every): warn
+HOLDOUT_MAX_WORDS = 20_000  # held-out targets per score (epoch end, every N words): the exact softmax costs 2 N V d
 MIN_LR_FRACTION = 1e-4  # lr decays linearly from alpha to alpha * 1e-4, as word2vec.c
 USE_FUSED_STEP = True  # False: always the reference sgd_step (tests, benchmarks compare)
 # Mean update: W_in's rate is alpha * MEAN_LR_IN_PER_WINDOW * window (0.25 at alpha 0.05,
@@ -79,6 +80,8 @@ class TrainConfig:
         "replace" reads them as U+FFFD with a warning
     holdout : fraction of sentences kept out of training (seeded split); after every epoch
         the exact full-softmax cross-entropy on them is reported (cbow.holdout); 0 = off
+    holdout_every : also score the held-out text every N training words within epochs
+        (global word counter, before subsampling); 0 = at epoch ends only; needs holdout
     workers : training processes over shared weights (cbow.workers); 1 trains in this
         process, bit-reproducible for a seed; the CLI defaults to all cores
     """
@@ -101,6 +104,7 @@ class TrainConfig:
     max_sentence_length: int = 10000
     encoding_errors: str = "strict"
     holdout: float = 0.0
+    holdout_every: int = 0
     workers: int = 1
 
     def __post_init__(self) -> None:
@@ -123,6 +127,9 @@ class TrainConfig:
             (self.encoding_errors in ("strict", "replace"), f"--encoding-errors must be strict or replace, got {self.encoding_errors!r}"),
             (self.workers >= 1, f"--workers must be >= 1, got {self.workers}"),
             (0 <= self.holdout <= 0.5, f"--holdout must lie in [0, 50%], got {self.holdout}"),
+            (self.holdout_every >= 0, f"--holdout-every must be >= 0 words, got {self.holdout_every}"),
+            (self.holdout_every == 0 or self.holdout > 0,
+             "--holdout-every scores held-out text, which needs --holdout too; e.g. --holdout 0.5% --holdout-every 1M"),
         ]
         for ok, message in checks:
             if not ok:
@@ -193,6 +200,7 @@ class TrainResult:
     config: TrainConfig
     epochs: list[EpochReport] = field(default_factory=list)
     loss_history: list[LossPoint] = field(default_factory=list)
+    heldout_history: list[HeldoutPoint] = field(default_factory=list)  # with config.holdout
     prepare_seconds: float = 0.0
     train_seconds: float = 0.0
     n_corpus_words: int = 0
@@ -280,6 +288,7 @@ def train(
     encoded: EncodedCorpus | None = None,
     progress: bool = False,
     on_epoch_end: Callable[[EpochReport], None] | None = None,
+    on_heldout: Callable[[HeldoutPoint], None] | None = None,
     checkpointer: Checkpointer | None = None,
     resume: Checkpoint | None = None,
     cache_dir: str | Path | None = None,
@@ -294,6 +303,8 @@ def train(
     vocab, encoded : an already counted and encoded corpus (skip reading)
     progress : show a tqdm bar on stderr (words/s, loss, lr)
     on_epoch_end : called with an EpochReport after every epoch
+    on_heldout : with `config.holdout`, called with each HeldoutPoint as it is scored (every
+        `config.holdout_every` words, and at each epoch's end just before `on_epoch_end`)
     checkpointer : saves checkpoints (periodically, at epoch ends, on Ctrl-C); see
         `cbow.checkpoint`
     resume : a loaded checkpoint of this config and corpus: training continues from it
@@ -352,8 +363,18 @@ def train(
         first_epoch = resume.state.epoch
         result.epochs = [EpochReport(**report) for report in resume.state.epochs]
         result.loss_history = [LossPoint(**point) for point in resume.state.loss_history]
+        result.heldout_history = [HeldoutPoint(**point) for point in resume.state.heldout_history]
+    monitor = None
+    if heldout is not None:
+        monitor = HeldoutMonitor(W_in, W_out, heldout, config.objective, config.window, output.huffman,
+                                 config.holdout_every, HOLDOUT_MAX_WORDS, len(encoded.word_ids),
+                                 result.heldout_history, on_heldout)
     words_per_epoch = len(encoded.word_ids)
     words_total = words_per_epoch * config.epochs
+    if config.holdout_every and words_total > HOLDOUT_MAX_SCORES * config.holdout_every:
+        logger.warning("--holdout-every %d scores the held-out text about %s times in this run of %s words, "
+                       "each taking as long as training some 100k words; raise N to train faster",
+                       config.holdout_every, f"{words_total // config.holdout_every:,}", f"{words_total:,}")
     bar = _progress_bar(words_total, progress)
     if bar is not None and resume is not None:
         bar.update(resume.state.words_done)
@@ -369,13 +390,13 @@ def train(
         for epoch in range(len(result.epochs), config.epochs):
             resume_state = resume.state if resume is not None and epoch == first_epoch else None
             report = _train_epoch(epoch, W_in, W_out, encoded, keep_prob, output, config,
-                                  words_total, bar, result, checkpointer, resume_state)
+                                  words_total, bar, result, checkpointer, resume_state,
+                                  monitor.before_batch if monitor is not None and config.holdout_every else None)
             report.words_done = words_per_epoch * (epoch + 1)
             report.W_in, report.vocab = W_in, vocab
-            if heldout is not None:
-                scored = heldout_loss(W_in, W_out, config.objective, heldout, config.window,
-                                      huffman=output.huffman, max_words=HOLDOUT_MAX_WORDS)
-                report.heldout_nats, report.heldout_perplexity = scored.nats, scored.perplexity
+            if monitor is not None:
+                point = monitor.at_epoch_end(report.words_done, report.lr_end, report.mean_loss)
+                report.heldout_nats, report.heldout_perplexity = point.nats, point.perplexity
             result.epochs.append(report)
             logger.info("epoch %d/%d: mean loss %.4f, %.0f words/s", epoch + 1, config.epochs,
                         report.mean_loss, report.words_per_second)
@@ -481,8 +502,13 @@ def _train_epoch(
     result: TrainResult,
     checkpointer: Checkpointer | None = None,
     resume_state: TrainState | None = None,
+    before_batch: Callable[[int, float, float], float] | None = None,
 ) -> EpochReport:
     """One pass over the corpus; raises Diverged at the first non-finite loss.
+
+    `before_batch(words_done, lr_out, epoch_mean_loss)`, if given, runs before each batch
+    (the in-epoch held-out score, `HeldoutMonitor.before_batch`); the seconds it returns
+    are left out of the epoch's time. It must not draw from the training streams.
 
     Appends a LossPoint to `result.loss_history` every ~1/200 of the run (and at the
     epoch's end). Two random streams, so a checkpoint can resume exactly: `batch_rng`
@@ -495,6 +521,7 @@ def _train_epoch(
     words_per_epoch = len(encoded.word_ids)
     words_before = epoch * words_per_epoch
     started = time.perf_counter()
+    paused = 0.0  # seconds spent in before_batch
     loss_sum, n_examples, last_words_done, n_batches = 0.0, 0, 0, 0
     interval_loss, interval_examples = 0.0, 0
     record_every = max(1, words_total // 200)
@@ -523,10 +550,13 @@ def _train_epoch(
             interval_examples=interval_examples, next_record=next_record, W_in=W_in, W_out=W_out,
             epochs=[report.to_dict() for report in result.epochs],
             loss_history=[asdict(point) for point in loss_history],
+            heldout_history=[asdict(point) for point in result.heldout_history],
         )
 
     step = make_step(W_in, output, config)
     for batch in batches:
+        if before_batch is not None:
+            paused += before_batch(words_before + last_words_done, lr_out, loss_sum / max(1, n_examples))
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is caught below
             loss = step(W_in, W_out, batch, lr_in, lr_out, noise_rng)
         if not math.isfinite(loss):
@@ -563,7 +593,7 @@ def _train_epoch(
             f"training diverged in epoch {epoch + 1}: the weights hold NaN or inf; "
             f"lower --alpha (now {config.alpha:g}) or --batch-size (now {config.batch_size}), or set --clip-grad"
         )
-    seconds = time.perf_counter() - started
+    seconds = time.perf_counter() - started - paused
     return EpochReport(
         epoch=epoch + 1,
         mean_loss=loss_sum / max(1, n_examples),
@@ -587,6 +617,7 @@ def _state_at_epoch_end(epoch: int, W_in: np.ndarray, W_out: np.ndarray, config:
         next_record=words_done + record_every, W_in=W_in, W_out=W_out,
         epochs=[report.to_dict() for report in result.epochs],
         loss_history=[asdict(point) for point in result.loss_history],
+        heldout_history=[asdict(point) for point in result.heldout_history],
     )
 
 

@@ -2,14 +2,22 @@
 
     vectors.bin  ->  vectors.bin.log.jsonl
 
-    {"epoch": 1, "words": 24785830, "lr": 0.04, "train_loss": 2.41, "words_per_s": 402113.0,
-     "seconds": 61.6, "eval": {"questions-words.txt": {"analogy": 0.352, ...}, ...}}
+    {"kind": "epoch", "epoch": 1, "words": 24785830, "lr": 0.04, "train_loss": 2.41,
+     "words_per_s": 402113.0, "seconds": 61.6, "heldout_nats": 6.02, "heldout_perplexity": 411.6,
+     "eval": {"questions-words.txt": {"accuracy": 0.352, ...}, ...}}
 
-A record starts from `epoch_record(report)` (what the trainer measured) and grows with
-`add_scores(record, name, scores)` for each evaluation; other measurements (a held-out
-loss, ...) are more keys of the same dict. `TrainingLog.append(record)` rewrites the whole
-file atomically, so a reader never sees a half-written line and a killed run leaves the
-epochs it finished.
+An epoch record starts from `epoch_record(report)` (what the trainer measured) and grows
+with `add_scores(record, name, scores)` for each evaluation. With `--holdout-every N`,
+records of kind "heldout" (`heldout_record(point)`) come between them, one per score
+within an epoch:
+
+    {"kind": "heldout", "epoch": 0.4035, "words": 10000384, "lr": 0.046, "train_loss": 2.58,
+     "heldout_nats": 6.31, "heldout_perplexity": 550.2, "heldout_words": 20000, "heldout_seconds": 2.1}
+
+(`epoch` is then the progress in epochs, words / words per epoch.) `TrainingLog.append(record)`
+rewrites the whole file atomically, so a reader never sees a half-written line and a killed
+run leaves the records it wrote; `TrainingLog.resume` continues the log of a run resumed
+from a checkpoint.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ def log_path_for(output: str | os.PathLike) -> Path:
 def epoch_record(report) -> dict:
     """The trainer's own numbers for one epoch (a `cbow.train.EpochReport`) as a dict."""
     return {
+        "kind": "epoch",
         "epoch": report.epoch,
         "words": report.words_done,
         "lr": report.lr_end,
@@ -42,6 +51,21 @@ def epoch_record(report) -> dict:
         "seconds": round(report.seconds, 3),
         **({"heldout_nats": report.heldout_nats, "heldout_perplexity": report.heldout_perplexity}
            if report.heldout_nats is not None else {}),
+    }
+
+
+def heldout_record(point) -> dict:
+    """A held-out score within an epoch (a `cbow.holdout.HeldoutPoint`) as a dict."""
+    return {
+        "kind": "heldout",
+        "epoch": round(point.epoch, 4),
+        "words": point.words_done,
+        "lr": point.lr,
+        "train_loss": point.train_loss,
+        "heldout_nats": point.nats,
+        "heldout_perplexity": point.perplexity,
+        "heldout_words": point.n_predicted,
+        "heldout_seconds": round(point.seconds, 3),
     }
 
 
@@ -72,8 +96,27 @@ class TrainingLog:
         self.path = Path(path)
         self.records: list[dict] = []
 
+    @classmethod
+    def resume(cls, path: str | os.PathLike, words_done: int) -> "TrainingLog":
+        """The log of a run resumed from a checkpoint taken at `words_done` words.
+
+        Keeps the records the resumed run will not write again: those before `words_done`,
+        and the epoch record AT `words_done` (a checkpoint at an epoch's end comes after
+        its record). A missing log starts empty. Nothing is written until `append`.
+
+        Raises
+        ------
+        FormatError : the log exists but is damaged (file:line named)
+        """
+        log = cls(path)
+        if log.path.exists():
+            log.records = [record for record in cls.read(path)
+                           if record.get("words", 0) < words_done
+                           or (record.get("words") == words_done and record.get("kind", "epoch") == "epoch")]
+        return log
+
     def append(self, record: dict) -> None:
-        """Add one epoch's record and rewrite the file (temp file + rename)."""
+        """Add one record and rewrite the file (temp file + rename)."""
         self.records.append(_finite_or_none(record))
         with atomic_write(self.path) as handle:
             for item in self.records:
@@ -81,7 +124,7 @@ class TrainingLog:
 
     @staticmethod
     def read(path: str | os.PathLike) -> list[dict]:
-        """The records of a training log file, in epoch order.
+        """The records of a training log file, in the order they were written.
 
         Raises
         ------

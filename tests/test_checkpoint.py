@@ -21,6 +21,7 @@ from cbow.encode import read_and_encode
 from cbow.errors import Diverged
 from cbow.formats import load_word2vec_format
 from cbow.train import TrainConfig, train
+from cbow.training_log import TrainingLog
 
 ARGS = ["--size", "16", "--window", "3", "--epochs", "3", "--min-count", "3", "--batch-size", "16",
         "--seed", "7", "-q"]
@@ -80,7 +81,9 @@ def test_kill_9_mid_epoch_then_resume_is_bit_identical(tmp_path, small_corpus, u
     assert words == uninterrupted_vectors[0]
     assert np.array_equal(vectors, uninterrupted_vectors[1])
     assert not ckpt.exists()  # a finished run removes its checkpoint
-    assert [p.name for p in tmp_path.iterdir()] == ["vectors.bin"]  # no temp files left
+    # no temp files left; the training log was continued by the resumed run
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["vectors.bin", "vectors.bin.log.jsonl"]
+    assert [record["epoch"] for record in TrainingLog.read(tmp_path / "vectors.bin.log.jsonl")] == [1, 2, 3]
 
 
 def test_ctrl_c_saves_a_checkpoint_exits_130_and_resumes_exactly(tmp_path, small_corpus,

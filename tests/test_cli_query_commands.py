@@ -1,6 +1,7 @@
 """similar --json, analogy, evaluate (table and --json) through cli.main."""
 
 import json
+import re
 
 import numpy as np
 
@@ -32,9 +33,11 @@ def test_similar_analogy_evaluate(tmp_path, capsys):
     assert (add["correct"], add["total"]) == (expected.correct, expected.total) == (3, 3)
     assert report["analogies"][str(questions)]["skipped"] == 1
     assert report["pairs"][str(pairs)]["pairs"] == 3 and report["pairs"][str(pairs)]["oov_ratio"] == 0.25
-    assert main(["evaluate", str(path), "--analogies", str(questions), "--sections"]) == 0
+    assert main(["evaluate", str(path), "--analogies", str(questions), "--pairs", str(pairs), "--sections"]) == 0
     table = capsys.readouterr().out
-    assert "family" in table and "100.0% 3/3" in table
+    assert "family" in table and re.search(r"100\.0% +3/3", table)
+    assert "coverage 3/4 questions (75.0%), 1 skipped as OOV" in table  # coverage is always shown
+    assert "coverage 3/4 pairs (75.0%), 1 skipped as OOV" in table
 
 
 def test_evaluate_ci_brackets_the_estimate(tmp_path, capsys):

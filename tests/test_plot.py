@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cbow.cli import main
-from cbow.plot import MissingExtra, pca_2d, plot_loss, plot_words
+from cbow.plot import HELDOUT_LABEL, TRAIN_LABEL, MissingExtra, loss_figure, pca_2d, plot_loss, plot_words
 from cbow import formats
 
 
@@ -33,6 +33,42 @@ def test_plot_words_and_loss_write_png(tmp_path):
     assert (tmp_path / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert b"<svg" in (tmp_path / "loss.svg").read_bytes()[:400]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["loss.svg", "map.png"]
+
+
+def _heldout_points(words_per_epoch, every, epochs):
+    """Held-out points as a run with --holdout-every `every` makes them."""
+    from cbow.holdout import HeldoutPoint
+
+    points = []
+    for epoch in range(epochs):
+        for words in range(epoch * words_per_epoch + every, (epoch + 1) * words_per_epoch, every):
+            points.append(HeldoutPoint(words / words_per_epoch, words, 0.01, 2.0, 5.0 - words / 1e4, 150.0, 900,
+                                       0.1, False))
+        end = (epoch + 1) * words_per_epoch
+        points.append(HeldoutPoint(epoch + 1.0, end, 0.01, 2.0, 5.0 - end / 1e4, 150.0, 900, 0.1, True))
+    return points
+
+
+def test_loss_figure_draws_the_heldout_points_against_training_words(tmp_path):
+    from cbow.train import LossPoint
+
+    words_per_epoch = 1000
+    history = [LossPoint(1 + i // 10, 100 * (i + 1), 4.0 / (i + 1), 0.05 * (1 - i / 20)) for i in range(20)]
+    heldout = _heldout_points(words_per_epoch, 300, epochs=2)  # 3 in-epoch points + 1 epoch end, twice
+    figure = loss_figure(history, heldout[::-1])  # any order: drawn by training words
+    lines = {line.get_label(): line for line in figure.axes[0].get_lines()}
+    heldout_line = lines[HELDOUT_LABEL]
+    assert len(heldout_line.get_xdata()) == len(heldout) == 8
+    np.testing.assert_allclose(heldout_line.get_xdata(), [p.words_done / words_per_epoch for p in heldout])
+    np.testing.assert_allclose(heldout_line.get_ydata(), [p.nats for p in heldout])
+    assert heldout_line.get_linestyle() != lines[TRAIN_LABEL].get_linestyle()
+    assert heldout_line.get_color() != lines[TRAIN_LABEL].get_color()
+    assert len(lines[TRAIN_LABEL].get_xdata()) == len(history)
+    legend = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+    assert HELDOUT_LABEL in legend and TRAIN_LABEL in legend and any("learning rate" in t for t in legend)
+    assert HELDOUT_LABEL not in {line.get_label() for line in loss_figure(history).axes[0].get_lines()}
+    plot_loss(history, tmp_path / "loss.png", heldout_history=heldout)
+    assert (tmp_path / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_cli_plot_and_missing_matplotlib(tmp_path, monkeypatch, capsys):
