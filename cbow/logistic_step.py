@@ -122,6 +122,14 @@ class Workspace:
             self._buffers[name] = buffer
         return buffer[:n_rows]
 
+    def matrix(self, name: str, n_rows: int, n_cols: int) -> np.ndarray:
+        """An (n_rows, n_cols) C-contiguous buffer (contents undefined), kept for the next call."""
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.shape[1] != n_cols or len(buffer) < n_rows:
+            buffer = np.empty((n_rows, n_cols), dtype=self.dtype)
+            self._buffers[name] = buffer
+        return buffer[:n_rows]
+
     def arange(self, n: int) -> np.ndarray:
         """0..n-1 as int32 (a cached prefix)."""
         cached = self._buffers.get("arange")

@@ -35,6 +35,7 @@ from cbow.logistic_step import HuffmanPaths, Workspace, hs_slots, logistic_step,
 from cbow.model import apply_row_grads
 from cbow.noise import AliasSampler
 from cbow.objectives import full_softmax, hierarchical_softmax, negative_sampling
+from cbow.softmax_step import softmax_step
 from cbow.windows import Batch
 
 CBOW_UPDATES = ("mean", "word2vec")
@@ -178,7 +179,7 @@ def fused_step(
     cbow_update: str,
     workspace: Workspace,
 ) -> float:
-    """`sgd_step` for NS and HS without clipping, fused (cbow.logistic_step); same update.
+    """`sgd_step` without clipping, fused (cbow.logistic_step, cbow.softmax_step); same update.
 
     Draws the same noise words from `rng` as `sgd_step` does. `workspace` holds the
     buffers reused from batch to batch (`Workspace(d, W_in.dtype)`).
@@ -198,7 +199,10 @@ def fused_step(
     elif output.objective == "hs":
         paths = output.huffman_paths or HuffmanPaths.from_tree(output.huffman, dtype)
         slots = hs_slots(batch.target_ids, paths, dtype)
+    elif output.objective == "softmax":
+        return softmax_step(W_in, W_out, batch.context_indptr, batch.context_flat, mean_weights,
+                            in_weights, batch.target_ids, lr_out, workspace)
     else:
-        raise ValueError(f"the fused step covers ns and hs, not {output.objective!r}")
+        raise ValueError(f"the fused step covers ns, hs and softmax, not {output.objective!r}")
     return logistic_step(W_in, W_out, batch.context_indptr, batch.context_flat, mean_weights,
                          in_weights, slots, lr_out, workspace)

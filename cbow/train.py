@@ -413,9 +413,9 @@ def train(
 
 
 def make_step(W_in: np.ndarray, output: OutputLayer, config: TrainConfig) -> Callable[..., float]:
-    """step(W_in, W_out, batch, lr_in, lr_out, rng) -> loss: the fused step for NS and HS,
-    the reference `sgd_step` for the full softmax or clipped gradients (same update)."""
-    if USE_FUSED_STEP and output.objective in ("ns", "hs") and config.clip_grad is None:
+    """step(W_in, W_out, batch, lr_in, lr_out, rng) -> loss: the fused step, or the reference
+    `sgd_step` for clipped gradients (same update)."""
+    if USE_FUSED_STEP and config.clip_grad is None:
         workspace = Workspace(W_in.shape[1], W_in.dtype)
 
         def step(W_in, W_out, batch, lr_in, lr_out, rng) -> float:

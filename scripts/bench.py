@@ -86,8 +86,7 @@ def child_softmax(args) -> dict:
     """Full-softmax training steps on the corpus vocabulary vs the float32 GEMM peak."""
     import numpy as np
 
-    from cbow.step import sgd_step
-    from cbow.train import TrainConfig, build_output_layer, prepare
+    from cbow.train import TrainConfig, build_output_layer, make_step, prepare
     from cbow.windows import iter_batches
 
     config = TrainConfig(size=SETTINGS["size"], window=SETTINGS["window"], objective="softmax", negative=0,
@@ -107,13 +106,14 @@ def child_softmax(args) -> dict:
     W_out = np.zeros((n_out, d), dtype=np.float32)
     batches = iter_batches(encoded.word_ids, encoded.sentence_offsets, config.window, B, rng,
                            vocab.keep_probabilities(config.sample))
+    step = make_step(W_in, output, config)  # what training runs (cbow.softmax_step)
     warm = [next(batches) for _ in range(2)]
     for batch in warm:
-        sgd_step(W_in, W_out, batch, output, 0.01, 0.01, rng)
+        step(W_in, W_out, batch, 0.01, 0.01, rng)
     steps = [next(batches) for _ in range(args.softmax_steps)]
     started = time.perf_counter()
     for batch in steps:
-        sgd_step(W_in, W_out, batch, output, 0.01, 0.01, rng)
+        step(W_in, W_out, batch, 0.01, 0.01, rng)
     seconds = time.perf_counter() - started
     n_examples = sum(len(batch) for batch in steps)
     flops = 6.0 * n_examples * V * d  # scores H W^T, dL/dH = G W, dL/dW = G^T H: 2BVd each

@@ -31,6 +31,9 @@ def small_case(objective, seed=0, V=40, d=6, K=4):
         output = step.OutputLayer("ns", negative=K, noise_cdf=np.cumsum(noise),
                                   noise_sampler=AliasSampler.from_probabilities(noise))
         W_out = rng.standard_normal((V, d))
+    elif objective == "softmax":
+        output = step.OutputLayer("softmax")
+        W_out = rng.standard_normal((V, d))
     else:
         tree = huffman_tree(counts)
         output = step.OutputLayer("hs", huffman=tree, huffman_paths=HuffmanPaths.from_tree(tree, np.float64))
@@ -38,7 +41,7 @@ def small_case(objective, seed=0, V=40, d=6, K=4):
     return batch, W_in * 0.5, W_out * 0.5, output
 
 
-@pytest.mark.parametrize("objective", ["ns", "hs"])
+@pytest.mark.parametrize("objective", ["ns", "hs", "softmax"])
 @pytest.mark.parametrize("cbow_update", ["mean", "word2vec"])
 def test_fused_step_equals_reference_step(kernels, objective, cbow_update):
     batch, W_in, W_out, output = small_case(objective)
@@ -95,3 +98,21 @@ def test_alias_draws_follow_the_distribution():
     frequencies = np.bincount(draws, minlength=5) / len(draws)
     np.testing.assert_allclose(frequencies, probs, atol=0.005)
     assert frequencies[4] == 0
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 7, 64, 1000])
+def test_softmax_step_is_the_batch_update_whatever_the_chunking(chunk_rows):
+    # Every chunk must see the old W_out: the result equals the reference batch update.
+    from cbow.softmax_step import softmax_step
+
+    batch, W_in, W_out, output = small_case("softmax", seed=3)
+    reference_in, reference_out = W_in.copy(), W_out.copy()
+    loss_ref = step.sgd_step(reference_in, reference_out, batch, output, 0.3, 0.2, None, "mean")
+    fused_in, fused_out = W_in.copy(), W_out.copy()
+    mean_weights = np.repeat(1.0 / batch.n_context, batch.n_context)
+    loss = softmax_step(fused_in, fused_out, batch.context_indptr, batch.context_flat, mean_weights,
+                        -0.3 * mean_weights, batch.target_ids, 0.2, Workspace(W_in.shape[1], W_in.dtype),
+                        chunk_rows=chunk_rows)
+    assert loss == pytest.approx(loss_ref, rel=1e-12)
+    np.testing.assert_allclose(fused_out, reference_out, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(fused_in, reference_in, rtol=1e-10, atol=1e-13)
