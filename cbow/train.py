@@ -386,7 +386,9 @@ def train(
                     "checkpoints and --resume need --workers 1 (worker processes write the shared "
                     "weights with no consistent point to resume from); use --workers 1"
                 )
-            _train_in_workers(W_in, W_out, encoded, keep_prob, output, config, result, bar, on_epoch_end)
+            from cbow.worker_training import train_in_workers  # imports this module's types
+
+            train_in_workers(W_in, W_out, encoded, keep_prob, output, config, result, bar, on_epoch_end)
         for epoch in range(len(result.epochs), config.epochs):
             resume_state = resume.state if resume is not None and epoch == first_epoch else None
             report = _train_epoch(epoch, W_in, W_out, encoded, keep_prob, output, config,
@@ -426,67 +428,6 @@ def make_step(W_in: np.ndarray, output: OutputLayer, config: TrainConfig) -> Cal
             return sgd_step(W_in, W_out, batch, output, lr_in, lr_out, rng,
                             config.cbow_update, config.clip_grad)
     return step
-
-
-def _train_in_workers(W_in, W_out, encoded, keep_prob, output, config: TrainConfig,
-                      result: TrainResult, bar, on_epoch_end) -> None:
-    """All epochs in `config.workers` processes (cbow.workers); fills result's history."""
-    from cbow import workers
-
-    words_per_epoch = len(encoded.word_ids)
-    words_total = words_per_epoch * config.epochs
-    record_every = max(1, words_total // 200)
-    state = {"next_record": record_every, "loss": 0.0, "examples": 0, "bar_words": 0,
-             "epoch_started": time.perf_counter()}
-
-    def on_progress(snapshot: workers.ProgressSnapshot) -> None:
-        loss_so_far = float(snapshot.loss_sum.sum())
-        examples_so_far = int(snapshot.n_examples.sum())
-        lr_out = learning_rate(config.alpha, snapshot.words_done, words_total)
-        if snapshot.words_done >= state["next_record"] and examples_so_far > state["examples"]:
-            epoch = min(config.epochs, snapshot.words_done // max(1, words_per_epoch) + 1)
-            mean = (loss_so_far - state["loss"]) / (examples_so_far - state["examples"])
-            result.loss_history.append(LossPoint(epoch, snapshot.words_done, mean, lr_out))
-            state.update(loss=loss_so_far, examples=examples_so_far,
-                         next_record=snapshot.words_done + record_every)
-        if bar is not None:
-            bar.update(snapshot.words_done - state["bar_words"])
-            state["bar_words"] = snapshot.words_done
-            if examples_so_far:
-                bar.set_postfix(loss=f"{loss_so_far / examples_so_far:.3f}", lr=f"{lr_out:.2e}", refresh=False)
-        while len(result.epochs) < snapshot.epochs_done:
-            epoch = len(result.epochs)
-            now = time.perf_counter()
-            seconds = now - state["epoch_started"]
-            state["epoch_started"] = now
-            report = EpochReport(
-                epoch=epoch + 1,
-                mean_loss=float(snapshot.loss_sum[epoch]) / max(1, int(snapshot.n_examples[epoch])),
-                n_examples=int(snapshot.n_examples[epoch]),
-                seconds=seconds,
-                words_per_second=words_per_epoch / max(seconds, 1e-9),
-                lr_end=learning_rate(config.alpha, (epoch + 1) * words_per_epoch, words_total),
-            )
-            result.epochs.append(report)
-            logger.info("epoch %d/%d: mean loss %.4f, %.0f words/s (%d workers)", epoch + 1,
-                        config.epochs, report.mean_loss, report.words_per_second, config.workers)
-            if on_epoch_end is not None:
-                on_epoch_end(report)
-
-    final = workers.run_workers(W_in, W_out, encoded.word_ids, encoded.sentence_offsets, keep_prob,
-                                output, config, config.workers, 0, config.epochs, words_total,
-                                on_progress)
-    on_progress(final)
-    loss_total, examples_total = float(final.loss_sum.sum()), int(final.n_examples.sum())
-    if examples_total > state["examples"]:  # the last interval, as the single-process loop does
-        mean = (loss_total - state["loss"]) / (examples_total - state["examples"])
-        result.loss_history.append(LossPoint(config.epochs, words_total, mean,
-                                             learning_rate(config.alpha, words_total, words_total)))
-    if not (np.isfinite(W_in).all() and np.isfinite(W_out).all()):
-        raise Diverged(
-            "training diverged: the weights hold NaN or inf; "
-            f"lower --alpha (now {config.alpha:g}) or --batch-size (now {config.batch_size}), or set --clip-grad"
-        )
 
 
 def _train_epoch(
