@@ -12,7 +12,7 @@ Input language (one query per line):
     :help                      this text
     :quit                      leave (so do Ctrl-D and Ctrl-C)
 
-This module computes answers as data (`Answer`); cli.py prints them, one line per input
+This module computes answers as data (`Answer`); cbow.cli prints them, one line per input
 line when stdin is not a terminal, a small table when it is.
 """
 

@@ -1,0 +1,78 @@
+"""The `cbow` command line: argparse in, library calls, results out.
+
+Each command is a pair: `_add_<cmd>(subparsers)` declares its arguments and
+`_cmd_<cmd>(args) -> int` calls the library and prints. The pairs live in one module per
+command group, registered in `build_parser()` here:
+
+    args.py           argument types (positive_int, word_count, ...), the one-line-error
+                      parser, the output-directory check, the VECTORS argument
+    train.py          train: flags, TrainConfig from them, a run, --resume
+    train_run.py      the corpus in memory or memory-mapped, checkpoints, saving the outputs
+    train_reports.py  epoch and held-out lines, --eval scores, the demo's neighbours
+    plan.py           plan (= train --plan)
+    vectors.py        similar, analogy, query (the prompt), convert
+    evaluate.py       evaluate, compare
+    plot.py, datasets.py, vocab.py, gradcheck.py   one command each
+
+Only this package prints: results to stdout (tab-separated, pipe-friendly), progress and
+logs to stderr. A `CbowError` becomes one line `cbow <cmd>: error: <message>` and exit
+status 2; any other exception is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from cbow.cli.args import (
+    PROG, _Parser, duration, non_negative_float, non_negative_int, positive_float, positive_int, word_count,
+)
+from cbow.cli.datasets import _add_datasets
+from cbow.cli.evaluate import _add_compare, _add_evaluate
+from cbow.cli.gradcheck import _add_gradcheck
+from cbow.cli.plan import _add_plan
+from cbow.cli.plot import _add_plot
+from cbow.cli.train import _add_train
+from cbow.cli.vectors import _add_analogy, _add_convert, _add_query, _add_similar
+from cbow.cli.vocab import _add_vocab
+from cbow.errors import CbowError
+
+__all__ = [
+    "PROG", "build_parser", "duration", "main", "non_negative_float", "non_negative_int", "positive_float",
+    "positive_int", "word_count",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `cbow` parser with every command registered (one `_add_<cmd>` call each)."""
+    parser = _Parser(prog=PROG, allow_abbrev=False,
+                     description="CBOW word vectors with hand-derived gradients (numpy/scipy).",
+                     epilog="run 'cbow COMMAND --help' for the options of a command")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for add in (_add_train, _add_similar, _add_analogy, _add_evaluate, _add_query, _add_convert, _add_plot,
+                _add_datasets, _add_vocab, _add_gradcheck, _add_compare, _add_plan):
+        add(subparsers)
+    for subparser in subparsers.choices.values():
+        subparser.allow_abbrev = False
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `cbow` and `python -m cbow`; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help(sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.WARNING, format=f"{PROG} {args.command}: %(message)s")
+    try:
+        return args.run(args)
+    except CbowError as exc:
+        print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `cbow similar ... | head`
+        return 0

@@ -1,0 +1,124 @@
+"""What every `cbow` command shares: argument types, the parser, output and vectors arguments.
+
+Argument types validate at the edge and name the problem (argparse prefixes the flag);
+`_Parser` makes usage errors one line; `_check_output_dir` fails before any work when an
+output cannot be written; `_add_vectors_argument` / `_load_vectors` are the VECTORS
+positional and its --format of the commands that read vectors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+from cbow.errors import CbowError
+
+PROG = "cbow"
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose usage errors are one line (exit status 2, as argparse)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        raise SystemExit(2)
+
+
+def positive_int(text: str) -> int:
+    value = _number(text, int)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    value = _number(text, int)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = _number(text, float)
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    value = _number(text, float)
+    if not (value >= 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+    return value
+
+
+def duration(text: str) -> float:
+    from cbow.checkpoint import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _fraction(text: str) -> float:
+    """'0.5%' or '0.005' (--holdout)."""
+    from cbow.holdout import parse_fraction
+
+    try:
+        return parse_fraction(text)
+    except CbowError as exc:
+        raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[-1]) from None
+
+
+def word_count(text: str) -> int:
+    """A count of words >= 1: '1000000', '1e6', '500k', '2M', '1.5G' (--holdout-every)."""
+    stripped = text.strip()
+    scale = {"k": 10**3, "m": 10**6, "g": 10**9}.get(stripped[-1:].lower(), 1)
+    number = stripped[:-1] if scale > 1 else stripped
+    try:
+        value = float(number) * scale
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of words such as 500k, 2M or 1e6, got {text!r}") from None
+    if not (math.isfinite(value) and value >= 1):
+        raise argparse.ArgumentTypeError(f"must be at least 1 word, got {text}")
+    return round(value)
+
+
+def _open_unit_interval(text: str) -> float:
+    value = _number(text, float)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {text}")
+    return value
+
+
+def _number(text: str, kind):
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, got {text!r}") from None
+
+
+def _check_output_dir(output: str) -> None:
+    """Fail before training, not after, when the output cannot be written."""
+    from cbow.errors import OutputError
+
+    directory = Path(output).parent
+    if not directory.is_dir():
+        raise OutputError(f"{output}: directory {directory} does not exist; create it or choose another -o")
+    if Path(output).is_dir():
+        raise OutputError(f"{output}: is a directory; give a file name such as {Path(output) / 'vectors.bin'}")
+
+
+def _add_vectors_argument(parser) -> None:
+    parser.add_argument("vectors", help="vectors file: word2vec binary/text, fastText .vec, GloVe .txt, or .cbow directory")
+    parser.add_argument("--format", dest="vectors_format", default=None,
+                        help="force the input format: word2vec, word2vec-text, glove, cbow (default: detected)")
+
+
+def _load_vectors(args):
+    from cbow.vectors import KeyedVectors
+
+    return KeyedVectors.load(args.vectors, mmap="r", format=args.vectors_format)

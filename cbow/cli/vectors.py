@@ -1,0 +1,168 @@
+"""The commands that read one vectors file: `similar`, `analogy`, `query` (the prompt), `convert`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from cbow.cli.args import _add_vectors_argument, _load_vectors, positive_int
+
+
+def _add_similar(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "similar", help="nearest neighbours of words by cosine similarity",
+        epilog="example:\n  cbow similar vectors.bin paris king --topn 10\n"
+               "  cbow similar vectors.bin paris --json | jq .",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_vectors_argument(parser)
+    parser.add_argument("words", nargs="+", help="query words (answered together, as one matrix product)")
+    parser.add_argument("--topn", type=positive_int, default=10, help="neighbours per word (default 10)")
+    parser.add_argument("--restrict-vocab", type=positive_int, default=None,
+                        help="search only the N most frequent words (default: all)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object {word: [[neighbour, cosine], ...]}")
+    parser.set_defaults(run=_cmd_similar)
+
+
+def _cmd_similar(args) -> int:
+    import json
+
+    kv = _load_vectors(args)
+    results = kv.most_similar_many(args.words, topn=args.topn, restrict_vocab=args.restrict_vocab)
+    if args.json:
+        print(json.dumps({word: [[w, round(s, 6)] for w, s in found] for word, found in zip(args.words, results)},
+                         ensure_ascii=False))
+        return 0
+    for word, found in zip(args.words, results):
+        for neighbour, score in found:
+            print(f"{word}\t{neighbour}\t{score:.4f}")
+    return 0
+
+
+def _add_analogy(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "analogy", help="solve a : b :: c : ? (3CosAdd, or 3CosMul with --cosmul)",
+        epilog="example:\n  cbow analogy vectors.bin man king woman      # man : king :: woman : ? -> queen",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_vectors_argument(parser)
+    parser.add_argument("a")
+    parser.add_argument("b")
+    parser.add_argument("c")
+    parser.add_argument("--topn", type=positive_int, default=5, help="answers to show (default 5)")
+    parser.add_argument("--cosmul", action="store_true", help="3CosMul (Levy & Goldberg) instead of 3CosAdd")
+    parser.add_argument("--restrict-vocab", type=positive_int, default=None,
+                        help="answer only with the N most frequent words (default: all)")
+    parser.add_argument("--json", action="store_true", help="print [[answer, score], ...] as JSON")
+    parser.set_defaults(run=_cmd_analogy)
+
+
+def _cmd_analogy(args) -> int:
+    import json
+
+    kv = _load_vectors(args)
+    method = kv.most_similar_cosmul if args.cosmul else kv.most_similar
+    answers = method(positive=[args.b, args.c], negative=[args.a], topn=args.topn, restrict_vocab=args.restrict_vocab)
+    if args.json:
+        print(json.dumps([[w, round(s, 6)] for w, s in answers], ensure_ascii=False))
+    else:
+        for answer, score in answers:
+            print(f"{answer}\t{score:.4f}")
+    return 0
+
+
+def _add_query(subparsers) -> None:
+    from cbow.query import HELP
+
+    parser = subparsers.add_parser(
+        "query", help="interactive prompt: neighbours, expressions, :sim, :odd",
+        description="An interactive prompt over the vectors. From a pipe, answers one line per input line.\n\n" + HELP,
+        epilog="example:\n  cbow query vectors.bin\n  printf 'paris\\nking - man + woman\\n' | cbow query vectors.bin",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_vectors_argument(parser)
+    parser.add_argument("--topn", type=positive_int, default=10, help="neighbours per answer (default 10)")
+    parser.add_argument("--restrict-vocab", type=positive_int, default=None,
+                        help="search only the N most frequent words (default: all)")
+    parser.add_argument("--history", default=None,
+                        help="readline history file (default: ~/.cache/cbow/query_history; not written if unwritable)")
+    parser.set_defaults(run=_cmd_query)
+
+
+def _cmd_query(args) -> int:
+    import contextlib
+
+    from cbow.query import Session, readline_history
+
+    kv = _load_vectors(args)
+    session = Session(kv, topn=args.topn, restrict_vocab=args.restrict_vocab)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print(f"{len(kv):,} words, dim {kv.vector_size}. Type a word, 'king - man + woman', :sim a b, "
+              ":odd a b c, :help; Ctrl-D to leave.", file=sys.stderr)
+    history = readline_history(Path(args.history) if args.history else None) if interactive else contextlib.nullcontext()
+    with history:
+        try:
+            return _query_loop(session, interactive)
+        except KeyboardInterrupt:  # Ctrl-C between two prompts, too, leaves cleanly
+            if interactive:
+                print(file=sys.stderr)
+            return 0
+
+
+def _query_loop(session, interactive: bool) -> int:
+    """Answer lines until EOF, Ctrl-C or :quit; one answer per line when piped."""
+    from cbow.query import QueryError
+    from cbow.vectors import UnknownWordError
+
+    while True:
+        try:
+            line = input("cbow> ") if interactive else sys.stdin.readline()
+        except EOFError:
+            if interactive:
+                print(file=sys.stderr)
+            return 0
+        if not interactive and line == "":
+            return 0
+        try:
+            answer = session.answer(line)
+        except (QueryError, UnknownWordError, ValueError) as exc:
+            print(f"error: {exc}", flush=True)
+            continue
+        if answer.kind == "quit":
+            return 0
+        if interactive and answer.kind == "neighbours":
+            for word, score in answer.items:
+                print(f"  {score:7.4f}  {word}")
+        elif interactive and answer.kind == "empty":
+            continue
+        else:
+            print(answer.one_line() if not interactive else answer.text or answer.one_line(), flush=True)
+
+
+def _add_convert(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "convert", help="convert vectors between word2vec binary/text, fastText .vec, GloVe and .cbow",
+        description="Read vectors in any supported format and write them in another. The output format "
+                    "follows OUTPUT's name (.bin binary, .txt/.vec text, .glove GloVe, .cbow our directory) "
+                    "unless --to says otherwise.",
+        epilog="example:\n  cbow convert vectors.bin vectors.txt\n  cbow convert glove.6B.100d.txt glove.cbow --from glove",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("input", help="vectors to read (format detected)")
+    parser.add_argument("output", help="vectors to write")
+    parser.add_argument("--from", dest="from_format", default=None,
+                        help="input format: word2vec, word2vec-text (fasttext, vec), glove, cbow (default: detected)")
+    parser.add_argument("--to", dest="to_format", default=None,
+                        help="output format: word2vec, word2vec-text, glove, cbow (default: by OUTPUT's name)")
+    parser.set_defaults(run=_cmd_convert)
+
+
+def _cmd_convert(args) -> int:
+    from cbow.vectors import KeyedVectors
+
+    kv = KeyedVectors.load(args.input, format=args.from_format)
+    written = kv.save(args.output, format=args.to_format)
+    print(f"wrote {len(kv):,} vectors of size {kv.vector_size} to {args.output} ({written})", file=sys.stderr)
+    return 0
