@@ -62,7 +62,7 @@ def softmax_step(
     workspace : reusable buffers (d and dtype of the weights)
     chunk_rows : rows of the batch whose scores are computed at once
     """
-    B, V, d = len(context_indptr) - 1, W_out.shape[0], W_out.shape[1]
+    B, V = len(context_indptr) - 1, W_out.shape[0]
     dtype = W_out.dtype
     h = sparse_ops.gather_rows(W_in, context_indptr, context_flat, mean_weights, out=workspace.get("h", B))
     grad_h = workspace.get("grad_h", B)
