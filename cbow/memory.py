@@ -14,7 +14,7 @@ tokens kept by subsampling, w window, B batch size, K negatives, L longest Huffm
                                                      time (cbow.pages drops the others)
     epoch arrays             8 N + 20 N'             sentence id of every token, then the
                                                      kept ids, their sentence ids and positions
-    window chunk             ~40 (2w) CHUNK          windows.py builds 65,536 targets at a time:
+    window chunk             ~40 (2w) CHUNK          windows.py builds 16,384 targets at a time:
                                                      int64 positions, gathers, masks, ids
     batch buffers            NS 8 B (K+1) d          gathered W_out rows and their gradients
                              HS 8 B L d              the same along the Huffman paths

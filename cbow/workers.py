@@ -35,6 +35,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import secrets
 import signal
 import time
 import traceback
@@ -55,6 +56,11 @@ BLAS_THREAD_VARIABLES = (
 
 # worker states in the shared status array
 RUNNING, FINISHED, DIVERGED, STOPPED = 0, 1, 2, 3
+
+
+def segment_prefix(pid: int | None = None) -> str:
+    """Names of the shared-memory segments process `pid` (default: this one) creates start so."""
+    return f"cbow-{os.getpid() if pid is None else pid}-"
 
 
 def available_cores() -> int:
@@ -91,8 +97,9 @@ class SharedArrays:
             offset = -(-offset // 64) * 64  # 64-byte aligned
             self.layout[key] = (offset, tuple(shape), dtype.str)
             offset += int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-        if name is None:
-            self.shm = shared_memory.SharedMemory(create=True, size=max(offset, 1))
+        if name is None:  # named after this process, so a leftover is easy to trace (and to test)
+            self.shm = shared_memory.SharedMemory(name=f"{segment_prefix()}{secrets.token_hex(6)}",
+                                                  create=True, size=max(offset, 1))
             self.owner = True
         else:
             self.shm = shared_memory.SharedMemory(name=name)

@@ -14,7 +14,10 @@ from cbow.windows import iter_batches
 
 
 def shm_segments():
-    return set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
+    """This test process's segments (other processes on the machine may hold their own)."""
+    if not os.path.isdir("/dev/shm"):
+        return set()
+    return {name for name in os.listdir("/dev/shm") if name.startswith(workers.segment_prefix())}
 
 
 def test_split_sentences_covers_the_corpus_in_equal_runs():
@@ -110,3 +113,14 @@ def test_divergence_in_a_worker_stops_the_run(planted_lines):
     config = TrainConfig(size=16, window=2, min_count=3, epochs=1, alpha=1e30, alpha_in=1e30, workers=2)
     with pytest.raises(Diverged, match="diverged in epoch 1"):
         train(planted_lines[:2000], config)
+
+
+def test_segments_are_named_after_the_process_and_unlinked():
+    shared = workers.SharedArrays({"W": ((4, 3), np.float32)})
+    try:
+        assert shared.name.startswith(workers.segment_prefix())
+        if os.path.isdir("/dev/shm"):
+            assert shared.name in shm_segments()
+    finally:
+        shared.close_and_unlink()
+    assert shared.name not in shm_segments()
