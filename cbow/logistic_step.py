@@ -154,7 +154,8 @@ def logistic_step(
         1/C of each context slot: h = A W_in.
     in_weights : (M_ctx,) dtype of W_in
         The W_in update's weight of each context slot, learning rate and sign folded in
-        (-lr_in/C for the exact mean update, -lr_in for the word2vec rule).
+        (-lr_in/C for the exact mean update, -lr_in for the word2vec rule; times the
+        per-row repeat guard, cbow.step.in_update_weights).
     slots : the output slots
     lr_out : learning rate of W_out
     workspace : reusable buffers (d and dtype of the weights)

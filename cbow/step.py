@@ -17,6 +17,25 @@ word2vec.c's and gensim's CBOW do: C times the true gradient, kept for compariso
 Both gradients are computed from the weights before either update, then applied with
 the per-example learning rate, summed over the batch (DESIGN.md §3, SGD).
 
+**Repeat guard (a step size, not a gradient change).** A row of W_in that occurs in many
+examples of one batch receives all their gradients at once, computed at the same point;
+one-example-at-a-time SGD would have corrected course after each. For row r let
+
+    n_r = sum over the batch's context slots of r of 1/C_b     (= dh_sum / dW_in[r])
+
+which counts the row's occurrences in the batch's stretch of text: each occurrence of a
+word is the context of the targets within their (random) windows, and its weights 1/C_b
+over those targets sum to 1 in expectation. With `repeat_guard` = p the W_in update is
+
+    W_in[r] -= lr_in * max(1, n_r)^(-p) * sum_{slots of r} w_b dL/dh_b
+               w_b = 1/C_b (mean)  or  1 (word2vec)
+
+i.e. the exact summed gradient times a per-row step size: p = 0 is plain summed SGD,
+p = 1 averages a row's gradients over its occurrences (a word seen 300 times in the batch
+moves like one seen once), p = 0.5 sits between. The gradient itself (objectives,
+`model.hidden_backward`) is unchanged and gradient-checked with the guard off; the guard
+is the trainer's optimizer choice (TrainConfig.repeat_guard). W_out is not guarded.
+
 `sgd_step` is the reference: it runs the objectives' pure forward/backward. `fused_step`
 computes the same update for NS and HS in fewer passes (cbow.logistic_step); tests check
 that the two agree, and the trainer uses the fused one unless gradients are clipped or
@@ -117,6 +136,44 @@ def clip_rows(grad: np.ndarray, max_norm: float) -> np.ndarray:
     return grad * scale[:, None]
 
 
+def repeat_scale(context_flat: np.ndarray, mean_weights: np.ndarray, power: float) -> np.ndarray:
+    """max(1, n_r)^(-power) of each context slot's row r (module docstring, repeat guard).
+
+    Parameters
+    ----------
+    context_flat : (M,) int32, the row of each context slot
+    mean_weights : (M,) float, 1/C of each slot's example
+    power : p >= 0
+
+    Returns
+    -------
+    (M,) dtype of mean_weights; all ones when power is 0
+    """
+    if power == 0:
+        return np.ones_like(mean_weights)
+    occurrences = np.bincount(context_flat, weights=mean_weights)  # n_r, float64
+    return (np.maximum(occurrences[context_flat], 1.0) ** -power).astype(mean_weights.dtype)
+
+
+def in_update_weights(mean_weights: np.ndarray, context_flat: np.ndarray, lr_in: float,
+                      cbow_update: str, repeat_guard: float = 0.0) -> np.ndarray:
+    """The W_in update's weight of each context slot, rate and sign folded in.
+
+    -lr_in/C (mean) or -lr_in (word2vec), times the repeat guard's per-row scale.
+    (M,) dtype of mean_weights.
+    """
+    dtype = mean_weights.dtype
+    if cbow_update == "mean":
+        in_weights = mean_weights * dtype.type(-lr_in)
+    elif cbow_update == "word2vec":
+        in_weights = np.full(len(mean_weights), -lr_in, dtype=dtype)
+    else:
+        raise ValueError(f"unknown cbow_update {cbow_update!r}")
+    if repeat_guard:
+        in_weights *= repeat_scale(context_flat, mean_weights, repeat_guard)
+    return in_weights
+
+
 def sgd_step(
     W_in: np.ndarray,
     W_out: np.ndarray,
@@ -127,6 +184,7 @@ def sgd_step(
     rng: np.random.Generator,
     cbow_update: str = "mean",
     clip_grad: float | None = None,
+    repeat_guard: float = 0.0,
 ) -> float:
     """Apply one minibatch SGD step in place; return the batch's summed loss.
 
@@ -142,6 +200,8 @@ def sgd_step(
     cbow_update : "mean" (exact) or "word2vec" (full dL/dh to every context row)
     clip_grad : if set, each example's dL/dh and each W_out row gradient is clipped
         to this L2 norm before the update
+    repeat_guard : power p of W_in's per-row step scale max(1, n_r)^(-p) (module
+        docstring); 0 = off, the plain summed gradient
     """
     dtype = W_in.dtype
     inv_n_context = (1.0 / batch.n_context).astype(dtype)
@@ -157,12 +217,7 @@ def sgd_step(
 
     apply_row_grads(W_out, (row_ids, grad_rows), -lr_out)
 
-    if cbow_update == "mean":
-        in_weights = mean_weights * dtype.type(-lr_in)
-    elif cbow_update == "word2vec":
-        in_weights = np.full(len(batch.context_flat), -lr_in, dtype=dtype)
-    else:
-        raise ValueError(f"unknown cbow_update {cbow_update!r}")
+    in_weights = in_update_weights(mean_weights, batch.context_flat, lr_in, cbow_update, repeat_guard)
     sparse_ops.scatter_add_rows(W_in, batch.context_indptr, batch.context_flat, in_weights, grad_h)
     return loss
 
@@ -177,8 +232,10 @@ def fused_step(
     rng: np.random.Generator,
     cbow_update: str,
     workspace: Workspace,
+    repeat_guard: float = 0.0,
 ) -> float:
-    """`sgd_step` for NS and HS without clipping, fused (cbow.logistic_step); same update.
+    """`sgd_step` for NS and HS without clipping, fused (cbow.logistic_step); same update,
+    the repeat guard included.
 
     Draws the same noise words from `rng` as `sgd_step` does. `workspace` holds the
     buffers reused from batch to batch (`Workspace(d, W_in.dtype)`).
@@ -186,12 +243,7 @@ def fused_step(
     dtype = W_in.dtype
     inv_n_context = (1.0 / batch.n_context).astype(dtype)
     mean_weights = np.repeat(inv_n_context, batch.n_context)
-    if cbow_update == "mean":
-        in_weights = mean_weights * dtype.type(-lr_in)
-    elif cbow_update == "word2vec":
-        in_weights = np.full(len(batch.context_flat), -lr_in, dtype=dtype)
-    else:
-        raise ValueError(f"unknown cbow_update {cbow_update!r}")
+    in_weights = in_update_weights(mean_weights, batch.context_flat, lr_in, cbow_update, repeat_guard)
     if output.objective == "ns":
         noise_ids = output.draw_noise(len(batch), rng)
         slots = ns_slots(batch.target_ids, noise_ids, dtype)

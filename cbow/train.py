@@ -70,6 +70,9 @@ class TrainConfig:
         for the word2vec update
     cbow_update : "mean" (exact gradient through the average) or "word2vec" (classic rule)
     batch_size : examples per minibatch
+    repeat_guard : power p of W_in's per-row step size: a row occurring n_r times in a
+        batch (n_r = the sum of its 1/C weights) takes its summed update times
+        max(1, n_r)^(-p); 0 = off, 1 = averaged over its occurrences (cbow.step)
     seed : seed of every random generator of the run
     clip_grad : per-example L2 clip of dL/dh and W_out row gradients (None: off)
     tokenizer : "default" or "whitespace"
@@ -94,6 +97,7 @@ class TrainConfig:
     alpha_in: float | None = None
     cbow_update: str = "mean"
     batch_size: int = 1024
+    repeat_guard: float = 0.0
     seed: int = 1
     clip_grad: float | None = None
     tokenizer: str = "default"
@@ -117,6 +121,7 @@ class TrainConfig:
             (self.alpha_in is None or (self.alpha_in > 0 and math.isfinite(self.alpha_in)), f"--alpha-in must be > 0, got {self.alpha_in}"),
             (self.cbow_update in CBOW_UPDATES, f"unknown --cbow-update {self.cbow_update!r}; choose mean or word2vec"),
             (self.batch_size >= 1, f"--batch-size must be >= 1, got {self.batch_size}"),
+            (self.repeat_guard >= 0 and math.isfinite(self.repeat_guard), f"--repeat-guard must be >= 0, got {self.repeat_guard}"),
             (self.clip_grad is None or self.clip_grad > 0, f"--clip-grad must be > 0, got {self.clip_grad}"),
             (self.max_sentence_length >= 1, f"--max-sentence-length must be >= 1, got {self.max_sentence_length}"),
             (self.encoding_errors in ("strict", "replace"), f"--encoding-errors must be strict or replace, got {self.encoding_errors!r}"),
@@ -387,11 +392,11 @@ def make_step(W_in: np.ndarray, output: OutputLayer, config: TrainConfig) -> Cal
 
         def step(W_in, W_out, batch, lr_in, lr_out, rng) -> float:
             return fused_step(W_in, W_out, batch, output, lr_in, lr_out, rng,
-                              config.cbow_update, workspace)
+                              config.cbow_update, workspace, config.repeat_guard)
     else:
         def step(W_in, W_out, batch, lr_in, lr_out, rng) -> float:
             return sgd_step(W_in, W_out, batch, output, lr_in, lr_out, rng,
-                            config.cbow_update, config.clip_grad)
+                            config.cbow_update, config.clip_grad, config.repeat_guard)
     return step
 
 

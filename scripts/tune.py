@@ -70,11 +70,12 @@ def load_prepared(corpus: Path, config: TrainConfig, cache: Path):
 
 def markdown_table(rows: list[dict]) -> str:
     """The screened runs, one line each, in the order they ran."""
-    lines = ["| update | alpha (W_out) | alpha_in (W_in) | sample | batch | seed | epochs | analogy | ws353 | simlex | train s |",
-             "|" + "---|" * 11]
+    lines = ["| update | objective | alpha (W_out) | alpha_in (W_in) | repeat guard | sample | batch | seed | epochs | analogy | ws353 | simlex | train s |",
+             "|" + "---|" * 13]
     for row in rows:
         update = row["run"].partition(":")[0]
-        lines.append(f"| {update} | {row['alpha']:g} | {row['alpha_in']:g} | {row['sample']:g} | {row['batch_size']} | "
+        lines.append(f"| {update} | {row.get('objective', 'ns')} | {row['alpha']:g} | {row['alpha_in']:g} | "
+                     f"{row.get('repeat_guard', 0):g} | {row['sample']:g} | {row['batch_size']} | "
                      f"{row['seed']} | {row['epochs']} | {100 * row['analogy']:.2f}% | {row['ws353']:.3f} | "
                      f"{row['simlex']:.3f} | {row['train_s']:.0f} |")
     return "\n".join(lines)
@@ -102,6 +103,7 @@ def main() -> None:
         result = train(None, config, vocab=vocab, encoded=encoded)
         row = {"run": spec, "epochs": config.epochs, "alpha": config.alpha, "alpha_in": config.lr_in,
                "sample": config.sample, "batch_size": config.batch_size, "seed": config.seed,
+               "repeat_guard": config.repeat_guard, "objective": config.objective,
                "train_s": round(result.train_seconds, 1), "loss": result.epoch_losses[-1]}
         row.update(score(result.wv, args.eval_dir))
         row["total_s"] = round(time.perf_counter() - started, 1)
