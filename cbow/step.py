@@ -32,9 +32,17 @@ over those targets sum to 1 in expectation. With `repeat_guard` = p the W_in upd
 
 i.e. the exact summed gradient times a per-row step size: p = 0 is plain summed SGD,
 p = 1 averages a row's gradients over its occurrences (a word seen 300 times in the batch
-moves like one seen once), p = 0.5 sits between. The gradient itself (objectives,
-`model.hidden_backward`) is unchanged and gradient-checked with the guard off; the guard
-is the trainer's optimizer choice (TrainConfig.repeat_guard). W_out is not guarded.
+moves like one seen once), p = 0.5 sits between. `repeat_guard_out` = q does the same for
+W_out, where a row's count m_r is its number of output slots in the batch (each slot
+scores the row against one h with coefficient 1):
+
+    W_out[r] -= lr_out * max(1, m_r)^(-q) * sum_{slots m of r} g_m h_b(m)
+
+This matters most for hierarchical softmax: the root of the Huffman tree is on every
+example's path (m_root = B) and the nodes below it on half, a quarter, ... of them.
+The gradients themselves (objectives, `model.hidden_backward`) are unchanged and
+gradient-checked with the guards off; the guards are the trainer's optimizer choice
+(TrainConfig.repeat_guard, repeat_guard_out). The dense full-softmax update is not guarded.
 
 `sgd_step` is the reference: it runs the objectives' pure forward/backward. `fused_step`
 computes the same update for NS and HS in fewer passes (cbow.logistic_step); tests check
@@ -136,23 +144,27 @@ def clip_rows(grad: np.ndarray, max_norm: float) -> np.ndarray:
     return grad * scale[:, None]
 
 
-def repeat_scale(context_flat: np.ndarray, mean_weights: np.ndarray, power: float) -> np.ndarray:
-    """max(1, n_r)^(-power) of each context slot's row r (module docstring, repeat guard).
+def repeat_scale(row_ids: np.ndarray, weights: np.ndarray | None, power: float, dtype=None) -> np.ndarray:
+    """max(1, n_r)^(-power) of each slot's row r (module docstring, repeat guard).
 
     Parameters
     ----------
-    context_flat : (M,) int32, the row of each context slot
-    mean_weights : (M,) float, 1/C of each slot's example
+    row_ids : (M,) int, the row of each slot
+    weights : (M,) float or None
+        Each slot's coefficient: 1/C of its example for W_in's context slots (so n_r
+        counts occurrences); None counts every slot as 1 (W_out's output slots).
     power : p >= 0
+    dtype : of the result (default: that of `weights`, float64 without them)
 
     Returns
     -------
-    (M,) dtype of mean_weights; all ones when power is 0
+    (M,) array; all ones when power is 0
     """
+    dtype = dtype or (weights.dtype if weights is not None else np.float64)
     if power == 0:
-        return np.ones_like(mean_weights)
-    occurrences = np.bincount(context_flat, weights=mean_weights)  # n_r, float64
-    return (np.maximum(occurrences[context_flat], 1.0) ** -power).astype(mean_weights.dtype)
+        return np.ones(len(row_ids), dtype=dtype)
+    counts = np.bincount(row_ids, weights=weights)  # n_r (float64 with weights, int64 without)
+    return (np.maximum(counts[row_ids], 1.0) ** -power).astype(dtype)
 
 
 def in_update_weights(mean_weights: np.ndarray, context_flat: np.ndarray, lr_in: float,
@@ -185,6 +197,7 @@ def sgd_step(
     cbow_update: str = "mean",
     clip_grad: float | None = None,
     repeat_guard: float = 0.0,
+    repeat_guard_out: float = 0.0,
 ) -> float:
     """Apply one minibatch SGD step in place; return the batch's summed loss.
 
@@ -202,6 +215,7 @@ def sgd_step(
         to this L2 norm before the update
     repeat_guard : power p of W_in's per-row step scale max(1, n_r)^(-p) (module
         docstring); 0 = off, the plain summed gradient
+    repeat_guard_out : the same for W_out's rows (sparse objectives; not the dense softmax)
     """
     dtype = W_in.dtype
     inv_n_context = (1.0 / batch.n_context).astype(dtype)
@@ -215,6 +229,8 @@ def sgd_step(
         grad_h = clip_rows(grad_h, clip_grad)
         grad_rows = clip_rows(grad_rows, clip_grad)
 
+    if repeat_guard_out and row_ids is not None:
+        grad_rows = grad_rows * repeat_scale(row_ids, None, repeat_guard_out, grad_rows.dtype)[:, None]
     apply_row_grads(W_out, (row_ids, grad_rows), -lr_out)
 
     in_weights = in_update_weights(mean_weights, batch.context_flat, lr_in, cbow_update, repeat_guard)
@@ -233,6 +249,7 @@ def fused_step(
     cbow_update: str,
     workspace: Workspace,
     repeat_guard: float = 0.0,
+    repeat_guard_out: float = 0.0,
 ) -> float:
     """`sgd_step` for NS and HS without clipping, fused (cbow.logistic_step); same update,
     the repeat guard included.
@@ -252,5 +269,6 @@ def fused_step(
         slots = hs_slots(batch.target_ids, paths, dtype)
     else:
         raise ValueError(f"the fused step covers ns and hs, not {output.objective!r}")
+    out_scale = repeat_scale(slots.row_ids, None, repeat_guard_out, dtype) if repeat_guard_out else None
     return logistic_step(W_in, W_out, batch.context_indptr, batch.context_flat, mean_weights,
-                         in_weights, slots, lr_out, workspace)
+                         in_weights, slots, lr_out, workspace, out_scale)

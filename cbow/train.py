@@ -73,6 +73,9 @@ class TrainConfig:
     repeat_guard : power p of W_in's per-row step size: a row occurring n_r times in a
         batch (n_r = the sum of its 1/C weights) takes its summed update times
         max(1, n_r)^(-p); 0 = off, 1 = averaged over its occurrences (cbow.step)
+    repeat_guard_out : the same power for W_out, whose row r's count is its number of
+        output slots in the batch (NS target and noise slots, HS path nodes: the root of
+        the Huffman tree is in every example's path)
     seed : seed of every random generator of the run
     clip_grad : per-example L2 clip of dL/dh and W_out row gradients (None: off)
     tokenizer : "default" or "whitespace"
@@ -98,6 +101,7 @@ class TrainConfig:
     cbow_update: str = "mean"
     batch_size: int = 1024
     repeat_guard: float = 0.0
+    repeat_guard_out: float = 0.0
     seed: int = 1
     clip_grad: float | None = None
     tokenizer: str = "default"
@@ -122,6 +126,7 @@ class TrainConfig:
             (self.cbow_update in CBOW_UPDATES, f"unknown --cbow-update {self.cbow_update!r}; choose mean or word2vec"),
             (self.batch_size >= 1, f"--batch-size must be >= 1, got {self.batch_size}"),
             (self.repeat_guard >= 0 and math.isfinite(self.repeat_guard), f"--repeat-guard must be >= 0, got {self.repeat_guard}"),
+            (self.repeat_guard_out >= 0 and math.isfinite(self.repeat_guard_out), f"--repeat-guard-out must be >= 0, got {self.repeat_guard_out}"),
             (self.clip_grad is None or self.clip_grad > 0, f"--clip-grad must be > 0, got {self.clip_grad}"),
             (self.max_sentence_length >= 1, f"--max-sentence-length must be >= 1, got {self.max_sentence_length}"),
             (self.encoding_errors in ("strict", "replace"), f"--encoding-errors must be strict or replace, got {self.encoding_errors!r}"),
@@ -384,6 +389,12 @@ def train(
     return result
 
 
+def _divergence_advice(config: TrainConfig) -> str:
+    """The flags that tame a diverging run, with their values."""
+    return (f"lower --alpha (now {config.alpha:g}), --alpha-in (now {config.lr_in:g}) or --batch-size "
+            f"(now {config.batch_size}), or set --clip-grad")
+
+
 def make_step(W_in: np.ndarray, output: OutputLayer, config: TrainConfig) -> Callable[..., float]:
     """step(W_in, W_out, batch, lr_in, lr_out, rng) -> loss: the fused step for NS and HS,
     the reference `sgd_step` for the full softmax or clipped gradients (same update)."""
@@ -392,11 +403,13 @@ def make_step(W_in: np.ndarray, output: OutputLayer, config: TrainConfig) -> Cal
 
         def step(W_in, W_out, batch, lr_in, lr_out, rng) -> float:
             return fused_step(W_in, W_out, batch, output, lr_in, lr_out, rng,
-                              config.cbow_update, workspace, config.repeat_guard)
+                              config.cbow_update, workspace, config.repeat_guard,
+                              config.repeat_guard_out)
     else:
         def step(W_in, W_out, batch, lr_in, lr_out, rng) -> float:
             return sgd_step(W_in, W_out, batch, output, lr_in, lr_out, rng,
-                            config.cbow_update, config.clip_grad, config.repeat_guard)
+                            config.cbow_update, config.clip_grad, config.repeat_guard,
+                            config.repeat_guard_out)
     return step
 
 
@@ -456,8 +469,7 @@ def _train_in_workers(W_in, W_out, encoded, keep_prob, output, config: TrainConf
                                              learning_rate(config.alpha, words_total, words_total)))
     if not (np.isfinite(W_in).all() and np.isfinite(W_out).all()):
         raise Diverged(
-            "training diverged: the weights hold NaN or inf; "
-            f"lower --alpha (now {config.alpha:g}) or --batch-size (now {config.batch_size}), or set --clip-grad"
+            "training diverged: the weights hold NaN or inf; " + _divergence_advice(config)
         )
 
 
@@ -526,7 +538,7 @@ def _train_epoch(
             percent = 100.0 * batch.words_done / max(1, words_per_epoch)
             raise Diverged(
                 f"training diverged in epoch {epoch + 1} at {percent:.0f}% (loss = {loss}); "
-                f"lower --alpha (now {config.alpha:g}) or --batch-size (now {config.batch_size}), or set --clip-grad"
+                + _divergence_advice(config)
             )
         loss_sum += loss
         n_examples += len(batch)
@@ -554,7 +566,7 @@ def _train_epoch(
     if not (np.isfinite(W_in).all() and np.isfinite(W_out).all()):
         raise Diverged(
             f"training diverged in epoch {epoch + 1}: the weights hold NaN or inf; "
-            f"lower --alpha (now {config.alpha:g}) or --batch-size (now {config.batch_size}), or set --clip-grad"
+            + _divergence_advice(config)
         )
     seconds = time.perf_counter() - started
     return EpochReport(

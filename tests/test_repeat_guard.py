@@ -1,5 +1,5 @@
-"""The repeat guard of the W_in update (cbow.step): a per-row step size, hand-checked on a
-batch with a repeated row; it leaves the gradient and the W_out update alone."""
+"""The repeat guards (cbow.step): per-row step sizes of the W_in and W_out updates,
+hand-checked on a batch with repeated rows; each leaves the other matrix's update alone."""
 
 import numpy as np
 import pytest
@@ -43,6 +43,7 @@ def test_repeat_scale_by_hand():
     batch = hand_batch()
     mean_weights = np.array([0.5, 0.5, 1.0])
     np.testing.assert_allclose(step.repeat_scale(batch.context_flat, mean_weights, 1.0), [1 / 1.5, 1.0, 1 / 1.5])
+    np.testing.assert_allclose(step.repeat_scale(batch.context_flat, None, 1.0), [0.5, 1.0, 0.5])  # slot counts
     np.testing.assert_allclose(step.repeat_scale(batch.context_flat, mean_weights, 0.5),
                                [1.5 ** -0.5, 1.0, 1.5 ** -0.5])
     np.testing.assert_array_equal(step.repeat_scale(batch.context_flat, mean_weights, 0.0), np.ones(3))
@@ -68,6 +69,28 @@ def test_guarded_step_by_hand(cbow_update, row1, row2, power, path):
     np.testing.assert_allclose(W_in, expected, rtol=1e-12, atol=1e-15)
 
 
+# W_out = 0: every score is 0, g_target = -1/2, g_noise = +1/2, and dL/dh = 0 (W_in stays).
+# With W_in[1] = (1, 0), W_in[2] = (0, 1): h_0 = (1/2, 1/2), h_1 = (1, 0). Target row 0 and
+# noise row 3 each fill one slot of both examples (m = 2), so with lr_out = 1:
+#   W_out[0] += (1/2) (h_0 + h_1) s = (0.75, 0.25) s,   W_out[3] -= (0.75, 0.25) s,   s = 2^(-q)
+@pytest.mark.parametrize("power", [0.0, 0.5, 1.0])
+@pytest.mark.parametrize("path", ["reference", "fused"])
+def test_guarded_W_out_step_by_hand(power, path):
+    _, _, output = hand_problem()
+    W_in = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
+    W_out = np.zeros((4, 2))
+    rng = np.random.default_rng(0)
+    if path == "reference":
+        step.sgd_step(W_in, W_out, hand_batch(), output, 1.0, 1.0, rng, "mean", repeat_guard_out=power)
+    else:
+        step.fused_step(W_in, W_out, hand_batch(), output, 1.0, 1.0, rng, "mean",
+                        Workspace(2, W_in.dtype), 0.0, power)
+    s = 2.0 ** -power
+    expected = np.array([[0.75 * s, 0.25 * s], [0.0, 0.0], [0.0, 0.0], [-0.75 * s, -0.25 * s]])
+    np.testing.assert_allclose(W_out, expected, rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(W_in[1:3], np.eye(2))  # dL/dh = 0
+
+
 @pytest.mark.parametrize("path", ["reference", "fused"])
 def test_guard_leaves_the_W_out_update_alone(path):
     """Only W_in's step size changes: W_out moves the same with the guard on or off."""
@@ -89,6 +112,8 @@ def test_guard_leaves_the_W_out_update_alone(path):
 def test_bad_repeat_guard_is_a_config_error():
     with pytest.raises(ConfigError, match="--repeat-guard must be >= 0"):
         TrainConfig(repeat_guard=-1)
+    with pytest.raises(ConfigError, match="--repeat-guard-out must be >= 0"):
+        TrainConfig(repeat_guard_out=float("nan"))
 
 
 def test_guard_lets_a_small_unsubsampled_corpus_train_at_a_high_W_in_rate(planted_lines):
