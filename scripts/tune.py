@@ -104,7 +104,7 @@ def main() -> None:
         result = train(None, config, vocab=vocab, encoded=encoded)
         row = {"run": spec, "epochs": config.epochs, "alpha": config.alpha, "alpha_in": config.lr_in,
                "sample": config.sample, "batch_size": config.batch_size, "seed": config.seed,
-               "repeat_guard": config.repeat_guard, "repeat_guard_out": config.repeat_guard_out,
+               "repeat_guard": config.repeat_guard, "repeat_guard_out": config.out_guard_power,
                "objective": config.objective,
                "train_s": round(result.train_seconds, 1), "loss": result.epoch_losses[-1]}
         row.update(score(result.wv, args.eval_dir))

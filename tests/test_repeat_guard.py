@@ -128,3 +128,11 @@ def test_guard_lets_a_small_unsubsampled_corpus_train_at_a_high_W_in_rate(plante
     assert np.isfinite(result.W_in).all()
     _, analogy_share = planted_scores(result.wv)
     assert analogy_share >= 0.7, analogy_share
+
+
+def test_hs_guards_W_out_by_default_and_ns_does_not():
+    """The root of the Huffman tree is in every example's path (README, "How good are the vectors?")."""
+    assert TrainConfig(objective="hs", negative=0).out_guard_power == 1.0
+    assert TrainConfig().out_guard_power == 0.0
+    assert TrainConfig(objective="hs", negative=0, repeat_guard_out=0.0).out_guard_power == 0.0
+    assert TrainConfig(repeat_guard_out=0.5).out_guard_power == 0.5

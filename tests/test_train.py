@@ -118,7 +118,7 @@ def test_bad_settings_are_config_errors():
 
 
 def test_loss_history_covers_the_run_and_falls(planted_lines):
-    config = TrainConfig(size=16, window=2, min_count=3, epochs=2)
+    config = TrainConfig(size=16, window=2, min_count=3, epochs=2, sample=1e-3)
     result = train(planted_lines[:5000], config)
     history = result.loss_history
     assert len(history) >= 50
