@@ -149,6 +149,7 @@ def logistic_step(
     slots: OutputSlots,
     lr_out: float,
     workspace: Workspace,
+    out_scale: np.ndarray | None = None,
 ) -> float:
     """One fused SGD step in place; returns the batch's summed loss (module docstring).
 
@@ -162,10 +163,13 @@ def logistic_step(
         1/C of each context slot: h = A W_in.
     in_weights : (M_ctx,) dtype of W_in
         The W_in update's weight of each context slot, learning rate and sign folded in
-        (-lr_in/C for the exact mean update, -lr_in for the word2vec rule).
+        (-lr_in/C for the exact mean update, -lr_in for the word2vec rule; times the
+        per-row repeat guard, cbow.step.in_update_weights).
     slots : the output slots
     lr_out : learning rate of W_out
     workspace : reusable buffers (d and dtype of the weights)
+    out_scale : (M,) dtype of W_out, optional
+        A per-slot factor of the W_out update (the repeat guard, cbow.step); None = 1.
     """
     B = len(context_indptr) - 1
     M = len(slots.row_ids)
@@ -187,6 +191,8 @@ def logistic_step(
     grad_h = sparse_ops.gather_rows(rows, slots.indptr, workspace.arange(M), grad,
                                     out=workspace.get("grad_h", B))
     grad *= W_out.dtype.type(-lr_out)
+    if out_scale is not None:
+        grad *= out_scale
     sparse_ops.scatter_add_rows(W_out, slots.indptr, slots.row_ids, grad, h)
     sparse_ops.scatter_add_rows(W_in, context_indptr, context_flat, in_weights, grad_h)
     return loss

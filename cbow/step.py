@@ -17,6 +17,33 @@ word2vec.c's and gensim's CBOW do: C times the true gradient, kept for compariso
 Both gradients are computed from the weights before either update, then applied with
 the per-example learning rate, summed over the batch (DESIGN.md §3, SGD).
 
+**Repeat guard (a step size, not a gradient change).** A row of W_in that occurs in many
+examples of one batch receives all their gradients at once, computed at the same point;
+one-example-at-a-time SGD would have corrected course after each. For row r let
+
+    n_r = sum over the batch's context slots of r of 1/C_b     (= dh_sum / dW_in[r])
+
+which counts the row's occurrences in the batch's stretch of text: each occurrence of a
+word is the context of the targets within their (random) windows, and its weights 1/C_b
+over those targets sum to 1 in expectation. With `repeat_guard` = p the W_in update is
+
+    W_in[r] -= lr_in * max(1, n_r)^(-p) * sum_{slots of r} w_b dL/dh_b
+               w_b = 1/C_b (mean)  or  1 (word2vec)
+
+i.e. the exact summed gradient times a per-row step size: p = 0 is plain summed SGD,
+p = 1 averages a row's gradients over its occurrences (a word seen 300 times in the batch
+moves like one seen once), p = 0.5 sits between. `repeat_guard_out` = q does the same for
+W_out, where a row's count m_r is its number of output slots in the batch (each slot
+scores the row against one h with coefficient 1):
+
+    W_out[r] -= lr_out * max(1, m_r)^(-q) * sum_{slots m of r} g_m h_b(m)
+
+This matters most for hierarchical softmax: the root of the Huffman tree is on every
+example's path (m_root = B) and the nodes below it on half, a quarter, ... of them.
+The gradients themselves (objectives, `model.hidden_backward`) are unchanged and
+gradient-checked with the guards off; the guards are the trainer's optimizer choice
+(TrainConfig.repeat_guard, repeat_guard_out). The dense full-softmax update is not guarded.
+
 `sgd_step` is the reference: it runs the objectives' pure forward/backward. `fused_step`
 computes the same update for NS and HS in fewer passes (cbow.logistic_step); tests check
 that the two agree, and the trainer uses the fused one unless gradients are clipped or
@@ -118,6 +145,48 @@ def clip_rows(grad: np.ndarray, max_norm: float) -> np.ndarray:
     return grad * scale[:, None]
 
 
+def repeat_scale(row_ids: np.ndarray, weights: np.ndarray | None, power: float, dtype=None) -> np.ndarray:
+    """max(1, n_r)^(-power) of each slot's row r (module docstring, repeat guard).
+
+    Parameters
+    ----------
+    row_ids : (M,) int, the row of each slot
+    weights : (M,) float or None
+        Each slot's coefficient: 1/C of its example for W_in's context slots (so n_r
+        counts occurrences); None counts every slot as 1 (W_out's output slots).
+    power : p >= 0
+    dtype : of the result (default: that of `weights`, float64 without them)
+
+    Returns
+    -------
+    (M,) array; all ones when power is 0
+    """
+    dtype = dtype or (weights.dtype if weights is not None else np.float64)
+    if power == 0:
+        return np.ones(len(row_ids), dtype=dtype)
+    counts = np.bincount(row_ids, weights=weights)  # n_r (float64 with weights, int64 without)
+    return (np.maximum(counts[row_ids], 1.0) ** -power).astype(dtype)
+
+
+def in_update_weights(mean_weights: np.ndarray, context_flat: np.ndarray, lr_in: float,
+                      cbow_update: str, repeat_guard: float = 0.0) -> np.ndarray:
+    """The W_in update's weight of each context slot, rate and sign folded in.
+
+    -lr_in/C (mean) or -lr_in (word2vec), times the repeat guard's per-row scale.
+    (M,) dtype of mean_weights.
+    """
+    dtype = mean_weights.dtype
+    if cbow_update == "mean":
+        in_weights = mean_weights * dtype.type(-lr_in)
+    elif cbow_update == "word2vec":
+        in_weights = np.full(len(mean_weights), -lr_in, dtype=dtype)
+    else:
+        raise ValueError(f"unknown cbow_update {cbow_update!r}")
+    if repeat_guard:
+        in_weights *= repeat_scale(context_flat, mean_weights, repeat_guard)
+    return in_weights
+
+
 def sgd_step(
     W_in: np.ndarray,
     W_out: np.ndarray,
@@ -128,6 +197,8 @@ def sgd_step(
     rng: np.random.Generator,
     cbow_update: str = "mean",
     clip_grad: float | None = None,
+    repeat_guard: float = 0.0,
+    repeat_guard_out: float = 0.0,
 ) -> float:
     """Apply one minibatch SGD step in place; return the batch's summed loss.
 
@@ -143,6 +214,9 @@ def sgd_step(
     cbow_update : "mean" (exact) or "word2vec" (full dL/dh to every context row)
     clip_grad : if set, each example's dL/dh and each W_out row gradient is clipped
         to this L2 norm before the update
+    repeat_guard : power p of W_in's per-row step scale max(1, n_r)^(-p) (module
+        docstring); 0 = off, the plain summed gradient
+    repeat_guard_out : the same for W_out's rows (sparse objectives; not the dense softmax)
     """
     dtype = W_in.dtype
     inv_n_context = (1.0 / batch.n_context).astype(dtype)
@@ -156,14 +230,11 @@ def sgd_step(
         grad_h = clip_rows(grad_h, clip_grad)
         grad_rows = clip_rows(grad_rows, clip_grad)
 
+    if repeat_guard_out and row_ids is not None:
+        grad_rows = grad_rows * repeat_scale(row_ids, None, repeat_guard_out, grad_rows.dtype)[:, None]
     apply_row_grads(W_out, (row_ids, grad_rows), -lr_out)
 
-    if cbow_update == "mean":
-        in_weights = mean_weights * dtype.type(-lr_in)
-    elif cbow_update == "word2vec":
-        in_weights = np.full(len(batch.context_flat), -lr_in, dtype=dtype)
-    else:
-        raise ValueError(f"unknown cbow_update {cbow_update!r}")
+    in_weights = in_update_weights(mean_weights, batch.context_flat, lr_in, cbow_update, repeat_guard)
     sparse_ops.scatter_add_rows(W_in, batch.context_indptr, batch.context_flat, in_weights, grad_h)
     return loss
 
@@ -178,8 +249,12 @@ def fused_step(
     rng: np.random.Generator,
     cbow_update: str,
     workspace: Workspace,
+    repeat_guard: float = 0.0,
+    repeat_guard_out: float = 0.0,
 ) -> float:
-    """`sgd_step` without clipping, fused (cbow.logistic_step, cbow.softmax_step); same update.
+    """`sgd_step` without clipping, fused (cbow.logistic_step, cbow.softmax_step); same update,
+    the repeat guards included (the full softmax's dense W_out update has no row guard, as
+    in `sgd_step`).
 
     Draws the same noise words from `rng` as `sgd_step` does. `workspace` holds the
     buffers reused from batch to batch (`Workspace(d, W_in.dtype)`).
@@ -187,12 +262,7 @@ def fused_step(
     dtype = W_in.dtype
     inv_n_context = (1.0 / batch.n_context).astype(dtype)
     mean_weights = np.repeat(inv_n_context, batch.n_context)
-    if cbow_update == "mean":
-        in_weights = mean_weights * dtype.type(-lr_in)
-    elif cbow_update == "word2vec":
-        in_weights = np.full(len(batch.context_flat), -lr_in, dtype=dtype)
-    else:
-        raise ValueError(f"unknown cbow_update {cbow_update!r}")
+    in_weights = in_update_weights(mean_weights, batch.context_flat, lr_in, cbow_update, repeat_guard)
     if output.objective == "ns":
         noise_ids = output.draw_noise(len(batch), rng)
         slots = ns_slots(batch.target_ids, noise_ids, dtype)
@@ -204,5 +274,6 @@ def fused_step(
                             in_weights, batch.target_ids, lr_out, workspace)
     else:
         raise ValueError(f"the fused step covers ns, hs and softmax, not {output.objective!r}")
+    out_scale = repeat_scale(slots.row_ids, None, repeat_guard_out, dtype) if repeat_guard_out else None
     return logistic_step(W_in, W_out, batch.context_indptr, batch.context_flat, mean_weights,
-                         in_weights, slots, lr_out, workspace)
+                         in_weights, slots, lr_out, workspace, out_scale)

@@ -44,11 +44,20 @@ USE_FUSED_STEP = True  # False: always the reference sgd_step (tests, benchmarks
 # Mean update: W_in's rate is alpha * MEAN_LR_IN_PER_WINDOW * window (0.25 at alpha 0.05,
 # window 5). The exact gradient gives each context row (1/C) dL/dh, C ~ window + 1 on
 # average. On bench-text8 (README, "How good are the vectors?") after five epochs the
-# factor 2 scores best (39.6% / 0.718 / 0.341), 1 next (39.0% / 0.707 / 0.344), 4 last;
-# but with 1,024-example batches a small vocabulary without subsampling diverges already
-# at 2: a row repeated r times in a batch gets r summed gradients at once. Raise the
-# factor once the step guards repeated rows.
+# factors 1, 2 and 4 score within about a point of analogy of each other, less than the
+# spread between seeds (1: 39.0%; 2: 39.6% / 38.7%; 4: 38.3% / 38.5%), 2 a little better on
+# wordsim353; but with 1,024-example batches a small vocabulary without subsampling
+# diverges already at 2: a row repeated r times in a batch gets r summed gradients at once.
+# The W_in repeat guard (cbow.step) removes that divergence but costs 2 points of analogy.
 MEAN_LR_IN_PER_WINDOW = 1
+# W_out's repeat guard (cbow.step) by objective when TrainConfig.repeat_guard_out is None.
+# HS: the root of the Huffman tree is on every example's path, the nodes below it on half,
+# a quarter, ...: summed over a batch their steps overshoot. On bench-text8 (5 epochs, mean
+# update, batch 256) HS scored 12.8% / 0.559 / 0.209 (analogy / ws353 / simlex, final loss
+# 32.8 nats) unguarded and 31.6% / 0.692 / 0.266 (loss 7.8) with the guard at 1 (gensim HS:
+# 32.1% / 0.690 / 0.274). NS: 0.5 raised analogies by 3 points (two seeds) but lowered
+# ws353 and simlex (0.718 / 0.337 -> 0.704 / 0.305), so NS stays unguarded by default.
+OUT_GUARD_BY_OBJECTIVE = {"hs": 1.0}
 
 
 @dataclass(frozen=True)
@@ -61,7 +70,10 @@ class TrainConfig:
     window : maximum window w; each target draws b ~ U{1..w} (word2vec `-window`)
     objective : "ns" (negative sampling), "hs" (hierarchical softmax), "softmax" (exact)
     negative : noise words per example for NS (word2vec `-negative`)
-    sample : subsampling threshold; 0 disables (word2vec `-sample`)
+    sample : subsampling threshold; 0 disables (word2vec `-sample`). 1e-4 (fastText's
+        default; word2vec.c's and gensim's is 1e-3): on bench-text8, mean update, 5 epochs,
+        two seeds, 1e-4 scored 39.2% / 0.718 / 0.337 (analogy / ws353 / simlex) against
+        38.9% / 0.688 / 0.330 for 1e-3, training on fewer words
     min_count : drop words rarer than this (word2vec `-min-count`)
     max_vocab : keep only the most frequent words (None: all)
     epochs : passes over the corpus (word2vec `-iter`)
@@ -72,6 +84,13 @@ class TrainConfig:
         for the word2vec update
     cbow_update : "mean" (exact gradient through the average) or "word2vec" (classic rule)
     batch_size : examples per minibatch
+    repeat_guard : power p of W_in's per-row step size: a row occurring n_r times in a
+        batch (n_r = the sum of its 1/C weights) takes its summed update times
+        max(1, n_r)^(-p); 0 = off, 1 = averaged over its occurrences (cbow.step)
+    repeat_guard_out : the same power for W_out, whose row r's count is its number of
+        output slots in the batch (NS target and noise slots, HS path nodes: the root of
+        the Huffman tree is in every example's path); None picks 1 for HS and 0 otherwise
+        (see OUT_GUARD_BY_OBJECTIVE for the measurements)
     seed : seed of every random generator of the run
     clip_grad : per-example L2 clip of dL/dh and W_out row gradients (None: off)
     tokenizer : "default" or "whitespace"
@@ -90,7 +109,7 @@ class TrainConfig:
     window: int = 5
     objective: str = "ns"
     negative: int = 5
-    sample: float = 1e-3
+    sample: float = 1e-4
     min_count: int = 5
     max_vocab: int | None = None
     epochs: int = 5
@@ -98,6 +117,8 @@ class TrainConfig:
     alpha_in: float | None = None
     cbow_update: str = "mean"
     batch_size: int = 1024
+    repeat_guard: float = 0.0
+    repeat_guard_out: float | None = None
     seed: int = 1
     clip_grad: float | None = None
     tokenizer: str = "default"
@@ -122,6 +143,9 @@ class TrainConfig:
             (self.alpha_in is None or (self.alpha_in > 0 and math.isfinite(self.alpha_in)), f"--alpha-in must be > 0, got {self.alpha_in}"),
             (self.cbow_update in CBOW_UPDATES, f"unknown --cbow-update {self.cbow_update!r}; choose mean or word2vec"),
             (self.batch_size >= 1, f"--batch-size must be >= 1, got {self.batch_size}"),
+            (self.repeat_guard >= 0 and math.isfinite(self.repeat_guard), f"--repeat-guard must be >= 0, got {self.repeat_guard}"),
+            (self.repeat_guard_out is None or (self.repeat_guard_out >= 0 and math.isfinite(self.repeat_guard_out)),
+             f"--repeat-guard-out must be >= 0, got {self.repeat_guard_out}"),
             (self.clip_grad is None or self.clip_grad > 0, f"--clip-grad must be > 0, got {self.clip_grad}"),
             (self.max_sentence_length >= 1, f"--max-sentence-length must be >= 1, got {self.max_sentence_length}"),
             (self.encoding_errors in ("strict", "replace"), f"--encoding-errors must be strict or replace, got {self.encoding_errors!r}"),
@@ -141,6 +165,13 @@ class TrainConfig:
         if self.alpha_in is not None:
             return self.alpha_in
         return self.alpha * MEAN_LR_IN_PER_WINDOW * self.window if self.cbow_update == "mean" else self.alpha
+
+    @property
+    def out_guard_power(self) -> float:
+        """W_out's repeat-guard power in effect (see `repeat_guard_out`)."""
+        if self.repeat_guard_out is not None:
+            return self.repeat_guard_out
+        return OUT_GUARD_BY_OBJECTIVE.get(self.objective, 0.0)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -414,6 +445,12 @@ def train(
     return result
 
 
+def divergence_advice(config: TrainConfig) -> str:
+    """The flags that tame a diverging run, with their values."""
+    return (f"lower --alpha (now {config.alpha:g}), --alpha-in (now {config.lr_in:g}) or --batch-size "
+            f"(now {config.batch_size}), or set --clip-grad")
+
+
 def make_step(W_in: np.ndarray, output: OutputLayer, config: TrainConfig) -> Callable[..., float]:
     """step(W_in, W_out, batch, lr_in, lr_out, rng) -> loss: the fused step, or the reference
     `sgd_step` for clipped gradients (same update)."""
@@ -422,11 +459,13 @@ def make_step(W_in: np.ndarray, output: OutputLayer, config: TrainConfig) -> Cal
 
         def step(W_in, W_out, batch, lr_in, lr_out, rng) -> float:
             return fused_step(W_in, W_out, batch, output, lr_in, lr_out, rng,
-                              config.cbow_update, workspace)
+                              config.cbow_update, workspace, config.repeat_guard,
+                              config.out_guard_power)
     else:
         def step(W_in, W_out, batch, lr_in, lr_out, rng) -> float:
             return sgd_step(W_in, W_out, batch, output, lr_in, lr_out, rng,
-                            config.cbow_update, config.clip_grad)
+                            config.cbow_update, config.clip_grad, config.repeat_guard,
+                            config.out_guard_power)
     return step
 
 
@@ -504,7 +543,7 @@ def _train_epoch(
             percent = 100.0 * batch.words_done / max(1, words_per_epoch)
             raise Diverged(
                 f"training diverged in epoch {epoch + 1} at {percent:.0f}% (loss = {loss}); "
-                f"lower --alpha (now {config.alpha:g}) or --batch-size (now {config.batch_size}), or set --clip-grad"
+                + divergence_advice(config)
             )
         loss_sum += loss
         n_examples += len(batch)
@@ -532,7 +571,7 @@ def _train_epoch(
     if not (np.isfinite(W_in).all() and np.isfinite(W_out).all()):
         raise Diverged(
             f"training diverged in epoch {epoch + 1}: the weights hold NaN or inf; "
-            f"lower --alpha (now {config.alpha:g}) or --batch-size (now {config.batch_size}), or set --clip-grad"
+            + divergence_advice(config)
         )
     seconds = time.perf_counter() - started - paused
     return EpochReport(

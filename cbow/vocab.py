@@ -277,7 +277,7 @@ class Vocab:
         Parameters
         ----------
         sample : float
-            The threshold s (word2vec's default 1e-3); s <= 0 turns subsampling off.
+            The threshold s (word2vec's default 1e-3, cbow's 1e-4); s <= 0 turns subsampling off.
 
         Returns
         -------

@@ -18,7 +18,7 @@ from cbow import workers
 from cbow.encode import EncodedCorpus
 from cbow.errors import Diverged
 from cbow.step import OutputLayer
-from cbow.train import EpochReport, LossPoint, TrainConfig, TrainResult, learning_rate
+from cbow.train import EpochReport, LossPoint, TrainConfig, TrainResult, divergence_advice, learning_rate
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +94,5 @@ def train_in_workers(W_in: np.ndarray, W_out: np.ndarray, encoded: EncodedCorpus
                                              learning_rate(config.alpha, words_total, words_total)))
     if not (np.isfinite(W_in).all() and np.isfinite(W_out).all()):
         raise Diverged(
-            "training diverged: the weights hold NaN or inf; "
-            f"lower --alpha (now {config.alpha:g}) or --batch-size (now {config.batch_size}), or set --clip-grad"
+            "training diverged: the weights hold NaN or inf; " + divergence_advice(config)
         )

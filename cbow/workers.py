@@ -248,10 +248,12 @@ def run_workers(
                 on_progress(snapshot)
             states = shared["state"].copy()
             if (states == DIVERGED).any():
+                from cbow.train import divergence_advice  # train imports this module
+
                 epoch, percent = shared["diverged_at"]
                 raise Diverged(
                     f"training diverged in epoch {int(epoch) + 1} at {percent:.0f}% of a worker's "
-                    f"slice (loss not finite); lower --alpha (now {config.alpha:g}) or set --clip-grad"
+                    f"slice (loss not finite); " + divergence_advice(config)
                 )
             if not error_queue.empty():
                 worker, message = error_queue.get()

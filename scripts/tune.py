@@ -5,9 +5,9 @@
         word2vec:alpha=0.05,sample=1e-4
 
 Each positional argument is one run: `UPDATE:key=value,...` with keys of TrainConfig
-(alpha, alpha_in, sample, batch_size, seed, window, negative, objective, ...). The corpus is
-read and encoded once (cached with pickle in --cache, so later screens skip it); every run
-is scored with cbow.evaluate (questions-words 3CosAdd over the 30,000 most frequent words,
+(alpha, alpha_in, sample, batch_size, seed, window, negative, objective, repeat_guard,
+repeat_guard_out, ...). The corpus is read and encoded once (cached with pickle in --cache,
+so later screens skip it); every run is scored with cbow.evaluate (questions-words 3CosAdd over the 30,000 most frequent words,
 wordsim353 and simlex999 Spearman) and appended as one JSON line to --out, so a long screen
 can be read while it runs. One process, one run at a time (the machine is shared).
 This is the evidence behind the defaults in README ("How good are the vectors?").
@@ -70,11 +70,13 @@ def load_prepared(corpus: Path, config: TrainConfig, cache: Path):
 
 def markdown_table(rows: list[dict]) -> str:
     """The screened runs, one line each, in the order they ran."""
-    lines = ["| update | alpha (W_out) | alpha_in (W_in) | sample | batch | seed | epochs | analogy | ws353 | simlex | train s |",
-             "|" + "---|" * 11]
+    lines = ["| update | objective | alpha (W_out) | alpha_in (W_in) | guard W_in / W_out | sample | batch | seed | epochs | analogy | ws353 | simlex | train s |",
+             "|" + "---|" * 13]
     for row in rows:
         update = row["run"].partition(":")[0]
-        lines.append(f"| {update} | {row['alpha']:g} | {row['alpha_in']:g} | {row['sample']:g} | {row['batch_size']} | "
+        lines.append(f"| {update} | {row.get('objective', 'ns')} | {row['alpha']:g} | {row['alpha_in']:g} | "
+                     f"{row.get('repeat_guard', 0):g} / {row.get('repeat_guard_out', row.get('out_guard', 0)):g} | "
+                     f"{row['sample']:g} | {row['batch_size']} | "
                      f"{row['seed']} | {row['epochs']} | {100 * row['analogy']:.2f}% | {row['ws353']:.3f} | "
                      f"{row['simlex']:.3f} | {row['train_s']:.0f} |")
     return "\n".join(lines)
@@ -102,6 +104,8 @@ def main() -> None:
         result = train(None, config, vocab=vocab, encoded=encoded)
         row = {"run": spec, "epochs": config.epochs, "alpha": config.alpha, "alpha_in": config.lr_in,
                "sample": config.sample, "batch_size": config.batch_size, "seed": config.seed,
+               "repeat_guard": config.repeat_guard, "repeat_guard_out": config.out_guard_power,
+               "objective": config.objective,
                "train_s": round(result.train_seconds, 1), "loss": result.epoch_losses[-1]}
         row.update(score(result.wv, args.eval_dir))
         row["total_s"] = round(time.perf_counter() - started, 1)

@@ -43,7 +43,9 @@ def small_case(objective, seed=0, V=40, d=6, K=4):
 
 @pytest.mark.parametrize("objective", ["ns", "hs", "softmax"])
 @pytest.mark.parametrize("cbow_update", ["mean", "word2vec"])
-def test_fused_step_equals_reference_step(kernels, objective, cbow_update):
+@pytest.mark.parametrize("repeat_guard, repeat_guard_out", [(0.0, 0.0), (0.5, 0.0), (1.0, 0.0), (0.0, 1.0),
+                                                          (0.5, 0.5)])
+def test_fused_step_equals_reference_step(kernels, objective, cbow_update, repeat_guard, repeat_guard_out):
     batch, W_in, W_out, output = small_case(objective)
     assert len(np.unique(batch.context_flat)) < len(batch.context_flat)  # repeated rows
     results = {}
@@ -51,10 +53,11 @@ def test_fused_step_equals_reference_step(kernels, objective, cbow_update):
         W_in_new, W_out_new = W_in.copy(), W_out.copy()
         rng = np.random.default_rng(11)
         if name == "reference":
-            loss = step.sgd_step(W_in_new, W_out_new, batch, output, 0.3, 0.2, rng, cbow_update)
+            loss = step.sgd_step(W_in_new, W_out_new, batch, output, 0.3, 0.2, rng, cbow_update,
+                                 repeat_guard=repeat_guard, repeat_guard_out=repeat_guard_out)
         else:
             loss = step.fused_step(W_in_new, W_out_new, batch, output, 0.3, 0.2, rng, cbow_update,
-                                   Workspace(W_in.shape[1], W_in.dtype))
+                                   Workspace(W_in.shape[1], W_in.dtype), repeat_guard, repeat_guard_out)
         results[name] = (loss, W_in_new - W_in, W_out_new - W_out, rng.random())
     ref, fused = results["reference"], results["fused"]
     assert fused[3] == ref[3]  # the same random draws were consumed

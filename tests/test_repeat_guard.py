@@ -1,0 +1,138 @@
+"""The repeat guards (cbow.step): per-row step sizes of the W_in and W_out updates,
+hand-checked on a batch with repeated rows; each leaves the other matrix's update alone."""
+
+import numpy as np
+import pytest
+
+from test_fused_step import small_case
+from test_train import planted_scores
+
+from cbow import step
+from cbow.errors import ConfigError, Diverged
+from cbow.logistic_step import Workspace
+from cbow.train import TrainConfig, train
+from cbow.windows import Batch
+
+
+def hand_batch() -> Batch:
+    """Two examples, both predicting word 0: contexts [1, 2] (C = 2) and [1] (C = 1).
+
+    Row 1 occurs in both: n_1 = 1/2 + 1 = 1.5; row 2 once with weight 1/2: n_2 = 0.5.
+    """
+    context_ids = np.array([[1, 2], [1, 0]], dtype=np.int32)
+    context_mask = np.array([[True, True], [True, False]])
+    return Batch(target_ids=np.array([0, 0], dtype=np.int32), context_ids=context_ids,
+                 context_mask=context_mask, n_context=np.array([2, 1], dtype=np.int32),
+                 context_indptr=np.array([0, 2, 3], dtype=np.int32),
+                 context_flat=np.array([1, 2, 1], dtype=np.int32), words_done=2)
+
+
+def hand_problem():
+    """W_in = 0, so h = 0 and every score is 0: sigmoid 1/2, g_target = -1/2, g_noise = +1/2.
+
+    The one noise word is always 3 (its CDF jumps there). With u_0 = (1, 0) and
+    u_3 = (0, 1), every example has dL/dh = -1/2 u_0 + 1/2 u_3 = (-1/2, 1/2).
+    """
+    W_in = np.zeros((4, 2))
+    W_out = np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 1.0]])
+    output = step.OutputLayer("ns", negative=1, noise_cdf=np.array([0.0, 0.0, 0.0, 1.0]))
+    return W_in, W_out, output
+
+
+def test_repeat_scale_by_hand():
+    batch = hand_batch()
+    mean_weights = np.array([0.5, 0.5, 1.0])
+    np.testing.assert_allclose(step.repeat_scale(batch.context_flat, mean_weights, 1.0), [1 / 1.5, 1.0, 1 / 1.5])
+    np.testing.assert_allclose(step.repeat_scale(batch.context_flat, None, 1.0), [0.5, 1.0, 0.5])  # slot counts
+    np.testing.assert_allclose(step.repeat_scale(batch.context_flat, mean_weights, 0.5),
+                               [1.5 ** -0.5, 1.0, 1.5 ** -0.5])
+    np.testing.assert_array_equal(step.repeat_scale(batch.context_flat, mean_weights, 0.0), np.ones(3))
+
+
+# W_in rows 1 and 2 after one step with lr_in = 1, worked out by hand from dL/dh = (-1/2, 1/2):
+#   mean:     row 1: -(1/2 + 1) dL/dh * s_1 = (0.75, -0.75) s_1,  row 2: -(1/2) dL/dh = (0.25, -0.25)
+#   word2vec: row 1: -(1 + 1) dL/dh * s_1   = (1, -1) s_1,        row 2: -dL/dh = (0.5, -0.5)
+# with s_1 = 1.5^(-p); row 2 has n_2 = 0.5 <= 1, so the guard never touches it.
+@pytest.mark.parametrize("cbow_update, row1, row2", [("mean", 0.75, 0.25), ("word2vec", 1.0, 0.5)])
+@pytest.mark.parametrize("power", [0.0, 0.5, 1.0])
+@pytest.mark.parametrize("path", ["reference", "fused"])
+def test_guarded_step_by_hand(cbow_update, row1, row2, power, path):
+    W_in, W_out, output = hand_problem()
+    rng = np.random.default_rng(0)
+    if path == "reference":
+        step.sgd_step(W_in, W_out, hand_batch(), output, 1.0, 0.1, rng, cbow_update, repeat_guard=power)
+    else:
+        step.fused_step(W_in, W_out, hand_batch(), output, 1.0, 0.1, rng, cbow_update,
+                        Workspace(2, W_in.dtype), power)
+    s_1 = 1.5 ** -power
+    expected = np.array([[0.0, 0.0], [row1 * s_1, -row1 * s_1], [row2, -row2], [0.0, 0.0]])
+    np.testing.assert_allclose(W_in, expected, rtol=1e-12, atol=1e-15)
+
+
+# W_out = 0: every score is 0, g_target = -1/2, g_noise = +1/2, and dL/dh = 0 (W_in stays).
+# With W_in[1] = (1, 0), W_in[2] = (0, 1): h_0 = (1/2, 1/2), h_1 = (1, 0). Target row 0 and
+# noise row 3 each fill one slot of both examples (m = 2), so with lr_out = 1:
+#   W_out[0] += (1/2) (h_0 + h_1) s = (0.75, 0.25) s,   W_out[3] -= (0.75, 0.25) s,   s = 2^(-q)
+@pytest.mark.parametrize("power", [0.0, 0.5, 1.0])
+@pytest.mark.parametrize("path", ["reference", "fused"])
+def test_guarded_W_out_step_by_hand(power, path):
+    _, _, output = hand_problem()
+    W_in = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
+    W_out = np.zeros((4, 2))
+    rng = np.random.default_rng(0)
+    if path == "reference":
+        step.sgd_step(W_in, W_out, hand_batch(), output, 1.0, 1.0, rng, "mean", repeat_guard_out=power)
+    else:
+        step.fused_step(W_in, W_out, hand_batch(), output, 1.0, 1.0, rng, "mean",
+                        Workspace(2, W_in.dtype), 0.0, power)
+    s = 2.0 ** -power
+    expected = np.array([[0.75 * s, 0.25 * s], [0.0, 0.0], [0.0, 0.0], [-0.75 * s, -0.25 * s]])
+    np.testing.assert_allclose(W_out, expected, rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(W_in[1:3], np.eye(2))  # dL/dh = 0
+
+
+@pytest.mark.parametrize("path", ["reference", "fused"])
+def test_guard_leaves_the_W_out_update_alone(path):
+    """Only W_in's step size changes: W_out moves the same with the guard on or off."""
+    batch, W_in, W_out, output = small_case("ns")
+    moved = []
+    for power in (0.0, 1.0):
+        W_in_new, W_out_new = W_in.copy(), W_out.copy()
+        rng = np.random.default_rng(4)
+        if path == "reference":
+            step.sgd_step(W_in_new, W_out_new, batch, output, 0.3, 0.2, rng, "mean", repeat_guard=power)
+        else:
+            step.fused_step(W_in_new, W_out_new, batch, output, 0.3, 0.2, rng, "mean",
+                            Workspace(W_in.shape[1], W_in.dtype), power)
+        moved.append((W_in_new - W_in, W_out_new - W_out))
+    np.testing.assert_array_equal(moved[0][1], moved[1][1])
+    assert not np.allclose(moved[0][0], moved[1][0])  # but W_in's step did change
+
+
+def test_bad_repeat_guard_is_a_config_error():
+    with pytest.raises(ConfigError, match="--repeat-guard must be >= 0"):
+        TrainConfig(repeat_guard=-1)
+    with pytest.raises(ConfigError, match="--repeat-guard-out must be >= 0"):
+        TrainConfig(repeat_guard_out=float("nan"))
+
+
+def test_guard_lets_a_small_unsubsampled_corpus_train_at_a_high_W_in_rate(planted_lines):
+    """The trap of README ("How good are the vectors?"): 1,024-example batches, no
+    subsampling, 852 words; frequent rows occur hundreds of times per batch. Unguarded,
+    W_in at 0.6 diverges in the first epoch; averaged over occurrences it trains."""
+    settings = dict(size=24, window=3, min_count=3, sample=0, alpha=0.05, alpha_in=0.6,
+                    batch_size=1024, seed=1)
+    with pytest.raises(Diverged, match="in epoch 1"):
+        train(planted_lines, TrainConfig(repeat_guard=0.0, epochs=1, **settings))
+    result = train(planted_lines, TrainConfig(repeat_guard=1.0, epochs=3, **settings))
+    assert np.isfinite(result.W_in).all()
+    _, analogy_share = planted_scores(result.wv)
+    assert analogy_share >= 0.7, analogy_share
+
+
+def test_hs_guards_W_out_by_default_and_ns_does_not():
+    """The root of the Huffman tree is in every example's path (README, "How good are the vectors?")."""
+    assert TrainConfig(objective="hs", negative=0).out_guard_power == 1.0
+    assert TrainConfig().out_guard_power == 0.0
+    assert TrainConfig(objective="hs", negative=0, repeat_guard_out=0.0).out_guard_power == 0.0
+    assert TrainConfig(repeat_guard_out=0.5).out_guard_power == 0.5
