@@ -83,7 +83,8 @@ class TrainConfig:
         see MEAN_LR_IN_PER_WINDOW for the measurements behind the factor) and `alpha`
         for the word2vec update
     cbow_update : "mean" (exact gradient through the average) or "word2vec" (classic rule)
-    batch_size : examples per minibatch
+    batch_size : examples per minibatch (512: the fastest of 256..2048 for NS on bench-text8, one
+        process; analogy after 3 epochs within 0.5 point across 64..4096, scripts/bench.py)
     repeat_guard : power p of W_in's per-row step size: a row occurring n_r times in a
         batch (n_r = the sum of its 1/C weights) takes its summed update times
         max(1, n_r)^(-p); 0 = off, 1 = averaged over its occurrences (cbow.step)
@@ -116,7 +117,7 @@ class TrainConfig:
     alpha: float = 0.05
     alpha_in: float | None = None
     cbow_update: str = "mean"
-    batch_size: int = 1024
+    batch_size: int = 512
     repeat_guard: float = 0.0
     repeat_guard_out: float | None = None
     seed: int = 1

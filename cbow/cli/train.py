@@ -75,12 +75,18 @@ def _add_train(subparsers) -> None:
                              "word2vec: the classic rule, full dL/dh to each (default mean)")
     parser.add_argument("--batch-size", type=positive_int, default=None,
                         help=f"examples per minibatch (default {defaults.batch_size}; {HS_BATCH_SIZE} with --hs, "
-                             "whose root node is in every example's path: its summed update diverged "
-                             "at 1024 on bench-text8)")
+                             "whose Huffman-path buffers then stay in cache: measured fastest on bench-text8)")
     parser.add_argument("--seed", type=non_negative_int, default=defaults.seed,
                         help=f"random seed; the same seed reproduces a run bit for bit (default {defaults.seed})")
     parser.add_argument("--clip-grad", type=positive_float, default=None,
                         help="clip each example's gradient to this L2 norm (default: off)")
+    parser.add_argument("--repeat-guard", type=non_negative_float, default=defaults.repeat_guard, metavar="P",
+                        help="W_in's per-row step size: a row occurring n times in a batch takes its summed "
+                             "update times max(1, n)^-P (0 = off, the default; 1 = averaged), a guard for "
+                             "high --alpha-in without subsampling")
+    parser.add_argument("--repeat-guard-out", type=non_negative_float, default=None, metavar="Q",
+                        help="the same for W_out, n = the row's output slots in the batch (default 1 with "
+                             "--hs, whose root node is in every path; 0 otherwise)")
     parser.add_argument("--tokenizer", choices=["default", "whitespace"], default=defaults.tokenizer,
                         help="default: lowercase, split on non-letters; whitespace: split on whitespace only")
     parser.add_argument("--max-sentence-length", type=positive_int, default=defaults.max_sentence_length,
@@ -159,7 +165,8 @@ def _train_config(args):
         sample=args.sample, min_count=args.min_count, max_vocab=args.max_vocab, epochs=args.epochs,
         alpha=args.alpha, alpha_in=args.alpha_in, cbow_update=args.cbow_update,
         batch_size=args.batch_size or (HS_BATCH_SIZE if objective == "hs" else TrainConfig().batch_size),
-        seed=args.seed, clip_grad=args.clip_grad,
+        seed=args.seed, clip_grad=args.clip_grad, repeat_guard=args.repeat_guard,
+        repeat_guard_out=args.repeat_guard_out,
         tokenizer=args.tokenizer, max_sentence_length=args.max_sentence_length, holdout=args.holdout,
         holdout_every=args.holdout_every,
         encoding_errors=args.encoding_errors,
