@@ -28,8 +28,8 @@ import numpy as np
 
 from cbow.corpus import CorpusStats, Source, check_max_sentence_length, describe_source, iter_text_blocks
 from cbow.encode import EncodedCorpus, _iter_id_blocks
-from cbow.errors import CorpusError, OutputError
-from cbow.id_files import KeptIdsWriter
+from cbow.errors import CorpusError
+from cbow.id_files import KeptIdsWriter, removed_on_failure
 from cbow.tokenize import Tokenizer, get_tokenizer
 from cbow.vocab import Vocab, check_vocab_settings
 
@@ -158,20 +158,13 @@ def encode_to_file(
 
     stats = CorpusStats()
     ids_path = Path(ids_path)
-    try:
+    with removed_on_failure(ids_path, "free space or choose another directory"):
         with open(ids_path, "wb") as ids_file:
             writer = KeptIdsWriter(ids_file)
             for ids, sentence_lengths in _iter_id_blocks(
                 source, tokenize, lookup, max_sentence_length, stats, None, encoding_errors
             ):
                 writer.write(ids, sentence_lengths)
-    except OSError as error:
-        ids_path.unlink(missing_ok=True)
-        raise OutputError(f"{ids_path}: cannot write the encoded corpus ({error.strerror or error}); "
-                          "free space or choose another directory") from None
-    except BaseException:
-        ids_path.unlink(missing_ok=True)
-        raise
     n_raw, n_kept = writer.n_raw, writer.n_kept
     if n_raw == 0 or n_kept == 0:
         ids_path.unlink(missing_ok=True)

@@ -38,8 +38,8 @@ from cbow.corpus import (
     split_sentences,
     total_size,
 )
-from cbow.errors import CorpusError, OutputError
-from cbow.id_files import IdSpool, KeptIdsWriter, write_npy_header
+from cbow.errors import CorpusError
+from cbow.id_files import IdSpool, KeptIdsWriter, removed_on_failure, write_npy_header
 from cbow.tokenize import Tokenizer, ascii_token_spans, get_tokenizer, tokenize_default
 from cbow.vocab import Vocab, check_vocab_settings, select_words
 
@@ -475,7 +475,7 @@ def _read_and_encode_to_file(
     stats = CorpusStats()
     bar = _Progress(progress, source)
     length_blocks: list[np.ndarray] = []
-    try:
+    with removed_on_failure(ids_path, "free space, or pass --no-cache"):
         with IdSpool(ids_path.with_name(ids_path.name + ".spool")) as spool:
             try:
                 for ids, sentence_lengths in _iter_id_blocks(
@@ -502,13 +502,6 @@ def _read_and_encode_to_file(
                 writer = KeptIdsWriter(ids_file)
                 for block, sentence_lengths in zip(spool.blocks(), length_blocks):
                     writer.write(final_id[block], sentence_lengths)
-    except OSError as error:
-        ids_path.unlink(missing_ok=True)
-        raise OutputError(f"{ids_path}: cannot write the encoded corpus ({error.strerror or error}); "
-                          "free space, or pass --no-cache") from None
-    except BaseException:
-        ids_path.unlink(missing_ok=True)
-        raise
     offsets = writer.sentence_offsets()
     logger.info("%s: %d tokens, %d distinct, %d kept in the vocabulary (min_count %d); %d sentences",
                 name, n_raw_tokens, len(words), len(vocab), min_count, len(offsets) - 1)

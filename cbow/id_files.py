@@ -22,10 +22,26 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+
+from cbow.errors import OutputError
+
+
+@contextmanager
+def removed_on_failure(ids_path: Path, fix: str) -> Iterator[None]:
+    """Delete `ids_path` if the block raises; an OSError becomes a one-line OutputError ending in `fix`."""
+    try:
+        yield
+    except OSError as error:
+        ids_path.unlink(missing_ok=True)
+        raise OutputError(f"{ids_path}: cannot write the encoded corpus ({error.strerror or error}); {fix}") from None
+    except BaseException:
+        ids_path.unlink(missing_ok=True)
+        raise
 
 
 def write_npy_header(ids_file: BinaryIO, n_ids: int) -> None:
