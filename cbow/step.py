@@ -45,9 +45,9 @@ gradient-checked with the guards off; the guards are the trainer's optimizer cho
 (TrainConfig.repeat_guard, repeat_guard_out). The dense full-softmax update is not guarded.
 
 `sgd_step` is the reference: it runs the objectives' pure forward/backward. `fused_step`
-computes the same update for NS and HS in fewer passes (cbow.logistic_step); tests check
-that the two agree, and the trainer uses the fused one unless gradients are clipped or
-the objective is the full softmax.
+computes the same update in fewer passes (cbow.logistic_step for NS and HS,
+cbow.softmax_step for the full softmax); tests check that the two agree, and the trainer
+uses the fused one unless gradients are clipped.
 """
 
 from __future__ import annotations
