@@ -103,7 +103,7 @@ class TrainConfig:
     holdout_every : also score the held-out text every N training words within epochs
         (global word counter, before subsampling); 0 = at epoch ends only; needs holdout
     workers : training processes over shared weights (cbow.workers); 1 trains in this
-        process, bit-reproducible for a seed; the CLI defaults to all cores
+        process, bit-reproducible for a seed (and checkpointed by the CLI, whose default it is)
     """
 
     size: int = 100
