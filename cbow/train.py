@@ -296,6 +296,8 @@ def prepare(
             shutil.rmtree(staging, ignore_errors=True)
         else:
             if corpus_cache.store(cache_dir, key, vocab, encoded, staging) is not None:
+                # Reopen from the entry: the memmap in hand still names the renamed staging
+                # path, and worker processes map the corpus by its file name.
                 cached = corpus_cache.load(cache_dir, key)
                 if cached is not None:
                     return cached
