@@ -8,7 +8,8 @@ sentences (the corpus cut into N slices of about N_words/N tokens at sentence bo
 and writes its updates straight into the shared matrices, without locks: "Hogwild!"
 (Niu et al. 2011), exactly what word2vec.c's threads and gensim's workers do. Two workers
 rarely touch the same row at the same moment, and when they do one update may be partly
-lost, which SGD tolerates.
+lost, which SGD tolerates. This module is the parent's side; `cbow.worker_loop` runs in
+each worker.
 
 The learning rate follows the GLOBAL word count: each worker publishes the raw words it
 has done in its own slot of a shared int64 array (so no counter is shared by two writers)
@@ -47,21 +48,18 @@ equivalents) in their environment, set before they import numpy ("spawn" start m
 so N workers use N cores, not N x cores.
 
 Cleanup: the parent unlinks every segment in a `finally`, on success, on a worker's error,
-on divergence and on Ctrl-C (the workers ignore SIGINT; the parent stops them). Library
+on divergence and on Ctrl-C (the workers ignore SIGINT; the parent stops them); a worker
+waiting at the gate or in a pause also stops if its parent dies (kill -9). Library
 users calling `train(..., workers > 1)` from a script need the usual
 `if __name__ == "__main__":` guard of multiprocessing's spawn start method.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
-import math
 import os
 import secrets
-import signal
 import time
-import traceback
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -261,6 +259,8 @@ def run_workers(
     RuntimeError : a worker failed (its traceback in the message) or died
     ValueError : `resume_at` does not match the slices
     """
+    from cbow.worker_loop import worker_main  # it imports this module
+
     slices = split_sentences(sentence_offsets, n_workers)
     n_workers = len(slices)
     if resume_at is not None and [(p.first_sentence, p.stop_sentence) for p in resume_at.positions] != slices:
@@ -316,7 +316,7 @@ def run_workers(
             for worker, (first, stop) in enumerate(slices):
                 task = WorkerTask(worker=worker, first_sentence=first, stop_sentence=stop,
                                   start_batch=start_batches[worker], **task_args)
-                process = context.Process(target=_worker_main, args=(task,), name=f"cbow-worker-{worker}",
+                process = context.Process(target=worker_main, args=(task,), name=f"cbow-worker-{worker}",
                                           daemon=True)
                 process.start()
                 processes.append(process)
@@ -453,104 +453,3 @@ def _single_threaded_blas_env():
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-
-
-def _worker_main(task: WorkerTask) -> None:
-    """Entry point of a worker process: attach, train the slice, report, detach."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    name, specs = task.shared
-    shared = SharedArrays(specs, name=name)
-    try:
-        _train_slice(task, shared)
-    except BaseException:  # report everything; the parent raises it
-        shared["state"][task.worker] = STOPPED
-        task.error_queue.put((task.worker, traceback.format_exc()))
-    finally:
-        shared.close()
-
-
-
-def _train_slice(task: WorkerTask, shared: SharedArrays) -> None:
-    """The worker's loop: its slice once per epoch, lr from the global word count, waiting
-    at the epoch gate and in the parent's pauses (module docstring)."""
-    from cbow.train import learning_rate, make_step
-    from cbow.windows import iter_batches
-
-    config, worker = task.config, task.worker
-    W_in, W_out = shared["W_in"], shared["W_out"]
-    offsets = shared["sentence_offsets"]
-    token_start = int(offsets[task.first_sentence])
-    token_stop = int(offsets[task.stop_sentence])
-    if task.mapped_file is not None:
-        path, offset, n_words = task.mapped_file
-        all_ids = np.memmap(path, dtype=np.int32, mode="r", offset=offset, shape=(n_words,))
-    else:
-        all_ids = shared["word_ids"]
-    slice_ids = all_ids[token_start:token_stop]
-    slice_offsets = offsets[task.first_sentence:task.stop_sentence + 1] - token_start
-    slice_words = token_stop - token_start
-    words_done, loss_sum, n_examples = shared["words_done"], shared["loss_sum"], shared["n_examples"]
-    batches_done, pause, stop = shared["batches_done"], shared["pause"], shared["stop"]
-    step = make_step(W_in, task.output, config)
-    for epoch in range(task.first_epoch, task.stop_epoch):
-        if not _wait_at_gate(shared, worker, epoch):
-            return
-        start_batch = task.start_batch if epoch == task.first_epoch else 0
-        batch_rng = np.random.default_rng([config.seed, 1, epoch, worker])
-        # The noise stream's state is not saved: a mid-epoch resume seeds a fresh one.
-        noise_rng = np.random.default_rng([config.seed, 2, epoch, worker, *([start_batch] if start_batch else [])])
-        words_before = epoch * slice_words
-        batches = iter_batches(slice_ids, slice_offsets, config.window, config.batch_size, batch_rng,
-                               task.keep_prob)
-        if start_batch:  # replay the batch stream up to the saved position (no training on them)
-            batches = itertools.islice(batches, start_batch, None)
-        for batch in batches:
-            if (pause[0] or stop[0]) and not _hold(shared, worker):
-                return
-            global_done = int(words_done.sum())
-            lr_out = learning_rate(config.alpha, global_done, task.words_total)
-            lr_in = learning_rate(config.lr_in, global_done, task.words_total)
-            with np.errstate(over="ignore", invalid="ignore"):
-                loss = step(W_in, W_out, batch, lr_in, lr_out, noise_rng)
-            if not math.isfinite(loss):
-                shared["diverged_at"][:] = (epoch, 100.0 * batch.words_done / max(1, slice_words))
-                shared["state"][worker] = DIVERGED
-                return
-            loss_sum[worker, epoch] += loss
-            n_examples[worker, epoch] += len(batch)
-            words_done[worker] = words_before + batch.words_done
-            batches_done[worker] += 1
-        words_done[worker] = words_before + slice_words
-        shared["epochs_done"][worker] = epoch + 1
-    shared["state"][worker] = FINISHED
-
-
-def _wait_at_gate(shared: SharedArrays, worker: int, epoch: int) -> bool:
-    """Wait until the parent opens `epoch` (acking any pause meanwhile); False on stop."""
-    gate, pause, acked, stop, state = (shared[key] for key in ("gate", "pause", "acked", "stop", "state"))
-    if gate[0] < epoch:
-        state[worker] = WAITING
-    while gate[0] < epoch:
-        if stop[0]:
-            state[worker] = STOPPED
-            return False
-        if pause[0]:  # waiting here, it writes nothing: it may acknowledge at once
-            acked[worker] = pause[0]
-        time.sleep(WORKER_POLL_SECONDS)
-    state[worker] = RUNNING
-    return True
-
-
-def _hold(shared: SharedArrays, worker: int) -> bool:
-    """At a batch boundary: acknowledge the parent's pause and wait it out; False on stop."""
-    pause, acked, stop, state = (shared[key] for key in ("pause", "acked", "stop", "state"))
-    state[worker] = PAUSED
-    while not stop[0]:
-        number = int(pause[0])
-        if not number:
-            state[worker] = RUNNING
-            return True
-        acked[worker] = number
-        time.sleep(WORKER_POLL_SECONDS)
-    state[worker] = STOPPED
-    return False
