@@ -4,7 +4,8 @@ The math lives in `model`, `objectives/` and `step`; this module owns the schedu
 learning-rate decay by words processed), progress reporting, the divergence stop and the
 epoch bookkeeping. Hyper-parameters travel in one frozen `TrainConfig`; all randomness
 comes from generators seeded by `config.seed`, so one seed gives one run (bit-identical
-with one worker).
+with one worker). With several workers (`cbow.worker_training`) the epochs run in worker
+processes and the epoch ends here (`end_epoch`) run at their barrier.
 """
 
 from __future__ import annotations
@@ -107,7 +108,9 @@ class TrainConfig:
     holdout_every : also score the held-out text every N training words within epochs
         (global word counter, before subsampling); 0 = at epoch ends only; needs holdout
     workers : training processes over shared weights (cbow.workers); 1 trains in this
-        process, bit-reproducible for a seed (and checkpointed by the CLI, whose default it is)
+        process, bit-reproducible for a seed. Checkpoints, --eval and --holdout work with
+        any number. The library's default is 1 (multiprocessing needs the caller's
+        `if __name__ == "__main__":` guard); the CLI's is all cores
     """
 
     size: int = 100
@@ -346,7 +349,9 @@ def train(
     checkpointer : saves checkpoints (periodically, at epoch ends, on Ctrl-C); see
         `cbow.checkpoint`
     resume : a loaded checkpoint of this config and corpus: training continues from it
-        and ends bit-identical to an uninterrupted run (one worker)
+        and ends bit-identical to an uninterrupted run (one worker; with several, the same
+        schedule, not the same bits). `config.workers` may differ from the checkpoint's,
+        except for a checkpoint saved mid-epoch (CheckpointError names the --workers)
     cache_dir : if given, reuse/store the encoded corpus there (cbow.cache); None: no cache
 
     Returns

@@ -78,7 +78,7 @@ def _add_train(subparsers) -> None:
                         help=f"examples per minibatch (default {defaults.batch_size}; {HS_BATCH_SIZE} with --hs, "
                              "whose Huffman-path buffers then stay in cache: measured fastest on bench-text8)")
     parser.add_argument("--seed", type=non_negative_int, default=defaults.seed,
-                        help=f"random seed; the same seed reproduces a run bit for bit (default {defaults.seed})")
+                        help=f"random seed; the same seed reproduces a run bit for bit with --workers 1 (default {defaults.seed})")
     parser.add_argument("--clip-grad", type=positive_float, default=None,
                         help="clip each example's gradient to this L2 norm (default: off)")
     parser.add_argument("--repeat-guard", type=non_negative_float, default=defaults.repeat_guard, metavar="P",
