@@ -186,7 +186,7 @@ def format_plan(plan: Plan, source_name: str | Path) -> list[str]:
     config = plan.config
     lines = [
         f"plan for {source_name}: {config.objective}, size {config.size}, window {config.window}, "
-        f"epochs {config.epochs}, min-count {config.min_count}, sample {config.sample:g}",
+        f"epochs {config.epochs}, min-count {config.min_count}, sample {config.sample:g}, workers {config.workers}",
         f"vocabulary           {plan.vocab_size:,} words",
         f"tokens read          {plan.n_raw_tokens:,}",
         f"after min-count      {plan.n_tokens:,} ({100 * plan.n_tokens / max(1, plan.n_raw_tokens):.1f}%) "
