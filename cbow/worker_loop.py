@@ -29,9 +29,17 @@ from cbow.workers import (
 )
 
 
-def worker_main(task: WorkerTask) -> None:
-    """Entry point of a worker process: attach, train the slice, report, detach."""
+def worker_main(task_source, error_queue) -> None:
+    """Entry point of a worker process: receive its WorkerTask from the `task_source` pipe,
+    attach, train the slice, report failures on `error_queue`, detach."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    try:
+        task: WorkerTask = task_source.recv()
+    except EOFError:  # the parent failed before sending it: nothing to do
+        return
+    finally:
+        task_source.close()
+    task.error_queue = error_queue
     name, specs = task.shared
     shared = SharedArrays(specs, name=name)
     try:

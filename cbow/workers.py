@@ -309,19 +309,28 @@ def run_workers(
                 shared["batches_done"][worker] = start_batches[worker] = position.batches
             shared["loss_sum"][0, first_epoch] = resume_at.loss_sum
             shared["n_examples"][0, first_epoch] = resume_at.n_examples
-        task_args = dict(shared=shared.spec(), keep_prob=keep_prob, output=output, config=config,
-                         first_epoch=first_epoch, stop_epoch=stop_epoch, words_total=words_total,
-                         error_queue=error_queue, mapped_file=mapped_file)
-        with _single_threaded_blas_env():
-            for worker, (first, stop) in enumerate(slices):
-                task = WorkerTask(worker=worker, first_sentence=first, stop_sentence=stop,
-                                  start_batch=start_batches[worker], **task_args)
-                process = context.Process(target=worker_main, args=(task,), name=f"cbow-worker-{worker}",
-                                          daemon=True)
-                process.start()
-                processes.append(process)
         logger.info("training in %d worker processes (%s words before)", n_workers,
                     int(shared["words_done"].sum()))
+        task_args = dict(shared=shared.spec(), keep_prob=keep_prob, output=output, config=config,
+                         first_epoch=first_epoch, stop_epoch=stop_epoch, words_total=words_total,
+                         error_queue=None, mapped_file=mapped_file)
+        # The tasks (vocabulary-sized tables) go through pipes after every process is started:
+        # in the start arguments, a task larger than a pipe's buffer would hold the parent
+        # until that child had imported numpy, starting the workers a second apart.
+        task_writers = []
+        with _single_threaded_blas_env():
+            for worker in range(n_workers):
+                task_reader, task_writer = context.Pipe(duplex=False)
+                process = context.Process(target=worker_main, args=(task_reader, error_queue),
+                                          name=f"cbow-worker-{worker}", daemon=True)
+                process.start()
+                task_reader.close()
+                processes.append(process)
+                task_writers.append(task_writer)
+        for worker, ((first, stop), task_writer) in enumerate(zip(slices, task_writers)):
+            with task_writer:
+                task_writer.send(WorkerTask(worker=worker, first_sentence=first, stop_sentence=stop,
+                                            start_batch=start_batches[worker], **task_args))
 
         def positions(epoch: int) -> list[WorkerPosition]:
             return [WorkerPosition(first, stop, int(shared["batches_done"][worker]),
@@ -329,12 +338,18 @@ def run_workers(
                     for worker, (first, stop) in enumerate(slices)]
 
         gate, pause_number = first_epoch, 0
+        first_arrival = None  # when the first worker finished epoch `gate` (the barrier's cost)
         while gate < stop_epoch:
             snapshot = _snapshot(shared)
+            if first_arrival is None and shared["epochs_done"].max() > gate:
+                first_arrival = time.perf_counter()
             if on_progress is not None:
                 on_progress(snapshot)
             _raise_on_failure(shared, processes, error_queue, config)
             if snapshot.epochs_done > gate:  # every worker finished epoch `gate` and waits
+                logger.info("epoch %d: the first worker to finish waited %.3f s for the last",
+                            gate + 1, time.perf_counter() - first_arrival)
+                first_arrival = None
                 _copy_weights_out(shared, W_in, W_out)
                 if at_epoch_end is not None:
                     at_epoch_end(gate, snapshot)

@@ -6,7 +6,9 @@ Each TREE is a directory holding the `cbow` package (a worktree, or `git archive
 tar -x -C DIR`). Every run is its own subprocess with PYTHONPATH=TREE, one at a time, the
 trees alternated (A B A B ...) so a noisy shared machine hits both alike; each tree has
 its own corpus cache (warmed by an untimed first run), so only training is compared.
-Printed: per run the training seconds (worker start-up included) and train words/s;
+Printed: per run the training seconds (worker start-up included), train words/s, and the
+CPU seconds of the parent process itself (with workers: its polling, reports, and the
+corpus reading, which the warm cache makes small);
 then the median per tree and the ratio of medians against the first tree.
 
 Used to measure the cost of the workers' epoch barrier (cbow.workers): the same run with
@@ -27,17 +29,20 @@ from pathlib import Path
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "bench-small-text8.txt.gz"
 
 CHILD = """
-import json, sys, time
+import json, resource, sys, time
 from cbow.train import TrainConfig, train
 
 def main():
     corpus, cache_dir, workers, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     config = TrainConfig(workers=workers, epochs=epochs, seed=1)
+    before = resource.getrusage(resource.RUSAGE_SELF)
     result = train(corpus, config, cache_dir=cache_dir)
+    after = resource.getrusage(resource.RUSAGE_SELF)  # this process only: the workers are its children
     words = result.n_corpus_words * epochs
     print(json.dumps({"train_seconds": result.train_seconds, "words": words,
                       "epoch_words_per_s": [round(r.words_per_second) for r in result.epochs],
-                      "final_loss": result.epoch_losses[-1]}))
+                      "final_loss": result.epoch_losses[-1],
+                      "parent_cpu_seconds": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime}))
 
 if __name__ == "__main__":
     main()
@@ -73,7 +78,8 @@ def main() -> None:
                 speed = run["words"] / run["train_seconds"]
                 speeds[tree].append(speed)
                 print(f"  run {repeat + 1} {tree}: {run['train_seconds']:.2f} s, {speed:,.0f} train words/s "
-                      f"(epochs {run['epoch_words_per_s']}), final loss {run['final_loss']:.4f}", flush=True)
+                      f"(epochs {run['epoch_words_per_s']}), final loss {run['final_loss']:.4f}, "
+                      f"parent CPU {run['parent_cpu_seconds']:.2f} s", flush=True)
     reference = statistics.median(speeds[args.trees[0]])
     for tree in args.trees:
         median = statistics.median(speeds[tree])
