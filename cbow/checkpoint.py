@@ -20,6 +20,15 @@ generator's state and the number of batches applied; resuming rebuilds the epoch
 from its seed, skips that many, and restores the noise state. With one worker the resumed
 run is then bit-identical to an uninterrupted one.
 
+With worker processes (cbow.workers) the parent saves while the workers wait, at the
+epoch barrier or in a mid-epoch pause; the state then holds every worker's position
+(`worker_positions`: its slice, batches and words done in the epoch). Resuming replays
+each worker's batch stream (seeded (seed, 1, epoch, worker)) past its position; the noise
+streams are seeded afresh, so such a run resumes to the same schedule and the same
+quality, not to the same bits (a run with several workers is never bit-reproducible). A
+mid-epoch checkpoint resumes only with the same --workers (the slices must match); one
+saved at an epoch's end resumes with any.
+
 What the loop provides (`TrainState`) and when: `Checkpointer.after_batch(state_fn)` after
 every applied batch (it saves when the interval is due or Ctrl-C was pressed), and
 `Checkpointer.at_epoch_end(state_fn)` after every epoch; `state_fn()` builds the state only
@@ -123,6 +132,9 @@ class TrainState:
     epochs : finished EpochReports as dicts
     loss_history : LossPoints as dicts
     heldout_history : HeldoutPoints as dicts (runs with --holdout)
+    worker_positions : with worker processes (cbow.workers), each worker's slice and its
+        position in `epoch` (`WorkerPosition` as dicts: first_sentence, stop_sentence,
+        batches, words); empty for a run in one process. `batches_done` is then their sum
     """
 
     epoch: int
@@ -141,6 +153,7 @@ class TrainState:
     epochs: list[dict] = field(default_factory=list)
     loss_history: list[dict] = field(default_factory=list)
     heldout_history: list[dict] = field(default_factory=list)
+    worker_positions: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -248,15 +261,25 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     )
 
 
+# Settings that do not change the model a run converges to: a run may resume with others.
+NOT_MODEL_SETTINGS = frozenset({"workers"})
+
+
 def check_compatible(checkpoint: Checkpoint, config_dict: dict, fingerprint: str,
-                     corpus_name: str) -> None:
-    """Raise CheckpointError unless `checkpoint` was made by this config on this corpus."""
+                     corpus_name: str, defaults: dict | None = None) -> None:
+    """Raise CheckpointError unless `checkpoint` was made by this config on this corpus.
+
+    `defaults` (TrainConfig's defaults as a dict) stand in for the settings a checkpoint
+    lacks because it was written before they existed; `NOT_MODEL_SETTINGS` may differ.
+    """
     name = os.fspath(checkpoint.path) if checkpoint.path else "checkpoint"
-    for key in sorted(set(config_dict) | set(checkpoint.config)):
-        if config_dict.get(key) != checkpoint.config.get(key):
+    defaults = defaults or {}
+    saved = {**defaults, **checkpoint.config}
+    for key in sorted((set(config_dict) | set(saved)) - NOT_MODEL_SETTINGS):
+        if config_dict.get(key) != saved.get(key):
             flag = "--" + key.replace("_", "-")
             raise CheckpointError(
-                f"{name}: made with {flag} {checkpoint.config.get(key)!r}, this run has "
+                f"{name}: made with {flag} {saved.get(key)!r}, this run has "
                 f"{config_dict.get(key)!r}; drop {flag} to resume, or start afresh without --resume"
             )
     if fingerprint != checkpoint.corpus_fingerprint:
@@ -299,12 +322,17 @@ class Checkpointer:
         self._identity = (config_dict, vocab, fingerprint)
         self._last_save = self.clock()
 
+    def due(self) -> bool:
+        """Whether `after_batch` would save now: Ctrl-C was pressed, or the interval passed."""
+        return self.interrupted or (self.every_seconds is not None
+                                    and self.clock() - self._last_save >= self.every_seconds)
+
     def after_batch(self, state_fn: Callable[[], TrainState]) -> None:
         """Call after every applied batch: saves when due; on Ctrl-C saves and raises."""
         if self.interrupted:
             self.save(state_fn())
             raise TrainingInterrupted(self.path)
-        if self.every_seconds is not None and self.clock() - self._last_save >= self.every_seconds:
+        if self.due():
             self.save(state_fn())
 
     def at_epoch_end(self, state_fn: Callable[[], TrainState]) -> None:

@@ -22,6 +22,18 @@ tokens kept by subsampling, w window, B batch size, K negatives, L longest Huffm
                                                      logsumexp; the dense dL/dW_out and lr times it
     vocabulary tables        ~100 V (+ 5 V L for HS)  words, counts, keep/noise tables
 
+with k > 1 worker processes (cbow.workers), in addition (the epoch arrays are built per
+slice, so k workers hold the same total as one process):
+
+    shared weights           4 V d + 4 V d           the shared segment's copy of W_in, W_out
+                                                     (the parent keeps its own to report from)
+    shared corpus            4 N + 8 (S + 1)         its copy of the ids (8 (S + 1) when mapped:
+                                                     the workers map the cache file)
+    extra worker buffers   (k - 1) (window chunk + batch buffers)
+
+(each worker's own Python, numpy and scipy are not counted, as the interpreter is not
+for one process: tests/test_plan.py measures the peak above the resident size after import)
+
 and the reading pass (cbow.encode.read_and_encode) peaks, before training starts, at
 
     24 MiB + 155 T_block + 8 N_raw + 8 S + 150 V_distinct
@@ -119,6 +131,7 @@ def memory_estimate(
         (default 6, English text with its spaces)
     mapped_corpus : the ids are encoded into and mapped from the corpus cache (cbow.cache)
         rather than held in memory
+    The worker count is `config.workers` (the module docstring's k; 1: no shared copies).
     """
     V, d, B = vocab_size, config.size, config.batch_size
     n_raw_tokens = n_tokens if n_raw_tokens is None else n_raw_tokens
@@ -142,6 +155,11 @@ def memory_estimate(
         "batch buffers": batch,
         "vocabulary tables": tables,
     }
+    if config.workers > 1 and n_sentences > 1:  # as cbow.train, which trains one sentence in-process
+        workers = min(config.workers, n_sentences)
+        components["shared weights"] = components["W_in"] + components["W_out"]
+        components["shared corpus"] = (0 if mapped_corpus else 4 * n_tokens) + 8 * (n_sentences + 1)
+        components["extra worker buffers"] = (workers - 1) * (components["window chunk"] + components["batch buffers"])
     bytes_per_token = DEFAULT_BYTES_PER_TOKEN if bytes_per_token is None else bytes_per_token
     block_tokens = min(n_raw_tokens, BLOCK_SIZE / bytes_per_token)
     id_copies = 0 if mapped_corpus else 8 * n_raw_tokens

@@ -8,7 +8,9 @@ reports what the run would be:
   word2vec.c's keep probability (`Vocab.keep_probabilities`);
 - memory of the run, component by component (`cbow.memory.memory_estimate`);
 - an ETA from a short timed probe: `cbow.train.train` on the first sentences of the corpus
-  (about `probe_seconds` of work) with the same settings, giving corpus words per second.
+  (about `probe_seconds` of work) with the same settings in one process (starting worker
+  processes alone takes about a second each, longer than the probe), giving corpus words
+  per second; with --workers N > 1 the plan says the run will be faster than that ETA.
 
 It never allocates the run's weights: the counting pass holds the encoded ids (4 bytes a
 token, what training holds too) and the probe trains on a slice. When W_in and W_out
@@ -105,7 +107,7 @@ def probe_speed(vocab: Vocab, corpus: EncodedCorpus, config: TrainConfig,
     weight_bytes = 8 * len(vocab) * config.size
     if weight_bytes > PROBE_WEIGHT_LIMIT:
         vocab, corpus = _restricted(vocab, corpus, PROBE_WEIGHT_LIMIT // (8 * config.size))
-    probe_config = replace(config, epochs=1)
+    probe_config = replace(config, epochs=1, workers=1)
     n_words = 20_000
     while True:
         piece = _slice(corpus, n_words)
@@ -155,6 +157,9 @@ def make_plan(source, config: TrainConfig | None = None, probe_seconds: float = 
                               "(the full weights are too big to allocate for a probe); the ETA is rougher")
         if plan.probe_words >= corpus.n_words:
             plan.notes.append("the probe trained on the whole corpus: it is small, the ETA is rough")
+        if config.workers > 1:
+            plan.notes.append(f"speed and time are for one process; the run's {config.workers} workers "
+                              f"train faster, by less than {config.workers} times")
     return plan
 
 
@@ -181,7 +186,7 @@ def format_plan(plan: Plan, source_name: str | Path) -> list[str]:
     config = plan.config
     lines = [
         f"plan for {source_name}: {config.objective}, size {config.size}, window {config.window}, "
-        f"epochs {config.epochs}, min-count {config.min_count}, sample {config.sample:g}",
+        f"epochs {config.epochs}, min-count {config.min_count}, sample {config.sample:g}, workers {config.workers}",
         f"vocabulary           {plan.vocab_size:,} words",
         f"tokens read          {plan.n_raw_tokens:,}",
         f"after min-count      {plan.n_tokens:,} ({100 * plan.n_tokens / max(1, plan.n_raw_tokens):.1f}%) "

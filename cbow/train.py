@@ -4,7 +4,8 @@ The math lives in `model`, `objectives/` and `step`; this module owns the schedu
 learning-rate decay by words processed), progress reporting, the divergence stop and the
 epoch bookkeeping. Hyper-parameters travel in one frozen `TrainConfig`; all randomness
 comes from generators seeded by `config.seed`, so one seed gives one run (bit-identical
-with one worker).
+with one worker). With several workers (`cbow.worker_training`) the epochs run in worker
+processes and the epoch ends here (`end_epoch`) run at their barrier.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 import itertools
 import math
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterable
@@ -20,7 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from cbow.checkpoint import Checkpoint, Checkpointer, TrainState, check_compatible, corpus_fingerprint
+from cbow.checkpoint import (
+    Checkpoint, CheckpointError, Checkpointer, TrainState, check_compatible, corpus_fingerprint,
+)
 from cbow import cache as corpus_cache
 from cbow.encode import EncodedCorpus, read_and_encode
 from cbow.errors import ConfigError, Diverged, OutputError
@@ -33,6 +37,7 @@ from cbow.step import CBOW_UPDATES, OutputLayer, fused_step, sgd_step
 from cbow.vectors import KeyedVectors
 from cbow.vocab import Vocab
 from cbow.windows import iter_batches
+from cbow.workers import split_sentences
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +108,9 @@ class TrainConfig:
     holdout_every : also score the held-out text every N training words within epochs
         (global word counter, before subsampling); 0 = at epoch ends only; needs holdout
     workers : training processes over shared weights (cbow.workers); 1 trains in this
-        process, bit-reproducible for a seed (and checkpointed by the CLI, whose default it is)
+        process, bit-reproducible for a seed. Checkpoints, --eval and --holdout work with
+        any number. The library's default is 1 (multiprocessing needs the caller's
+        `if __name__ == "__main__":` guard); the CLI's is all cores
     """
 
     size: int = 100
@@ -342,7 +349,9 @@ def train(
     checkpointer : saves checkpoints (periodically, at epoch ends, on Ctrl-C); see
         `cbow.checkpoint`
     resume : a loaded checkpoint of this config and corpus: training continues from it
-        and ends bit-identical to an uninterrupted run (one worker)
+        and ends bit-identical to an uninterrupted run (one worker; with several, the same
+        schedule, not the same bits). `config.workers` may differ from the checkpoint's,
+        except for a checkpoint saved mid-epoch (CheckpointError names the --workers)
     cache_dir : if given, reuse/store the encoded corpus there (cbow.cache); None: no cache
 
     Returns
@@ -367,8 +376,6 @@ def train(
         raise ConfigError("hierarchical softmax needs at least 2 words in the vocabulary; lower --min-count")
     heldout = None
     if config.holdout > 0:
-        if config.workers > 1:
-            raise ConfigError("--holdout scores the model between epochs, which needs --workers 1")
         encoded, heldout = split_holdout(encoded, config.holdout, config.seed)
     prepare_seconds = time.perf_counter() - started
 
@@ -379,9 +386,13 @@ def train(
     if checkpointer is not None or resume is not None:
         fingerprint = corpus_fingerprint(vocab, encoded.word_ids, encoded.sentence_offsets,
                                          encoded.n_raw_tokens)
+    # the workers' slices of the corpus; [None]: this process trains (one worker, or one sentence)
+    slices = split_sentences(encoded.sentence_offsets, config.workers) if config.workers > 1 else []
+    slices = slices if len(slices) > 1 else [None]
     if resume is not None:
         check_compatible(resume, config.to_dict(), fingerprint,
-                         f"the corpus given{'' if source is None else f' ({source})'}")
+                         f"the corpus given{'' if source is None else f' ({source})'}", TrainConfig().to_dict())
+        _check_resume_workers(resume, slices, config)
         W_in = np.array(resume.state.W_in, dtype=np.float32)
         W_out = np.array(resume.state.W_out, dtype=np.float32)
     else:
@@ -414,38 +425,73 @@ def train(
         bar.update(resume.state.words_done)
     train_started = time.perf_counter()
     try:
-        if config.workers > 1 and encoded.n_sentences > 1:
-            if checkpointer is not None or resume is not None:
-                raise ConfigError(
-                    "checkpoints and --resume need --workers 1 (worker processes write the shared "
-                    "weights with no consistent point to resume from); use --workers 1"
-                )
+        if len(slices) > 1:
             from cbow.worker_training import train_in_workers  # imports this module's types
 
-            train_in_workers(W_in, W_out, encoded, keep_prob, output, config, result, bar, on_epoch_end)
-        for epoch in range(len(result.epochs), config.epochs):
-            resume_state = resume.state if resume is not None and epoch == first_epoch else None
-            report = _train_epoch(epoch, W_in, W_out, encoded, keep_prob, output, config,
-                                  words_total, bar, result, checkpointer, resume_state,
-                                  monitor.before_batch if monitor is not None and config.holdout_every else None)
-            report.words_done = words_per_epoch * (epoch + 1)
-            report.W_in, report.vocab = W_in, vocab
-            if monitor is not None:
-                point = monitor.at_epoch_end(report.words_done, report.lr_end, report.mean_loss)
-                report.heldout_nats, report.heldout_perplexity = point.nats, point.perplexity
-            result.epochs.append(report)
-            logger.info("epoch %d/%d: mean loss %.4f, %.0f words/s", epoch + 1, config.epochs,
-                        report.mean_loss, report.words_per_second)
-            if on_epoch_end is not None:
-                on_epoch_end(report)
-            if checkpointer is not None:
-                checkpointer.at_epoch_end(lambda: _state_at_epoch_end(epoch, W_in, W_out, config,
-                                                                      words_per_epoch, words_total, result))
+            train_in_workers(W_in, W_out, vocab, encoded, keep_prob, output, config, result, bar, on_epoch_end,
+                             first_epoch=first_epoch, resume_state=resume.state if resume is not None else None,
+                             monitor=monitor, checkpointer=checkpointer)
+        else:
+            for epoch in range(len(result.epochs), config.epochs):
+                resume_state = resume.state if resume is not None and epoch == first_epoch else None
+                report = _train_epoch(epoch, W_in, W_out, encoded, keep_prob, output, config,
+                                      words_total, bar, result, checkpointer, resume_state,
+                                      monitor.before_batch if monitor is not None and config.holdout_every else None)
+                end_epoch(epoch, report, W_in, W_out, vocab, config, words_per_epoch, result, monitor,
+                          on_epoch_end, checkpointer)
     finally:
         if bar is not None:
             bar.close()
     result.train_seconds = time.perf_counter() - train_started
     return result
+
+
+def end_epoch(epoch: int, report: EpochReport, W_in: np.ndarray, W_out: np.ndarray, vocab: Vocab,
+              config: TrainConfig, words_per_epoch: int, result: TrainResult, monitor: HeldoutMonitor | None,
+              on_epoch_end: Callable[[EpochReport], None] | None, checkpointer: Checkpointer | None) -> None:
+    """What follows every epoch (0-based `epoch`), in one process or with the workers held
+    at the epoch barrier: the held-out score, the report kept and logged, `on_epoch_end`
+    (where --eval scores the live vectors), then the epoch-end checkpoint."""
+    report.words_done = words_per_epoch * (epoch + 1)
+    report.W_in, report.vocab = W_in, vocab
+    if monitor is not None:
+        point = monitor.at_epoch_end(report.words_done, report.lr_end, report.mean_loss)
+        report.heldout_nats, report.heldout_perplexity = point.nats, point.perplexity
+    result.epochs.append(report)
+    logger.info("epoch %d/%d: mean loss %.4f, %.0f words/s", epoch + 1, config.epochs,
+                report.mean_loss, report.words_per_second)
+    if on_epoch_end is not None:
+        on_epoch_end(report)
+    if checkpointer is not None:
+        words_total = words_per_epoch * config.epochs
+        checkpointer.at_epoch_end(lambda: _state_at_epoch_end(epoch, W_in, W_out, config, words_per_epoch,
+                                                              words_total, result))
+
+
+def _check_resume_workers(resume: Checkpoint, slices: list, config: TrainConfig) -> None:
+    """A mid-epoch checkpoint resumes only with the slices it was saved with (one process:
+    [None]); one from an epoch's end resumes with any number of workers.
+
+    Raises
+    ------
+    CheckpointError : naming the --workers that resumes it
+    """
+    state = resume.state
+    if state.batches_done == 0 or state.epoch >= config.epochs:
+        return
+    saved = [(p["first_sentence"], p["stop_sentence"]) for p in state.worker_positions] or [None]
+    if saved == slices:
+        return
+    name = os.fspath(resume.path) if resume.path else "checkpoint"
+
+    def described(n: int) -> str:
+        return "one process" if n == 1 else f"{n} worker processes"
+
+    raise CheckpointError(
+        f"{name}: saved mid-epoch by {described(len(saved))}, this run would train in "
+        f"{described(len(slices))}; resume it with --workers {resume.config.get('workers', 1)} "
+        "(a checkpoint saved at an epoch's end resumes with any --workers)"
+    )
 
 
 def divergence_advice(config: TrainConfig) -> str:

@@ -8,7 +8,8 @@ sentences (the corpus cut into N slices of about N_words/N tokens at sentence bo
 and writes its updates straight into the shared matrices, without locks: "Hogwild!"
 (Niu et al. 2011), exactly what word2vec.c's threads and gensim's workers do. Two workers
 rarely touch the same row at the same moment, and when they do one update may be partly
-lost, which SGD tolerates.
+lost, which SGD tolerates. This module is the parent's side; `cbow.worker_loop` runs in
+each worker.
 
 The learning rate follows the GLOBAL word count: each worker publishes the raw words it
 has done in its own slot of a shared int64 array (so no counter is shared by two writers)
@@ -16,8 +17,30 @@ and reads the sum of all slots before each batch:
 
     lr = alpha * max(1e-4, 1 - sum_w words_done[w] / (epochs * N_words))
 
-Each worker draws from its own generator, seeded (seed, 1, epoch, worker): a run with
-N > 1 workers is not bit-reproducible (the interleaving of updates is not), which is why
+Consistent points. Lock-free writers leave no moment at which the weights are "the model
+after k batches", unless the parent makes one; it does, two ways, through flags in shared
+memory that only the parent writes:
+
+- Epoch barrier (`gate`): a worker starts epoch e only once gate >= e. One that finishes
+  its slice of epoch e waits (polling every WORKER_POLL_SECONDS, and the stop flag); when
+  every worker has finished epoch e the parent runs the epoch end on the weights as they
+  are (`at_epoch_end`: report, --eval, held-out score, checkpoint), then opens the gate to
+  e + 1. Slices are equal in words, so the wait is the workers' difference in speed.
+- Mid-epoch pause (`pause`, `acked`): to save a periodic checkpoint, on Ctrl-C, or for a
+  --holdout-every score, the parent writes a new pause number g (1, 2, ...) to `pause`;
+  each worker, at its next batch boundary (or where it waits at the gate), writes g to
+  its slot of `acked` and waits until `pause` is 0. A worker writes weights only after a
+  batch boundary at which it found `pause` == 0, so once every running worker has acked g
+  nothing writes; the parent does its work (`at_pause`) and clears `pause`.
+
+A worker's position in its epoch is its batches done (`batches_done`, reset by the parent
+when it opens the gate) and words done; a checkpoint stores both for every worker with
+the worker's slice. Resuming rebuilds each worker's batches of that epoch from the batch
+stream's seed and skips that many, as the single-process loop does (cbow.checkpoint).
+Each worker draws from two generators per epoch: the batch stream (seed, 1, epoch,
+worker) for subsampling and window sizes, replayed on resume, and the noise stream
+(seed, 2, epoch, worker) for negative samples, re-seeded on a mid-epoch resume (a run with
+N > 1 workers is not bit-reproducible anyway: the interleaving of updates is not). So
 `workers=1` trains in-process, with no shared memory, bit for bit reproducible.
 
 BLAS: the workers are started with OPENBLAS_NUM_THREADS=1 (and the OMP/MKL/BLIS
@@ -25,7 +48,8 @@ equivalents) in their environment, set before they import numpy ("spawn" start m
 so N workers use N cores, not N x cores.
 
 Cleanup: the parent unlinks every segment in a `finally`, on success, on a worker's error,
-on divergence and on Ctrl-C (the workers ignore SIGINT; the parent stops them). Library
+on divergence and on Ctrl-C (the workers ignore SIGINT; the parent stops them); a worker
+waiting at the gate or in a pause also stops if its parent dies (kill -9). Library
 users calling `train(..., workers > 1)` from a script need the usual
 `if __name__ == "__main__":` guard of multiprocessing's spawn start method.
 """
@@ -33,12 +57,9 @@ users calling `train(..., workers > 1)` from a script need the usual
 from __future__ import annotations
 
 import logging
-import math
 import os
 import secrets
-import signal
 import time
-import traceback
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -48,14 +69,15 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-POLL_SECONDS = 0.05
+POLL_SECONDS = 0.02  # the parent's progress / barrier polling interval
+WORKER_POLL_SECONDS = 0.002  # a waiting worker's sleep between looks at the flags
 BLAS_THREAD_VARIABLES = (
     "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
     "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS",
 )
 
-# worker states in the shared status array
-RUNNING, FINISHED, DIVERGED, STOPPED = 0, 1, 2, 3
+# worker states in the shared status array (WAITING: at the epoch gate; PAUSED: in a pause)
+RUNNING, FINISHED, DIVERGED, STOPPED, WAITING, PAUSED = 0, 1, 2, 3, 4, 5
 
 
 def segment_prefix(pid: int | None = None) -> str:
@@ -134,6 +156,32 @@ class SharedArrays:
 
 
 @dataclass
+class WorkerPosition:
+    """Where one worker stands in the epoch in progress: what a checkpoint keeps of it.
+
+    Attributes
+    ----------
+    first_sentence, stop_sentence : the worker's slice (`split_sentences`)
+    batches : batches of the epoch it has applied
+    words : raw words of its slice it has done in the epoch (drives the lr schedule)
+    """
+
+    first_sentence: int
+    stop_sentence: int
+    batches: int = 0
+    words: int = 0
+
+
+@dataclass
+class ResumePoint:
+    """A mid-epoch start: every worker's position and the epoch's loss so far."""
+
+    positions: list[WorkerPosition]
+    loss_sum: float = 0.0
+    n_examples: int = 0
+
+
+@dataclass
 class WorkerTask:
     """Everything a worker receives (pickled once at start)."""
 
@@ -149,6 +197,7 @@ class WorkerTask:
     words_total: int
     error_queue: object
     mapped_file: tuple[str, int, int] | None = None  # (path, offset, n): word ids to memory-map
+    start_batch: int = 0  # batches of first_epoch already applied (a mid-epoch resume)
 
 
 @dataclass
@@ -174,17 +223,31 @@ def run_workers(
     stop_epoch: int,
     words_total: int,
     on_progress: Callable[[ProgressSnapshot], None] | None = None,
+    *,
+    resume_at: ResumePoint | None = None,
+    at_epoch_end: Callable[[int, ProgressSnapshot], None] | None = None,
+    pause_wanted: Callable[[ProgressSnapshot], bool] | None = None,
+    at_pause: Callable[[int, ProgressSnapshot, list[WorkerPosition]], None] | None = None,
 ) -> ProgressSnapshot:
     """Train epochs first_epoch..stop_epoch-1 in `n_workers` processes; W_in, W_out updated.
 
     Parameters
     ----------
-    W_in, W_out : float32 arrays, copied into shared memory and back when done
+    W_in, W_out : float32 arrays, copied into shared memory, and back before every
+        `at_epoch_end` / `at_pause` call and at the end
     word_ids, sentence_offsets : the encoded corpus
     keep_prob, output, config : as for the single-process loop
     n_workers : processes to start (fewer if the corpus has fewer sentences)
     words_total : raw words of the whole run (the lr schedule's denominator)
-    on_progress : called in the parent every ~50 ms with a ProgressSnapshot
+    on_progress : called in the parent every ~20 ms with a ProgressSnapshot
+    resume_at : start inside `first_epoch` at these positions, one per slice of
+        `split_sentences(sentence_offsets, n_workers)` (None: at its start)
+    at_epoch_end : at_epoch_end(epoch, snapshot), 0-based, once every worker has finished
+        `epoch` and waits at the barrier; W_in, W_out then hold the shared weights
+    pause_wanted : asked at every poll whether to pause the workers mid-epoch
+    at_pause : at_pause(epoch, snapshot, positions) while every worker is paused at a
+        batch boundary; W_in, W_out then hold the shared weights. May raise (Ctrl-C):
+        the workers are then stopped.
 
     Returns
     -------
@@ -194,11 +257,15 @@ def run_workers(
     ------
     cbow.errors.Diverged : a worker met a non-finite loss
     RuntimeError : a worker failed (its traceback in the message) or died
+    ValueError : `resume_at` does not match the slices
     """
-    from cbow.errors import Diverged
+    from cbow.worker_loop import worker_main  # it imports this module
 
     slices = split_sentences(sentence_offsets, n_workers)
     n_workers = len(slices)
+    if resume_at is not None and [(p.first_sentence, p.stop_sentence) for p in resume_at.positions] != slices:
+        raise ValueError("resume_at positions do not match the workers' slices")
+    slice_words = [int(sentence_offsets[stop] - sentence_offsets[first]) for first, stop in slices]
     n_epochs = stop_epoch
     context = get_context("spawn")
     mapped_file = _whole_file_map(word_ids)
@@ -209,10 +276,14 @@ def run_workers(
         "sentence_offsets": (sentence_offsets.shape, np.int64),
         "words_done": ((n_workers,), np.int64),
         "epochs_done": ((n_workers,), np.int64),
+        "batches_done": ((n_workers,), np.int64),  # of the epoch in progress
         "state": ((n_workers,), np.int64),
+        "acked": ((n_workers,), np.int64),  # the last pause number each worker acknowledged
         "loss_sum": ((n_workers, n_epochs), np.float64),
         "n_examples": ((n_workers, n_epochs), np.int64),
         "stop": ((1,), np.int64),
+        "gate": ((1,), np.int64),  # workers may start epochs <= gate
+        "pause": ((1,), np.int64),  # the pause in progress (1, 2, ...), 0: none
         "diverged_at": ((2,), np.float64),
     })
     processes = []
@@ -223,56 +294,84 @@ def run_workers(
         if mapped_file is None:
             shared["word_ids"][...] = word_ids
         shared["sentence_offsets"][...] = sentence_offsets
-        for key in ("words_done", "epochs_done", "state", "loss_sum", "n_examples", "stop", "diverged_at"):
+        for key in ("words_done", "epochs_done", "batches_done", "state", "acked", "loss_sum", "n_examples",
+                    "stop", "pause", "diverged_at"):
             shared[key][...] = 0
-        words_before = first_epoch * int(sentence_offsets[-1])
-        for worker, (first, stop) in enumerate(slices):
+        shared["gate"][0] = first_epoch
+        start_batches = [0] * n_workers
+        for worker in range(n_workers):
             # each worker starts with its share of the epochs already done (resume)
-            slice_words = int(sentence_offsets[stop] - sentence_offsets[first])
-            shared["words_done"][worker] = first_epoch * slice_words
+            shared["words_done"][worker] = first_epoch * slice_words[worker]
             shared["epochs_done"][worker] = first_epoch
+        if resume_at is not None and first_epoch < stop_epoch:
+            for worker, position in enumerate(resume_at.positions):
+                shared["words_done"][worker] += position.words
+                shared["batches_done"][worker] = start_batches[worker] = position.batches
+            shared["loss_sum"][0, first_epoch] = resume_at.loss_sum
+            shared["n_examples"][0, first_epoch] = resume_at.n_examples
+        logger.info("training in %d worker processes (%s words before)", n_workers,
+                    int(shared["words_done"].sum()))
         task_args = dict(shared=shared.spec(), keep_prob=keep_prob, output=output, config=config,
                          first_epoch=first_epoch, stop_epoch=stop_epoch, words_total=words_total,
-                         error_queue=error_queue, mapped_file=mapped_file)
+                         error_queue=None, mapped_file=mapped_file)
+        # The tasks (vocabulary-sized tables) go through pipes after every process is started:
+        # in the start arguments, a task larger than a pipe's buffer would hold the parent
+        # until that child had imported numpy, starting the workers a second apart.
+        task_writers = []
         with _single_threaded_blas_env():
-            for worker, (first, stop) in enumerate(slices):
-                task = WorkerTask(worker=worker, first_sentence=first, stop_sentence=stop, **task_args)
-                process = context.Process(target=_worker_main, args=(task,), name=f"cbow-worker-{worker}",
-                                          daemon=True)
+            for worker in range(n_workers):
+                task_reader, task_writer = context.Pipe(duplex=False)
+                process = context.Process(target=worker_main, args=(task_reader, error_queue),
+                                          name=f"cbow-worker-{worker}", daemon=True)
                 process.start()
+                task_reader.close()
                 processes.append(process)
-        logger.info("training in %d worker processes (%s words before)", n_workers, words_before)
-        while True:
+                task_writers.append(task_writer)
+        for worker, ((first, stop), task_writer) in enumerate(zip(slices, task_writers)):
+            with task_writer:
+                task_writer.send(WorkerTask(worker=worker, first_sentence=first, stop_sentence=stop,
+                                            start_batch=start_batches[worker], **task_args))
+
+        def positions(epoch: int) -> list[WorkerPosition]:
+            return [WorkerPosition(first, stop, int(shared["batches_done"][worker]),
+                                   int(shared["words_done"][worker]) - epoch * slice_words[worker])
+                    for worker, (first, stop) in enumerate(slices)]
+
+        gate, pause_number = first_epoch, 0
+        first_arrival = None  # when the first worker finished epoch `gate` (the barrier's cost)
+        while gate < stop_epoch:
             snapshot = _snapshot(shared)
+            if first_arrival is None and shared["epochs_done"].max() > gate:
+                first_arrival = time.perf_counter()
             if on_progress is not None:
                 on_progress(snapshot)
-            states = shared["state"].copy()
-            if (states == DIVERGED).any():
-                from cbow.train import divergence_advice  # train imports this module
-
-                epoch, percent = shared["diverged_at"]
-                raise Diverged(
-                    f"training diverged in epoch {int(epoch) + 1} at {percent:.0f}% of a worker's "
-                    f"slice (loss not finite); " + divergence_advice(config)
-                )
-            if not error_queue.empty():
-                worker, message = error_queue.get()
-                raise RuntimeError(f"training worker {worker} failed:\n{message}")
-            if (states == FINISHED).all():
-                break
-            for worker, process in enumerate(processes):
-                if not process.is_alive() and states[worker] != FINISHED:
-                    if not error_queue.empty():
-                        break  # reported above on the next pass
-                    raise RuntimeError(
-                        f"training worker {worker} died (exit code {process.exitcode}); "
-                        "out of memory? try fewer --workers"
-                    )
-            time.sleep(POLL_SECONDS)
+            _raise_on_failure(shared, processes, error_queue, config)
+            if snapshot.epochs_done > gate:  # every worker finished epoch `gate` and waits
+                logger.info("epoch %d: the first worker to finish waited %.3f s for the last",
+                            gate + 1, time.perf_counter() - first_arrival)
+                first_arrival = None
+                _copy_weights_out(shared, W_in, W_out)
+                if at_epoch_end is not None:
+                    at_epoch_end(gate, snapshot)
+                gate += 1
+                shared["batches_done"][...] = 0  # before the gate opens: the workers wait
+                shared["gate"][0] = gate
+            elif pause_wanted is not None and pause_wanted(snapshot):
+                pause_number += 1
+                shared["pause"][0] = pause_number
+                _wait_for_acks(shared, pause_number, processes, error_queue, config)
+                snapshot = _snapshot(shared)
+                if on_progress is not None:
+                    on_progress(snapshot)
+                _copy_weights_out(shared, W_in, W_out)
+                if at_pause is not None:
+                    at_pause(gate, snapshot, positions(gate))
+                shared["pause"][0] = 0
+            else:
+                time.sleep(POLL_SECONDS)
         for process in processes:
             process.join()
-        W_in[...] = shared["W_in"]
-        W_out[...] = shared["W_out"]
+        _copy_weights_out(shared, W_in, W_out)
         return _snapshot(shared)
     finally:
         if shared.arrays:
@@ -284,6 +383,49 @@ def run_workers(
                 process.join()
         shared.close_and_unlink()
         error_queue.close()
+
+
+def _copy_weights_out(shared: SharedArrays, W_in: np.ndarray, W_out: np.ndarray) -> None:
+    """The shared weights into the caller's arrays (which outlive the segment)."""
+    W_in[...] = shared["W_in"]
+    W_out[...] = shared["W_out"]
+
+
+def _raise_on_failure(shared: SharedArrays, processes: list, error_queue, config) -> None:
+    """Raise Diverged or RuntimeError if a worker diverged, failed or died."""
+    from cbow.errors import Diverged
+
+    states = shared["state"].copy()
+    if (states == DIVERGED).any():
+        from cbow.train import divergence_advice  # train imports this module
+
+        epoch, percent = shared["diverged_at"]
+        raise Diverged(
+            f"training diverged in epoch {int(epoch) + 1} at {percent:.0f}% of a worker's "
+            f"slice (loss not finite); " + divergence_advice(config)
+        )
+    if not error_queue.empty():
+        worker, message = error_queue.get()
+        raise RuntimeError(f"training worker {worker} failed:\n{message}")
+    for worker, process in enumerate(processes):
+        if not process.is_alive() and states[worker] != FINISHED:
+            if not error_queue.empty():
+                return  # reported at the next call
+            raise RuntimeError(
+                f"training worker {worker} died (exit code {process.exitcode}); "
+                "out of memory? try fewer --workers"
+            )
+
+
+def _wait_for_acks(shared: SharedArrays, pause_number: int, processes: list, error_queue, config) -> None:
+    """Until every worker still training has acknowledged pause `pause_number`."""
+    acked, states = shared["acked"], shared["state"]
+    while True:
+        still = (acked != pause_number) & (states != FINISHED)
+        if not still.any():
+            return
+        _raise_on_failure(shared, processes, error_queue, config)
+        time.sleep(WORKER_POLL_SECONDS)
 
 
 def _whole_file_map(word_ids: np.ndarray) -> tuple[str, int, int] | None:
@@ -301,6 +443,7 @@ def _whole_file_map(word_ids: np.ndarray) -> tuple[str, int, int] | None:
     if size != offset + 4 * n_words or not word_ids.flags.c_contiguous:
         return None  # a slice or a view of some other layout: copy it instead
     return str(word_ids.filename), offset, n_words
+
 
 
 def _snapshot(shared: SharedArrays) -> ProgressSnapshot:
@@ -325,64 +468,3 @@ def _single_threaded_blas_env():
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-
-
-def _worker_main(task: WorkerTask) -> None:
-    """Entry point of a worker process: attach, train the slice, report, detach."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    name, specs = task.shared
-    shared = SharedArrays(specs, name=name)
-    try:
-        _train_slice(task, shared)
-    except BaseException:  # report everything; the parent raises it
-        shared["state"][task.worker] = STOPPED
-        task.error_queue.put((task.worker, traceback.format_exc()))
-    finally:
-        shared.close()
-
-
-def _train_slice(task: WorkerTask, shared: SharedArrays) -> None:
-    """The worker's loop: its slice once per epoch, lr from the global word count."""
-    from cbow.train import learning_rate, make_step
-    from cbow.windows import iter_batches
-
-    config, worker = task.config, task.worker
-    W_in, W_out = shared["W_in"], shared["W_out"]
-    offsets = shared["sentence_offsets"]
-    token_start = int(offsets[task.first_sentence])
-    token_stop = int(offsets[task.stop_sentence])
-    if task.mapped_file is not None:
-        path, offset, n_words = task.mapped_file
-        all_ids = np.memmap(path, dtype=np.int32, mode="r", offset=offset, shape=(n_words,))
-    else:
-        all_ids = shared["word_ids"]
-    slice_ids = all_ids[token_start:token_stop]
-    slice_offsets = offsets[task.first_sentence:task.stop_sentence + 1] - token_start
-    slice_words = token_stop - token_start
-    words_done, loss_sum, n_examples = shared["words_done"], shared["loss_sum"], shared["n_examples"]
-    stop = shared["stop"]
-    step = make_step(W_in, task.output, config)
-    for epoch in range(task.first_epoch, task.stop_epoch):
-        rng = np.random.default_rng([config.seed, 1, epoch, worker])
-        words_before = epoch * slice_words
-        batches = iter_batches(slice_ids, slice_offsets, config.window, config.batch_size, rng,
-                               task.keep_prob)
-        for batch in batches:
-            global_done = int(words_done.sum())
-            lr_out = learning_rate(config.alpha, global_done, task.words_total)
-            lr_in = learning_rate(config.lr_in, global_done, task.words_total)
-            with np.errstate(over="ignore", invalid="ignore"):
-                loss = step(W_in, W_out, batch, lr_in, lr_out, rng)
-            if not math.isfinite(loss):
-                shared["diverged_at"][:] = (epoch, 100.0 * batch.words_done / max(1, slice_words))
-                shared["state"][worker] = DIVERGED
-                return
-            loss_sum[worker, epoch] += loss
-            n_examples[worker, epoch] += len(batch)
-            words_done[worker] = words_before + batch.words_done
-            if stop[0]:
-                shared["state"][worker] = STOPPED
-                return
-        words_done[worker] = words_before + slice_words
-        shared["epochs_done"][worker] = epoch + 1
-    shared["state"][worker] = FINISHED

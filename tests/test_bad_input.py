@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from cbow.errors import CbowError, OutputError
 from cbow.train import TrainConfig, train
 
-FAST = ["--size", "8", "--window", "2", "--epochs", "1", "--min-count", "1", "-q"]
+FAST = ["--size", "8", "--window", "2", "--workers", "1", "--epochs", "1", "--min-count", "1", "-q"]
 
 
 def write_giant_line(path):

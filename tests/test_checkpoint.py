@@ -24,7 +24,7 @@ from cbow.train import TrainConfig, train
 from cbow.training_log import TrainingLog
 
 ARGS = ["--size", "16", "--window", "3", "--epochs", "3", "--min-count", "3", "--batch-size", "16",
-        "--seed", "7", "-q"]
+        "--seed", "7", "-q", "--workers", "1"]  # one process: resumes are bit-identical
 
 
 def cbow_command(*args):
@@ -193,3 +193,54 @@ def test_parse_duration(text, seconds):
 def test_parse_duration_rejects(text):
     with pytest.raises(ValueError, match="30s, 10m or 1h"):
         parse_duration(text)
+
+
+def without_settings(path, *keys):
+    """Rewrite checkpoint `path` as a cbow from before settings `keys` existed wrote it."""
+    import json
+
+    with np.load(path) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
+    for key in keys:
+        del meta["config"][key]
+    del meta["progress"]["worker_positions"]
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
+    with open(path, "wb") as handle:
+        np.savez(handle, **arrays)
+
+
+def test_a_checkpoint_older_than_a_setting_resumes_with_its_default(tmp_path, small_corpus):
+    """A setting the checkpoint lacks is compared as its default, not as a difference."""
+    lines = small_corpus.read_text(encoding="utf-8").splitlines()[:1500]
+    vocab, encoded = read_and_encode(lines, min_count=3)
+    config = TrainConfig(size=8, window=2, epochs=2, min_count=3, batch_size=64)
+    ckpt = tmp_path / "v.bin.ckpt"
+    reference = train(config=config, vocab=vocab, encoded=encoded)
+    with pytest.raises(TrainingInterrupted):
+        train(config=config, vocab=vocab, encoded=encoded, checkpointer=InterruptAfter(ckpt, 20))
+    without_settings(ckpt, "holdout_every", "repeat_guard", "workers")
+    checkpoint = load_checkpoint(ckpt)
+    assert "holdout_every" not in checkpoint.config and checkpoint.state.worker_positions == []
+    resumed = train(config=config, vocab=vocab, encoded=encoded, resume=checkpoint)
+    assert np.array_equal(resumed.W_in, reference.W_in)  # one process: still exact
+    with pytest.raises(CheckpointError, match="--repeat-guard 0.0, this run has 0.5"):  # still a difference
+        train(config=TrainConfig(**{**config.to_dict(), "repeat_guard": 0.5}), vocab=vocab, encoded=encoded,
+              resume=checkpoint)
+
+
+def test_cli_resumes_a_checkpoint_older_than_a_setting(tmp_path, small_corpus):
+    out, ckpt = tmp_path / "v.bin", tmp_path / "v.bin.ckpt"
+    lines = small_corpus.read_text(encoding="utf-8").splitlines()[:1500]
+    vocab, encoded = read_and_encode(lines, min_count=3)
+    config = TrainConfig(size=8, window=2, epochs=2, min_count=3, batch_size=64)
+    checkpointer = InterruptAfter(ckpt, 20)
+    checkpointer.corpus_path, checkpointer.output = str(tmp_path / "c.txt"), str(out)
+    (tmp_path / "c.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(TrainingInterrupted):
+        train(config=config, vocab=vocab, encoded=encoded, checkpointer=checkpointer)
+    without_settings(ckpt, "holdout_every", "workers")
+    resumed = subprocess.run(cbow_command("train", "--resume", ckpt, "-q", "--no-cache"), capture_output=True,
+                             text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert load_word2vec_format(out)[1].shape == (len(vocab), 8)

@@ -5,7 +5,8 @@ import pytest
 from cbow.corpora import planted
 from cli_helpers import assert_one_line_error, run_cbow
 
-FAST = ["--size", "24", "--window", "3", "--epochs", "3", "--min-count", "3", "--sample", "0", "-q"]
+FAST = ["--size", "24", "--window", "3", "--epochs", "3", "--min-count", "3", "--sample", "0", "-q",
+        "--workers", "1"]
 
 
 def test_train_then_similar(tmp_path, planted_corpus_file):

@@ -173,7 +173,8 @@ def test_log_of_a_resumed_run_keeps_what_will_not_be_written_again(tmp_path):
 
 
 # -- the command line ------------------------------------------------------------------------
-SMALL = ["--size", "16", "--window", "3", "--epochs", "2", "--min-count", "3", "--sample", "0", "--no-cache"]
+SMALL = ["--size", "16", "--window", "3", "--epochs", "2", "--min-count", "3", "--sample", "0", "--no-cache",
+         "--workers", "1"]
 
 
 def test_cli_shows_logs_and_draws_the_scores(tmp_path, planted_corpus_file):
@@ -222,7 +223,7 @@ def test_cli_resume_continues_the_log(tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n".join(planted.generate_lines(n_sentences=2500, seed=1)) + "\n", encoding="utf-8")
     args = ["--size", "16", "--window", "3", "--epochs", "2", "--min-count", "3", "--batch-size", "16",
-            "--seed", "7", "-q", "--holdout", "5%", "--holdout-every", "5k"]
+            "--seed", "7", "-q", "--holdout", "5%", "--holdout-every", "5k", "--workers", "1"]
     command = [sys.executable, "-m", "cbow", "train", str(corpus)]
     whole = subprocess.run(command + ["-o", str(tmp_path / "whole.bin"), *args], capture_output=True, text=True,
                            timeout=300)

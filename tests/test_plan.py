@@ -99,6 +99,16 @@ def test_memory_estimate_components_scale_as_stated():
     assert small.components["W_in"] == 4 * 1000 * 100 and small.components["W_out"] == 4 * 999 * 100
     assert big.components["W_in"] == 2 * small.components["W_in"]
     assert small.total == max(small.training, small.reading_peak)
+    assert "shared weights" not in small.components  # one process: no shared copies
+    config = TrainConfig(size=100, workers=3)
+    one = memory_estimate(1000, TrainConfig(size=100), n_tokens=10_000, n_sentences=100, expected_kept=8000)
+    three = memory_estimate(1000, config, n_tokens=10_000, n_sentences=100, expected_kept=8000)
+    assert three.components["shared weights"] == 2 * 4 * 1000 * 100
+    assert three.components["shared corpus"] == 4 * 10_000 + 8 * 101
+    assert three.components["extra worker buffers"] == 2 * (one.components["window chunk"]
+                                                             + one.components["batch buffers"])
+    assert three.training == one.training + sum(three.components[key] for key in
+                                                ("shared weights", "shared corpus", "extra worker buffers"))
 
 
 def test_cli_plan(tmp_path, capsys):

@@ -12,7 +12,7 @@ from cbow.corpora import planted
 from cbow.train import TrainConfig, train
 from cbow.training_log import TrainingLog, add_scores, log_path_for
 
-SMALL = ["--size", "24", "--window", "3", "--epochs", "3", "--min-count", "3", "--sample", "0"]
+SMALL = ["--size", "24", "--window", "3", "--epochs", "3", "--min-count", "3", "--sample", "0", "--workers", "1"]
 
 
 def run_cbow(*args, cwd=None):

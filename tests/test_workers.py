@@ -51,13 +51,14 @@ def test_two_workers_apply_the_sum_of_their_slices_updates(corpus_in, tmp_path):
     for worker, (first, stop) in enumerate(slices):
         own_in, own_out = W_in.copy(), W_out.copy()
         step = make_step(own_in, output, config)
-        worker_rng = np.random.default_rng([config.seed, 1, 0, worker])
+        batch_rng = np.random.default_rng([config.seed, 1, 0, worker])  # the worker's two streams
+        noise_rng = np.random.default_rng([config.seed, 2, 0, worker])
         start = offsets[first]
         batches = list(iter_batches(word_ids[start:offsets[stop]], offsets[first:stop + 1] - start,
-                                    config.window, config.batch_size, worker_rng))
+                                    config.window, config.batch_size, batch_rng))
         assert len(batches) == 1
         lr = learning_rate(config.alpha, 0, words_total)
-        step(own_in, own_out, batches[0], config.lr_in * lr / config.alpha, lr, worker_rng)
+        step(own_in, own_out, batches[0], config.lr_in * lr / config.alpha, lr, noise_rng)
         expected_in += own_in - W_in
         expected_out += own_out - W_out
 

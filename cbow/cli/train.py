@@ -35,6 +35,7 @@ TRAIN_EXAMPLE = (
 
 def _add_train(subparsers) -> None:
     from cbow.train import TrainConfig
+    from cbow.workers import available_cores
 
     defaults = TrainConfig()
     parser = subparsers.add_parser(
@@ -77,7 +78,7 @@ def _add_train(subparsers) -> None:
                         help=f"examples per minibatch (default {defaults.batch_size}; {HS_BATCH_SIZE} with --hs, "
                              "whose Huffman-path buffers then stay in cache: measured fastest on bench-text8)")
     parser.add_argument("--seed", type=non_negative_int, default=defaults.seed,
-                        help=f"random seed; the same seed reproduces a run bit for bit (default {defaults.seed})")
+                        help=f"random seed; the same seed reproduces a run bit for bit with --workers 1 (default {defaults.seed})")
     parser.add_argument("--clip-grad", type=positive_float, default=None,
                         help="clip each example's gradient to this L2 norm (default: off)")
     parser.add_argument("--repeat-guard", type=non_negative_float, default=defaults.repeat_guard, metavar="P",
@@ -92,9 +93,10 @@ def _add_train(subparsers) -> None:
     parser.add_argument("--max-sentence-length", type=positive_int, default=defaults.max_sentence_length,
                         help=f"split longer lines into sentences of this many tokens (default {defaults.max_sentence_length})")
     parser.add_argument("--workers", "--threads", dest="workers", type=positive_int, default=None,
-                        help="training processes sharing the weights, lock-free like word2vec's threads "
-                             "(default 1: bit-reproducible for a seed, checkpointed; 2 workers measured "
-                             "no faster than 1 yet, and runs with several workers save no checkpoints)")
+                        help="training processes on disjoint slices of the corpus, sharing the weights "
+                             "lock-free like word2vec's threads (default: all cores, here "
+                             f"{available_cores()}); --workers 1 trains in one process, bit for bit "
+                             "reproducible for a --seed. With --resume: the checkpoint's count unless given")
     parser.add_argument("--cache-dir", default=None,
                         help="where encoded corpora are cached so a re-run on the same file and settings "
                              "skips tokenizing (default: $CBOW_CACHE_DIR, else ~/.cache/cbow)")
@@ -150,6 +152,7 @@ def _train_parser() -> argparse.ArgumentParser:
 
 def _train_config(args):
     from cbow.train import TrainConfig
+    from cbow.workers import available_cores
 
     objective = "hs" if args.hs else "softmax" if args.softmax else "ns"
     negative = args.negative
@@ -170,7 +173,7 @@ def _train_config(args):
         tokenizer=args.tokenizer, max_sentence_length=args.max_sentence_length, holdout=args.holdout,
         holdout_every=args.holdout_every,
         encoding_errors=args.encoding_errors,
-        workers=args.workers if args.workers is not None else 1,
+        workers=args.workers if args.workers is not None else available_cores(),
     )
 
 
@@ -199,8 +202,6 @@ def _cmd_train(args) -> int:
         source = args.corpus
     show_progress = not args.quiet and sys.stderr.isatty()
     evaluations = _epoch_evaluations(args)
-    if evaluations and config.workers > 1:
-        raise ConfigError("--eval/--eval-pairs score the live model between epochs, which needs --workers 1")
     log = None
     if output is not None:
         from cbow.training_log import TrainingLog, log_path_for
@@ -208,8 +209,7 @@ def _cmd_train(args) -> int:
         log = TrainingLog(log_path_for(output))
     report_epoch, report_heldout = _run_reporters(args, config, log, evaluations)
     cache_dir = None if demo else _corpus_cache_dir(args)
-    if demo or config.workers > 1:
-        # worker processes keep no consistent point to resume from: no checkpoints
+    if demo:  # nothing to resume: no checkpoints
         from cbow.train import train
 
         vocab = _load_vocab(args.vocab, config) if args.vocab and not demo else None
@@ -235,20 +235,24 @@ def _cmd_train(args) -> int:
 
 def _cmd_train_resume(args) -> int:
     """`cbow train --resume CKPT`: settings, corpus and output from the checkpoint."""
-    from cbow.checkpoint import CheckpointError, load_checkpoint
+    from dataclasses import replace
+
+    from cbow.checkpoint import NOT_MODEL_SETTINGS, CheckpointError, load_checkpoint
     from cbow.train import TrainConfig
 
     checkpoint = load_checkpoint(args.resume)
-    saved = TrainConfig(**checkpoint.config)
-    given = _train_config(args)
-    defaults = _train_config(_train_parser().parse_args([]))
-    for key, value in given.to_dict().items():
-        if value != defaults.to_dict()[key] and value != checkpoint.config.get(key):
+    saved = TrainConfig(**checkpoint.config)  # a setting newer than the checkpoint takes its default
+    given = _train_config(args).to_dict()
+    defaults = _train_config(_train_parser().parse_args([])).to_dict()
+    for key, value in given.items():
+        if key not in NOT_MODEL_SETTINGS and value != defaults[key] and value != saved.to_dict()[key]:
             flag = "--" + key.replace("_", "-")
             raise CheckpointError(
-                f"{args.resume}: made with {flag} {checkpoint.config.get(key)!r}, you gave {value!r}; "
+                f"{args.resume}: made with {flag} {saved.to_dict()[key]!r}, you gave {value!r}; "
                 f"drop {flag} to resume, or start afresh without --resume"
             )
+    if args.workers is not None:  # how many processes train does not change the model
+        saved = replace(saved, workers=args.workers)
     source = args.corpus or checkpoint.corpus_path
     if source is None:
         raise CheckpointError(f"{args.resume}: the run read standard input; give it again: "

@@ -1,8 +1,8 @@
 """How `cbow train` runs: the corpus (cached, in memory or memory-mapped), checkpoints, outputs.
 
 The corpus is encoded in memory (or read from the cache), or, for a corpus larger than a
-quarter of the free memory, counted in bounded memory and memory-mapped; a one-worker run
-saves OUTPUT.ckpt checkpoints and stops cleanly on Ctrl-C; at the end the vectors (and
+quarter of the free memory, counted in bounded memory and memory-mapped; a run (in one
+process or in workers) saves OUTPUT.ckpt checkpoints and stops cleanly on Ctrl-C; at the end the vectors (and
 --plot-loss's image) are written.
 """
 
