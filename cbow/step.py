@@ -165,6 +165,11 @@ def repeat_scale(row_ids: np.ndarray, weights: np.ndarray | None, power: float, 
     if power == 0:
         return np.ones(len(row_ids), dtype=dtype)
     counts = np.bincount(row_ids, weights=weights)  # n_r (float64 with weights, int64 without)
+    if weights is None:  # counts of present rows are >= 1; float32 maths is enough for them
+        scale = counts[row_ids].astype(dtype)
+        if power == 1:  # HS's default: a reciprocal, not a pow (this runs every batch)
+            return np.reciprocal(scale, out=scale)
+        return np.power(scale, -power, out=scale)
     return (np.maximum(counts[row_ids], 1.0) ** -power).astype(dtype)
 
 
