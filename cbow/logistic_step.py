@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cbow import sparse_ops
-from cbow.numerics import log_sigmoid_with_grad
+from cbow.numerics import log_sigmoid_sum_and_grad
 from cbow.vocab import HuffmanTree
 
 __all__ = ["HuffmanPaths", "OutputSlots", "Workspace", "ns_slots", "hs_slots", "logistic_step"]
@@ -185,8 +185,8 @@ def logistic_step(
                 mode="clip")
         scores = np.einsum("ij,ij->i", rows, h_of_slot)
     scores *= slots.signs  # z = sigma s
-    log_sig, grad = log_sigmoid_with_grad(scores)
-    loss = -float(np.sum(log_sig, dtype=np.float64))
+    log_sig_total, grad = log_sigmoid_sum_and_grad(scores)
+    loss = -log_sig_total
     grad *= -slots.signs  # g = dL/ds = -sigma sigmoid(-z)
     grad_h = sparse_ops.gather_rows(rows, slots.indptr, workspace.arange(M), grad,
                                     out=workspace.get("grad_h", B))

@@ -5,8 +5,7 @@ it at random positions (400 MB, and the distribution rounded to 1e-8). gensim bi
 a cumulative table (O(log V) per draw). The alias table is exact and small (V entries): split
 the V-outcome distribution p into V equal "columns" of mass 1/V; column i keeps outcome i
 with probability accept[i] and gives the rest of its mass to one other outcome alias[i].
-A draw is one uniform column i ~ U{0..V-1} and one uniform u ~ U[0, 1), both cut from one
-float64 x ~ U[0, V): i = floor(x), u = x - i (V < 2**31 leaves over 20 bits for u):
+A draw is one uniform column i ~ U{0..V-1} and one uniform u ~ U[0, 1):
 
     id = i if u < accept[i] else alias[i]
 
@@ -14,6 +13,15 @@ float64 x ~ U[0, V): i = floor(x), u = x - i (V < 2**31 leaves over 20 bits for 
 
 (Vose 1991, "A linear algorithm for generating random numbers with a given distribution").
 Two vectorized gathers per batch instead of a searchsorted: ~10x faster at V = 85k.
+
+Both uniforms come from one raw 64-bit word r of the generator: the column is the high 32
+bits scaled to V, i = (r_hi * V) >> 32, and u is the low 32 bits, compared as an integer
+with accept[i] * 2^32 (`threshold`). Column i, being uniform over all V columns, lands
+anywhere in the table, so in training (where the weight matrices crowd the cache) every
+table read is a cache miss; `packed` keeps alias[i] and threshold[i] in one 64-bit word so
+a draw reads the table once. Rounding: each column's probability is 1/V to within V/2^32
+relative (the multiply-shift), and accept[i] is kept to 2^-32; word2vec.c's 1e8-entry
+table rounds every probability to a multiple of 1e-8.
 """
 
 from __future__ import annotations
@@ -23,6 +31,11 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["AliasSampler"]
+
+_LOW_BITS = np.uint64(32)
+_LOW_MASK = np.uint64(0xFFFFFFFF)
+_ALIAS_SHIFT = np.uint64(33)
+_THRESHOLD_MASK = np.uint64((1 << 33) - 1)
 
 
 @dataclass(frozen=True)
@@ -35,10 +48,14 @@ class AliasSampler:
         Probability that column i yields i itself.
     alias : ndarray of int32, shape (V,)
         The outcome column i yields otherwise.
+    packed : ndarray of uint64, shape (V,)
+        alias[i] << 33 | threshold[i], threshold[i] = floor(accept[i] * 2^32) in 33 bits
+        (2^32 when accept[i] = 1: always kept); what `draw` reads.
     """
 
     accept: np.ndarray
     alias: np.ndarray
+    packed: np.ndarray
 
     @classmethod
     def from_probabilities(cls, probs: np.ndarray) -> "AliasSampler":
@@ -60,15 +77,21 @@ class AliasSampler:
                 large.pop()
                 small.append(over)
         # Whatever is left is full up to rounding: keeps itself (accept 1, alias itself).
-        return cls(accept, alias)
+        threshold = np.floor(np.minimum(accept, 1.0) * 2.0**32).astype(np.uint64)
+        packed = (alias.astype(np.uint64) << _ALIAS_SHIFT) | threshold
+        return cls(accept, alias, packed)
 
     def __len__(self) -> int:
         return len(self.accept)
 
     def draw(self, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
         """Ids drawn independently from the distribution, int32 of `shape`."""
-        scaled = rng.random(shape)
-        scaled *= len(self.accept)
-        column = scaled.astype(np.int32)  # floor: scaled >= 0
-        scaled -= column  # the fractional part: uniform on [0, 1), independent of column
-        return np.where(scaled < self.accept[column], column, self.alias[column])
+        bits = rng.bit_generator.random_raw(int(np.prod(shape, dtype=np.int64)))
+        column = bits >> _LOW_BITS
+        column *= np.uint64(len(self.accept))
+        column >>= _LOW_BITS  # (r_hi * V) >> 32: uniform on 0..V-1
+        entry = self.packed[column]
+        bits &= _LOW_MASK
+        keep = bits < (entry & _THRESHOLD_MASK)  # u < accept[i]
+        entry >>= _ALIAS_SHIFT
+        return np.where(keep, column, entry).astype(np.int32).reshape(shape)

@@ -42,6 +42,7 @@ __all__ = [
     "Interval",
     "PairedComparison",
     "accuracy_ci",
+    "wilson_interval",
     "spearman_ci",
     "row_spearman",
     "paired_permutation_test",
@@ -57,17 +58,18 @@ CHUNK_CELLS = 4_000_000  # resample cells per chunk: (chunk x n) int64 indices =
 
 @dataclass(frozen=True)
 class Interval:
-    """A point estimate with a percentile-bootstrap confidence interval."""
+    """A point estimate with a confidence interval (`method`: "bootstrap" or "wilson")."""
 
     estimate: float
     low: float
     high: float
     confidence: float
     n: int
+    method: str = "bootstrap"
 
     def to_dict(self) -> dict:
         return {"estimate": self.estimate, "low": self.low, "high": self.high,
-                "confidence": self.confidence, "n": self.n}
+                "confidence": self.confidence, "n": self.n, "method": self.method}
 
 
 @dataclass(frozen=True)
@@ -179,11 +181,41 @@ def bootstrap_ci(
 def accuracy_ci(correct: np.ndarray, n_boot: int = N_BOOT, confidence: float = 0.95, seed: int = 0) -> Interval:
     """Accuracy (mean of per-question 0/1 outcomes) with a percentile-bootstrap interval.
 
+    When every question is right (or every one wrong) no resample can differ and the
+    bootstrap interval has zero width, which would claim certainty; the Wilson score
+    interval is returned then (`method="wilson"`), e.g. [99.4%, 100%] for 636/636.
+
     Parameters
     ----------
     correct : (n,) bool or 0/1, one entry per question answered
     """
-    return bootstrap_ci((np.asarray(correct, dtype=np.float64),), row_mean, n_boot, confidence, seed)
+    outcomes = np.asarray(correct, dtype=np.float64)
+    n_correct = int(outcomes.sum())
+    if len(outcomes) >= 1 and n_correct in (0, len(outcomes)):  # includes a single question
+        _check(confidence, 2)
+        low, high = wilson_interval(n_correct, len(outcomes), confidence)
+        return Interval(n_correct / len(outcomes), low, high, confidence, len(outcomes), "wilson")
+    return bootstrap_ci((outcomes,), row_mean, n_boot, confidence, seed)
+
+
+def wilson_interval(n_correct: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion k/n (Wilson 1927).
+
+    With p = k/n and z the (1 + confidence)/2 normal quantile:
+
+        center = (p + z^2 / 2n) / (1 + z^2 / n)
+        half   = z / (1 + z^2 / n) * sqrt(p (1 - p) / n + z^2 / 4n^2)
+
+    Unlike p +- z sqrt(p(1-p)/n) it stays inside [0, 1] and keeps a width at k = 0 or n.
+    """
+    z = float(scipy.stats.norm.ppf((1 + confidence) / 2))
+    p = n_correct / n
+    denominator = 1 + z * z / n
+    center = (p + z * z / (2 * n)) / denominator
+    half = z / denominator * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    low = 0.0 if n_correct == 0 else max(0.0, float(center - half))
+    high = 1.0 if n_correct == n else min(1.0, float(center + half))  # exact ends, not 1 - 1e-16
+    return low, high
 
 
 def spearman_ci(human: np.ndarray, model: np.ndarray, n_boot: int = N_BOOT, confidence: float = 0.95,

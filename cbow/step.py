@@ -44,6 +44,18 @@ The gradients themselves (objectives, `model.hidden_backward`) are unchanged and
 gradient-checked with the guards off; the guards are the trainer's optimizer choice
 (TrainConfig.repeat_guard, repeat_guard_out). The dense full-softmax update is not guarded.
 
+**Context power (a step size per example, not a gradient change).** With `context_power`
+q the mean update moves each context row of example b by
+
+    W_in[c] -= lr_in * C_b^(1-q) * (1/C_b) dL/dh_b  =  lr_in * C_b^(-q) dL/dh_b
+
+the exact gradient (1/C_b) dL/dh_b, stepped with a learning rate that grows as C_b^(1-q):
+q = 1 is plain SGD on the exact gradient, q = 0 gives each row the full dL/dh (the size
+of word2vec's rule), q = 0.5 sits between. The exact update gives an example with a wide
+window (C = 10) a fifth of the W_in step of one with C = 2; on bench-text8 that costs
+analogies (wide windows carry topical, "semantic" context), and q = 0.5 won them back
+(TrainConfig.context_power has the measurements).
+
 `sgd_step` is the reference: it runs the objectives' pure forward/backward. `fused_step`
 computes the same update in fewer passes (cbow.logistic_step for NS and HS,
 cbow.softmax_step for the full softmax); tests check that the two agree, and the trainer
@@ -165,19 +177,28 @@ def repeat_scale(row_ids: np.ndarray, weights: np.ndarray | None, power: float, 
     if power == 0:
         return np.ones(len(row_ids), dtype=dtype)
     counts = np.bincount(row_ids, weights=weights)  # n_r (float64 with weights, int64 without)
+    if weights is None:  # counts of present rows are >= 1; float32 maths is enough for them
+        scale = counts[row_ids].astype(dtype)
+        if power == 1:  # HS's default: a reciprocal, not a pow (this runs every batch)
+            return np.reciprocal(scale, out=scale)
+        return np.power(scale, -power, out=scale)
     return (np.maximum(counts[row_ids], 1.0) ** -power).astype(dtype)
 
 
 def in_update_weights(mean_weights: np.ndarray, context_flat: np.ndarray, lr_in: float,
-                      cbow_update: str, repeat_guard: float = 0.0) -> np.ndarray:
+                      cbow_update: str, repeat_guard: float = 0.0, context_power: float = 1.0) -> np.ndarray:
     """The W_in update's weight of each context slot, rate and sign folded in.
 
-    -lr_in/C (mean) or -lr_in (word2vec), times the repeat guard's per-row scale.
-    (M,) dtype of mean_weights.
+    -lr_in/C (mean) or -lr_in (word2vec), times the repeat guard's per-row scale. With
+    `context_power` q < 1 the mean update's weight is -lr_in * C^(1-q) / C = -lr_in C^-q
+    (module docstring, context power). (M,) dtype of mean_weights.
     """
     dtype = mean_weights.dtype
     if cbow_update == "mean":
-        in_weights = mean_weights * dtype.type(-lr_in)
+        if context_power == 1:
+            in_weights = mean_weights * dtype.type(-lr_in)
+        else:
+            in_weights = np.power(mean_weights, dtype.type(context_power)) * dtype.type(-lr_in)
     elif cbow_update == "word2vec":
         in_weights = np.full(len(mean_weights), -lr_in, dtype=dtype)
     else:
@@ -199,6 +220,7 @@ def sgd_step(
     clip_grad: float | None = None,
     repeat_guard: float = 0.0,
     repeat_guard_out: float = 0.0,
+    context_power: float = 1.0,
 ) -> float:
     """Apply one minibatch SGD step in place; return the batch's summed loss.
 
@@ -234,7 +256,8 @@ def sgd_step(
         grad_rows = grad_rows * repeat_scale(row_ids, None, repeat_guard_out, grad_rows.dtype)[:, None]
     apply_row_grads(W_out, (row_ids, grad_rows), -lr_out)
 
-    in_weights = in_update_weights(mean_weights, batch.context_flat, lr_in, cbow_update, repeat_guard)
+    in_weights = in_update_weights(mean_weights, batch.context_flat, lr_in, cbow_update, repeat_guard,
+                                   context_power)
     sparse_ops.scatter_add_rows(W_in, batch.context_indptr, batch.context_flat, in_weights, grad_h)
     return loss
 
@@ -251,6 +274,7 @@ def fused_step(
     workspace: Workspace,
     repeat_guard: float = 0.0,
     repeat_guard_out: float = 0.0,
+    context_power: float = 1.0,
 ) -> float:
     """`sgd_step` without clipping, fused (cbow.logistic_step, cbow.softmax_step); same update,
     the repeat guards included (the full softmax's dense W_out update has no row guard, as
@@ -262,7 +286,8 @@ def fused_step(
     dtype = W_in.dtype
     inv_n_context = (1.0 / batch.n_context).astype(dtype)
     mean_weights = np.repeat(inv_n_context, batch.n_context)
-    in_weights = in_update_weights(mean_weights, batch.context_flat, lr_in, cbow_update, repeat_guard)
+    in_weights = in_update_weights(mean_weights, batch.context_flat, lr_in, cbow_update, repeat_guard,
+                                   context_power)
     if output.objective == "ns":
         noise_ids = output.draw_noise(len(batch), rng)
         slots = ns_slots(batch.target_ids, noise_ids, dtype)

@@ -33,6 +33,7 @@ from cbow.memory import check_training_memory
 from cbow.model import init_weights
 from cbow.logistic_step import HuffmanPaths, Workspace
 from cbow.noise import AliasSampler
+from cbow.separation import separation_advice
 from cbow.step import CBOW_UPDATES, OutputLayer, fused_step, sgd_step
 from cbow.vectors import KeyedVectors
 from cbow.vocab import Vocab
@@ -83,8 +84,8 @@ class TrainConfig:
     max_vocab : keep only the most frequent words (None: all)
     epochs : passes over the corpus (word2vec `-iter`)
     alpha : initial learning rate of W_out (word2vec `-alpha`)
-    alpha_in : initial learning rate of W_in; None picks `alpha * window` for the mean
-        update (the exact gradient moves each context row C times less, DESIGN.md §3;
+    alpha_in : initial learning rate of W_in; None picks `alpha * window^q` for the mean
+        update, q = context_power (the exact gradient moves each context row C times less, DESIGN.md §3;
         see MEAN_LR_IN_PER_WINDOW for the measurements behind the factor) and `alpha`
         for the word2vec update
     cbow_update : "mean" (exact gradient through the average) or "word2vec" (classic rule)
@@ -97,6 +98,10 @@ class TrainConfig:
         output slots in the batch (NS target and noise slots, HS path nodes: the root of
         the Huffman tree is in every example's path); None picks 1 for HS and 0 otherwise
         (see OUT_GUARD_BY_OBJECTIVE for the measurements)
+    context_power : q in [0, 1]: the mean update steps each context row by
+        alpha_in * C^(1-q) * (1/C) dL/dh, the exact gradient with a rate growing as
+        C^(1-q) (cbow.step, context power); 1 = plain SGD on the exact gradient. Ignored
+        by the word2vec update (whose rows all take the full dL/dh)
     seed : seed of every random generator of the run
     clip_grad : per-example L2 clip of dL/dh and W_out row gradients (None: off)
     tokenizer : "default" or "whitespace"
@@ -127,6 +132,7 @@ class TrainConfig:
     batch_size: int = 512
     repeat_guard: float = 0.0
     repeat_guard_out: float | None = None
+    context_power: float = 1.0
     seed: int = 1
     clip_grad: float | None = None
     tokenizer: str = "default"
@@ -154,6 +160,7 @@ class TrainConfig:
             (self.repeat_guard >= 0 and math.isfinite(self.repeat_guard), f"--repeat-guard must be >= 0, got {self.repeat_guard}"),
             (self.repeat_guard_out is None or (self.repeat_guard_out >= 0 and math.isfinite(self.repeat_guard_out)),
              f"--repeat-guard-out must be >= 0, got {self.repeat_guard_out}"),
+            (0 <= self.context_power <= 1, f"--context-power must lie in [0, 1], got {self.context_power}"),
             (self.clip_grad is None or self.clip_grad > 0, f"--clip-grad must be > 0, got {self.clip_grad}"),
             (self.max_sentence_length >= 1, f"--max-sentence-length must be >= 1, got {self.max_sentence_length}"),
             (self.encoding_errors in ("strict", "replace"), f"--encoding-errors must be strict or replace, got {self.encoding_errors!r}"),
@@ -172,7 +179,9 @@ class TrainConfig:
         """Initial learning rate of W_in (see `alpha_in`)."""
         if self.alpha_in is not None:
             return self.alpha_in
-        return self.alpha * MEAN_LR_IN_PER_WINDOW * self.window if self.cbow_update == "mean" else self.alpha
+        if self.cbow_update != "mean":
+            return self.alpha
+        return self.alpha * (MEAN_LR_IN_PER_WINDOW * self.window) ** self.context_power
 
     @property
     def out_guard_power(self) -> float:
@@ -443,6 +452,9 @@ def train(
         if bar is not None:
             bar.close()
     result.train_seconds = time.perf_counter() - train_started
+    advice = separation_advice(W_in, result.n_corpus_words, config.epochs)
+    if advice is not None:  # too little training for this corpus: say so, once
+        logger.warning(advice)
     return result
 
 
@@ -509,12 +521,12 @@ def make_step(W_in: np.ndarray, output: OutputLayer, config: TrainConfig) -> Cal
         def step(W_in, W_out, batch, lr_in, lr_out, rng) -> float:
             return fused_step(W_in, W_out, batch, output, lr_in, lr_out, rng,
                               config.cbow_update, workspace, config.repeat_guard,
-                              config.out_guard_power)
+                              config.out_guard_power, config.context_power)
     else:
         def step(W_in, W_out, batch, lr_in, lr_out, rng) -> float:
             return sgd_step(W_in, W_out, batch, output, lr_in, lr_out, rng,
                             config.cbow_update, config.clip_grad, config.repeat_guard,
-                            config.out_guard_power)
+                            config.out_guard_power, config.context_power)
     return step
 
 

@@ -111,6 +111,7 @@ def child_softmax(args) -> dict:
     for batch in warm:
         step(W_in, W_out, batch, 0.01, 0.01, rng)
     steps = [next(batches) for _ in range(args.softmax_steps)]
+    started_at = time.time()  # wall clock: concurrent children's spans are compared
     started = time.perf_counter()
     for batch in steps:
         step(W_in, W_out, batch, 0.01, 0.01, rng)
@@ -118,7 +119,8 @@ def child_softmax(args) -> dict:
     n_examples = sum(len(batch) for batch in steps)
     flops = 6.0 * n_examples * V * d  # scores H W^T, dL/dH = G W, dL/dW = G^T H: 2BVd each
     return dict(V=V, d=d, B=B, steps=len(steps), seconds=seconds, gflops=flops / seconds / 1e9,
-                gemm_peak=peak, examples_per_s=n_examples / seconds)
+                gemm_peak=peak, examples_per_s=n_examples / seconds, flops=flops,
+                n_examples=n_examples, started_at=started_at, ended_at=started_at + seconds)
 
 
 def analogy(wv) -> float:
@@ -283,12 +285,41 @@ def speed_tables(args, corpus: Path) -> None:
                 ["objective", "cbow run", "train words/s", "end-to-end", "max RSS", "peak PSS"], ratio_rows)
 
 
+def run_concurrent_softmax(corpus: Path, args, n_processes: int) -> dict:
+    """`n_processes` softmax children at once, one BLAS thread each: what `cbow train
+    --softmax --workers N` runs (every worker gets OPENBLAS_NUM_THREADS=1, cbow.workers).
+    Throughput is all their examples over the span from the first start to the last end."""
+    from cbow.workers import BLAS_THREAD_VARIABLES
+
+    environment = dict(os.environ, **{name: "1" for name in BLAS_THREAD_VARIABLES})
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", "softmax", "--corpus", str(corpus),
+               "--batch-size", str(args.batch_size), "--softmax-steps", str(args.softmax_steps)]
+    processes = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=REPO, env=environment)
+                 for _ in range(n_processes)]
+    runs = []
+    for process in processes:
+        stdout, _ = process.communicate()
+        if process.returncode != 0:
+            raise ChildFailed(f"a softmax child failed (exit {process.returncode}; its error is above)")
+        runs.append(json.loads(stdout.strip().splitlines()[-1]))
+    span = max(run["ended_at"] for run in runs) - min(run["started_at"] for run in runs)
+    return dict(runs[0], steps=sum(run["steps"] for run in runs),
+                examples_per_s=sum(run["n_examples"] for run in runs) / span,
+                gflops=sum(run["flops"] for run in runs) / span / 1e9)
+
+
 def softmax_table(args, corpus: Path) -> None:
-    run = run_child("softmax", corpus, args, workers=1)
-    print_table("full softmax (exact; one process, BLAS on all cores)",
-                ["V", "d", "batch", "steps", "examples/s", "GFLOP/s", "sgemm peak GFLOP/s", "of peak"],
-                [[run["V"], run["d"], run["B"], run["steps"], f"{run['examples_per_s']:,.0f}",
-                  f"{run['gflops']:.1f}", f"{run['gemm_peak']:.1f}", f"{100 * run['gflops'] / run['gemm_peak']:.0f}%"]])
+    single = run_child("softmax", corpus, args, workers=1)
+    rows = [["1 process, BLAS on all cores", single]]
+    if args.workers > 1:
+        rows.append([f"{args.workers} processes, 1 BLAS thread each",
+                     run_concurrent_softmax(corpus, args, args.workers)])
+    peak = single["gemm_peak"]  # measured with BLAS on all cores: the machine's sgemm peak
+    print_table("full softmax (exact)",
+                ["run", "V", "d", "batch", "steps", "examples/s", "GFLOP/s", "sgemm peak GFLOP/s", "of peak"],
+                [[name, run["V"], run["d"], run["B"], run["steps"], f"{run['examples_per_s']:,.0f}",
+                  f"{run['gflops']:.1f}", f"{peak:.1f}", f"{100 * run['gflops'] / peak:.0f}%"]
+                 for name, run in rows])
 
 
 def quality_table(args, corpus: Path) -> None:

@@ -58,3 +58,18 @@ def test_evaluate_ci_brackets_the_estimate(tmp_path, capsys):
     pair_ci = report["pairs"][str(pairs)]["ci"]
     assert pair_ci["low"] < pair_ci["estimate"] < pair_ci["high"]
     assert abs(pair_ci["estimate"] - report["pairs"][str(pairs)]["spearman"]) < 1e-12
+
+
+def test_evaluate_ci_when_every_answer_is_right_or_none_is_answered(tmp_path, capsys):
+    words = ["man", "king", "woman", "queen"]
+    vectors = np.array([[0, 1, 0], [1, 1, 0], [0, -1, 0.1], [1, -1, 0.1]], dtype=np.float32)
+    path = tmp_path / "v.txt"
+    formats.save_word2vec_format(path, words, vectors)
+    all_right = tmp_path / "right.txt"
+    all_right.write_text(": family\nman king woman queen\nwoman queen man king\n")
+    unanswered = tmp_path / "oov.txt"
+    unanswered.write_text(": none\nx y z w\n")
+    assert main(["evaluate", str(path), "--analogies", str(all_right), str(unanswered), "--ci"]) == 0
+    table = capsys.readouterr().out
+    assert "95% wilson interval [34.24%, 100.00%] over 2" in table  # 2 / (2 + 1.96^2) = 0.3424
+    assert "coverage 0/1 questions" in table  # no interval, no traceback

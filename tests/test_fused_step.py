@@ -92,6 +92,12 @@ def test_alias_table_holds_exactly_the_distribution():
     implied = sampler.accept / len(probs)
     np.add.at(implied, sampler.alias, (1 - sampler.accept) / len(probs))
     np.testing.assert_allclose(implied, probs, rtol=1e-9, atol=1e-15)
+    # what draw() reads: alias and the 32-bit threshold packed in one word per column
+    threshold = (sampler.packed & np.uint64((1 << 33) - 1)).astype(np.float64) / 2.0**32
+    np.testing.assert_array_equal(sampler.packed >> np.uint64(33), sampler.alias)
+    drawn = threshold / len(probs)
+    np.add.at(drawn, sampler.alias, (1 - threshold) / len(probs))
+    np.testing.assert_allclose(drawn, probs, rtol=0, atol=2.0**-32)
 
 
 def test_alias_draws_follow_the_distribution():

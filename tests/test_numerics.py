@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from cbow.numerics import log_sigmoid, log_sigmoid_with_grad, logsumexp, sigmoid, softmax
+from cbow.numerics import log_sigmoid, log_sigmoid_sum_and_grad, log_sigmoid_with_grad, logsumexp, sigmoid, softmax
 
 MODERATE = np.linspace(-30, 30, 121)
 EXTREME = np.array([-1000.0, -710.0, -100.0, -1e-300, 0.0, 1e-300, 100.0, 710.0, 1000.0])
@@ -103,3 +103,18 @@ def test_softmax_rows_sum_to_one_and_match_logsumexp():
 def test_logsumexp_shift_invariance(scores, shift):
     np.testing.assert_allclose(logsumexp(scores + shift), logsumexp(scores) + shift,
                                rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-13), (np.float32, 1e-6)])
+def test_log_sigmoid_sum_and_grad_matches_the_exact_pair(dtype, rtol):
+    """The fused step's cheaper pair: the same summed loss and derivative over every
+    regime (saturated both ways, overflow of exp(x) included), with no warning."""
+    x = np.concatenate([np.linspace(-120, 120, 4001), [-1e4, -89.0, -30.0, 0.0, 30.0, 88.5, 89.0, 1e4]]).astype(dtype)
+    log_sig, grad_expected = log_sigmoid_with_grad(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        total, grad = log_sigmoid_sum_and_grad(x)
+    assert grad.dtype == dtype and grad.shape == x.shape
+    assert total == pytest.approx(float(np.sum(log_sig, dtype=np.float64)), rel=rtol)
+    np.testing.assert_allclose(grad, grad_expected, rtol=rtol, atol=np.finfo(dtype).tiny)
+    assert grad[-1] == 0 and grad[x.argmin()] == 1  # the limits

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from cbow.stats import (accuracy_ci, compare_accuracy, compare_spearman, row_spearman, spearman_ci)
+from cbow.stats import (accuracy_ci, compare_accuracy, compare_spearman, row_spearman, spearman_ci,
+                        wilson_interval)
 
 
 def test_accuracy_interval_covers_the_true_accuracy_at_the_nominal_rate():
@@ -90,6 +91,29 @@ def test_compare_spearman_detects_a_better_model_and_not_a_copy():
 
 def test_bad_arguments():
     with pytest.raises(ValueError):
-        accuracy_ci([True], n_boot=10)
+        accuracy_ci([], n_boot=10)
+    with pytest.raises(ValueError):
+        accuracy_ci([True, False], confidence=1.5)
+    assert accuracy_ci([True]).method == "wilson"  # one question: an interval, not an error
     with pytest.raises(ValueError):
         compare_accuracy([True, False], [True])
+
+
+def test_all_right_or_all_wrong_gets_a_wilson_interval_not_zero_width():
+    """The bootstrap cannot move when every outcome is equal; the Wilson bound can:
+    at k = 0 its upper end is z^2 / (n + z^2), at k = n its lower end is n / (n + z^2)."""
+    z2 = 1.959963984540054 ** 2
+    none_right = accuracy_ci(np.zeros(10, dtype=bool))
+    assert none_right.method == "wilson" and none_right.low == 0.0
+    assert none_right.high == pytest.approx(z2 / (10 + z2), rel=1e-12)
+    all_right = accuracy_ci(np.ones(636, dtype=bool))
+    assert all_right.estimate == 1.0 and all_right.high == 1.0
+    assert all_right.low == pytest.approx(636 / (636 + z2), rel=1e-12)
+    mixed = accuracy_ci(np.array([True, False] * 50))
+    assert mixed.method == "bootstrap" and mixed.low < 0.5 < mixed.high
+
+
+def test_wilson_interval_matches_a_textbook_value():
+    # 8 of 10 at 95%: [0.4902, 0.9433] (Newcombe 1998, Table I's method 3 gives 0.4902-0.9433)
+    low, high = wilson_interval(8, 10, 0.95)
+    assert (round(low, 4), round(high, 4)) == (0.4902, 0.9433)

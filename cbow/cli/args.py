@@ -87,6 +87,13 @@ def word_count(text: str) -> int:
     return round(value)
 
 
+def unit_interval(text: str) -> float:
+    value = _number(text, float)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must lie in [0, 1], got {text}")
+    return value
+
+
 def _open_unit_interval(text: str) -> float:
     value = _number(text, float)
     if not 0 < value < 1:

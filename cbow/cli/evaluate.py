@@ -52,7 +52,7 @@ def _cmd_evaluate(args) -> int:
         result = evaluate_word_analogies(kv, path, restrict_vocab=args.restrict_vocab,
                                          case_insensitive=not args.case_sensitive)
         report["analogies"][name] = result.to_dict()
-        if args.ci:
+        if args.ci and len(result.outcomes["3CosAdd"]):  # none answered (all OOV): no interval
             report["analogies"][name]["ci"] = accuracy_ci(result.outcomes["3CosAdd"]).to_dict()
     for name, path in zip(args.pairs, pair_paths):
         result = evaluate_word_pairs(kv, path, restrict_vocab=args.pairs_restrict_vocab,
@@ -101,9 +101,12 @@ def _coverage(answered: int, skipped: int, what: str) -> str:
 
 def _interval(ci: dict, percent: bool) -> str:
     scale, unit = (100, "%") if percent else (1, "")
-    text = (f"{100 * ci['confidence']:.0f}% bootstrap interval [{scale * ci['low']:.{2 if percent else 3}f}{unit}, "
+    method = ci.get("method", "bootstrap")
+    text = (f"{100 * ci['confidence']:.0f}% {method} interval [{scale * ci['low']:.{2 if percent else 3}f}{unit}, "
             f"{scale * ci['high']:.{2 if percent else 3}f}{unit}] over {ci['n']:,}")
-    if ci["low"] == ci["high"]:  # e.g. every question right: no resample can differ
+    if method == "wilson":
+        text += " (every answer the same: no resample could differ, so the Wilson score interval)"
+    elif ci["low"] == ci["high"]:  # e.g. constant similarity scores: no resample can differ
         text += " (no spread: every resample scores the same)"
     return text
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from cbow.cli.args import (
     _check_output_dir, _fraction, duration, non_negative_float, non_negative_int, positive_float, positive_int,
-    word_count,
+    unit_interval, word_count,
 )
 from cbow.cli.train_reports import _epoch_evaluations, _run_reporters, _show_demo
 from cbow.cli.train_run import (
@@ -69,11 +69,14 @@ def _add_train(subparsers) -> None:
     parser.add_argument("--alpha", type=positive_float, default=defaults.alpha,
                         help=f"initial learning rate of W_out, decays linearly to alpha*1e-4 (default {defaults.alpha:g})")
     parser.add_argument("--alpha-in", type=positive_float, default=None,
-                        help="initial learning rate of W_in (default: alpha*window with --cbow-update mean, "
-                             "alpha with word2vec)")
+                        help="initial learning rate of W_in (default: alpha*window^q with --cbow-update mean, "
+                             "q = --context-power; alpha with word2vec)")
     parser.add_argument("--cbow-update", choices=["mean", "word2vec"], default=defaults.cbow_update,
                         help="mean: exact gradient through the average, (1/C) dL/dh per context word; "
                              "word2vec: the classic rule, full dL/dh to each (default mean)")
+    parser.add_argument("--context-power", type=unit_interval, default=None, metavar="Q",
+                        help="mean update: step each context row by alpha_in * C^(1-Q) * (1/C) dL/dh, the exact "
+                             f"gradient with a rate growing as C^(1-Q); 1 = plain SGD on it (default {defaults.context_power:g})")
     parser.add_argument("--batch-size", type=positive_int, default=None,
                         help=f"examples per minibatch (default {defaults.batch_size}; {HS_BATCH_SIZE} with --hs, "
                              "whose Huffman-path buffers then stay in cache: measured fastest on bench-text8)")
@@ -163,6 +166,9 @@ def _train_config(args):
     elif negative:
         raise ConfigError(f"--{objective} trains without negative sampling; drop --negative {negative} "
                           "(or use --negative 0)")
+    if args.context_power is not None and args.cbow_update == "word2vec":
+        raise ConfigError("--context-power sizes the mean update's steps; --cbow-update word2vec gives every "
+                          "context row the full dL/dh: drop --context-power, or use --cbow-update mean")
     return TrainConfig(
         size=args.size, window=args.window, objective=objective, negative=negative or 0,
         sample=args.sample, min_count=args.min_count, max_vocab=args.max_vocab, epochs=args.epochs,
@@ -170,6 +176,7 @@ def _train_config(args):
         batch_size=args.batch_size or (HS_BATCH_SIZE if objective == "hs" else TrainConfig().batch_size),
         seed=args.seed, clip_grad=args.clip_grad, repeat_guard=args.repeat_guard,
         repeat_guard_out=args.repeat_guard_out,
+        context_power=TrainConfig().context_power if args.context_power is None else args.context_power,
         tokenizer=args.tokenizer, max_sentence_length=args.max_sentence_length, holdout=args.holdout,
         holdout_every=args.holdout_every,
         encoding_errors=args.encoding_errors,
