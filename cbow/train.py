@@ -45,6 +45,10 @@ logger = logging.getLogger(__name__)
 OBJECTIVE_NAMES = ("ns", "hs", "softmax")
 HOLDOUT_MAX_SCORES = 1000  # more held-out scores than this in one run (--holdout-every): warn
 HOLDOUT_MAX_WORDS = 20_000  # held-out targets per score (epoch end, every N words): the exact softmax costs 2 N V d
+# A batch whose loss passes this many nats per example has diverged, finite or not: an
+# untrained model scores (K+1) log 2 = 4.2 (NS), ~path length x log 2 (HS, < 30) or log V
+# (full softmax, < 20), and trained models less.
+DIVERGED_LOSS_PER_EXAMPLE = 1000.0
 MIN_LR_FRACTION = 1e-4  # lr decays linearly from alpha to alpha * 1e-4, as word2vec.c
 USE_FUSED_STEP = True  # False: always the reference sgd_step (tests, benchmarks compare)
 # Mean update: W_in's rate is alpha * MEAN_LR_IN_PER_WINDOW * window (0.25 at alpha 0.05,
@@ -506,6 +510,15 @@ def _check_resume_workers(resume: Checkpoint, slices: list, config: TrainConfig)
     )
 
 
+def loss_diverged(loss: float, n_examples: int) -> bool:
+    """True when a batch's summed loss is not finite or above DIVERGED_LOSS_PER_EXAMPLE per example.
+
+    A run can blow up without reaching inf: rows grown to norms of 1e8 give finite scores
+    of 1e16, and a loss of that size trains nothing (seen with --sample 0 at a high rate).
+    """
+    return not (math.isfinite(loss) and loss <= DIVERGED_LOSS_PER_EXAMPLE * max(1, n_examples))
+
+
 def divergence_advice(config: TrainConfig) -> str:
     """The flags that tame a diverging run, with their values."""
     return (f"lower --alpha (now {config.alpha:g}), --alpha-in (now {config.lr_in:g}) or --batch-size "
@@ -600,11 +613,11 @@ def _train_epoch(
             paused += before_batch(words_before + last_words_done, lr_out, loss_sum / max(1, n_examples))
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is caught below
             loss = step(W_in, W_out, batch, lr_in, lr_out, noise_rng)
-        if not math.isfinite(loss):
+        if loss_diverged(loss, len(batch)):
             percent = 100.0 * batch.words_done / max(1, words_per_epoch)
             raise Diverged(
-                f"training diverged in epoch {epoch + 1} at {percent:.0f}% (loss = {loss}); "
-                + divergence_advice(config)
+                f"training diverged in epoch {epoch + 1} at {percent:.0f}% (loss {loss / len(batch):.3g} "
+                f"nats per example); " + divergence_advice(config)
             )
         loss_sum += loss
         n_examples += len(batch)

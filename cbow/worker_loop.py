@@ -16,7 +16,6 @@ stream default_rng([seed, 2, epoch, worker]) draws negative samples and is seede
 from __future__ import annotations
 
 import itertools
-import math
 import os
 import signal
 import time
@@ -54,7 +53,7 @@ def worker_main(task_source, error_queue) -> None:
 def _train_slice(task: WorkerTask, shared: SharedArrays) -> None:
     """The worker's loop: its slice once per epoch, lr from the global word count, waiting
     at the epoch gate and in the parent's pauses (module docstring)."""
-    from cbow.train import learning_rate, make_step
+    from cbow.train import learning_rate, loss_diverged, make_step
     from cbow.windows import iter_batches
 
     config, worker = task.config, task.worker
@@ -94,7 +93,7 @@ def _train_slice(task: WorkerTask, shared: SharedArrays) -> None:
             lr_in = learning_rate(config.lr_in, global_done, task.words_total)
             with np.errstate(over="ignore", invalid="ignore"):
                 loss = step(W_in, W_out, batch, lr_in, lr_out, noise_rng)
-            if not math.isfinite(loss):
+            if loss_diverged(loss, len(batch)):
                 shared["diverged_at"][:] = (epoch, 100.0 * batch.words_done / max(1, slice_words))
                 shared["state"][worker] = DIVERGED
                 return

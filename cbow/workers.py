@@ -397,12 +397,13 @@ def _raise_on_failure(shared: SharedArrays, processes: list, error_queue, config
 
     states = shared["state"].copy()
     if (states == DIVERGED).any():
-        from cbow.train import divergence_advice  # train imports this module
+        from cbow.train import DIVERGED_LOSS_PER_EXAMPLE, divergence_advice  # train imports this module
 
         epoch, percent = shared["diverged_at"]
         raise Diverged(
             f"training diverged in epoch {int(epoch) + 1} at {percent:.0f}% of a worker's "
-            f"slice (loss not finite); " + divergence_advice(config)
+            f"slice (loss not finite, or above {DIVERGED_LOSS_PER_EXAMPLE:g} nats per example); "
+            + divergence_advice(config)
         )
     if not error_queue.empty():
         worker, message = error_queue.get()

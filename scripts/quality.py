@@ -5,7 +5,8 @@
 
 Systems (`--systems`, comma list, in this order by default):
     cbow-mean        our defaults: exact gradient through the average (TrainConfig();
-                     --alpha-in sets W_in's rate)
+                     --alpha-in sets W_in's rate), stepped with --context-power's rate
+    cbow-exact       the same with --context-power 1: plain SGD on the exact gradient
     cbow-word2vec    --cbow-update word2vec at alpha 0.05 (word2vec.c's rule and rate)
     gensim-0.025     gensim CBOW (cbow_mean=1, the classic update) at its default alpha
     gensim-0.05      the same at word2vec.c's alpha
@@ -16,7 +17,7 @@ Systems (`--systems`, comma list, in this order by default):
 
 Every system gets the same settings (--size/--window/--negative/--sample/--min-count/
 --epochs; sample defaults to ours, TrainConfig().sample) and 2 threads for gensim
-(`--workers`; cbow uses numpy/scipy in one process). Every vector set is scored twice: by
+and cbow (`--workers`; cbow's processes use one BLAS thread each). Every vector set is scored twice: by
 cbow.evaluate and by gensim's own KeyedVectors.evaluate_word_analogies /
 evaluate_word_pairs (questions-words 3CosAdd over the 30,000 most frequent words,
 case-insensitive; Spearman on wordsim353 and simlex999); the two must agree, and the
@@ -46,7 +47,7 @@ from cbow.train import TrainConfig, prepare, train
 from cbow.vectors import KeyedVectors
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-ALL_SYSTEMS = ("cbow-mean", "cbow-word2vec", "gensim-0.025", "gensim-0.05", "cbow-mean-hs", "gensim-hs",
+ALL_SYSTEMS = ("cbow-mean", "cbow-exact", "cbow-word2vec", "gensim-0.025", "gensim-0.05", "cbow-mean-hs", "gensim-hs",
                "gensim-equal-time")
 AGREE_TOLERANCE = 1e-3  # analogy accuracy and Spearman of the two scorers (float32 ties only)
 
@@ -74,7 +75,8 @@ def gensim_scores(words: list[str], vectors: np.ndarray, eval_dir: Path) -> dict
 def run_cbow(name: str, vocab, encoded, config: TrainConfig) -> dict:
     result = train(None, config, vocab=vocab, encoded=encoded)
     objective = "hs" if config.objective == "hs" else f"ns {config.negative}"
-    return {"system": name, "impl": "cbow", "update": config.cbow_update, "objective": objective,
+    return {"system": name, "impl": "cbow", "update": (f"mean, q {config.context_power:g}" if config.cbow_update == "mean"
+                                                   else config.cbow_update), "objective": objective,
             "alpha": config.alpha, "alpha_in": config.lr_in, "epochs": config.epochs,
             "batch_size": config.batch_size, "train_s": result.train_seconds,
             "words": list(result.vocab.words), "vectors": result.W_in}
@@ -147,7 +149,7 @@ def main() -> None:
     parser.add_argument("--alpha-in", type=float, default=None,
                         help="W_in's rate for the cbow-mean rows (default: TrainConfig's rule, alpha * window)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--workers", type=int, default=2, help="gensim's worker threads (default 2)")
+    parser.add_argument("--workers", type=int, default=2, help="gensim's worker threads and cbow's worker processes (default 2)")
     parser.add_argument("--systems", default=",".join(ALL_SYSTEMS), help="comma list of: " + ", ".join(ALL_SYSTEMS))
     parser.add_argument("--json", type=Path, default=None, help="write every row's numbers here")
     args = parser.parse_args()
@@ -158,7 +160,7 @@ def main() -> None:
     logging.getLogger("gensim").setLevel(logging.ERROR)
 
     base = replace(defaults, size=args.size, window=args.window, negative=args.negative, sample=args.sample,
-                   min_count=args.min_count, epochs=args.epochs, seed=args.seed)
+                   min_count=args.min_count, epochs=args.epochs, seed=args.seed, workers=args.workers)
     started = time.perf_counter()
     vocab, encoded = prepare(args.corpus, base)
     print(f"cbow prepared {args.corpus.name}: {len(encoded.word_ids):,} words, {len(vocab):,} in the vocabulary, "
@@ -171,6 +173,8 @@ def main() -> None:
         for system in systems:
             if system == "cbow-mean":
                 row = run_cbow(system, vocab, encoded, replace(base, alpha_in=args.alpha_in))
+            elif system == "cbow-exact":
+                row = run_cbow(system, vocab, encoded, replace(base, context_power=1.0, alpha_in=args.alpha_in))
             elif system == "cbow-word2vec":
                 row = run_cbow(system, vocab, encoded, replace(base, cbow_update="word2vec", alpha=0.05, alpha_in=None))
             elif system == "cbow-mean-hs":

@@ -8,7 +8,7 @@ from cbow import step
 from cbow.errors import ConfigError
 from cbow.logistic_step import Workspace
 from cbow.train import TrainConfig
-from tests.test_fused_step import small_case
+from test_fused_step import small_case
 
 
 def test_weights_are_rate_times_c_to_the_minus_q():
@@ -59,7 +59,7 @@ def test_default_w_in_rate_follows_the_power():
 
 
 def test_cli_refuses_the_power_with_the_word2vec_rule(tmp_path):
-    from tests.cli_helpers import assert_one_line_error, run_cbow
+    from cli_helpers import assert_one_line_error, run_cbow
 
     result = run_cbow("train", "--context-power", "0.5", "--cbow-update", "word2vec", "-o", str(tmp_path / "v.bin"))
     assert_one_line_error(result, "--context-power", "--cbow-update mean")

@@ -110,6 +110,26 @@ def test_divergence_stops_with_a_message(planted_lines):
         train(planted_lines[:2000], config)
 
 
+def test_a_finite_blow_up_is_a_divergence_too(planted_lines, monkeypatch):
+    """A loss of 1e16 nats is finite but trains nothing: the run stops as for inf."""
+    real_make_step = train_module.make_step
+
+    def blowing_up_make_step(W_in, output, config):
+        real_step, batches = real_make_step(W_in, output, config), []
+
+        def step_fn(W_in, W_out, batch, lr_in, lr_out, rng):
+            batches.append(len(batch))
+            loss = real_step(W_in, W_out, batch, lr_in, lr_out, rng)
+            return loss if len(batches) < 3 else 4.6e16
+        return step_fn
+
+    monkeypatch.setattr(train_module, "make_step", blowing_up_make_step)
+    with pytest.raises(Diverged, match=r"diverged in epoch 1 at \d+% \(loss 1\.[0-9]e\+14 nats per example\)"):
+        train(planted_lines[:3000], TrainConfig(size=16, window=2, min_count=3, epochs=1, batch_size=256))
+    assert train_module.loss_diverged(float("nan"), 10) and train_module.loss_diverged(1e4 + 1, 10)
+    assert not train_module.loss_diverged(9.0e3, 10)
+
+
 def test_bad_settings_are_config_errors():
     with pytest.raises(ConfigError, match="--window must be >= 1"):
         TrainConfig(window=0)
