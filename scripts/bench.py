@@ -28,6 +28,7 @@ import gzip
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -232,6 +233,20 @@ def print_table(title: str, header: list[str], rows: list[list]) -> None:
         print(fmt_row(row, widths))
 
 
+def _row(name: str, objective: str, workers: int, kind: str, batch: int, run: dict) -> list:
+    return [name, objective, workers, batch if kind == "cbow" else "", f"{run['prepare']:.2f}",
+            f"{run['train']:.2f}", f"{run['raw_words'] / run['train']:,.0f}", f"{run['total']:.2f}",
+            f"{run['max_rss_mb']:.0f}", f"{run['peak_pss_mb']:.0f}"]
+
+
+def _median_run(runs: list[dict]) -> dict | None:
+    """Every number the median over the runs (None when every run failed)."""
+    if not runs:
+        return None
+    return {key: statistics.median(run[key] for run in runs) if isinstance(runs[0][key], (int, float)) else runs[0][key]
+            for key in runs[0]}
+
+
 def speed_tables(args, corpus: Path) -> None:
     cache_dir = Path(tempfile.mkdtemp(prefix="cache-", dir=args.work_dir))
     header = ["system", "objective", "workers", "batch", "prepare s", "train s", "train words/s",
@@ -244,24 +259,29 @@ def speed_tables(args, corpus: Path) -> None:
             objective = "hs" if hs else "ns"
             batch = args.hs_batch_size if hs else args.batch_size
             runs = []
-            plan = [("gensim 4.4.0", "gensim", args.workers, None),
-                    ("cbow (cold cache)", "cbow", args.workers, cache_dir / objective),
-                    ("cbow (warm cache)", "cbow", args.workers, cache_dir / objective)]
+            plan = [("gensim 4.4.0", "gensim", args.workers),
+                    ("cbow (cold cache)", "cbow", args.workers),
+                    ("cbow (warm cache)", "cbow", args.workers)]
             if not hs:
-                plan.append(("cbow (warm cache)", "cbow", 1, cache_dir / objective))
-            for name, kind, workers, cache in plan:
-                try:
-                    run = run_child(kind, corpus, args, hs=hs, workers=workers, batch_size=batch, cache_dir=cache)
-                except ChildFailed as exc:
-                    print(f"  {name} {objective} workers {workers}: {exc}", flush=True)
-                    runs.append((name, workers, None))
-                    continue
+                plan.append(("cbow (warm cache)", "cbow", 1))
+            samples: list[list[dict]] = [[] for _ in plan]
+            for repeat in range(args.repeats):  # the plan in order, again and again: noise hits all alike
+                cache = cache_dir / f"{objective}-{repeat}"  # empty at this repeat's cold run
+                for (name, kind, workers), runs_of_entry in zip(plan, samples):
+                    try:
+                        run = run_child(kind, corpus, args, hs=hs, workers=workers, batch_size=batch,
+                                        cache_dir=None if kind == "gensim" else cache)
+                    except ChildFailed as exc:
+                        print(f"  {name} {objective} workers {workers}: {exc}", flush=True)
+                        continue
+                    runs_of_entry.append(run)
+                    print(f"  [{repeat + 1}/{args.repeats}] " + "  ".join(map(str, _row(name, objective, workers, kind, batch, run))),
+                          flush=True)
+            for (name, kind, workers), runs_of_entry in zip(plan, samples):
+                run = _median_run(runs_of_entry)
                 runs.append((name, workers, run))
-                row = [name, objective, workers, batch if kind == "cbow" else "", f"{run['prepare']:.2f}",
-                       f"{run['train']:.2f}", f"{run['raw_words'] / run['train']:,.0f}", f"{run['total']:.2f}",
-                       f"{run['max_rss_mb']:.0f}", f"{run['peak_pss_mb']:.0f}"]
-                rows.append(row)
-                print("  " + "  ".join(map(str, row)), flush=True)
+                if run is not None:
+                    rows.append(_row(name, objective, workers, kind, batch, run))
             gensim = runs[0][2]
             if gensim is None:
                 continue
@@ -280,7 +300,8 @@ def speed_tables(args, corpus: Path) -> None:
                 ratio_rows.append(["ns", f"scaling 1 -> {args.workers} workers", f"{scaling:.2f}", "", "", ""])
     finally:
         shutil.rmtree(cache_dir, ignore_errors=True)
-    print_table("speed and memory", header, rows)
+    print_table("speed and memory" + (f" (medians of {args.repeats} runs each)" if args.repeats > 1 else ""),
+                header, rows)
     print_table("cbow / gensim (words/s: > 1 is faster; end-to-end, memory: < 1 is better)",
                 ["objective", "cbow run", "train words/s", "end-to-end", "max RSS", "peak PSS"], ratio_rows)
 
@@ -356,6 +377,9 @@ def main() -> None:
                              "updates diverge on bench-text8 at the default alpha)")
     parser.add_argument("--work-dir", default=os.path.join(tempfile.gettempdir(), "cbow-bench"),
                         help="where the decompressed corpus and temporary caches live")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="run every system of the speed tables this many times, in turn, and report "
+                             "the medians (a shared machine's load changes from minute to minute)")
     parser.add_argument("--no-speed", action="store_true", help="skip the speed tables")
     parser.add_argument("--no-softmax", action="store_true", help="skip the full-softmax GFLOP/s line")
     parser.add_argument("--softmax-steps", type=int, default=20)
