@@ -38,7 +38,7 @@ from cbow.step import CBOW_UPDATES, OutputLayer, fused_step, sgd_step
 from cbow.vectors import KeyedVectors
 from cbow.vocab import Vocab
 from cbow.windows import iter_batches
-from cbow.workers import split_sentences
+from cbow.workers import AUTO, resolve_workers, split_sentences
 
 logger = logging.getLogger(__name__)
 
@@ -124,8 +124,10 @@ class TrainConfig:
         (global word counter, before subsampling); 0 = at epoch ends only; needs holdout
     workers : training processes over shared weights (cbow.workers); 1 trains in this
         process, bit-reproducible for a seed. Checkpoints, --eval and --holdout work with
-        any number. The library's default is 1 (multiprocessing needs the caller's
-        `if __name__ == "__main__":` guard); the CLI's is all cores
+        any number. 0 (cbow.workers.AUTO, the CLI's default): all cores, or one process
+        for a run of under 4M training words, where starting workers costs more than it
+        saves (resolved in `train`; checkpoints keep the count used). The library's default
+        is 1 (multiprocessing needs the caller's `if __name__ == "__main__":` guard)
     """
 
     size: int = 100
@@ -174,7 +176,7 @@ class TrainConfig:
             (self.clip_grad is None or self.clip_grad > 0, f"--clip-grad must be > 0, got {self.clip_grad}"),
             (self.max_sentence_length >= 1, f"--max-sentence-length must be >= 1, got {self.max_sentence_length}"),
             (self.encoding_errors in ("strict", "replace"), f"--encoding-errors must be strict or replace, got {self.encoding_errors!r}"),
-            (self.workers >= 1, f"--workers must be >= 1, got {self.workers}"),
+            (self.workers >= 0, f"--workers must be >= 1 (or 0: automatic), got {self.workers}"),
             (0 <= self.holdout <= 0.5, f"--holdout must lie in [0, 50%], got {self.holdout}"),
             (self.holdout_every >= 0, f"--holdout-every must be >= 0 words, got {self.holdout_every}"),
             (self.holdout_every == 0 or self.holdout > 0,
@@ -397,6 +399,9 @@ def train(
     if config.holdout > 0:
         encoded, heldout = split_holdout(encoded, config.holdout, config.seed)
     prepare_seconds = time.perf_counter() - started
+    if config.workers == AUTO:  # from here on (checkpoints too) the count actually used
+        config = replace(config, workers=resolve_workers(AUTO, len(encoded.word_ids) * config.epochs))
+        logger.info("training with %d worker process(es)", config.workers)
 
     output, n_out_rows = build_output_layer(vocab, config)
     keep_prob = vocab.keep_probabilities(config.sample) if config.sample > 0 else None

@@ -125,3 +125,18 @@ def test_segments_are_named_after_the_process_and_unlinked():
     finally:
         shared.close_and_unlink()
     assert shared.name not in shm_segments()
+
+
+def test_automatic_worker_count_trains_small_runs_in_one_process(planted_lines, monkeypatch):
+    """workers=AUTO (the CLI's default): all cores from AUTO_MIN_TRAINING_WORDS training words
+    up, one process below (bit-identical to workers=1); an explicit count is kept."""
+    monkeypatch.setattr(workers, "available_cores", lambda: 4)
+    limit = workers.AUTO_MIN_TRAINING_WORDS
+    assert workers.resolve_workers(workers.AUTO, limit) == 4
+    assert workers.resolve_workers(workers.AUTO, limit - 1) == 1
+    assert workers.resolve_workers(3, 10) == 3
+    small = dict(size=16, window=2, min_count=3, epochs=1)
+    auto = train(planted_lines[:3000], TrainConfig(workers=workers.AUTO, **small))
+    one = train(planted_lines[:3000], TrainConfig(workers=1, **small))
+    assert auto.config.workers == 1
+    np.testing.assert_array_equal(auto.W_in, one.W_in)

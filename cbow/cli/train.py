@@ -35,7 +35,7 @@ TRAIN_EXAMPLE = (
 
 def _add_train(subparsers) -> None:
     from cbow.train import TrainConfig
-    from cbow.workers import available_cores
+    from cbow.workers import AUTO_MIN_TRAINING_WORDS, available_cores
 
     defaults = TrainConfig()
     parser = subparsers.add_parser(
@@ -98,8 +98,10 @@ def _add_train(subparsers) -> None:
     parser.add_argument("--workers", "--threads", dest="workers", type=positive_int, default=None,
                         help="training processes on disjoint slices of the corpus, sharing the weights "
                              "lock-free like word2vec's threads (default: all cores, here "
-                             f"{available_cores()}); --workers 1 trains in one process, bit for bit "
-                             "reproducible for a --seed. With --resume: the checkpoint's count unless given")
+                             f"{available_cores()}, or 1 for a run of under {AUTO_MIN_TRAINING_WORDS // 1_000_000}M "
+                             "words x epochs, where starting workers costs more than it saves); --workers 1 "
+                             "trains in one process, bit for bit reproducible for a --seed. With --resume: "
+                             "the checkpoint's count unless given")
     parser.add_argument("--cache-dir", default=None,
                         help="where encoded corpora are cached so a re-run on the same file and settings "
                              "skips tokenizing (default: $CBOW_CACHE_DIR, else ~/.cache/cbow)")
@@ -155,7 +157,7 @@ def _train_parser() -> argparse.ArgumentParser:
 
 def _train_config(args):
     from cbow.train import TrainConfig
-    from cbow.workers import available_cores
+    from cbow.workers import AUTO
 
     objective = "hs" if args.hs else "softmax" if args.softmax else "ns"
     negative = args.negative
@@ -180,7 +182,7 @@ def _train_config(args):
         tokenizer=args.tokenizer, max_sentence_length=args.max_sentence_length, holdout=args.holdout,
         holdout_every=args.holdout_every,
         encoding_errors=args.encoding_errors,
-        workers=args.workers if args.workers is not None else available_cores(),
+        workers=args.workers if args.workers is not None else AUTO,
     )
 
 
