@@ -1,7 +1,9 @@
 """Running the CLI as users do (a subprocess) and checking its one-line errors."""
 
+import signal
 import subprocess
 import sys
+import time
 
 
 def run_cbow(*args, stdin=None, cwd=None):
@@ -18,3 +20,31 @@ def assert_one_line_error(result, *fragments):
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
     return lines[0]
+
+
+def wait_for_checkpoint(process, ckpt, ready, timeout=120):
+    """Poll until `ckpt` holds a state for which `ready(state)` is true; return that state."""
+    from cbow.checkpoint import load_checkpoint
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "training finished before the awaited checkpoint was seen"
+        if ckpt.exists():
+            state = load_checkpoint(ckpt).state
+            if ready(state):
+                return state
+        time.sleep(0.01)
+    raise AssertionError("the awaited checkpoint did not appear")
+
+
+def interrupt_at_checkpoint(process, ckpt, ready, timeout=120) -> str:
+    """Press Ctrl-C (SIGINT) on a training `process` once `ckpt` is `ready`; return its stderr
+    (the process is killed if anything fails on the way)."""
+    try:
+        wait_for_checkpoint(process, ckpt, ready, timeout)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    return stderr

@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -22,6 +21,7 @@ from cbow.errors import Diverged
 from cbow.formats import load_word2vec_format
 from cbow.train import TrainConfig, train
 from cbow.training_log import TrainingLog
+from cli_helpers import interrupt_at_checkpoint, wait_for_checkpoint
 
 ARGS = ["--size", "16", "--window", "3", "--epochs", "3", "--min-count", "3", "--batch-size", "16",
         "--seed", "7", "-q", "--workers", "1"]  # one process: resumes are bit-identical
@@ -47,17 +47,8 @@ def uninterrupted_vectors(tmp_path_factory, small_corpus):
     return load_word2vec_format(out)
 
 
-def wait_for_mid_epoch_checkpoint(process, ckpt, timeout=120):
-    """Poll until `ckpt` holds a mid-epoch state (batches_done > 0); return that state."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "training finished before a mid-epoch checkpoint was seen"
-        if ckpt.exists():
-            state = load_checkpoint(ckpt).state
-            if state.batches_done > 0:
-                return state
-        time.sleep(0.01)
-    raise AssertionError("no mid-epoch checkpoint appeared")
+def mid_epoch(state) -> bool:
+    return state.batches_done > 0
 
 
 def test_kill_9_mid_epoch_then_resume_is_bit_identical(tmp_path, small_corpus, uninterrupted_vectors):
@@ -67,7 +58,7 @@ def test_kill_9_mid_epoch_then_resume_is_bit_identical(tmp_path, small_corpus, u
                                             "--checkpoint-every", "0.05s"),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        state = wait_for_mid_epoch_checkpoint(process, ckpt)
+        state = wait_for_checkpoint(process, ckpt, mid_epoch)
         os.kill(process.pid, signal.SIGKILL)
     finally:
         process.wait(timeout=60)
@@ -93,13 +84,7 @@ def test_ctrl_c_saves_a_checkpoint_exits_130_and_resumes_exactly(tmp_path, small
     process = subprocess.Popen(cbow_command("train", small_corpus, "-o", out, *ARGS,
                                             "--checkpoint-every", "0.05s"),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        wait_for_mid_epoch_checkpoint(process, ckpt)
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
+    stderr = interrupt_at_checkpoint(process, ckpt, mid_epoch)
     assert process.returncode == 130, stderr
     assert f"cbow train --resume {ckpt}" in stderr
     assert len(stderr.strip().splitlines()) == 1, stderr

@@ -213,12 +213,11 @@ def test_cli_holdout_every_without_holdout_is_one_line(tmp_path, planted_corpus_
 
 def test_cli_resume_continues_the_log(tmp_path):
     """Ctrl-C mid-run, then --resume: the log ends as an uninterrupted run's (timings aside)."""
-    import signal
     import subprocess
     import sys
-    import time
 
     from cbow.corpora import planted
+    from cli_helpers import interrupt_at_checkpoint
 
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n".join(planted.generate_lines(n_sentences=2500, seed=1)) + "\n", encoding="utf-8")
@@ -231,20 +230,8 @@ def test_cli_resume_continues_the_log(tmp_path):
     out, ckpt = tmp_path / "v.bin", tmp_path / "v.bin.ckpt"
     process = subprocess.Popen(command + ["-o", str(out), *args, "--checkpoint-every", "0.05s"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:  # wait for a checkpoint in epoch 2, past a score
-            assert process.poll() is None, "training finished before it could be interrupted"
-            if ckpt.exists():
-                state = load_checkpoint(ckpt).state
-                if state.epoch >= 1 and state.batches_done > 0:
-                    break
-            time.sleep(0.01)
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
+    # wait for a checkpoint in epoch 2, past a score
+    stderr = interrupt_at_checkpoint(process, ckpt, lambda state: state.epoch >= 1 and state.batches_done > 0)
     assert process.returncode == 130, stderr
     resumed = subprocess.run([sys.executable, "-m", "cbow", "train", "--resume", str(ckpt), "-q"],
                              capture_output=True, text=True, timeout=300)

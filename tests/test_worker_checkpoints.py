@@ -7,10 +7,8 @@ about a second to start: the tests are few and small.
 """
 
 import math
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -20,7 +18,7 @@ from cbow.encode import read_and_encode
 from cbow.formats import load_word2vec_format
 from cbow.train import TrainConfig, train
 from cbow.training_log import TrainingLog, log_path_for
-from cli_helpers import assert_one_line_error, run_cbow
+from cli_helpers import assert_one_line_error, interrupt_at_checkpoint, run_cbow
 from test_train import planted_scores
 from test_train_eval import write_planted_pairs
 
@@ -74,20 +72,8 @@ def test_ctrl_c_mid_epoch_with_two_workers_saves_and_resumes_to_the_end(tmp_path
     process = subprocess.Popen([sys.executable, "-m", "cbow", "train", str(corpus), "-o", str(out), *CLI_ARGS,
                                 "--workers", "2", "--checkpoint-every", "0.05s"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:  # a checkpoint in epoch 2, mid-epoch
-            assert process.poll() is None, "training finished before it could be interrupted"
-            if ckpt.exists():
-                state = load_checkpoint(ckpt).state
-                if state.epoch >= 1 and state.batches_done > 0:
-                    break
-            time.sleep(0.01)
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
+    # a checkpoint in epoch 2, mid-epoch
+    stderr = interrupt_at_checkpoint(process, ckpt, lambda state: state.epoch >= 1 and state.batches_done > 0)
     assert process.returncode == 130, stderr
     assert f"cbow train --resume {ckpt}" in stderr and len(stderr.strip().splitlines()) == 1, stderr
     state = load_checkpoint(ckpt).state
