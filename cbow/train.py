@@ -33,7 +33,6 @@ from cbow.memory import check_training_memory
 from cbow.model import init_weights
 from cbow.logistic_step import HuffmanPaths, Workspace
 from cbow.noise import AliasSampler
-from cbow.separation import separation_advice
 from cbow.step import CBOW_UPDATES, OutputLayer, fused_step, sgd_step
 from cbow.vectors import KeyedVectors
 from cbow.vocab import Vocab
@@ -467,9 +466,6 @@ def train(
         if bar is not None:
             bar.close()
     result.train_seconds = time.perf_counter() - train_started
-    advice = separation_advice(W_in, result.n_corpus_words, config.epochs)
-    if advice is not None:  # too little training for this corpus: say so, once
-        logger.warning(advice)
     return result
 
 

@@ -14,7 +14,7 @@ from cbow.cli.args import (
     _check_output_dir, _fraction, duration, non_negative_float, non_negative_int, positive_float, positive_int,
     unit_interval, word_count,
 )
-from cbow.cli.train_reports import _epoch_evaluations, _run_reporters, _show_demo
+from cbow.cli.train_reports import _epoch_evaluations, _run_reporters, _show_demo, _warn_if_not_separated
 from cbow.cli.train_run import (
     _check_plot_loss, _corpus_cache_dir, _load_vocab, _plot_loss, _prepare_corpus, _run_with_checkpoints, _save_vectors,
 )
@@ -231,6 +231,7 @@ def _cmd_train(args) -> int:
                                        report_epoch, cache_dir, report_heldout)
         if result is None:
             return 130
+    _warn_if_not_separated(result)
     wv = result.wv
     if output is not None:
         _save_vectors(args, wv, output)
@@ -287,6 +288,7 @@ def _cmd_train_resume(args) -> int:
                                    show_progress, report_epoch, report_heldout=report_heldout)
     if result is None:
         return 130
+    _warn_if_not_separated(result)
     _save_vectors(args, result.wv, output)
     _plot_loss(args, saved, result)
     return 0

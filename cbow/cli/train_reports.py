@@ -95,6 +95,15 @@ def _epoch_evaluations(args) -> list:
     return evaluations
 
 
+def _warn_if_not_separated(result) -> None:
+    """After a run: say so when the vectors still share one direction (cbow.separation)."""
+    from cbow.separation import separation_advice
+
+    advice = separation_advice(result.W_in, result.n_corpus_words, result.config.epochs)
+    if advice is not None:
+        print(f"cbow train: warning: {advice}", file=sys.stderr)
+
+
 def _show_demo(wv) -> None:
     """Neighbours and planted analogies of the demo corpus, for people."""
     from cbow.corpora import planted
