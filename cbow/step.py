@@ -242,6 +242,8 @@ def sgd_step(
     repeat_guard : power p of W_in's per-row step scale max(1, n_r)^(-p) (module
         docstring); 0 = off, the plain summed gradient
     repeat_guard_out : the same for W_out's rows (sparse objectives; not the dense softmax)
+    context_power : q of the mean update's W_in step lr_in * C^-q dL/dh (module docstring);
+        1 = plain SGD on the exact gradient; ignored by the word2vec rule
     """
     dtype = W_in.dtype
     inv_n_context = (1.0 / batch.n_context).astype(dtype)
@@ -280,7 +282,7 @@ def fused_step(
     context_power: float = 1.0,
 ) -> float:
     """`sgd_step` without clipping, fused (cbow.logistic_step, cbow.softmax_step); same update,
-    the repeat guards included (the full softmax's dense W_out update has no row guard, as
+    the repeat guards and the context power included (the full softmax's dense W_out update has no row guard, as
     in `sgd_step`).
 
     Draws the same noise words from `rng` as `sgd_step` does. `workspace` holds the
