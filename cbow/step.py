@@ -197,9 +197,6 @@ def in_update_weights(mean_weights: np.ndarray, context_flat: np.ndarray, lr_in:
     if cbow_update == "mean":
         if context_power == 1:
             in_weights = mean_weights * dtype.type(-lr_in)
-        elif context_power == 0.5:  # the default: a sqrt is cheaper than a pow, every batch
-            in_weights = np.sqrt(mean_weights)
-            in_weights *= dtype.type(-lr_in)
         else:
             in_weights = np.power(mean_weights, dtype.type(context_power)) * dtype.type(-lr_in)
     elif cbow_update == "word2vec":
