@@ -51,10 +51,11 @@ q the mean update moves each context row of example b by
 
 the exact gradient (1/C_b) dL/dh_b, stepped with a learning rate that grows as C_b^(1-q):
 q = 1 is plain SGD on the exact gradient, q = 0 gives each row the full dL/dh (the size
-of word2vec's rule), q = 0.5 sits between. The exact update gives an example with a wide
-window (C = 10) a fifth of the W_in step of one with C = 2; on bench-text8 that costs
-analogies (wide windows carry topical, "semantic" context), and q = 0.5 won them back
-(TrainConfig.context_power has the measurements).
+of word2vec's rule), values between mix the two. The exact update gives an example with a
+wide window (C = 10) a fifth of the W_in step of one with C = 2; on bench-text8 that costs
+analogies (wide windows carry topical, "semantic" context), and q = 0.75 (the default)
+won most of them back, keeping the similarity scores (TrainConfig.context_power has the
+measurements).
 
 `sgd_step` is the reference: it runs the objectives' pure forward/backward. `fused_step`
 computes the same update in fewer passes (cbow.logistic_step for NS and HS,
