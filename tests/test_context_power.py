@@ -18,6 +18,10 @@ def test_weights_are_rate_times_c_to_the_minus_q():
     for q in (0.0, 0.5, 1.0):
         got = step.in_update_weights(mean_weights, context_flat, 0.2, "mean", context_power=q)
         np.testing.assert_allclose(got, -0.2 * np.repeat(n_context ** -q, n_context), rtol=1e-15)
+        # the steps pass the per-example counts so the power is taken once per example: same bits
+        per_example = step.in_update_weights(mean_weights, context_flat, 0.2, "mean", context_power=q,
+                                             n_context=n_context)
+        np.testing.assert_array_equal(per_example, got)
 
 
 @pytest.mark.parametrize("objective", ["ns", "hs", "softmax"])
