@@ -65,15 +65,24 @@ CLI_ARGS = ["--size", "16", "--window", "3", "--epochs", "2", "--min-count", "3"
             "--seed", "7", "-q", "--no-cache"]
 
 
+def early_in_the_last_epoch(state) -> bool:
+    """A checkpoint in the first half of epoch 2 (of 2): Ctrl-C sent then lands mid-epoch.
+    Waiting for any mid-epoch checkpoint raced on a loaded machine: the first one seen could
+    be so late in the epoch that the interrupt arrived at the final barrier instead."""
+    if state.epoch < 1 or state.batches_done == 0:
+        return False
+    words_per_epoch = state.epochs[0]["words_done"]
+    return state.words_done - state.epoch * words_per_epoch < words_per_epoch / 2
+
+
 def test_ctrl_c_mid_epoch_with_two_workers_saves_and_resumes_to_the_end(tmp_path):
-    corpus = tmp_path / "corpus.txt"
-    corpus.write_text("\n".join(planted.generate_lines(n_sentences=4000, seed=1)) + "\n", encoding="utf-8")
+    corpus = tmp_path / "corpus.txt"  # 420k words: epochs of ~0.5 s, against checkpoints every 0.05 s
+    corpus.write_text("\n".join(planted.generate_lines(n_sentences=40000, seed=1)) + "\n", encoding="utf-8")
     out, ckpt = tmp_path / "v.bin", tmp_path / "v.bin.ckpt"
     process = subprocess.Popen([sys.executable, "-m", "cbow", "train", str(corpus), "-o", str(out), *CLI_ARGS,
                                 "--workers", "2", "--checkpoint-every", "0.05s"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    # a checkpoint in epoch 2, mid-epoch
-    stderr = interrupt_at_checkpoint(process, ckpt, lambda state: state.epoch >= 1 and state.batches_done > 0)
+    stderr = interrupt_at_checkpoint(process, ckpt, early_in_the_last_epoch)
     assert process.returncode == 130, stderr
     assert f"cbow train --resume {ckpt}" in stderr and len(stderr.strip().splitlines()) == 1, stderr
     state = load_checkpoint(ckpt).state
