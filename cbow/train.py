@@ -30,7 +30,7 @@ from cbow.encode import EncodedCorpus, read_and_encode
 from cbow.errors import ConfigError, Diverged, OutputError
 from cbow.holdout import HeldoutMonitor, HeldoutPoint, split_holdout
 from cbow.memory import check_training_memory
-from cbow.model import init_weights
+from cbow.model import init_weights, word_vectors
 from cbow.logistic_step import HuffmanPaths, Workspace
 from cbow.noise import AliasSampler
 from cbow.step import CBOW_UPDATES, OutputLayer, fused_step, sgd_step
@@ -122,6 +122,9 @@ class TrainConfig:
         the exact full-softmax cross-entropy on them is reported (cbow.holdout); 0 = off
     holdout_every : also score the held-out text every N training words within epochs
         (global word counter, before subsampling); 0 = at epoch ends only; needs holdout
+    out_vector_weight : beta >= 0: the saved vectors (and `wv`, and the --eval scores) are
+        W_in + beta * W_out (cbow.model.word_vectors, with the measurements); 0 = W_in, as
+        word2vec and gensim save. Needs word rows in W_out: NS or the full softmax, not HS
     workers : training processes over shared weights (cbow.workers); 1 trains in this
         process, bit-reproducible for a seed. Checkpoints, --eval and --holdout work with
         any number. 0 (cbow.workers.AUTO, the CLI's default): all cores, or one process
@@ -152,6 +155,7 @@ class TrainConfig:
     encoding_errors: str = "strict"
     holdout: float = 0.0
     holdout_every: int = 0
+    out_vector_weight: float = 0.0
     workers: int = 1
 
     def __post_init__(self) -> None:
@@ -176,6 +180,11 @@ class TrainConfig:
             (self.clip_grad is None or self.clip_grad > 0, f"--clip-grad must be > 0, got {self.clip_grad}"),
             (self.max_sentence_length >= 1, f"--max-sentence-length must be >= 1, got {self.max_sentence_length}"),
             (self.encoding_errors in ("strict", "replace"), f"--encoding-errors must be strict or replace, got {self.encoding_errors!r}"),
+            (self.out_vector_weight >= 0 and math.isfinite(self.out_vector_weight),
+             f"--out-vector-weight must be >= 0, got {self.out_vector_weight}"),
+            (self.out_vector_weight == 0 or self.objective != "hs",
+             "--out-vector-weight adds W_out's word rows to the vectors, but with --hs W_out holds Huffman tree "
+             "nodes, not words: drop it, or train with negative sampling or --softmax"),
             (self.workers >= 0, f"--workers must be >= 1 (or 0: automatic), got {self.workers}"),
             (0 <= self.holdout <= 0.5, f"--holdout must lie in [0, 50%], got {self.holdout}"),
             (self.holdout_every >= 0, f"--holdout-every must be >= 0 words, got {self.holdout_every}"),
@@ -227,17 +236,23 @@ class EpochReport:
     heldout_perplexity: float | None = None
     W_in: np.ndarray | None = field(default=None, repr=False, compare=False)
     vocab: Vocab | None = field(default=None, repr=False, compare=False)
+    W_out: np.ndarray | None = field(default=None, repr=False, compare=False)
+    out_vector_weight: float = field(default=0.0, repr=False, compare=False)
 
     def to_dict(self) -> dict:
         """The scalar fields (what checkpoints and logs keep), without the live model."""
         return {item.name: getattr(self, item.name) for item in fields(self)
-                if item.name not in ("W_in", "vocab")}
+                if item.name not in ("W_in", "vocab", "W_out", "out_vector_weight")}
 
     def keyed_vectors(self) -> KeyedVectors:
-        """A copy of the input vectors as they are now (call it inside `on_epoch_end`)."""
+        """A copy of the vectors the run would save now (call it inside `on_epoch_end`):
+        W_in, plus out_vector_weight * W_out when that is set (TrainConfig)."""
         if self.W_in is None or self.vocab is None:
             raise ValueError("this report carries no model; keyed_vectors() works inside on_epoch_end")
-        return KeyedVectors(list(self.vocab.words), self.W_in.copy(), counts=self.vocab.counts)
+        vectors = word_vectors(self.W_in, self.W_out, self.out_vector_weight)
+        if vectors is self.W_in:  # training goes on updating W_in
+            vectors = vectors.copy()
+        return KeyedVectors(list(self.vocab.words), vectors, counts=self.vocab.counts)
 
 
 @dataclass(frozen=True)
@@ -271,8 +286,10 @@ class TrainResult:
 
     @property
     def wv(self) -> KeyedVectors:
-        """The input vectors as KeyedVectors (gensim's `model.wv`)."""
-        return KeyedVectors(list(self.vocab.words), self.W_in, counts=self.vocab.counts)
+        """The word vectors as KeyedVectors (gensim's `model.wv`): W_in, or W_in +
+        out_vector_weight * W_out when the config sets that weight."""
+        vectors = word_vectors(self.W_in, self.W_out, self.config.out_vector_weight)
+        return KeyedVectors(list(self.vocab.words), vectors, counts=self.vocab.counts)
 
 
 def build_output_layer(vocab: Vocab, config: TrainConfig) -> tuple[OutputLayer, int]:
@@ -478,6 +495,7 @@ def end_epoch(epoch: int, report: EpochReport, W_in: np.ndarray, W_out: np.ndarr
     (where --eval scores the live vectors), then the epoch-end checkpoint."""
     report.words_done = words_per_epoch * (epoch + 1)
     report.W_in, report.vocab = W_in, vocab
+    report.W_out, report.out_vector_weight = W_out, config.out_vector_weight
     if monitor is not None:
         point = monitor.at_epoch_end(report.words_done, report.lr_end, report.mean_loss)
         report.heldout_nats, report.heldout_perplexity = point.nats, point.perplexity

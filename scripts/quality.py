@@ -6,6 +6,8 @@
 Systems (`--systems`, comma list, in this order by default):
     cbow-mean        our defaults: exact gradient through the average (TrainConfig();
                      --alpha-in sets W_in's rate), stepped with --context-power's rate
+    cbow-mean+out    cbow-mean's run saved with --out-vector-weight 0.5: W_in + 0.5 W_out ("w + c";
+                     the same training, scored again; needs cbow-mean earlier in --systems)
     cbow-exact       the same with --context-power 1: plain SGD on the exact gradient
     cbow-word2vec    --cbow-update word2vec at alpha 0.05 (word2vec.c's rule and rate)
     gensim-0.025     gensim CBOW (cbow_mean=1, the classic update) at its default alpha
@@ -42,12 +44,14 @@ from pathlib import Path
 
 import numpy as np
 
+from cbow.model import word_vectors
 from cbow.evaluate import evaluate_word_analogies, evaluate_word_pairs
 from cbow.train import TrainConfig, prepare, train
 from cbow.vectors import KeyedVectors
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-ALL_SYSTEMS = ("cbow-mean", "cbow-exact", "cbow-word2vec", "gensim-0.025", "gensim-0.05", "cbow-mean-hs", "gensim-hs",
+OUT_VECTOR_WEIGHT = 0.5  # the cbow-mean+out row (cbow.model.word_vectors)
+ALL_SYSTEMS = ("cbow-mean", "cbow-mean+out", "cbow-exact", "cbow-word2vec", "gensim-0.025", "gensim-0.05", "cbow-mean-hs", "gensim-hs",
                "gensim-equal-time")
 AGREE_TOLERANCE = 1e-3  # analogy accuracy and Spearman of the two scorers (float32 ties only)
 
@@ -79,7 +83,21 @@ def run_cbow(name: str, vocab, encoded, config: TrainConfig) -> dict:
                                                    else config.cbow_update), "objective": objective,
             "alpha": config.alpha, "alpha_in": config.lr_in, "epochs": config.epochs,
             "batch_size": config.batch_size, "train_s": result.train_seconds,
-            "words": list(result.vocab.words), "vectors": result.W_in}
+            "words": list(result.vocab.words), "vectors": result.wv.vectors,
+            "matrices": (result.W_in, result.W_out)}
+
+
+def with_out_vectors(rows: list[dict], trained: dict, name: str) -> dict | None:
+    """The cbow-mean row's training saved as W_in + OUT_VECTOR_WEIGHT * W_out (no new run)."""
+    ours = next((row for row in rows if row["system"] == "cbow-mean"), None)
+    if ours is None:
+        return None
+    words, (W_in, W_out) = trained["cbow-mean"]
+    row = {key: value for key, value in ours.items()
+           if key not in ("cbow_eval", "gensim_eval", "scorers_agree", "words_per_s")}
+    row.update(system=name, update=f"{ours['update']}, + {OUT_VECTOR_WEIGHT:g} W_out", words=words,
+               vectors=word_vectors(W_in, W_out, OUT_VECTOR_WEIGHT))
+    return row
 
 
 def run_gensim(name: str, corpus_file: Path, args, alpha: float, epochs: int, hs: bool = False) -> dict:
@@ -168,11 +186,17 @@ def main() -> None:
     corpus_words = len(encoded.word_ids)
 
     rows: list[dict] = []
+    trained: dict[str, tuple] = {}  # cbow system -> (words, (W_in, W_out)), for cbow-mean+out
     with tempfile.TemporaryDirectory(prefix="cbow-quality-") as workdir:
         corpus_file = plain_corpus(args.corpus, Path(workdir)) if any(s.startswith("gensim") for s in systems) else None
         for system in systems:
             if system == "cbow-mean":
                 row = run_cbow(system, vocab, encoded, replace(base, alpha_in=args.alpha_in))
+            elif system == "cbow-mean+out":
+                row = with_out_vectors(rows, trained, system)
+                if row is None:
+                    print("cbow-mean+out: needs cbow-mean earlier in --systems; skipped")
+                    continue
             elif system == "cbow-exact":
                 row = run_cbow(system, vocab, encoded, replace(base, context_power=1.0, alpha_in=args.alpha_in))
             elif system == "cbow-word2vec":
@@ -188,7 +212,9 @@ def main() -> None:
                 if row is None:
                     print("gensim-equal-time: needs cbow-mean and a gensim NS row earlier in --systems; skipped")
                     continue
-            row["corpus_words"] = corpus_words
+            row.setdefault("corpus_words", corpus_words)
+            if "matrices" in row:
+                trained[system] = (row["words"], row.pop("matrices"))
             score_row(row, args.eval_dir)
             rows.append(row)
             ours = row["cbow_eval"]

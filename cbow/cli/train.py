@@ -77,6 +77,11 @@ def _add_train(subparsers) -> None:
     parser.add_argument("--context-power", type=unit_interval, default=None, metavar="Q",
                         help="mean update: step each context row by alpha_in * C^(1-Q) * (1/C) dL/dh, the exact "
                              f"gradient with a rate growing as C^(1-Q); 1 = plain SGD on it (default {defaults.context_power:g})")
+    parser.add_argument("--out-vector-weight", type=non_negative_float, default=defaults.out_vector_weight,
+                        metavar="BETA",
+                        help="save W_in + BETA * W_out as the word vectors (\"w + c\"; W_out's rows are words with "
+                             "negative sampling and --softmax, not with --hs); 0.5 scored ~2 points more analogies "
+                             "on bench-text8 (default 0: W_in, as word2vec and gensim)")
     parser.add_argument("--batch-size", type=positive_int, default=None,
                         help=f"examples per minibatch (default {defaults.batch_size}; {HS_BATCH_SIZE} with --hs, "
                              "whose Huffman-path buffers then stay in cache: measured fastest on bench-text8)")
@@ -180,7 +185,7 @@ def _train_config(args):
         repeat_guard_out=args.repeat_guard_out,
         context_power=TrainConfig().context_power if args.context_power is None else args.context_power,
         tokenizer=args.tokenizer, max_sentence_length=args.max_sentence_length, holdout=args.holdout,
-        holdout_every=args.holdout_every,
+        holdout_every=args.holdout_every, out_vector_weight=args.out_vector_weight,
         encoding_errors=args.encoding_errors,
         workers=args.workers if args.workers is not None else AUTO,
     )
