@@ -183,8 +183,8 @@ class TrainConfig:
             (self.out_vector_weight >= 0 and math.isfinite(self.out_vector_weight),
              f"--out-vector-weight must be >= 0, got {self.out_vector_weight}"),
             (self.out_vector_weight == 0 or self.objective != "hs",
-             "--out-vector-weight adds W_out's word rows to the vectors, but with --hs W_out holds Huffman tree "
-             "nodes, not words: drop it, or train with negative sampling or --softmax"),
+             ("--out-vector-weight adds W_out's word rows to the vectors, but with --hs W_out holds Huffman tree "
+              "nodes, not words: drop it, or train with negative sampling or --softmax")),
             (self.workers >= 0, f"--workers must be >= 1 (or 0: automatic), got {self.workers}"),
             (0 <= self.holdout <= 0.5, f"--holdout must lie in [0, 50%], got {self.holdout}"),
             (self.holdout_every >= 0, f"--holdout-every must be >= 0 words, got {self.holdout_every}"),

@@ -44,8 +44,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cbow.model import word_vectors
 from cbow.evaluate import evaluate_word_analogies, evaluate_word_pairs
+from cbow.model import word_vectors
 from cbow.train import TrainConfig, prepare, train
 from cbow.vectors import KeyedVectors
 
