@@ -33,7 +33,7 @@ import numpy as np
 __all__ = ["AliasSampler"]
 
 _LOW_BITS = np.uint64(32)
-_LOW_MASK = np.uint64(0xFFFFFFFF)
+_LITTLE_ENDIAN = np.little_endian
 _ALIAS_SHIFT = np.uint64(33)
 _THRESHOLD_MASK = np.uint64((1 << 33) - 1)
 
@@ -87,11 +87,13 @@ class AliasSampler:
     def draw(self, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
         """Ids drawn independently from the distribution, int32 of `shape`."""
         bits = rng.bit_generator.random_raw(int(np.prod(shape, dtype=np.int64)))
-        column = bits >> _LOW_BITS
-        column *= np.uint64(len(self.accept))
+        # The two 32-bit halves as strided views (little-endian: low word first): no shift or
+        # mask pass over the draws.
+        halves = bits.view(np.uint32)
+        low, high = (halves[0::2], halves[1::2]) if _LITTLE_ENDIAN else (halves[1::2], halves[0::2])
+        column = np.multiply(high, np.uint64(len(self.accept)), dtype=np.uint64)
         column >>= _LOW_BITS  # (r_hi * V) >> 32: uniform on 0..V-1
         entry = self.packed[column]
-        bits &= _LOW_MASK
-        keep = bits < (entry & _THRESHOLD_MASK)  # u < accept[i]
+        keep = low < (entry & _THRESHOLD_MASK)  # u < accept[i]
         entry >>= _ALIAS_SHIFT
         return np.where(keep, column, entry).astype(np.int32).reshape(shape)
