@@ -12,7 +12,7 @@ Systems (`--systems`, comma list, in this order by default):
     cbow-word2vec    --cbow-update word2vec at alpha 0.05 (word2vec.c's rule and rate)
     gensim-0.025     gensim CBOW (cbow_mean=1, the classic update) at its default alpha
     gensim-0.05      the same at word2vec.c's alpha
-    cbow-mean-hs     --hs with our defaults
+    cbow-mean-hs     --hs with our defaults (`cbow train --hs`: batch 256, --context-power 0.25)
     gensim-hs        gensim hs=1, negative=0, alpha 0.025
     gensim-equal-time  gensim (the better of its two alphas on analogies) for as many epochs
                      as fit in cbow-mean's training time, measured from its 5-epoch run
@@ -44,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cbow.cli.train import HS_BATCH_SIZE, HS_CONTEXT_POWER
 from cbow.evaluate import evaluate_word_analogies, evaluate_word_pairs
 from cbow.model import word_vectors
 from cbow.train import TrainConfig, prepare, train
@@ -202,7 +203,8 @@ def main() -> None:
             elif system == "cbow-word2vec":
                 row = run_cbow(system, vocab, encoded, replace(base, cbow_update="word2vec", alpha=0.05, alpha_in=None))
             elif system == "cbow-mean-hs":
-                row = run_cbow(system, vocab, encoded, replace(base, objective="hs", negative=0, alpha_in=args.alpha_in))
+                row = run_cbow(system, vocab, encoded, replace(base, objective="hs", negative=0, alpha_in=args.alpha_in,
+                                                               batch_size=HS_BATCH_SIZE, context_power=HS_CONTEXT_POWER))
             elif system in ("gensim-0.025", "gensim-0.05"):
                 row = run_gensim(system, corpus_file, args, float(system.split("-")[1]), args.epochs)
             elif system == "gensim-hs":

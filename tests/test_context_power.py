@@ -68,3 +68,17 @@ def test_cli_refuses_the_power_with_the_word2vec_rule(tmp_path):
     result = run_cbow("train", "--context-power", "0.5", "--cbow-update", "word2vec", "-o", str(tmp_path / "v.bin"))
     assert_one_line_error(result, "--context-power", "--cbow-update mean")
     assert not (tmp_path / "v.bin").exists()
+
+
+def test_cli_default_power_depends_on_the_objective():
+    from cbow.cli import build_parser
+    from cbow.cli.train import HS_CONTEXT_POWER, _train_config
+
+    def config(*flags):
+        return _train_config(build_parser().parse_args(["train", "corpus.txt", *flags]))
+
+    assert config().context_power == TrainConfig().context_power == 0.75
+    assert config("--hs").context_power == HS_CONTEXT_POWER == 0.25
+    assert config("--hs").lr_in == pytest.approx(0.05 * 5 ** 0.25)
+    assert config("--hs", "--context-power", "1").context_power == 1.0
+    assert config("--softmax").context_power == 0.75

@@ -22,6 +22,13 @@ from cbow.errors import ConfigError
 
 
 HS_BATCH_SIZE = 256  # default batch of --hs (see --batch-size's help)
+# Default --context-power of --hs. bench-text8, 5 epochs, 2 workers, batch 256 (analogy /
+# ws353 / simlex): q = 0.25 scored 33.7% / 0.700 / 0.270 and 33.9% / 0.697 / 0.285 (seeds 1,
+# 2), q = 0.75 (the NS default) 32.8% / 0.691 / 0.266, q = 0.5 32.8% / 0.701 / 0.265;
+# gensim's HS 32.9% / 0.685 / 0.273 and 32.7% / 0.682 / 0.275. Every path node's gradient
+# reaches h, so HS's dL/dh is larger than NS's and the exact rule's small steps on W_in
+# cost it more; q = 0.25 gives wide-window examples most of the classic rule's step.
+HS_CONTEXT_POWER = 0.25
 
 
 TRAIN_EXAMPLE = (
@@ -76,7 +83,8 @@ def _add_train(subparsers) -> None:
                              "word2vec: the classic rule, full dL/dh to each (default mean)")
     parser.add_argument("--context-power", type=unit_interval, default=None, metavar="Q",
                         help="mean update: step each context row by alpha_in * C^(1-Q) * (1/C) dL/dh, the exact "
-                             f"gradient with a rate growing as C^(1-Q); 1 = plain SGD on it (default {defaults.context_power:g})")
+                             f"gradient with a rate growing as C^(1-Q); 1 = plain SGD on it (default {defaults.context_power:g}; "
+                             f"{HS_CONTEXT_POWER:g} with --hs)")
     parser.add_argument("--out-vector-weight", type=non_negative_float, default=defaults.out_vector_weight,
                         metavar="BETA",
                         help="save W_in + BETA * W_out as the word vectors (\"w + c\"; W_out's rows are words with "
@@ -183,7 +191,8 @@ def _train_config(args):
         batch_size=args.batch_size or (HS_BATCH_SIZE if objective == "hs" else TrainConfig().batch_size),
         seed=args.seed, clip_grad=args.clip_grad, repeat_guard=args.repeat_guard,
         repeat_guard_out=args.repeat_guard_out,
-        context_power=TrainConfig().context_power if args.context_power is None else args.context_power,
+        context_power=args.context_power if args.context_power is not None else (
+            HS_CONTEXT_POWER if objective == "hs" else TrainConfig().context_power),
         tokenizer=args.tokenizer, max_sentence_length=args.max_sentence_length, holdout=args.holdout,
         holdout_every=args.holdout_every, out_vector_weight=args.out_vector_weight,
         encoding_errors=args.encoding_errors,
