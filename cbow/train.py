@@ -111,7 +111,8 @@ class TrainConfig:
         and 42.1% / 0.717 / 0.337, q = 0.5 41.5% / 0.707 / 0.333 and 43.0% / 0.703 / 0.326:
         0.75 gains 2.4 points of analogy over 1 and keeps both similarity sets (ws353
         best of the three), 0.5 gains 0.7 more but costs 0.010 / 0.011 of ws353 / simlex.
-        HS (batch 256, one process): q = 0.5 33.4% / 0.698 / 0.271, q = 1 31.6% / 0.692 / 0.266
+        HS (batch 256, one process): q = 0.5 33.4% / 0.698 / 0.271, q = 1 31.6% / 0.692 / 0.266;
+        `cbow train --hs` uses q = 0.25 (cbow.cli.train.HS_CONTEXT_POWER, with the measurements)
     seed : seed of every random generator of the run
     clip_grad : per-example L2 clip of dL/dh and W_out row gradients (None: off)
     tokenizer : "default" or "whitespace"
