@@ -25,7 +25,7 @@ HS_BATCH_SIZE = 256  # default batch of --hs (see --batch-size's help)
 # Default --context-power of --hs. bench-text8, 5 epochs, 2 workers, batch 256 (analogy /
 # ws353 / simlex): q = 0.25 scored 33.7% / 0.700 / 0.270 and 33.9% / 0.697 / 0.285 (seeds 1,
 # 2), q = 0.75 (the NS default) 32.8% / 0.691 / 0.266, q = 0.5 32.8% / 0.701 / 0.265;
-# gensim's HS 32.9% / 0.685 / 0.273 and 32.7% / 0.682 / 0.275. Every path node's gradient
+# gensim's HS 32.9% / 0.685 / 0.273 and 33.0% / 0.692 / 0.276. Every path node's gradient
 # reaches h, so HS's dL/dh is larger than NS's and the exact rule's small steps on W_in
 # cost it more; q = 0.25 gives wide-window examples most of the classic rule's step.
 HS_CONTEXT_POWER = 0.25
@@ -89,7 +89,8 @@ def _add_train(subparsers) -> None:
                         metavar="BETA",
                         help="save W_in + BETA * W_out as the word vectors (\"w + c\"; W_out's rows are words with "
                              "negative sampling and --softmax, not with --hs); 0.5 scored ~2 points more analogies "
-                             "on bench-text8 (default 0: W_in, as word2vec and gensim)")
+                             "on bench-text8, as the same sum does for gensim's vectors (default 0: W_in, as "
+                             "word2vec and gensim)")
     parser.add_argument("--batch-size", type=positive_int, default=None,
                         help=f"examples per minibatch (default {defaults.batch_size}; {HS_BATCH_SIZE} with --hs, "
                              "whose Huffman-path buffers then stay in cache: measured fastest on bench-text8)")
