@@ -1,6 +1,7 @@
 """Checkpoints: exact resume after kill -9 and Ctrl-C, validation on load, no NaN checkpoints."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -229,3 +230,24 @@ def test_cli_resumes_a_checkpoint_older_than_a_setting(tmp_path, small_corpus):
                              text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     assert load_word2vec_format(out)[1].shape == (len(vocab), 8)
+
+
+def test_cli_resume_with_the_corpus_named_keeps_a_non_default_sample(tmp_path, small_corpus):
+    """`cbow train CORPUS --resume` gives no --sample: the checkpoint's 1e-3 is not a difference
+    (the flag's default depends on whether a CORPUS is given: the demo's is 1e-3, a corpus's 1e-4)."""
+    out, ckpt, corpus = tmp_path / "v.bin", tmp_path / "v.bin.ckpt", tmp_path / "c.txt"
+    lines = small_corpus.read_text(encoding="utf-8").splitlines()[:1500]
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    vocab, encoded = read_and_encode(lines, min_count=3)
+    config = TrainConfig(size=8, window=2, epochs=2, min_count=3, batch_size=64, sample=1e-3)
+    checkpointer = InterruptAfter(ckpt, 20)
+    checkpointer.corpus_path, checkpointer.output = str(corpus), str(out)
+    with pytest.raises(TrainingInterrupted):
+        train(config=config, vocab=vocab, encoded=encoded, checkpointer=checkpointer)
+    for command in (["train", corpus, "--resume", ckpt], ["train", "--resume", ckpt]):
+        shutil.copy(ckpt, tmp_path / "saved.ckpt")
+        resumed = subprocess.run(cbow_command(*command, "-q", "--no-cache"), capture_output=True, text=True,
+                                 timeout=300)
+        assert resumed.returncode == 0, resumed.stderr
+        assert load_word2vec_format(out)[1].shape == (len(vocab), 8)
+        shutil.move(tmp_path / "saved.ckpt", ckpt)

@@ -71,3 +71,28 @@ def test_demo_runs_and_solves_analogies(tmp_path):
     share = float(solved[0].split("(")[1].rstrip("%)"))
     assert share > 70, result.stdout
     assert list(tmp_path.iterdir()) == []  # the demo saves only with -o
+
+
+def test_demo_neighbours_show_the_planted_groups(tmp_path):
+    # At the corpus default --sample 1e-4 paris's neighbours were its four topic words and
+    # france (one capital word of five): the demo subsamples at DEMO_SAMPLE instead.
+    result = run_cbow("train", "-q", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    paris = next(line for line in result.stdout.splitlines() if line.split()[:1] == ["paris"])
+    neighbours = [item.split()[0] for item in paris.split(None, 1)[1].split(", ")]
+    capital_words = {word for pair in planted.CAPITALS for word in pair}
+    assert sum(word in capital_words for word in neighbours) >= 3, paris
+
+
+def test_demo_sample_default_and_override():
+    from cbow.cli import build_parser
+    from cbow.cli.train import DEMO_SAMPLE, _train_config
+    from cbow.train import TrainConfig
+
+    def sample(*argv):
+        return _train_config(build_parser().parse_args(["train", *argv])).sample
+
+    assert sample() == DEMO_SAMPLE == 1e-3
+    assert sample("corpus.txt") == TrainConfig().sample == 1e-4
+    assert sample("--sample", "1e-4") == 1e-4
+    assert sample("corpus.txt", "--sample", "0") == 0

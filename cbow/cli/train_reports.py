@@ -108,7 +108,7 @@ def _show_demo(wv) -> None:
     """Neighbours and planted analogies of the demo corpus, for people."""
     from cbow.corpora import planted
 
-    print("nearest neighbours:")
+    print("nearest neighbours (the pseudo-words are planted: topic words only one pair's sentences use, or filler):")
     for word in ["paris", "king", "cats", "walked"]:
         neighbours = ", ".join(f"{w} {s:.2f}" for w, s in wv.most_similar(word, topn=5))
         print(f"  {word:8s} {neighbours}")
