@@ -53,16 +53,17 @@ def main() -> None:
     parser.add_argument("old_tree", type=Path, help="directory holding the reference `cbow` package")
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--objective", choices=("ns", "hs", "softmax"), default="ns")
-    parser.add_argument("--batch-size", type=int, default=None, help="default: 512 (256 with hs)")
+    parser.add_argument("--batch-size", type=int, default=None, help="default: the CLI's (512; 256 with hs)")
     parser.add_argument("--words", type=float, default=3e6, help="corpus words to train on (default 3e6)")
     parser.add_argument("--block", type=int, default=100, help="batches per alternation block")
     parser.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "cbow-bench-step-cache")
     args = parser.parse_args()
 
     import cbow.train as new_train
+    from cbow.cli.train import HS_BATCH_SIZE
     from cbow.windows import iter_batches
 
-    batch_size = args.batch_size or (256 if args.objective == "hs" else 512)
+    batch_size = args.batch_size or (HS_BATCH_SIZE if args.objective == "hs" else new_train.TrainConfig().batch_size)
     settings = {"objective": args.objective, "negative": 5 if args.objective == "ns" else 0, "batch_size": batch_size}
     with tempfile.TemporaryDirectory() as scratch:
         old_train = load_reference(args.old_tree, Path(scratch))

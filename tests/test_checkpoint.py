@@ -215,16 +215,23 @@ def test_a_checkpoint_older_than_a_setting_resumes_with_its_default(tmp_path, sm
               resume=checkpoint)
 
 
-def test_cli_resumes_a_checkpoint_older_than_a_setting(tmp_path, small_corpus):
-    out, ckpt = tmp_path / "v.bin", tmp_path / "v.bin.ckpt"
+def interrupted_cli_run(tmp_path, small_corpus, **settings):
+    """A run of 1,500 lines of `small_corpus` (written to c.txt) stopped after 20 batches, its
+    checkpoint naming c.txt and v.bin as the CLI's would: (out, ckpt, corpus, vocab)."""
+    out, ckpt, corpus = tmp_path / "v.bin", tmp_path / "v.bin.ckpt", tmp_path / "c.txt"
     lines = small_corpus.read_text(encoding="utf-8").splitlines()[:1500]
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
     vocab, encoded = read_and_encode(lines, min_count=3)
-    config = TrainConfig(size=8, window=2, epochs=2, min_count=3, batch_size=64)
+    config = TrainConfig(size=8, window=2, epochs=2, min_count=3, batch_size=64, **settings)
     checkpointer = InterruptAfter(ckpt, 20)
-    checkpointer.corpus_path, checkpointer.output = str(tmp_path / "c.txt"), str(out)
-    (tmp_path / "c.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    checkpointer.corpus_path, checkpointer.output = str(corpus), str(out)
     with pytest.raises(TrainingInterrupted):
         train(config=config, vocab=vocab, encoded=encoded, checkpointer=checkpointer)
+    return out, ckpt, corpus, vocab
+
+
+def test_cli_resumes_a_checkpoint_older_than_a_setting(tmp_path, small_corpus):
+    out, ckpt, _, vocab = interrupted_cli_run(tmp_path, small_corpus)
     without_settings(ckpt, "holdout_every", "workers")
     resumed = subprocess.run(cbow_command("train", "--resume", ckpt, "-q", "--no-cache"), capture_output=True,
                              text=True, timeout=300)
@@ -235,15 +242,7 @@ def test_cli_resumes_a_checkpoint_older_than_a_setting(tmp_path, small_corpus):
 def test_cli_resume_with_the_corpus_named_keeps_a_non_default_sample(tmp_path, small_corpus):
     """`cbow train CORPUS --resume` gives no --sample: the checkpoint's 1e-3 is not a difference
     (the flag's default depends on whether a CORPUS is given: the demo's is 1e-3, a corpus's 1e-4)."""
-    out, ckpt, corpus = tmp_path / "v.bin", tmp_path / "v.bin.ckpt", tmp_path / "c.txt"
-    lines = small_corpus.read_text(encoding="utf-8").splitlines()[:1500]
-    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    vocab, encoded = read_and_encode(lines, min_count=3)
-    config = TrainConfig(size=8, window=2, epochs=2, min_count=3, batch_size=64, sample=1e-3)
-    checkpointer = InterruptAfter(ckpt, 20)
-    checkpointer.corpus_path, checkpointer.output = str(corpus), str(out)
-    with pytest.raises(TrainingInterrupted):
-        train(config=config, vocab=vocab, encoded=encoded, checkpointer=checkpointer)
+    out, ckpt, corpus, vocab = interrupted_cli_run(tmp_path, small_corpus, sample=1e-3)
     for command in (["train", corpus, "--resume", ckpt], ["train", "--resume", ckpt]):
         shutil.copy(ckpt, tmp_path / "saved.ckpt")
         resumed = subprocess.run(cbow_command(*command, "-q", "--no-cache"), capture_output=True, text=True,
