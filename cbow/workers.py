@@ -344,8 +344,12 @@ def run_workers(
                 task_writers.append(task_writer)
         for worker, ((first, stop), task_writer) in enumerate(zip(slices, task_writers)):
             with task_writer:
-                task_writer.send(WorkerTask(worker=worker, first_sentence=first, stop_sentence=stop,
-                                            start_batch=start_batches[worker], **task_args))
+                try:
+                    task_writer.send(WorkerTask(worker=worker, first_sentence=first, stop_sentence=stop,
+                                                start_batch=start_batches[worker], **task_args))
+                except (BrokenPipeError, ConnectionResetError):  # it died before reading its task
+                    processes[worker].join(timeout=5)
+                    raise _worker_died(worker, processes[worker].exitcode) from None
 
         def positions(epoch: int) -> list[WorkerPosition]:
             return [WorkerPosition(first, stop, int(shared["batches_done"][worker]),
@@ -427,10 +431,16 @@ def _raise_on_failure(shared: SharedArrays, processes: list, error_queue, config
         if not process.is_alive() and states[worker] != FINISHED:
             if not error_queue.empty():
                 return  # reported at the next call
-            raise RuntimeError(
-                f"training worker {worker} died (exit code {process.exitcode}); "
-                "out of memory? try fewer --workers"
-            )
+            raise _worker_died(worker, process.exitcode)
+
+
+def _worker_died(worker: int, exitcode: int | None) -> RuntimeError:
+    """The error for a worker process that ended without reporting (the two usual causes)."""
+    return RuntimeError(
+        f"training worker {worker} died (exit code {exitcode}); out of memory? try fewer --workers. "
+        "A script that calls cbow's train() with workers > 1 must call it under "
+        "`if __name__ == \"__main__\":` (each worker process imports the script), or use workers=1"
+    )
 
 
 def _wait_for_acks(shared: SharedArrays, pause_number: int, processes: list, error_queue, config) -> None:

@@ -1,6 +1,8 @@
 """Worker processes over shared weights: same update as in-process steps, learning, cleanup."""
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -122,6 +124,22 @@ def test_a_failing_worker_is_reported_and_memory_freed():
     with pytest.raises(RuntimeError, match=r"(?s)worker . failed.*IndexError"):
         workers.run_workers(W_in, W_out, word_ids, offsets, bad_keep_prob, output, config, 2, 0, 1, 40)
     assert shm_segments() <= before
+
+
+def test_a_script_without_the_main_guard_is_told_how_to_fix_it(tmp_path):
+    """Worker processes import the calling script: unguarded, it starts training again in
+    each of them and they die while starting. The script's last line names the fix."""
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from cbow.train import TrainConfig, train\n"
+        "lines = ['the king rules the land and the queen rules the sea'] * 300\n"
+        "train(lines, TrainConfig(size=8, window=2, min_count=1, epochs=1, workers=2))\n"
+    )
+    ran = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                         cwd=tmp_path)
+    assert ran.returncode != 0
+    last_line = ran.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("RuntimeError: training worker") and 'if __name__ == "__main__":' in last_line
 
 
 def test_divergence_in_a_worker_stops_the_run(planted_lines):
