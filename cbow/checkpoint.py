@@ -358,10 +358,12 @@ class Checkpointer:
 
     @contextlib.contextmanager
     def catch_interrupts(self) -> Iterator[None]:
-        """While active, the first Ctrl-C asks for a save at the next batch boundary.
+        """While active, the first Ctrl-C or SIGTERM asks for a save at the next batch boundary.
 
-        A second Ctrl-C interrupts at once (the atomic write leaves the old checkpoint).
-        Only installs a handler in the main thread; elsewhere it does nothing.
+        SIGTERM is what `kill`, `timeout` and batch schedulers send before they stop a job:
+        it saves like Ctrl-C, so a preempted run resumes. A second signal interrupts at once
+        (the atomic write leaves the old checkpoint). Only installs the handlers in the main
+        thread; elsewhere it does nothing.
         """
         if threading.current_thread() is not threading.main_thread():
             yield
@@ -372,8 +374,9 @@ class Checkpointer:
                 raise KeyboardInterrupt
             self.interrupted = True
 
-        previous = signal.signal(signal.SIGINT, request_stop)
+        previous = {signum: signal.signal(signum, request_stop) for signum in (signal.SIGINT, signal.SIGTERM)}
         try:
             yield
         finally:
-            signal.signal(signal.SIGINT, previous)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)

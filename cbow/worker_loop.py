@@ -71,7 +71,7 @@ def _train_slice(task: WorkerTask, shared: SharedArrays) -> None:
     slice_words = token_stop - token_start
     words_done, loss_sum, n_examples = shared["words_done"], shared["loss_sum"], shared["n_examples"]
     batches_done, pause, stop = shared["batches_done"], shared["pause"], shared["stop"]
-    signals = _Signals(shared, worker)
+    signals = _Signals(shared, worker, task.parent_pid)
     step = make_step(W_in, task.output, config)
     for epoch in range(task.first_epoch, task.stop_epoch):
         if not signals.wait_at_gate(epoch):
@@ -109,11 +109,13 @@ def _train_slice(task: WorkerTask, shared: SharedArrays) -> None:
 class _Signals:
     """A worker's side of the flags the parent holds it with (module docstring)."""
 
-    def __init__(self, shared: SharedArrays, worker: int) -> None:
+    def __init__(self, shared: SharedArrays, worker: int, parent_pid: int) -> None:
         self.gate, self.pause, self.acked, self.stop, self.state = (
             shared[key] for key in ("gate", "pause", "acked", "stop", "state"))
         self.worker = worker
-        self.parent_pid = os.getppid()
+        # From the task, not os.getppid() here: a parent killed while this worker was still
+        # importing would leave getppid() = the reaper's pid, and the worker waiting forever.
+        self.parent_pid = parent_pid
 
     def must_stop(self) -> bool:
         """The parent said stop, or died (kill -9): a waiting worker must not wait forever."""

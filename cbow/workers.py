@@ -59,6 +59,8 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import signal
+import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -211,6 +213,7 @@ class WorkerTask:
     stop_epoch: int
     words_total: int
     error_queue: object
+    parent_pid: int  # os.getpid() of the parent: a worker stops waiting once it is gone
     mapped_file: tuple[str, int, int] | None = None  # (path, offset, n): word ids to memory-map
     start_batch: int = 0  # batches of first_epoch already applied (a mid-epoch resume)
 
@@ -301,6 +304,7 @@ def run_workers(
         "pause": ((1,), np.int64),  # the pause in progress (1, 2, ...), 0: none
         "diverged_at": ((2,), np.float64),
     })
+    restore_sigterm = _sigterm_interrupts()
     processes = []
     error_queue = context.SimpleQueue()
     try:
@@ -328,7 +332,7 @@ def run_workers(
                     int(shared["words_done"].sum()))
         task_args = dict(shared=shared.spec(), keep_prob=keep_prob, output=output, config=config,
                          first_epoch=first_epoch, stop_epoch=stop_epoch, words_total=words_total,
-                         error_queue=None, mapped_file=mapped_file)
+                         error_queue=None, mapped_file=mapped_file, parent_pid=os.getpid())
         # The tasks (vocabulary-sized tables) go through pipes after every process is started:
         # in the start arguments, a task larger than a pipe's buffer would hold the parent
         # until that child had imported numpy, starting the workers a second apart.
@@ -402,6 +406,26 @@ def run_workers(
                 process.join()
         shared.close_and_unlink()
         error_queue.close()
+        restore_sigterm()
+
+
+def _sigterm_interrupts() -> Callable[[], None]:
+    """While workers run, SIGTERM (kill, timeout, a batch scheduler's stop) raises
+    KeyboardInterrupt here, so the finally blocks stop the workers and unlink the shared
+    segment at once. Ended by SIGTERM's default action, the parent would leave that to
+    multiprocessing's resource tracker, which unlinks the segment (both matrices and the
+    corpus) only after every worker has noticed and exited, warning of a leak. Only in
+    the main thread, and only over SIGTERM's default action: a caller's own handler (the
+    checkpointer's, which saves first) is kept. Returns the function that restores it."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
+        return lambda: None
+
+    def interrupt(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    return lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _copy_weights_out(shared: SharedArrays, W_in: np.ndarray, W_out: np.ndarray) -> None:

@@ -37,12 +37,12 @@ def wait_for_checkpoint(process, ckpt, ready, timeout=120):
     raise AssertionError("the awaited checkpoint did not appear")
 
 
-def interrupt_at_checkpoint(process, ckpt, ready, timeout=120) -> str:
-    """Press Ctrl-C (SIGINT) on a training `process` once `ckpt` is `ready`; return its stderr
-    (the process is killed if anything fails on the way)."""
+def interrupt_at_checkpoint(process, ckpt, ready, timeout=120, signum=signal.SIGINT) -> str:
+    """Press Ctrl-C (or send `signum`) to a training `process` once `ckpt` is `ready`; return
+    its stderr (the process is killed if anything fails on the way)."""
     try:
         wait_for_checkpoint(process, ckpt, ready, timeout)
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)
         _, stderr = process.communicate(timeout=60)
     finally:
         if process.poll() is None:

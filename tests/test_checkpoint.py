@@ -78,14 +78,16 @@ def test_kill_9_mid_epoch_then_resume_is_bit_identical(tmp_path, small_corpus, u
     assert [record["epoch"] for record in TrainingLog.read(tmp_path / "vectors.bin.log.jsonl")] == [1, 2, 3]
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_ctrl_c_saves_a_checkpoint_exits_130_and_resumes_exactly(tmp_path, small_corpus,
-                                                                    uninterrupted_vectors):
+                                                                    uninterrupted_vectors, signum):
+    """SIGTERM (kill, timeout, a scheduler's preemption) saves as Ctrl-C does."""
     out = tmp_path / "vectors.bin"
     ckpt = tmp_path / "vectors.bin.ckpt"
     process = subprocess.Popen(cbow_command("train", small_corpus, "-o", out, *ARGS,
                                             "--checkpoint-every", "0.05s"),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    stderr = interrupt_at_checkpoint(process, ckpt, mid_epoch)
+    stderr = interrupt_at_checkpoint(process, ckpt, mid_epoch, signum=signum)
     assert process.returncode == 130, stderr
     assert f"cbow train --resume {ckpt}" in stderr
     assert len(stderr.strip().splitlines()) == 1, stderr

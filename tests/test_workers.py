@@ -1,13 +1,16 @@
 """Worker processes over shared weights: same update as in-process steps, learning, cleanup."""
 
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
 
 from cbow import workers
+from cbow.corpora import planted
 from cbow.errors import Diverged
 from cbow.noise import AliasSampler
 from cbow.step import OutputLayer
@@ -140,6 +143,115 @@ def test_a_script_without_the_main_guard_is_told_how_to_fix_it(tmp_path):
     assert ran.returncode != 0
     last_line = ran.stderr.strip().splitlines()[-1]
     assert last_line.startswith("RuntimeError: training worker") and 'if __name__ == "__main__":' in last_line
+
+
+@pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="segments are listed in /dev/shm (Linux)")
+@pytest.mark.parametrize("caller", ["cli", "library"])
+def test_sigterm_during_a_two_worker_run_unlinks_the_shared_segment(caller, tmp_path):
+    """SIGTERM's default action would end the parent without its finally blocks and leave
+    the segment (both matrices and the corpus) in /dev/shm until reboot. The CLI saves a
+    checkpoint first (as on Ctrl-C); a library call without a checkpointer gets a
+    KeyboardInterrupt."""
+    out = tmp_path / "v.bin"
+    if caller == "cli":
+        corpus = tmp_path / "corpus.txt"  # 420k words, 20 epochs: far longer than the wait below
+        corpus.write_text("\n".join(planted.generate_lines(n_sentences=40000, seed=1)) + "\n", encoding="utf-8")
+        command = ["-m", "cbow", "train", str(corpus), "-o", str(out), "--size", "16", "--epochs", "20",
+                   "--min-count", "3", "-q", "--no-cache", "--workers", "2"]
+    else:
+        script = tmp_path / "train_script.py"
+        script.write_text(
+            "from cbow.corpora import planted\n"
+            "from cbow.train import TrainConfig, train\n"
+            "if __name__ == '__main__':\n"
+            "    lines = planted.generate_lines(n_sentences=40000, seed=1)\n"
+            "    train(lines, TrainConfig(size=16, epochs=20, min_count=3, workers=2))\n"
+        )
+        command = [str(script)]
+    process = subprocess.Popen([sys.executable, *command], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True, cwd=tmp_path)
+    prefix = workers.segment_prefix(process.pid)
+    try:
+        deadline = time.monotonic() + 120
+        while not any(name.startswith(prefix) for name in os.listdir("/dev/shm")):
+            assert process.poll() is None and time.monotonic() < deadline, "no segment appeared"
+            time.sleep(0.01)
+        time.sleep(0.5)  # the workers are starting or training
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert not any(name.startswith(prefix) for name in os.listdir("/dev/shm"))
+    assert not out.exists()
+    if caller == "cli":
+        assert process.returncode == 130, stderr
+        lines = stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("cbow train: interrupted; checkpoint saved"), stderr
+        assert (tmp_path / "v.bin.ckpt").exists()
+    else:
+        assert process.returncode != 0 and stderr.strip().splitlines()[-1] == "KeyboardInterrupt", stderr
+
+
+def worker_processes_of(pid: int) -> set[int]:
+    """The pids of the multiprocessing workers whose parent is `pid` (from /proc)."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+                with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                    command = handle.read()
+            except OSError:  # ended meanwhile
+                continue
+            if parent == pid and b"spawn_main" in command:
+                found.add(int(entry))
+    return found
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds the workers through /proc (Linux)")
+def test_workers_of_a_parent_killed_while_they_start_exit():
+    """kill -9 right after the tasks are sent, while the workers still import: they must
+    notice the parent is gone (its pid comes with the task) instead of waiting at the
+    epoch gate forever, which also kept the segment from being unlinked."""
+    script = ("from cbow.corpora import planted\n"
+              "from cbow.train import TrainConfig, train\n"
+              "if __name__ == '__main__':\n"
+              "    lines = planted.generate_lines(n_sentences=4000, seed=1)\n"
+              "    train(lines, TrainConfig(size=8, epochs=50, min_count=3, sample=1e-3, workers=2))\n")
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    prefix = workers.segment_prefix(process.pid)
+    worker_pids = set()
+    try:
+        deadline = time.monotonic() + 120
+        while len(worker_pids) < 2:
+            assert process.poll() is None and time.monotonic() < deadline, "the workers did not start"
+            time.sleep(0.005)
+            worker_pids = worker_processes_of(process.pid)
+        time.sleep(0.05)  # the tasks are in the pipes; the workers are importing numpy
+        process.kill()
+        process.wait()
+        deadline = time.monotonic() + 60
+        while any(running(pid) for pid in worker_pids):
+            assert time.monotonic() < deadline, "orphaned workers are still running"
+            time.sleep(0.05)
+        while os.path.isdir("/dev/shm") and any(name.startswith(prefix) for name in os.listdir("/dev/shm")):
+            assert time.monotonic() < deadline, "the segment was never unlinked"
+            time.sleep(0.05)
+    finally:
+        for pid in {process.pid, *worker_pids}:
+            if running(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 def test_divergence_in_a_worker_stops_the_run(planted_lines):

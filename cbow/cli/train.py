@@ -139,7 +139,7 @@ def _add_train(subparsers) -> None:
                         help="use this vocabulary (word<TAB>count, from `cbow vocab`) instead of counting")
     parser.add_argument("--checkpoint-every", type=duration, default=None, metavar="DURATION",
                         help="also save OUTPUT.ckpt every DURATION (30s, 10m, 1h); checkpoints are always "
-                             "saved at the end of each epoch and on Ctrl-C (default: no periodic saves)")
+                             "saved at the end of each epoch and on Ctrl-C or SIGTERM (default: no periodic saves)")
     parser.add_argument("--resume", metavar="CKPT", help="continue the run saved in CKPT (OUTPUT.ckpt); corpus, "
                         "output and settings come from the checkpoint")
     parser.add_argument("--low-memory", action="store_true",
