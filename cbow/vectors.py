@@ -331,6 +331,24 @@ class KeyedVectors:
         queries = self.get_normed_vectors()[rows]
         return self.similar_by_vectors(queries, topn, restrict_vocab, exclude=[(row,) for row in rows])
 
+    def evaluate_word_analogies(self, path: str | Path, restrict_vocab: int | None = 30000,
+                                case_insensitive: bool = True, method: str = "3CosAdd"):
+        """`cbow.evaluate.evaluate_word_analogies` on these vectors, as a method like gensim's
+        (note the default `restrict_vocab` of 30,000 words, the usual reporting setting,
+        where gensim's is 300,000). Returns its AnalogyResult (`.accuracy`, `.sections`)."""
+        from cbow.evaluate import evaluate_word_analogies  # evaluate imports this module
+
+        return evaluate_word_analogies(self, path, restrict_vocab=restrict_vocab,
+                                       case_insensitive=case_insensitive, method=method)
+
+    def evaluate_word_pairs(self, path: str | Path, restrict_vocab: int | None = 300000,
+                            case_insensitive: bool = True):
+        """`cbow.evaluate.evaluate_word_pairs` on these vectors, as a method like gensim's.
+        Returns its PairsResult (`.spearman`, `.pearson`, `.oov_ratio`)."""
+        from cbow.evaluate import evaluate_word_pairs
+
+        return evaluate_word_pairs(self, path, restrict_vocab=restrict_vocab, case_insensitive=case_insensitive)
+
     def _top(self, scores: np.ndarray, topn: int, exclude: Sequence[Iterable[int]]) -> list[list[tuple[str, float]]]:
         """Best `topn` columns of each row of (Q, n) `scores`, skipping excluded columns.
 

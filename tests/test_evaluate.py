@@ -116,6 +116,23 @@ def test_word_pairs_equal_gensim(tmp_path, restrict_vocab):
     assert len(ours.human) == len(ours.model) == len(ours.pairs) == ours.n_pairs
 
 
+def test_keyed_vectors_evaluate_as_gensim_users_call_it(tmp_path):
+    """`kv.evaluate_word_analogies(path)` / `kv.evaluate_word_pairs(path)`, the gensim habit,
+    give the module functions' results (and gensim's numbers)."""
+    words, vectors = structured_vectors(seed=5)
+    kv = KeyedVectors(words, vectors)
+    questions = write_analogy_file(tmp_path / "questions.txt")
+    pairs = write_pairs_file(tmp_path / "pairs.tsv", words)
+    as_method = kv.evaluate_word_analogies(questions, restrict_vocab=300)
+    assert as_method.accuracy == evaluate_word_analogies(kv, questions, restrict_vocab=300).accuracy
+    assert as_method.accuracy == gensim_vectors(words, vectors).evaluate_word_analogies(
+        str(questions), restrict_vocab=300)[0]
+    assert kv.evaluate_word_analogies(questions, method="3CosMul").method == "3CosMul"
+    scored = kv.evaluate_word_pairs(pairs)
+    assert scored.spearman == evaluate_word_pairs(kv, pairs).spearman
+    assert scored.n_pairs > 100 and scored.oov_ratio > 0
+
+
 def test_pairs_reader_formats_and_errors(tmp_path):
     path = tmp_path / "men.txt"
     path.write_text("word1 word2 score\nsun sunlight 50.0\n\n# note\nbakery bread 45\n", encoding="utf-8")
