@@ -361,16 +361,18 @@ class Checkpointer:
         """While active, the first Ctrl-C or SIGTERM asks for a save at the next batch boundary.
 
         SIGTERM is what `kill`, `timeout` and batch schedulers send before they stop a job:
-        it saves like Ctrl-C, so a preempted run resumes. A second signal interrupts at once
-        (the atomic write leaves the old checkpoint). Only installs the handlers in the main
-        thread; elsewhere it does nothing.
+        it saves like Ctrl-C, so a preempted run resumes. A second Ctrl-C interrupts at once
+        (the atomic write leaves the old checkpoint); a second SIGTERM does not, as `timeout`
+        sends it twice (to the process, then to its group), and a scheduler that will not
+        wait sends SIGKILL anyway. Only installs the handlers in the main thread; elsewhere
+        it does nothing.
         """
         if threading.current_thread() is not threading.main_thread():
             yield
             return
 
         def request_stop(signum, frame) -> None:
-            if self.interrupted:
+            if self.interrupted and signum == signal.SIGINT:
                 raise KeyboardInterrupt
             self.interrupted = True
 

@@ -4,8 +4,10 @@ The worker attaches to the parent's shared segment, trains its contiguous run of
 once per epoch into the shared W_in / W_out (no locks), publishes its progress in its own
 slots (words and batches done, loss, examples, epochs done, state), and obeys the
 parent's flags: the epoch gate, the numbered pause (acknowledged at a batch boundary) and
-stop (protocol in `cbow.workers`). A waiting worker also stops when its parent has died,
-so a killed run leaves no process behind.
+stop (protocol in `cbow.workers`). A worker also stops, at its next batch or while it
+waits, when its parent has died, so a killed run leaves no process behind. Ctrl-C and
+SIGTERM reach the whole process group (a terminal, `timeout`, batch schedulers, systemd):
+workers ignore both and leave the stop, and the checkpoint before it, to the parent.
 
 Random streams per (epoch, worker): the batch stream default_rng([seed, 1, epoch, worker])
 draws subsampling and window sizes and is replayed on a mid-epoch resume; the noise
@@ -31,7 +33,8 @@ from cbow.workers import (
 def worker_main(task_source, error_queue) -> None:
     """Entry point of a worker process: receive its WorkerTask from the `task_source` pipe,
     attach, train the slice, report failures on `error_queue`, detach."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    for signum in (signal.SIGINT, signal.SIGTERM):  # the parent's to handle (module docstring)
+        signal.signal(signum, signal.SIG_IGN)
     try:
         task: WorkerTask = task_source.recv()
     except EOFError:  # the parent failed before sending it: nothing to do
@@ -86,7 +89,7 @@ def _train_slice(task: WorkerTask, shared: SharedArrays) -> None:
         if start_batch:  # replay the batch stream up to the saved position (no training on them)
             batches = itertools.islice(batches, start_batch, None)
         for batch in batches:
-            if (pause[0] or stop[0]) and not signals.hold():
+            if (pause[0] or stop[0] or signals.parent_gone()) and not signals.hold():
                 return
             global_done = int(words_done.sum())
             lr_out = learning_rate(config.alpha, global_done, task.words_total)
@@ -117,9 +120,13 @@ class _Signals:
         # importing would leave getppid() = the reaper's pid, and the worker waiting forever.
         self.parent_pid = parent_pid
 
+    def parent_gone(self) -> bool:
+        """The parent died (kill -9): one getppid() call, cheap enough for every batch."""
+        return os.getppid() != self.parent_pid
+
     def must_stop(self) -> bool:
-        """The parent said stop, or died (kill -9): a waiting worker must not wait forever."""
-        if self.stop[0] or os.getppid() != self.parent_pid:
+        """The parent said stop, or died: a worker must not wait, or train, for nobody."""
+        if self.stop[0] or self.parent_gone():
             self.state[self.worker] = STOPPED
             return True
         return False

@@ -402,7 +402,7 @@ def run_workers(
         for process in processes:
             process.join(timeout=5)
             if process.is_alive():
-                process.terminate()
+                process.kill()  # SIGKILL: workers ignore SIGTERM (cbow.worker_loop)
                 process.join()
         shared.close_and_unlink()
         error_queue.close()

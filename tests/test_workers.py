@@ -146,14 +146,15 @@ def test_a_script_without_the_main_guard_is_told_how_to_fix_it(tmp_path):
 
 
 @pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="segments are listed in /dev/shm (Linux)")
-@pytest.mark.parametrize("caller", ["cli", "library"])
+@pytest.mark.parametrize("caller", ["cli", "cli-group", "library"])
 def test_sigterm_during_a_two_worker_run_unlinks_the_shared_segment(caller, tmp_path):
-    """SIGTERM's default action would end the parent without its finally blocks and leave
-    the segment (both matrices and the corpus) in /dev/shm until reboot. The CLI saves a
-    checkpoint first (as on Ctrl-C); a library call without a checkpointer gets a
-    KeyboardInterrupt."""
+    """The CLI saves a checkpoint first (as on Ctrl-C); a library call without a
+    checkpointer gets a KeyboardInterrupt; either way the workers stop and the segment
+    is unlinked at once. "cli-group": as `timeout` does, SIGTERM to the process and then
+    to its whole group, so the parent gets it twice (which interrupted it before it
+    saved) and the workers get it too (they died of it and failed the run)."""
     out = tmp_path / "v.bin"
-    if caller == "cli":
+    if caller.startswith("cli"):
         corpus = tmp_path / "corpus.txt"  # 420k words, 20 epochs: far longer than the wait below
         corpus.write_text("\n".join(planted.generate_lines(n_sentences=40000, seed=1)) + "\n", encoding="utf-8")
         command = ["-m", "cbow", "train", str(corpus), "-o", str(out), "--size", "16", "--epochs", "20",
@@ -169,7 +170,7 @@ def test_sigterm_during_a_two_worker_run_unlinks_the_shared_segment(caller, tmp_
         )
         command = [str(script)]
     process = subprocess.Popen([sys.executable, *command], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               text=True, cwd=tmp_path)
+                               text=True, cwd=tmp_path, start_new_session=True)
     prefix = workers.segment_prefix(process.pid)
     try:
         deadline = time.monotonic() + 120
@@ -178,13 +179,16 @@ def test_sigterm_during_a_two_worker_run_unlinks_the_shared_segment(caller, tmp_
             time.sleep(0.01)
         time.sleep(0.5)  # the workers are starting or training
         process.send_signal(signal.SIGTERM)
+        if caller == "cli-group":
+            time.sleep(0.2)  # apart, so the parent's handler surely runs twice
+            os.killpg(process.pid, signal.SIGTERM)  # its own session: the group is its pid
         _, stderr = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
     assert not any(name.startswith(prefix) for name in os.listdir("/dev/shm"))
     assert not out.exists()
-    if caller == "cli":
+    if caller.startswith("cli"):
         assert process.returncode == 130, stderr
         lines = stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("cbow train: interrupted; checkpoint saved"), stderr
@@ -220,15 +224,19 @@ def running(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds the workers through /proc (Linux)")
-def test_workers_of_a_parent_killed_while_they_start_exit():
-    """kill -9 right after the tasks are sent, while the workers still import: they must
-    notice the parent is gone (its pid comes with the task) instead of waiting at the
-    epoch gate forever, which also kept the segment from being unlinked."""
+@pytest.mark.parametrize("when", ["starting", "mid-epoch"])
+def test_workers_of_a_killed_parent_exit(when):
+    """kill -9 of the parent. "starting": right after the tasks are sent, while the workers
+    still import; they used to read the reaper's pid as their parent's and wait at the
+    epoch gate forever (which also kept the segment from being unlinked). "mid-epoch": in
+    one long epoch (batches of one example, ~40 s); they used to train on to its end."""
+    epochs, batch_size, wait = (50, 512, 0.05) if when == "starting" else (1, 1, 2.0)
     script = ("from cbow.corpora import planted\n"
               "from cbow.train import TrainConfig, train\n"
               "if __name__ == '__main__':\n"
-              "    lines = planted.generate_lines(n_sentences=4000, seed=1)\n"
-              "    train(lines, TrainConfig(size=8, epochs=50, min_count=3, sample=1e-3, workers=2))\n")
+              "    lines = planted.generate_lines(n_sentences=40000, seed=1)\n"
+              f"    train(lines, TrainConfig(size=8, epochs={epochs}, batch_size={batch_size}, min_count=3,\n"
+              "                             sample=1e-3, workers=2))\n")
     process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     prefix = workers.segment_prefix(process.pid)
     worker_pids = set()
@@ -238,10 +246,10 @@ def test_workers_of_a_parent_killed_while_they_start_exit():
             assert process.poll() is None and time.monotonic() < deadline, "the workers did not start"
             time.sleep(0.005)
             worker_pids = worker_processes_of(process.pid)
-        time.sleep(0.05)  # the tasks are in the pipes; the workers are importing numpy
+        time.sleep(wait)  # "starting": the tasks are in the pipes, the workers import numpy
         process.kill()
         process.wait()
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 15  # well within the epoch
         while any(running(pid) for pid in worker_pids):
             assert time.monotonic() < deadline, "orphaned workers are still running"
             time.sleep(0.05)
