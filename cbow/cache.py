@@ -16,8 +16,9 @@ Where: `<cache_dir>/<sha256 of the key>/` holding `word_ids.npy` (int32),
 count). The CLI's default cache_dir is `$CBOW_CACHE_DIR`, else `$XDG_CACHE_HOME/cbow`,
 else `~/.cache/cbow`; `--cache-dir DIR` picks another, `--no-cache` turns it off; the
 library caches only when `train(..., cache_dir=...)` is given. An entry is written to a
-temporary directory and renamed into place, so a crash never leaves a half entry; a
-corrupt or unreadable entry is ignored (and rebuilt), never trusted.
+temporary directory and renamed into place, so a crash never leaves a half entry (the
+temporary directory of a run killed outright is removed a day later); a corrupt or
+unreadable entry is ignored (and rebuilt), never trusted.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -102,18 +104,38 @@ def load(cache_dir: str | os.PathLike, key: dict) -> tuple[Vocab, EncodedCorpus]
     return vocab, EncodedCorpus(word_ids, offsets, int(meta["n_raw_tokens"]))
 
 
+STALE_STAGING_SECONDS = 24 * 3600  # a staging directory untouched this long was abandoned
+
+
 def new_staging(cache_dir: str | os.PathLike) -> Path | None:
     """An empty temporary directory beside the entries (same file system), None if unwritable.
 
     Encode into it (`read_and_encode(..., ids_path=staging / IDS_FILE)`), then `store` it.
+    Staging directories left by runs that were killed (kill -9, a power cut: no cleanup
+    ran) and untouched for STALE_STAGING_SECONDS are removed first; a live run writes its
+    files, or at least created them, more recently than that.
     """
     parent = Path(cache_dir) / "corpora"
     try:
         parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_staging(parent)
         return Path(tempfile.mkdtemp(prefix=".partial-", dir=parent))
     except OSError as exc:
         logger.warning("could not write the corpus cache in %s (%s); continuing without", cache_dir, exc)
         return None
+
+
+def _remove_stale_staging(parent: Path) -> None:
+    """Remove `.partial-*` directories under `parent` whose newest file is stale."""
+    now = time.time()
+    for staging in parent.glob(".partial-*"):
+        try:
+            newest = max([staging.stat().st_mtime] + [path.stat().st_mtime for path in staging.iterdir()])
+        except OSError:  # removed meanwhile, or not ours to read
+            continue
+        if now - newest > STALE_STAGING_SECONDS:
+            logger.info("removing the abandoned corpus cache staging directory %s", staging)
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def store(cache_dir: str | os.PathLike, key: dict, vocab: Vocab, encoded: EncodedCorpus,

@@ -340,6 +340,9 @@ def prepare(
         except OutputError as exc:  # e.g. the cache's disk is full: read again, in memory
             logger.warning("%s; encoding in memory instead", exc)
             shutil.rmtree(staging, ignore_errors=True)
+        except BaseException:  # a bad corpus, Ctrl-C, SIGTERM: no half entry left behind
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         else:
             if corpus_cache.store(cache_dir, key, vocab, encoded, staging) is not None:
                 # Reopen from the entry: the memmap in hand still names the renamed staging

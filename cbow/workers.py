@@ -59,8 +59,6 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-import signal
-import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -68,6 +66,8 @@ from dataclasses import dataclass
 from multiprocessing import get_context, shared_memory
 
 import numpy as np
+
+from cbow.interrupts import sigterm_raises_interrupt
 
 logger = logging.getLogger(__name__)
 
@@ -304,7 +304,9 @@ def run_workers(
         "pause": ((1,), np.int64),  # the pause in progress (1, 2, ...), 0: none
         "diverged_at": ((2,), np.float64),
     })
-    restore_sigterm = _sigterm_interrupts()
+    # SIGTERM's default action would skip the finally below: the workers would run on until
+    # they noticed, and only then would multiprocessing's resource tracker unlink the segment.
+    restore_sigterm = sigterm_raises_interrupt()
     processes = []
     error_queue = context.SimpleQueue()
     try:
@@ -407,25 +409,6 @@ def run_workers(
         shared.close_and_unlink()
         error_queue.close()
         restore_sigterm()
-
-
-def _sigterm_interrupts() -> Callable[[], None]:
-    """While workers run, SIGTERM (kill, timeout, a batch scheduler's stop) raises
-    KeyboardInterrupt here, so the finally blocks stop the workers and unlink the shared
-    segment at once. Ended by SIGTERM's default action, the parent would leave that to
-    multiprocessing's resource tracker, which unlinks the segment (both matrices and the
-    corpus) only after every worker has noticed and exited, warning of a leak. Only in
-    the main thread, and only over SIGTERM's default action: a caller's own handler (the
-    checkpointer's, which saves first) is kept. Returns the function that restores it."""
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
-        return lambda: None
-
-    def interrupt(signum, frame) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupt)
-    return lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _copy_weights_out(shared: SharedArrays, W_in: np.ndarray, W_out: np.ndarray) -> None:

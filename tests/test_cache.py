@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from cbow import cache
+from cbow.errors import CbowError
 from cbow.train import TrainConfig, prepare
 
 train_module = importlib.import_module("cbow.train")
@@ -118,3 +119,38 @@ def test_a_failed_store_after_encoding_to_file_keeps_the_ids_in_memory(tmp_path,
     _, uncached = prepare(corpus_file, CONFIG)
     assert not isinstance(encoded.word_ids, np.memmap)
     assert np.array_equal(encoded.word_ids, uncached.word_ids)
+
+
+@pytest.mark.parametrize("failure", ["bad corpus", "interrupt"])
+def test_a_run_that_fails_while_encoding_leaves_no_staging_directory(tmp_path, corpus_file, monkeypatch, failure):
+    if failure == "bad corpus":
+        with open(corpus_file, "ab") as handle:
+            handle.write(b"caf\xe9 au lait\n")  # not UTF-8: refused with encoding_errors="strict"
+        config, expected = TrainConfig(min_count=3, encoding_errors="strict"), CbowError
+    else:  # Ctrl-C, or SIGTERM under the CLI, in the middle of the corpus
+        real = train_module.read_and_encode
+
+        def interrupted(source, **settings):
+            def lines():
+                yield from open(source, encoding="utf-8").readlines()[:100]
+                raise KeyboardInterrupt
+            return real(lines(), **settings)
+
+        monkeypatch.setattr(train_module, "read_and_encode", interrupted)
+        config, expected = CONFIG, KeyboardInterrupt
+    with pytest.raises(expected):
+        prepare(corpus_file, config, cache_dir=tmp_path / "c")
+    assert list((tmp_path / "c" / "corpora").iterdir()) == []
+
+
+def test_staging_left_by_a_killed_run_is_removed_a_day_later(tmp_path):
+    parent = tmp_path / "c" / "corpora"
+    abandoned, recent = parent / ".partial-killed", parent / ".partial-running"
+    for staging in (abandoned, recent):
+        staging.mkdir(parents=True)
+        (staging / "word_ids.npy.spool").write_bytes(b"\0" * 64)
+    two_days_ago = os.stat(abandoned).st_mtime - 2 * 24 * 3600
+    for path in (abandoned / "word_ids.npy.spool", abandoned):
+        os.utime(path, (two_days_ago, two_days_ago))
+    staging = cache.new_staging(tmp_path / "c")
+    assert sorted(path.name for path in parent.iterdir()) == sorted([recent.name, staging.name])

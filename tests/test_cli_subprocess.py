@@ -1,6 +1,10 @@
 """The CLI as users call it: a subprocess, exit status, one-line errors, no partial output."""
 
 
+import signal
+import subprocess
+import sys
+
 import pytest
 from cbow.corpora import planted
 from cli_helpers import assert_one_line_error, run_cbow
@@ -96,3 +100,23 @@ def test_demo_sample_default_and_override():
     assert sample("corpus.txt") == TrainConfig().sample == 1e-4
     assert sample("--sample", "1e-4") == 1e-4
     assert sample("corpus.txt", "--sample", "0") == 0
+
+
+def test_sigterm_while_the_corpus_is_read_stops_like_ctrl_c(tmp_path):
+    """kill, timeout or a scheduler while the corpus is read: the one line and exit status
+    of Ctrl-C, and no temporary file left beside the output."""
+    process = subprocess.Popen([sys.executable, "-m", "cbow", "train", "-", "-o", str(tmp_path / "v.bin"), "-q"],
+                               stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               cwd=tmp_path)
+    try:
+        # ~10 MB, far beyond a pipe's buffer: once written, cbow is reading (its handlers are set)
+        process.stdin.write(b"the king and the queen walked to the city of paris\n" * 200_000)
+        process.stdin.flush()
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, stderr
+    assert stderr.decode().strip().splitlines() == ["cbow train: interrupted"]
+    assert list(tmp_path.iterdir()) == []

@@ -37,6 +37,7 @@ from cbow.cli.train import _add_train
 from cbow.cli.vectors import _add_analogy, _add_convert, _add_query, _add_similar
 from cbow.cli.vocab import _add_vocab
 from cbow.errors import CbowError
+from cbow.interrupts import sigterm_raises_interrupt
 
 __all__ = [
     "PROG", "build_parser", "duration", "main", "non_negative_float", "non_negative_int", "positive_float",
@@ -66,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     logging.basicConfig(level=logging.WARNING, format=f"{PROG} {args.command}: %(message)s")
+    restore_sigterm = sigterm_raises_interrupt()  # kill / timeout / a scheduler: as Ctrl-C, cleaned up
     try:
         return args.run(args)
     except CbowError as exc:
@@ -76,3 +78,5 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:  # `cbow similar ... | head`
         return 0
+    finally:
+        restore_sigterm()
