@@ -67,6 +67,7 @@ from multiprocessing import get_context, shared_memory
 
 import numpy as np
 
+from cbow.errors import ConfigError
 from cbow.interrupts import sigterm_raises_interrupt
 
 logger = logging.getLogger(__name__)
@@ -125,6 +126,18 @@ def split_sentences(sentence_offsets: np.ndarray, n_slices: int) -> list[tuple[i
     return [(a, b) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
 
 
+SHM_DIR = "/dev/shm"  # where Linux keeps POSIX shared memory (a tmpfs)
+
+
+def shm_free_bytes() -> int | None:
+    """Free bytes of the shared-memory file system, None where it cannot be told."""
+    try:
+        stats = os.statvfs(SHM_DIR)
+    except (OSError, AttributeError):  # no /dev/shm (macOS), or no statvfs (Windows)
+        return None
+    return stats.f_bavail * stats.f_frsize
+
+
 class SharedArrays:
     """Named numpy arrays in one shared-memory segment; `close_and_unlink` frees it."""
 
@@ -137,6 +150,7 @@ class SharedArrays:
             self.layout[key] = (offset, tuple(shape), dtype.str)
             offset += int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
         if name is None:  # named after this process, so a leftover is easy to trace (and to test)
+            _check_shm_space(offset)
             self.shm = shared_memory.SharedMemory(name=f"{segment_prefix()}{secrets.token_hex(6)}",
                                                   create=True, size=max(offset, 1))
             self.owner = True
@@ -170,6 +184,20 @@ class SharedArrays:
                 self.shm.unlink()
             except FileNotFoundError:  # already gone
                 pass
+
+
+def _check_shm_space(n_bytes: int) -> None:
+    """Refuse a segment the shared-memory file system cannot hold. Creating it would succeed
+    (its pages are allocated as they are written), and the first write past the end of
+    the space would kill the process with SIGBUS, no message: the usual case is a
+    container, whose /dev/shm is 64 MB unless it is started with a larger --shm-size."""
+    free = shm_free_bytes()
+    if free is not None and n_bytes > free:
+        raise ConfigError(
+            f"the worker processes share {n_bytes / 2**20:,.0f} MB of weights and corpus through "
+            f"{SHM_DIR}, which has {free / 2**20:,.0f} MB free; give it more room (in Docker: "
+            "--shm-size=2g) or train in one process with --workers 1"
+        )
 
 
 @dataclass

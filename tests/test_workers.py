@@ -11,7 +11,7 @@ import pytest
 
 from cbow import workers
 from cbow.corpora import planted
-from cbow.errors import Diverged
+from cbow.errors import ConfigError, Diverged
 from cbow.noise import AliasSampler
 from cbow.step import OutputLayer
 from cbow.train import TrainConfig, learning_rate, make_step, train
@@ -292,3 +292,15 @@ def test_automatic_worker_count_trains_small_runs_in_one_process(planted_lines, 
     one = train(planted_lines[:3000], TrainConfig(workers=1, **small))
     assert auto.config.workers == 1
     np.testing.assert_array_equal(auto.W_in, one.W_in)
+
+
+def test_a_shared_memory_space_too_small_is_refused_before_training(planted_lines, monkeypatch):
+    """A container's 64 MB /dev/shm: the segment would be created, and the first write past
+    the space would end the run with SIGBUS and no message."""
+    free = workers.shm_free_bytes()
+    assert free is None or free > 0  # this machine's own answer
+    monkeypatch.setattr(workers, "shm_free_bytes", lambda: 1000)
+    before = shm_segments()
+    with pytest.raises(ConfigError, match=r"(?s)MB free.*--shm-size.*--workers 1"):
+        train(planted_lines[:2000], TrainConfig(size=16, window=2, min_count=3, epochs=1, workers=2))
+    assert shm_segments() <= before
