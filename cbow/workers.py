@@ -103,12 +103,30 @@ AUTO = 0  # TrainConfig.workers: all cores, or one process for a run too small t
 AUTO_MIN_TRAINING_WORDS = 4_000_000
 
 
-def resolve_workers(requested: int, training_words: int) -> int:
+def resolve_workers(requested: int, training_words: int, shared_bytes: int = 0) -> int:
     """The worker count to train with: `requested`, or for AUTO all cores when the run has
-    at least AUTO_MIN_TRAINING_WORDS training words (corpus words x epochs), else 1."""
+    at least AUTO_MIN_TRAINING_WORDS training words (corpus words x epochs), else 1. AUTO
+    also trains in one process when the workers' `shared_bytes` (`shared_bytes_estimate`)
+    would not fit in the shared-memory file system (a container's small /dev/shm), saying so;
+    an explicit count is refused there instead (SharedArrays)."""
     if requested != AUTO:
         return requested
-    return available_cores() if training_words >= AUTO_MIN_TRAINING_WORDS else 1
+    if training_words < AUTO_MIN_TRAINING_WORDS:
+        return 1
+    free = shm_free_bytes()
+    if free is not None and shared_bytes > free:
+        logger.warning("training in one process: worker processes would share %s MB through %s, which "
+                       "has %s MB free (in Docker: --shm-size=2g)", f"{shared_bytes / 2**20:,.0f}", SHM_DIR,
+                       f"{free / 2**20:,.0f}")
+        return 1
+    return available_cores()
+
+
+def shared_bytes_estimate(vocab_size: int, size: int, word_ids: np.ndarray, sentence_offsets: np.ndarray) -> int:
+    """About what `run_workers` puts in shared memory: both matrices, the sentence offsets,
+    and the word ids unless the workers map the corpus cache's file themselves."""
+    corpus_bytes = 0 if _whole_file_map(word_ids) is not None else 4 * len(word_ids)
+    return 2 * 4 * vocab_size * size + corpus_bytes + 8 * len(sentence_offsets)
 
 
 def split_sentences(sentence_offsets: np.ndarray, n_slices: int) -> list[tuple[int, int]]:

@@ -294,6 +294,19 @@ def test_automatic_worker_count_trains_small_runs_in_one_process(planted_lines, 
     np.testing.assert_array_equal(auto.W_in, one.W_in)
 
 
+def test_automatic_worker_count_trains_in_one_process_when_shared_memory_is_short(planted_lines, monkeypatch,
+                                                                                  caplog):
+    monkeypatch.setattr(workers, "available_cores", lambda: 2)
+    monkeypatch.setattr(workers, "AUTO_MIN_TRAINING_WORDS", 0)
+    monkeypatch.setattr(workers, "shm_free_bytes", lambda: 1000)
+    with caplog.at_level("WARNING", logger="cbow.workers"):
+        auto = train(planted_lines[:3000], TrainConfig(size=16, window=2, min_count=3, epochs=1,
+                                                       workers=workers.AUTO))
+    assert auto.config.workers == 1
+    assert "training in one process" in caplog.text and "--shm-size" in caplog.text
+    assert workers.resolve_workers(workers.AUTO, 10, shared_bytes=999) == 2  # it fits
+
+
 def test_a_shared_memory_space_too_small_is_refused_before_training(planted_lines, monkeypatch):
     """A container's 64 MB /dev/shm: the segment would be created, and the first write past
     the space would end the run with SIGBUS and no message."""
