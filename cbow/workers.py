@@ -113,11 +113,10 @@ def resolve_workers(requested: int, training_words: int, shared_bytes: int = 0) 
         return requested
     if training_words < AUTO_MIN_TRAINING_WORDS:
         return 1
-    free = shm_free_bytes()
-    if free is not None and shared_bytes > free:
-        logger.warning("training in one process: worker processes would share %s MB through %s, which "
-                       "has %s MB free (in Docker: --shm-size=2g)", f"{shared_bytes / 2**20:,.0f}", SHM_DIR,
-                       f"{free / 2**20:,.0f}")
+    shortfall = _shm_shortfall(shared_bytes)
+    if shortfall is not None:
+        logger.warning("training in one process: worker processes would share %s (in Docker: "
+                       "--shm-size=2g)", shortfall)
         return 1
     return available_cores()
 
@@ -204,17 +203,24 @@ class SharedArrays:
                 pass
 
 
+def _shm_shortfall(n_bytes: int) -> str | None:
+    """'N MB through /dev/shm, which has M MB free' when `n_bytes` do not fit there, else None."""
+    free = shm_free_bytes()
+    if free is None or n_bytes <= free:
+        return None
+    return f"{n_bytes / 2**20:,.0f} MB through {SHM_DIR}, which has {free / 2**20:,.0f} MB free"
+
+
 def _check_shm_space(n_bytes: int) -> None:
     """Refuse a segment the shared-memory file system cannot hold. Creating it would succeed
     (its pages are allocated as they are written), and the first write past the end of
     the space would kill the process with SIGBUS, no message: the usual case is a
     container, whose /dev/shm is 64 MB unless it is started with a larger --shm-size."""
-    free = shm_free_bytes()
-    if free is not None and n_bytes > free:
+    shortfall = _shm_shortfall(n_bytes)
+    if shortfall is not None:
         raise ConfigError(
-            f"the worker processes share {n_bytes / 2**20:,.0f} MB of weights and corpus through "
-            f"{SHM_DIR}, which has {free / 2**20:,.0f} MB free; give it more room (in Docker: "
-            "--shm-size=2g) or train in one process with --workers 1"
+            f"the worker processes share their weights and corpus, {shortfall}; give it more room "
+            "(in Docker: --shm-size=2g) or train in one process with --workers 1"
         )
 
 
