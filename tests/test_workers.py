@@ -18,11 +18,22 @@ from cbow.train import TrainConfig, learning_rate, make_step, train
 from cbow.windows import iter_batches
 
 
-def shm_segments():
-    """This test process's segments (other processes on the machine may hold their own)."""
+def shm_segments(pid=None):
+    """The segments of process `pid` (default: this test process; others on the machine may
+    hold their own)."""
     if not os.path.isdir("/dev/shm"):
         return set()
-    return {name for name in os.listdir("/dev/shm") if name.startswith(workers.segment_prefix())}
+    return {name for name in os.listdir("/dev/shm") if name.startswith(workers.segment_prefix(pid))}
+
+
+def training_script(**config):
+    """A script that trains 40,000 planted sentences with TrainConfig(**config), main-guarded."""
+    settings = ", ".join(f"{key}={value!r}" for key, value in config.items())
+    return ("from cbow.corpora import planted\n"
+            "from cbow.train import TrainConfig, train\n"
+            "if __name__ == '__main__':\n"
+            "    lines = planted.generate_lines(n_sentences=40000, seed=1)\n"
+            f"    train(lines, TrainConfig({settings}))\n")
 
 
 def test_split_sentences_covers_the_corpus_in_equal_runs():
@@ -160,21 +171,12 @@ def test_sigterm_during_a_two_worker_run_unlinks_the_shared_segment(caller, tmp_
         command = ["-m", "cbow", "train", str(corpus), "-o", str(out), "--size", "16", "--epochs", "20",
                    "--min-count", "3", "-q", "--no-cache", "--workers", "2"]
     else:
-        script = tmp_path / "train_script.py"
-        script.write_text(
-            "from cbow.corpora import planted\n"
-            "from cbow.train import TrainConfig, train\n"
-            "if __name__ == '__main__':\n"
-            "    lines = planted.generate_lines(n_sentences=40000, seed=1)\n"
-            "    train(lines, TrainConfig(size=16, epochs=20, min_count=3, workers=2))\n"
-        )
-        command = [str(script)]
+        command = ["-c", training_script(size=16, epochs=20, min_count=3, workers=2)]
     process = subprocess.Popen([sys.executable, *command], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                text=True, cwd=tmp_path, start_new_session=True)
-    prefix = workers.segment_prefix(process.pid)
     try:
         deadline = time.monotonic() + 120
-        while not any(name.startswith(prefix) for name in os.listdir("/dev/shm")):
+        while not shm_segments(process.pid):
             assert process.poll() is None and time.monotonic() < deadline, "no segment appeared"
             time.sleep(0.01)
         time.sleep(0.5)  # the workers are starting or training
@@ -186,7 +188,7 @@ def test_sigterm_during_a_two_worker_run_unlinks_the_shared_segment(caller, tmp_
     finally:
         if process.poll() is None:
             process.kill()
-    assert not any(name.startswith(prefix) for name in os.listdir("/dev/shm"))
+    assert not shm_segments(process.pid)
     assert not out.exists()
     if caller.startswith("cli"):
         assert process.returncode == 130, stderr
@@ -231,14 +233,8 @@ def test_workers_of_a_killed_parent_exit(when):
     epoch gate forever (which also kept the segment from being unlinked). "mid-epoch": in
     one long epoch (batches of one example, ~40 s); they used to train on to its end."""
     epochs, batch_size, wait = (50, 512, 0.05) if when == "starting" else (1, 1, 2.0)
-    script = ("from cbow.corpora import planted\n"
-              "from cbow.train import TrainConfig, train\n"
-              "if __name__ == '__main__':\n"
-              "    lines = planted.generate_lines(n_sentences=40000, seed=1)\n"
-              f"    train(lines, TrainConfig(size=8, epochs={epochs}, batch_size={batch_size}, min_count=3,\n"
-              "                             sample=1e-3, workers=2))\n")
+    script = training_script(size=8, epochs=epochs, batch_size=batch_size, min_count=3, sample=1e-3, workers=2)
     process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    prefix = workers.segment_prefix(process.pid)
     worker_pids = set()
     try:
         deadline = time.monotonic() + 120
@@ -253,7 +249,7 @@ def test_workers_of_a_killed_parent_exit(when):
         while any(running(pid) for pid in worker_pids):
             assert time.monotonic() < deadline, "orphaned workers are still running"
             time.sleep(0.05)
-        while os.path.isdir("/dev/shm") and any(name.startswith(prefix) for name in os.listdir("/dev/shm")):
+        while shm_segments(process.pid):
             assert time.monotonic() < deadline, "the segment was never unlinked"
             time.sleep(0.05)
     finally:
