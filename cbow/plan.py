@@ -35,7 +35,7 @@ from cbow.encode import EncodedCorpus
 from cbow.memory import MemoryEstimate, memory_estimate
 from cbow.train import TrainConfig, prepare, train
 from cbow.vocab import Vocab
-from cbow.workers import resolve_workers, shared_bytes_estimate
+from cbow.workers import workers_for_run
 
 logger = logging.getLogger(__name__)
 
@@ -138,8 +138,8 @@ def make_plan(source, config: TrainConfig | None = None, probe_seconds: float = 
     started = time.perf_counter()
     vocab, corpus = prepare(source, config, progress, cache_dir)
     reading_seconds = time.perf_counter() - started
-    shared_bytes = shared_bytes_estimate(len(vocab), config.size, corpus.word_ids, corpus.sentence_offsets)
-    config = replace(config, workers=resolve_workers(config.workers, corpus.n_words * config.epochs, shared_bytes))
+    config = replace(config, workers=workers_for_run(config.workers, len(vocab), config.size, corpus.word_ids,
+                                                     corpus.sentence_offsets, config.epochs))
     keep = vocab.keep_probabilities(config.sample)
     expected_kept = float(np.sum(vocab.counts * keep))
     max_code_length = int(vocab.huffman().lengths.max()) if config.objective == "hs" and len(vocab) >= 2 else None

@@ -37,7 +37,7 @@ from cbow.step import CBOW_UPDATES, OutputLayer, fused_step, sgd_step
 from cbow.vectors import KeyedVectors
 from cbow.vocab import Vocab
 from cbow.windows import iter_batches
-from cbow.workers import AUTO, resolve_workers, shared_bytes_estimate, split_sentences
+from cbow.workers import AUTO, split_sentences, workers_for_run
 
 logger = logging.getLogger(__name__)
 
@@ -421,8 +421,8 @@ def train(
         encoded, heldout = split_holdout(encoded, config.holdout, config.seed)
     prepare_seconds = time.perf_counter() - started
     if config.workers == AUTO:  # from here on (checkpoints too) the count actually used
-        shared_bytes = shared_bytes_estimate(len(vocab), config.size, encoded.word_ids, encoded.sentence_offsets)
-        config = replace(config, workers=resolve_workers(AUTO, len(encoded.word_ids) * config.epochs, shared_bytes))
+        config = replace(config, workers=workers_for_run(AUTO, len(vocab), config.size, encoded.word_ids,
+                                                         encoded.sentence_offsets, config.epochs))
         logger.info("training with %d worker process(es)", config.workers)
 
     output, n_out_rows = build_output_layer(vocab, config)

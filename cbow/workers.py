@@ -128,6 +128,15 @@ def shared_bytes_estimate(vocab_size: int, size: int, word_ids: np.ndarray, sent
     return 2 * 4 * vocab_size * size + corpus_bytes + 8 * len(sentence_offsets)
 
 
+def workers_for_run(requested: int, vocab_size: int, size: int, word_ids: np.ndarray,
+                    sentence_offsets: np.ndarray, epochs: int) -> int:
+    """`resolve_workers` for a run over this encoded corpus: its training words, and for
+    AUTO the shared memory its workers would need (`shared_bytes_estimate`)."""
+    shared_bytes = (shared_bytes_estimate(vocab_size, size, word_ids, sentence_offsets)
+                    if requested == AUTO else 0)
+    return resolve_workers(requested, len(word_ids) * epochs, shared_bytes)
+
+
 def split_sentences(sentence_offsets: np.ndarray, n_slices: int) -> list[tuple[int, int]]:
     """Cut sentences into at most `n_slices` contiguous runs of about equal token counts.
 
