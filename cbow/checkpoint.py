@@ -64,6 +64,8 @@ VERSION = 1
 CHECKPOINT_SUFFIX = ".ckpt"
 _DURATION_RE = re.compile(r"\s*([0-9]*\.?[0-9]+)\s*(s|sec|m|min|h|hr)?\s*", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600}
+# For tests: `cbow train` saves and holds at this fraction of the run (Checkpointer.hold_at)
+HOLD_AT_ENV = "CBOW_TEST_HOLD_AT"
 
 
 class CheckpointError(CbowError):
@@ -299,13 +301,19 @@ class Checkpointer:
         Ctrl-C
     corpus_path, output, vocab_path : recorded so `--resume` can find them again
     clock : monotonic clock (tests inject one)
+    hold_at : a test's pause point, as a fraction of the run's words (None: off): at the
+        first consistent point past it (a batch boundary; with workers, every worker held
+        at one) save, then wait for Ctrl-C or SIGTERM and stop as they do. Tests reach a
+        mid-run state this way instead of racing the clock (the CLI reads it from
+        HOLD_AT_ENV); with worker processes, `hold_at_words` tells them where to stop.
 
-    `bind(config, vocab, fingerprint)` is called by `train` once the corpus is known.
+    `bind(config, vocab, fingerprint, words_total)` is called by `train` once the corpus is known.
     """
 
     def __init__(self, path: str | os.PathLike, every_seconds: float | None = None, *,
                  corpus_path: str | None = None, output: str | None = None,
-                 vocab_path: str | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+                 vocab_path: str | None = None, clock: Callable[[], float] = time.monotonic,
+                 hold_at: float | None = None) -> None:
         self.path = Path(path)
         self.every_seconds = every_seconds or None
         self.corpus_path = corpus_path
@@ -317,23 +325,41 @@ class Checkpointer:
         self.save_seconds = 0.0
         self._last_save = clock()
         self._identity: tuple[dict, Vocab, str] | None = None
+        self.hold_at = hold_at
+        self.hold_at_words: int | None = None  # hold_at in words, once bound to a run
 
-    def bind(self, config_dict: dict, vocab: Vocab, fingerprint: str) -> None:
+    def bind(self, config_dict: dict, vocab: Vocab, fingerprint: str, words_total: int = 0) -> None:
         self._identity = (config_dict, vocab, fingerprint)
         self._last_save = self.clock()
+        if self.hold_at is not None:
+            self.hold_at_words = max(1, int(self.hold_at * words_total))
 
-    def due(self) -> bool:
-        """Whether `after_batch` would save now: Ctrl-C was pressed, or the interval passed."""
-        return self.interrupted or (self.every_seconds is not None
-                                    and self.clock() - self._last_save >= self.every_seconds)
+    def due(self, words_done: int = 0) -> bool:
+        """Whether `after_batch` would save now: Ctrl-C was pressed, the interval passed, or
+        the run reached the test's hold point."""
+        return (self.interrupted or self._hold_reached(words_done)
+                or (self.every_seconds is not None and self.clock() - self._last_save >= self.every_seconds))
 
-    def after_batch(self, state_fn: Callable[[], TrainState]) -> None:
-        """Call after every applied batch: saves when due; on Ctrl-C saves and raises."""
+    def after_batch(self, state_fn: Callable[[], TrainState], words_done: int = 0) -> None:
+        """Call after every applied batch (`words_done`: the run's words so far): saves when
+        due; on Ctrl-C saves and raises; at the hold point saves and waits for Ctrl-C."""
         if self.interrupted:
             self.save(state_fn())
             raise TrainingInterrupted(self.path)
-        if self.due():
+        if self.due(words_done):
             self.save(state_fn())
+            if self._hold_reached(words_done):
+                self._hold()
+
+    def _hold_reached(self, words_done: int) -> bool:
+        return self.hold_at_words is not None and words_done >= self.hold_at_words
+
+    def _hold(self) -> None:
+        """Wait, saved, for the signal a test sends (or its kill -9), then stop as on Ctrl-C."""
+        logger.info("holding at %d words for a signal (%s)", self.hold_at_words, HOLD_AT_ENV)
+        while not self.interrupted:
+            time.sleep(0.01)
+        raise TrainingInterrupted(self.path)
 
     def at_epoch_end(self, state_fn: Callable[[], TrainState]) -> None:
         self.save(state_fn())

@@ -445,7 +445,7 @@ def train(
         init_rng = np.random.default_rng([config.seed, 0])
         W_in, W_out = init_weights(len(vocab), config.size, n_out_rows, init_rng)
     if checkpointer is not None:
-        checkpointer.bind(config.to_dict(), vocab, fingerprint)
+        checkpointer.bind(config.to_dict(), vocab, fingerprint, len(encoded.word_ids) * config.epochs)
 
     result = TrainResult(vocab, W_in, W_out, config, prepare_seconds=prepare_seconds,
                          n_corpus_words=len(encoded.word_ids))
@@ -667,7 +667,7 @@ def _train_epoch(
         last_words_done = batch.words_done
         n_batches += 1
         if checkpointer is not None:
-            checkpointer.after_batch(state_now)
+            checkpointer.after_batch(state_now, words_before + last_words_done)
     if bar is not None:
         bar.update(words_per_epoch - last_words_done)
     if interval_examples:

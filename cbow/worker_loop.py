@@ -89,7 +89,9 @@ def _train_slice(task: WorkerTask, shared: SharedArrays) -> None:
         if start_batch:  # replay the batch stream up to the saved position (no training on them)
             batches = itertools.islice(batches, start_batch, None)
         for batch in batches:
-            if (pause[0] or stop[0] or signals.parent_gone()) and not signals.hold():
+            global_done = int(words_done.sum())
+            if (pause[0] or stop[0] or signals.parent_gone() or signals.past_hold_point(global_done)) \
+                    and not signals.hold():
                 return
             global_done = int(words_done.sum())
             lr_out = learning_rate(config.alpha, global_done, task.words_total)
@@ -113,8 +115,8 @@ class _Signals:
     """A worker's side of the flags the parent holds it with (module docstring)."""
 
     def __init__(self, shared: SharedArrays, worker: int, parent_pid: int) -> None:
-        self.gate, self.pause, self.acked, self.stop, self.state = (
-            shared[key] for key in ("gate", "pause", "acked", "stop", "state"))
+        self.gate, self.pause, self.acked, self.stop, self.state, self.hold_at, self.words_done = (
+            shared[key] for key in ("gate", "pause", "acked", "stop", "state", "hold_at", "words_done"))
         self.worker = worker
         # From the task, not os.getppid() here: a parent killed while this worker was still
         # importing would leave getppid() = the reaper's pid, and the worker waiting forever.
@@ -144,12 +146,18 @@ class _Signals:
         self.state[self.worker] = RUNNING
         return True
 
+    def past_hold_point(self, global_done: int) -> bool:
+        """The run passed the parent's hold point (a test's pause at a word count): every
+        worker stops at its next batch boundary, so the pause lands there however fast
+        the machine is, and waits for the parent's pause (which clears the point)."""
+        return bool(self.hold_at[0]) and global_done >= self.hold_at[0]
+
     def hold(self) -> bool:
         """At a batch boundary: acknowledge the parent's pause and wait it out; False: stop."""
         self.state[self.worker] = PAUSED
         while not self.must_stop():
             number = int(self.pause[0])
-            if not number:
+            if not number and not self.past_hold_point(int(self.words_done.sum())):
                 self.state[self.worker] = RUNNING
                 return True
             self.acked[self.worker] = number

@@ -130,14 +130,14 @@ def train_in_workers(W_in: np.ndarray, W_out: np.ndarray, vocab: Vocab, encoded:
         return due is not None and words_done >= due
 
     def pause_wanted(snapshot: workers.ProgressSnapshot) -> bool:
-        return (checkpointer is not None and checkpointer.due()) or score_due(snapshot.words_done)
+        return (checkpointer is not None and checkpointer.due(snapshot.words_done)) or score_due(snapshot.words_done)
 
     def at_pause(epoch: int, snapshot: workers.ProgressSnapshot, positions: list[workers.WorkerPosition]) -> None:
         started = time.perf_counter()
         train_loss = float(snapshot.loss_sum[epoch]) / max(1, int(snapshot.n_examples[epoch]))
         if checkpointer is not None:  # first, as in one process: a score due here comes after it
             checkpointer.after_batch(lambda: _state_at_pause(epoch, snapshot, positions, book, W_in, W_out,
-                                                             config, words_total, result))
+                                                             config, words_total, result), snapshot.words_done)
         # a multiple of N passed in an epoch's last batches is covered by the epoch's own score
         if score_due(snapshot.words_done) and snapshot.words_done < (epoch + 1) * words_per_epoch:
             monitor.before_batch(snapshot.words_done, learning_rate(config.alpha, snapshot.words_done, words_total),
@@ -151,7 +151,8 @@ def train_in_workers(W_in: np.ndarray, W_out: np.ndarray, vocab: Vocab, encoded:
     final = workers.run_workers(W_in, W_out, encoded.word_ids, encoded.sentence_offsets, keep_prob,
                                 output, config, config.workers, first_epoch, config.epochs, words_total,
                                 on_progress, resume_at=resume_at, at_epoch_end=at_epoch_end,
-                                pause_wanted=pause_wanted, at_pause=at_pause)
+                                pause_wanted=pause_wanted, at_pause=at_pause,
+                                hold_at_words=checkpointer.hold_at_words if checkpointer is not None else None)
     on_progress(final)
     logger.info("trained %d epochs in %d worker processes", config.epochs - first_epoch, config.workers)
 

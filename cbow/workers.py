@@ -307,6 +307,7 @@ def run_workers(
     at_epoch_end: Callable[[int, ProgressSnapshot], None] | None = None,
     pause_wanted: Callable[[ProgressSnapshot], bool] | None = None,
     at_pause: Callable[[int, ProgressSnapshot, list[WorkerPosition]], None] | None = None,
+    hold_at_words: int | None = None,
 ) -> ProgressSnapshot:
     """Train epochs first_epoch..stop_epoch-1 in `n_workers` processes; W_in, W_out updated.
 
@@ -327,6 +328,9 @@ def run_workers(
     at_pause : at_pause(epoch, snapshot, positions) while every worker is paused at a
         batch boundary; W_in, W_out then hold the shared weights. May raise (Ctrl-C):
         the workers are then stopped.
+    hold_at_words : every worker stops at its first batch boundary after the run's word
+        count passes this (a test's deterministic pause point, Checkpointer.hold_at) and
+        waits there for the pause that `pause_wanted` must then ask for; None: no such point
 
     Returns
     -------
@@ -363,6 +367,7 @@ def run_workers(
         "stop": ((1,), np.int64),
         "gate": ((1,), np.int64),  # workers may start epochs <= gate
         "pause": ((1,), np.int64),  # the pause in progress (1, 2, ...), 0: none
+        "hold_at": ((1,), np.int64),  # words at which the workers hold for a pause, 0: none
         "diverged_at": ((2,), np.float64),
     })
     # SIGTERM's default action would skip the finally below: the workers would run on until
@@ -379,6 +384,7 @@ def run_workers(
         for key in ("words_done", "epochs_done", "batches_done", "state", "acked", "loss_sum", "n_examples",
                     "stop", "pause", "diverged_at"):
             shared[key][...] = 0
+        shared["hold_at"][0] = hold_at_words or 0
         shared["gate"][0] = first_epoch
         start_batches = [0] * n_workers
         for worker in range(n_workers):
@@ -452,6 +458,8 @@ def run_workers(
                 _copy_weights_out(shared, W_in, W_out)
                 if at_pause is not None:
                     at_pause(gate, snapshot, positions(gate))
+                if shared["hold_at"][0] and snapshot.words_done >= shared["hold_at"][0]:
+                    shared["hold_at"][0] = 0  # passed: the workers go on once the pause ends
                 shared["pause"][0] = 0
             else:
                 time.sleep(POLL_SECONDS)

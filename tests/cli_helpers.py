@@ -1,5 +1,6 @@
 """Running the CLI as users do (a subprocess) and checking its one-line errors."""
 
+import os
 import signal
 import subprocess
 import sys
@@ -20,6 +21,15 @@ def assert_one_line_error(result, *fragments):
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
     return lines[0]
+
+
+def holding_at(fraction: float) -> dict:
+    """The environment of a `cbow train` that saves a checkpoint at `fraction` of its run's
+    words and then waits for a signal (cbow.checkpoint.HOLD_AT_ENV): a test reaches a
+    mid-run state there whatever the machine's speed, instead of racing the clock."""
+    from cbow.checkpoint import HOLD_AT_ENV
+
+    return {**os.environ, HOLD_AT_ENV: str(fraction)}
 
 
 def wait_for_checkpoint(process, ckpt, ready, timeout=120):

@@ -22,7 +22,7 @@ from cbow.errors import Diverged
 from cbow.formats import load_word2vec_format
 from cbow.train import TrainConfig, train
 from cbow.training_log import TrainingLog
-from cli_helpers import interrupt_at_checkpoint, wait_for_checkpoint
+from cli_helpers import holding_at, interrupt_at_checkpoint, wait_for_checkpoint
 
 ARGS = ["--size", "16", "--window", "3", "--epochs", "3", "--min-count", "3", "--batch-size", "16",
         "--seed", "7", "-q", "--workers", "1"]  # one process: resumes are bit-identical
@@ -55,9 +55,8 @@ def mid_epoch(state) -> bool:
 def test_kill_9_mid_epoch_then_resume_is_bit_identical(tmp_path, small_corpus, uninterrupted_vectors):
     out = tmp_path / "vectors.bin"
     ckpt = tmp_path / "vectors.bin.ckpt"
-    process = subprocess.Popen(cbow_command("train", small_corpus, "-o", out, *ARGS,
-                                            "--checkpoint-every", "0.05s"),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(cbow_command("train", small_corpus, "-o", out, *ARGS),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=holding_at(0.5))
     try:
         state = wait_for_checkpoint(process, ckpt, mid_epoch)
         os.kill(process.pid, signal.SIGKILL)
@@ -84,9 +83,8 @@ def test_ctrl_c_saves_a_checkpoint_exits_130_and_resumes_exactly(tmp_path, small
     """SIGTERM (kill, timeout, a scheduler's preemption) saves as Ctrl-C does."""
     out = tmp_path / "vectors.bin"
     ckpt = tmp_path / "vectors.bin.ckpt"
-    process = subprocess.Popen(cbow_command("train", small_corpus, "-o", out, *ARGS,
-                                            "--checkpoint-every", "0.05s"),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(cbow_command("train", small_corpus, "-o", out, *ARGS),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=holding_at(0.5))
     stderr = interrupt_at_checkpoint(process, ckpt, mid_epoch, signum=signum)
     assert process.returncode == 130, stderr
     assert f"cbow train --resume {ckpt}" in stderr
@@ -104,11 +102,11 @@ class InterruptAfter(Checkpointer):
         super().__init__(path, every_seconds=None)
         self.countdown = n_batches
 
-    def after_batch(self, state_fn):
+    def after_batch(self, state_fn, words_done=0):
         self.countdown -= 1
         if self.countdown == 0:
             self.interrupted = True
-        super().after_batch(state_fn)
+        super().after_batch(state_fn, words_done)
 
 
 @pytest.mark.parametrize("objective, stop_after", [("ns", 37), ("hs", 90), ("ns", 1)])

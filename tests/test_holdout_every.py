@@ -116,10 +116,10 @@ class InterruptAt(Checkpointer):
         super().__init__(path, every_seconds=None)
         self.words = words
 
-    def after_batch(self, state_fn):
+    def after_batch(self, state_fn, words_done=0):
         if state_fn().words_done == self.words:
             self.interrupted = True
-        super().after_batch(state_fn)
+        super().after_batch(state_fn, words_done)
 
 
 def _without_timing(points):
@@ -217,7 +217,7 @@ def test_cli_resume_continues_the_log(tmp_path):
     import sys
 
     from cbow.corpora import planted
-    from cli_helpers import interrupt_at_checkpoint
+    from cli_helpers import holding_at, interrupt_at_checkpoint
 
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n".join(planted.generate_lines(n_sentences=2500, seed=1)) + "\n", encoding="utf-8")
@@ -228,9 +228,9 @@ def test_cli_resume_continues_the_log(tmp_path):
                            timeout=300)
     assert whole.returncode == 0, whole.stderr
     out, ckpt = tmp_path / "v.bin", tmp_path / "v.bin.ckpt"
-    process = subprocess.Popen(command + ["-o", str(out), *args, "--checkpoint-every", "0.05s"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    # wait for a checkpoint in epoch 2, past a score
+    process = subprocess.Popen(command + ["-o", str(out), *args],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=holding_at(0.6))
+    # the checkpoint where it holds: in epoch 2, past a score
     stderr = interrupt_at_checkpoint(process, ckpt, lambda state: state.epoch >= 1 and state.batches_done > 0)
     assert process.returncode == 130, stderr
     resumed = subprocess.run([sys.executable, "-m", "cbow", "train", "--resume", str(ckpt), "-q"],

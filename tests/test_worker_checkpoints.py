@@ -18,7 +18,7 @@ from cbow.encode import read_and_encode
 from cbow.formats import load_word2vec_format
 from cbow.train import TrainConfig, train
 from cbow.training_log import TrainingLog, log_path_for
-from cli_helpers import assert_one_line_error, interrupt_at_checkpoint, run_cbow
+from cli_helpers import assert_one_line_error, holding_at, interrupt_at_checkpoint, run_cbow
 from test_train import planted_scores
 from test_train_eval import write_planted_pairs
 
@@ -66,9 +66,7 @@ CLI_ARGS = ["--size", "16", "--window", "3", "--epochs", "2", "--min-count", "3"
 
 
 def early_in_the_last_epoch(state) -> bool:
-    """A checkpoint in the first half of epoch 2 (of 2): Ctrl-C sent then lands mid-epoch.
-    Waiting for any mid-epoch checkpoint raced on a loaded machine: the first one seen could
-    be so late in the epoch that the interrupt arrived at the final barrier instead."""
+    """A checkpoint in the first half of epoch 2 (of 2), where the run holds for Ctrl-C."""
     if state.epoch < 1 or state.batches_done == 0:
         return False
     words_per_epoch = state.epochs[0]["words_done"]
@@ -76,12 +74,13 @@ def early_in_the_last_epoch(state) -> bool:
 
 
 def test_ctrl_c_mid_epoch_with_two_workers_saves_and_resumes_to_the_end(tmp_path):
-    corpus = tmp_path / "corpus.txt"  # 420k words: epochs of ~0.5 s, against checkpoints every 0.05 s
+    corpus = tmp_path / "corpus.txt"  # 420k words, each worker's slice many batches long
     corpus.write_text("\n".join(planted.generate_lines(n_sentences=40000, seed=1)) + "\n", encoding="utf-8")
     out, ckpt = tmp_path / "v.bin", tmp_path / "v.bin.ckpt"
+    # the workers hold at 60% of the run (20% into epoch 2): a pause that lands there on any machine
     process = subprocess.Popen([sys.executable, "-m", "cbow", "train", str(corpus), "-o", str(out), *CLI_ARGS,
-                                "--workers", "2", "--checkpoint-every", "0.05s"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                                "--workers", "2"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=holding_at(0.6))
     stderr = interrupt_at_checkpoint(process, ckpt, early_in_the_last_epoch)
     assert process.returncode == 130, stderr
     assert f"cbow train --resume {ckpt}" in stderr and len(stderr.strip().splitlines()) == 1, stderr

@@ -77,7 +77,9 @@ def _prepare_corpus(args, config, source, output: str, vocab, cache_dir=None):
 def _run_with_checkpoints(args, config, source, output: str, vocab, resume, show_progress, report_epoch,
                           cache_dir=None, report_heldout=None):
     """Train with OUTPUT.ckpt checkpoints; None when Ctrl-C stopped it (after saying how to resume)."""
-    from cbow.checkpoint import Checkpointer, TrainingInterrupted, checkpoint_path_for
+    import os
+
+    from cbow.checkpoint import HOLD_AT_ENV, Checkpointer, TrainingInterrupted, checkpoint_path_for
     from cbow.train import train
 
     vocab, encoded, ids_path = _prepare_corpus(args, config, source, output, vocab, cache_dir)
@@ -86,6 +88,7 @@ def _run_with_checkpoints(args, config, source, output: str, vocab, resume, show
         corpus_path=None if source == "-" else str(Path(source).resolve()),
         output=str(Path(output).resolve()),
         vocab_path=None if not args.vocab else str(Path(args.vocab).resolve()),
+        hold_at=float(os.environ[HOLD_AT_ENV]) if os.environ.get(HOLD_AT_ENV) else None,
     )
     try:
         with checkpointer.catch_interrupts():
