@@ -14,18 +14,18 @@ __version__ = "0.1.0"
 
 _PUBLIC = {
     "CbowError": "cbow.errors",
-    "KeyedVectors": "cbow.vectors",
-    "TrainConfig": "cbow.train",
-    "TrainResult": "cbow.train",
-    "train": "cbow.train",
-    "Vocab": "cbow.vocab",
+    "KeyedVectors": "cbow.vectors.keyed",
+    "TrainConfig": "cbow.training.loop",
+    "TrainResult": "cbow.training.loop",
+    "train": "cbow.training.loop",
+    "Vocab": "cbow.data.vocab",
 }
 __all__ = sorted([*_PUBLIC, "load"])
 
 
 def __getattr__(name: str):
     if name == "load":
-        return import_module("cbow.vectors").KeyedVectors.load
+        return import_module("cbow.vectors.keyed").KeyedVectors.load
     if name in _PUBLIC:
         return getattr(import_module(_PUBLIC[name]), name)
     raise AttributeError(f"module 'cbow' has no attribute {name!r}")

@@ -44,7 +44,7 @@ SETTINGS = dict(size=100, window=5, negative=5, sample=1e-4, min_count=5, epochs
 
 # -- children: one system, one run, JSON on stdout ---------------------------------------
 def child_cbow(args) -> dict:
-    from cbow.train import TrainConfig, prepare, train
+    from cbow.training.loop import TrainConfig, prepare, train
 
     config = TrainConfig(size=SETTINGS["size"], window=SETTINGS["window"],
                          objective="hs" if args.hs else "ns", negative=0 if args.hs else SETTINGS["negative"],
@@ -87,8 +87,8 @@ def child_softmax(args) -> dict:
     """Full-softmax training steps on the corpus vocabulary vs the float32 GEMM peak."""
     import numpy as np
 
-    from cbow.train import TrainConfig, build_output_layer, make_step, prepare
-    from cbow.windows import iter_batches
+    from cbow.training.loop import TrainConfig, build_output_layer, make_step, prepare
+    from cbow.data.windows import iter_batches
 
     config = TrainConfig(size=SETTINGS["size"], window=SETTINGS["window"], objective="softmax", negative=0,
                          sample=SETTINGS["sample"], min_count=SETTINGS["min_count"], batch_size=args.batch_size)
@@ -125,7 +125,7 @@ def child_softmax(args) -> dict:
 
 
 def analogy(wv) -> float:
-    from cbow.evaluate import evaluate_word_analogies
+    from cbow.vectors.evaluate import evaluate_word_analogies
 
     return 100.0 * evaluate_word_analogies(wv, ANALOGIES, restrict_vocab=30000).accuracy
 
@@ -310,7 +310,7 @@ def run_concurrent_softmax(corpus: Path, args, n_processes: int) -> dict:
     """`n_processes` softmax children at once, one BLAS thread each: what `cbow train
     --softmax --workers N` runs (every worker gets OPENBLAS_NUM_THREADS=1, cbow.workers).
     Throughput is all their examples over the span from the first start to the last end."""
-    from cbow.workers import BLAS_THREAD_VARIABLES
+    from cbow.training.parallel.pool import BLAS_THREAD_VARIABLES
 
     environment = dict(os.environ, **{name: "1" for name in BLAS_THREAD_VARIABLES})
     command = [sys.executable, str(Path(__file__).resolve()), "--child", "softmax", "--corpus", str(corpus),
@@ -400,8 +400,8 @@ def main() -> None:
         run = {"cbow": child_cbow, "gensim": child_gensim, "softmax": child_softmax}[args.child]
         print(json.dumps(run(args)))
         return
-    from cbow.train import TrainConfig
-    from cbow.workers import available_cores
+    from cbow.training.loop import TrainConfig
+    from cbow.training.parallel.pool import available_cores
 
     args.workers = args.workers or available_cores()
     args.batch_size = args.batch_size or TrainConfig().batch_size

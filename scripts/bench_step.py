@@ -61,7 +61,7 @@ def main() -> None:
 
     import cbow.train as new_train
     from cbow.cli.train import HS_BATCH_SIZE
-    from cbow.windows import iter_batches
+    from cbow.data.windows import iter_batches
 
     batch_size = args.batch_size or (HS_BATCH_SIZE if args.objective == "hs" else new_train.TrainConfig().batch_size)
     settings = {"objective": args.objective, "negative": 5 if args.objective == "ns" else 0, "batch_size": batch_size}

@@ -28,10 +28,10 @@ import resource, sys, time
 path, mode, ids_path = sys.argv[1], sys.argv[2], sys.argv[3]
 started = time.perf_counter()
 if mode == "in-memory":
-    from cbow.encode import read_and_encode
+    from cbow.data.encode import read_and_encode
     vocab, encoded = read_and_encode(path, min_count=5)
 else:
-    from cbow.counting import build_vocab_bounded, encode_to_file
+    from cbow.data.counting import build_vocab_bounded, encode_to_file
     vocab = build_vocab_bounded(path, min_count=5)
     encoded = encode_to_file(path, vocab, ids_path)
 seconds = time.perf_counter() - started
@@ -58,9 +58,9 @@ def concatenate(corpus: Path, copies: int, target: Path) -> None:
 
 
 def checkpoint_overhead(corpus: Path, work: Path) -> None:
-    from cbow.checkpoint import Checkpointer
-    from cbow.encode import read_and_encode
-    from cbow.train import TrainConfig, train
+    from cbow.training.checkpoint import Checkpointer
+    from cbow.data.encode import read_and_encode
+    from cbow.training.loop import TrainConfig, train
 
     vocab, encoded = read_and_encode(corpus, min_count=5)
     config = TrainConfig(epochs=1)

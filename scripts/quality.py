@@ -45,10 +45,10 @@ from pathlib import Path
 import numpy as np
 
 from cbow.cli.train import HS_BATCH_SIZE, HS_CONTEXT_POWER
-from cbow.evaluate import evaluate_word_analogies, evaluate_word_pairs
-from cbow.model import word_vectors
-from cbow.train import TrainConfig, prepare, train
-from cbow.vectors import KeyedVectors
+from cbow.vectors.evaluate import evaluate_word_analogies, evaluate_word_pairs
+from cbow.model.hidden import word_vectors
+from cbow.training.loop import TrainConfig, prepare, train
+from cbow.vectors.keyed import KeyedVectors
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 OUT_VECTOR_WEIGHT = 0.5  # the cbow-mean+out row (cbow.model.word_vectors)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from gensim.models import KeyedVectors as GensimKeyedVectors
 
-from cbow.vectors import KeyedVectors
+from cbow.vectors.keyed import KeyedVectors
 
 
 def best_of(repeat: int, function) -> float:

@@ -22,9 +22,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from cbow.evaluate import evaluate_word_analogies, evaluate_word_pairs
-from cbow.train import TrainConfig, prepare, train
-from cbow.vectors import KeyedVectors
+from cbow.vectors.evaluate import evaluate_word_analogies, evaluate_word_pairs
+from cbow.training.loop import TrainConfig, prepare, train
+from cbow.vectors.keyed import KeyedVectors
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 INT_KEYS = {"batch_size", "seed", "window", "negative", "size", "epochs", "min_count", "workers"}

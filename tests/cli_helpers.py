@@ -27,14 +27,14 @@ def holding_at(fraction: float) -> dict:
     """The environment of a `cbow train` that saves a checkpoint at `fraction` of its run's
     words and then waits for a signal (cbow.checkpoint.HOLD_AT_ENV): a test reaches a
     mid-run state there whatever the machine's speed, instead of racing the clock."""
-    from cbow.checkpoint import HOLD_AT_ENV
+    from cbow.training.checkpoint import HOLD_AT_ENV
 
     return {**os.environ, HOLD_AT_ENV: str(fraction)}
 
 
 def wait_for_checkpoint(process, ckpt, ready, timeout=120):
     """Poll until `ckpt` holds a state for which `ready(state)` is true; return that state."""
-    from cbow.checkpoint import load_checkpoint
+    from cbow.training.checkpoint import load_checkpoint
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

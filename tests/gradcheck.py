@@ -10,8 +10,8 @@ from typing import Callable
 
 import numpy as np
 
-from cbow.model import apply_row_grads, hidden_forward
-from cbow.model import hidden_backward as true_hidden_backward
+from cbow.model.hidden import apply_row_grads, hidden_forward
+from cbow.model.hidden import hidden_backward as true_hidden_backward
 
 
 def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cbow.errors import CbowError, OutputError
-from cbow.train import TrainConfig, train
+from cbow.training.loop import TrainConfig, train
 
 FAST = ["--size", "8", "--window", "2", "--workers", "1", "--epochs", "1", "--min-count", "1", "-q"]
 
@@ -91,8 +91,8 @@ def trained_checkpoint(tmp_path, corpus_text, *extra):
     corpus.write_text(corpus_text, encoding="utf-8")
     ckpt = tmp_path / "v.bin.ckpt"
     # Through the library, which keeps the checkpoint (the CLI removes it after saving vectors).
-    from cbow.checkpoint import Checkpointer
-    from cbow.encode import read_and_encode
+    from cbow.training.checkpoint import Checkpointer
+    from cbow.data.encode import read_and_encode
 
     config = TrainConfig(size=8, window=2, epochs=2, min_count=1, **dict(extra))
     vocab, encoded = read_and_encode(corpus_text.splitlines(), min_count=1)
@@ -201,7 +201,7 @@ def test_disk_full_while_writing_vectors_leaves_nothing(tmp_path, monkeypatch):
 
 WRITER = """
 import sys, numpy as np
-from cbow.formats import save_word2vec_format
+from cbow.vectors.formats import save_word2vec_format
 path, n = sys.argv[1], int(sys.argv[2])
 for i in range(n):
     V = 200 + 150 * (i % 7)
@@ -210,7 +210,7 @@ for i in range(n):
 
 READER = """
 import sys, os, numpy as np
-from cbow.formats import load_word2vec_format
+from cbow.vectors.formats import load_word2vec_format
 path, n = sys.argv[1], int(sys.argv[2])
 seen = 0
 for _ in range(n):

@@ -9,11 +9,11 @@ import sys
 import numpy as np
 import pytest
 
-from cbow import cache
+from cbow.data import cache
 from cbow.errors import CbowError
-from cbow.train import TrainConfig, prepare
+from cbow.training.loop import TrainConfig, prepare
 
-train_module = importlib.import_module("cbow.train")
+train_module = importlib.import_module("cbow.training.loop")
 CONFIG = TrainConfig(min_count=3)
 
 

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from cbow.checkpoint import (
+from cbow.training.checkpoint import (
     CheckpointError,
     Checkpointer,
     TrainingInterrupted,
@@ -17,11 +17,11 @@ from cbow.checkpoint import (
     parse_duration,
 )
 from cbow.corpora import planted
-from cbow.encode import read_and_encode
+from cbow.data.encode import read_and_encode
 from cbow.errors import Diverged
-from cbow.formats import load_word2vec_format
-from cbow.train import TrainConfig, train
-from cbow.training_log import TrainingLog
+from cbow.vectors.formats import load_word2vec_format
+from cbow.training.loop import TrainConfig, train
+from cbow.training.training_log import TrainingLog
 from cli_helpers import holding_at, interrupt_at_checkpoint, wait_for_checkpoint
 
 ARGS = ["--size", "16", "--window", "3", "--epochs", "3", "--min-count", "3", "--batch-size", "16",

@@ -5,10 +5,10 @@ import re
 
 import numpy as np
 
-from cbow import formats
+from cbow.vectors import formats
 from cbow.cli import main
-from cbow.evaluate import evaluate_word_analogies
-from cbow.vectors import KeyedVectors
+from cbow.vectors.evaluate import evaluate_word_analogies
+from cbow.vectors.keyed import KeyedVectors
 
 
 def test_similar_analogy_evaluate(tmp_path, capsys):

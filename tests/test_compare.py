@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from cbow import cli
-from cbow.compare import compare_vectors
-from cbow.evaluate import evaluate_word_analogies, evaluate_word_pairs, read_analogies
-from cbow.vectors import KeyedVectors
+from cbow.vectors.compare import compare_vectors
+from cbow.vectors.evaluate import evaluate_word_analogies, evaluate_word_pairs, read_analogies
+from cbow.vectors.keyed import KeyedVectors
 
 N_PAIRS, D = 40, 30
 

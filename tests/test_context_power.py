@@ -4,10 +4,10 @@ size per example on the exact gradient, with the word2vec rule's size at q = 0."
 import numpy as np
 import pytest
 
-from cbow import step
+from cbow.model import step
 from cbow.errors import ConfigError
-from cbow.logistic_step import Workspace
-from cbow.train import TrainConfig
+from cbow.model.logistic_step import Workspace
+from cbow.training.loop import TrainConfig
 from test_fused_step import small_case
 
 

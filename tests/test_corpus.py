@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cbow import corpus
-from cbow.corpus import (
+from cbow.data import corpus
+from cbow.data.corpus import (
     CorpusStats,
     iter_sentences,
     iter_text_blocks,
@@ -24,7 +24,7 @@ from cbow.corpus import (
     total_size,
 )
 from cbow.errors import ConfigError, CorpusError
-from cbow.tokenize import tokenize_default, tokenize_whitespace
+from cbow.data.tokenize import tokenize_default, tokenize_whitespace
 
 TEXT = "The cat sat.\n\nOn the MAT, the cat slept!\n  \nend"
 SENTENCES = [["the", "cat", "sat"], ["on", "the", "mat", "the", "cat", "slept"], ["end"]]
@@ -117,7 +117,7 @@ def test_line_does_not_continue_into_the_next_file(tmp_path: Path) -> None:
 def test_stdin_is_read_as_bytes(monkeypatch: pytest.MonkeyPatch, caplog) -> None:
     raw = "Déjà vu\n\ncaf\xe9 ok\n".encode("utf-8").replace(b"\xc3\xa9 ok", b"\xe9 ok")
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw), encoding="ascii"))
-    with caplog.at_level(logging.WARNING, logger="cbow.corpus"):
+    with caplog.at_level(logging.WARNING, logger="cbow.data.corpus"):
         sentences = list(iter_sentences("-", tokenizer="whitespace"))
     assert sentences == [["Déjà", "vu"], ["caf\ufffd", "ok"]]
     assert len(caplog.records) == 1 and "<stdin>:3:" in caplog.records[0].getMessage()
@@ -227,7 +227,7 @@ def test_invalid_utf8_warned_once_per_file_with_line_number(
     root = tmp_path / "d"
     write(root / "a.txt", b"good line\nfine\ncaf\xe9 one\nna\xefve two\n")
     write(root / "b.txt.gz", b"ok\n" * 20 + b"\xff\xfe bad\n")
-    with caplog.at_level(logging.WARNING, logger="cbow.corpus"):
+    with caplog.at_level(logging.WARNING, logger="cbow.data.corpus"):
         sentences = list(iter_sentences(root, tokenizer="whitespace"))
     assert sentences[2] == ["caf\ufffd", "one"]
     assert sentences[3] == ["na\ufffdve", "two"]
@@ -240,7 +240,7 @@ def test_invalid_utf8_warned_once_per_file_with_line_number(
 
 def test_truncated_multibyte_character_at_end_of_file(tmp_path: Path, caplog) -> None:
     path = write(tmp_path / "cut.txt", "fine\ncaf\u00e9".encode("utf-8")[:-1])
-    with caplog.at_level(logging.WARNING, logger="cbow.corpus"):
+    with caplog.at_level(logging.WARNING, logger="cbow.data.corpus"):
         assert list(iter_sentences(path, tokenizer="whitespace")) == [["fine"], ["caf\ufffd"]]
     assert ":2: undecodable" in caplog.records[0].getMessage()
 

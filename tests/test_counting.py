@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cbow import corpus
+from cbow.data import corpus
 from cbow.corpora import planted
-from cbow.counting import build_vocab_bounded, count_words, encode_to_file, prune_counts
-from cbow.encode import encode_with_vocab, read_and_encode
+from cbow.data.counting import build_vocab_bounded, count_words, encode_to_file, prune_counts
+from cbow.data.encode import encode_with_vocab, read_and_encode
 from cbow.errors import CorpusError
 
 
@@ -42,7 +42,7 @@ def test_memory_mapped_offsets_match_for_any_line_layout(tmp_path_factory, lines
             count_words(path)
         return
     kept = [word for word in vocab.words if word not in "gh"] or vocab.words[:1]
-    from cbow.vocab import Vocab
+    from cbow.data.vocab import Vocab
     smaller = Vocab(kept, [vocab.counts[vocab.words.index(w)] for w in kept])
     mapped = encode_to_file(path, smaller, path.with_suffix(".ids"), "whitespace", max_length)
     expected = encode_with_vocab(path, smaller, "whitespace", max_length)

@@ -8,9 +8,9 @@ import zipfile
 
 import pytest
 
-from cbow import datasets
+from cbow.vectors import datasets
 from cbow.cli import main
-from cbow.datasets import Dataset, DownloadError
+from cbow.vectors.datasets import Dataset, DownloadError
 
 GOOD = b"sun\tsunlight\t50.0\nriver\twater\t49.0\n" * 50
 

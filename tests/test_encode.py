@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cbow import corpus, encode
-from cbow.encode import EncodedCorpus, encode_with_vocab, read_and_encode
+from cbow.data import corpus, encode
+from cbow.data.encode import EncodedCorpus, encode_with_vocab, read_and_encode
 from cbow.errors import CorpusError, OutputError, VocabError
-from cbow.tokenize import get_tokenizer
-from cbow.vocab import Vocab
+from cbow.data.tokenize import get_tokenizer
+from cbow.data.vocab import Vocab
 
 
 def naive_encode(lines, tokenizer="default", min_count=5, max_vocab=None, max_length=10000):

@@ -6,8 +6,8 @@ import scipy.stats
 from gensim.models import KeyedVectors as GensimKeyedVectors
 
 from cbow.errors import FormatError
-from cbow.evaluate import evaluate_word_analogies, evaluate_word_pairs, read_word_pairs
-from cbow.vectors import KeyedVectors
+from cbow.vectors.evaluate import evaluate_word_analogies, evaluate_word_pairs, read_word_pairs
+from cbow.vectors.keyed import KeyedVectors
 
 
 def structured_vectors(seed=0, n_pairs=40, n_filler=300, dim=16, noise=1.0):

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors as GensimKeyedVectors
 
-from cbow import atomic, formats
+from cbow import atomic
+from cbow.vectors import formats
 from cbow.errors import FormatError, OutputError
-from cbow.vectors import KeyedVectors
+from cbow.vectors.keyed import KeyedVectors
 
 WORDS = ["the", "paris", "déjà", "日本", "naïve", "x"]
 
@@ -120,7 +121,7 @@ def test_keyed_vectors_queries(tmp_path):
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from cbow import cbowformat  # noqa: E402
+from cbow.vectors import cbowformat  # noqa: E402
 from cbow.cli import main  # noqa: E402
 
 

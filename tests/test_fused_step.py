@@ -5,11 +5,11 @@ the alias noise sampler draws from the noise distribution."""
 import numpy as np
 import pytest
 
-from cbow import sparse_ops, step
-from cbow.logistic_step import HuffmanPaths, Workspace
-from cbow.noise import AliasSampler
-from cbow.vocab import huffman_tree
-from cbow.windows import iter_batches
+from cbow.model import sparse_ops, step
+from cbow.model.logistic_step import HuffmanPaths, Workspace
+from cbow.model.noise import AliasSampler
+from cbow.data.vocab import huffman_tree
+from cbow.data.windows import iter_batches
 
 
 @pytest.fixture(params=[True, False], ids=["private", "public"])
@@ -112,7 +112,7 @@ def test_alias_draws_follow_the_distribution():
 @pytest.mark.parametrize("chunk_rows", [1, 7, 64, 1000])
 def test_softmax_step_is_the_batch_update_whatever_the_chunking(chunk_rows):
     # Every chunk must see the old W_out: the result equals the reference batch update.
-    from cbow.softmax_step import softmax_step
+    from cbow.model.softmax_step import softmax_step
 
     batch, W_in, W_out, output = small_case("softmax", seed=3)
     reference_in, reference_out = W_in.copy(), W_out.copy()

@@ -9,9 +9,9 @@ import pytest
 
 from cbow import cli
 from cbow.errors import ConfigError
-from cbow.finite_diff import numerical_gradient, relative_error
-from cbow.gradcheck import GradcheckSettings, format_report, run_gradcheck
-from cbow.objectives import OBJECTIVES, negative_sampling
+from cbow.check.finite_diff import numerical_gradient, relative_error
+from cbow.check.gradcheck import GradcheckSettings, format_report, run_gradcheck
+from cbow.model.objectives import OBJECTIVES, negative_sampling
 
 
 @pytest.mark.parametrize("objective", ["ns", "hs", "softmax"])
@@ -73,7 +73,7 @@ def test_cli_exit_status_and_output(capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "W_in" in out and out.strip().endswith("PASS")
 
-    import cbow.gradcheck as gradcheck_module
+    import cbow.check.gradcheck as gradcheck_module
 
     real = gradcheck_module.run_gradcheck
     monkeypatch.setattr(gradcheck_module, "run_gradcheck",

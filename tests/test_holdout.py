@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from cbow.encode import EncodedCorpus
+from cbow.data.encode import EncodedCorpus
 from cbow.errors import ConfigError
-from cbow.holdout import heldout_examples, heldout_loss, parse_fraction, split_holdout
-from cbow.vocab import huffman_tree
+from cbow.training.heldout import heldout_examples, heldout_loss, parse_fraction, split_holdout
+from cbow.data.vocab import huffman_tree
 
 V, D = 13, 4
 

@@ -9,14 +9,14 @@ import math
 import numpy as np
 import pytest
 
-from cbow import train as train_module
-from cbow.checkpoint import Checkpointer, TrainingInterrupted, load_checkpoint
+from cbow.training import loop as train_module
+from cbow.training.checkpoint import Checkpointer, TrainingInterrupted, load_checkpoint
 from cbow.cli import word_count
-from cbow.encode import read_and_encode
+from cbow.data.encode import read_and_encode
 from cbow.errors import ConfigError
-from cbow.holdout import HeldoutMonitor, split_holdout
-from cbow.train import TrainConfig, learning_rate, train
-from cbow.training_log import TrainingLog
+from cbow.training.heldout import HeldoutMonitor, split_holdout
+from cbow.training.loop import TrainConfig, learning_rate, train
+from cbow.training.training_log import TrainingLog
 
 BATCH, EVERY = 50, 700
 WORDS = [c + v + e for c in "bdfgklmnprst" for v in "aeiou" for e in "nst"][:40]

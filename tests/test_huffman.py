@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cbow.errors import VocabError
-from cbow.huffman import HuffmanTree, huffman_tree
-from cbow.vocab import Vocab
+from cbow.data.huffman import HuffmanTree, huffman_tree
+from cbow.data.vocab import Vocab
 
 # --- Huffman tree -----------------------------------------------------------------------
 

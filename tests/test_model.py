@@ -7,8 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
-from cbow import sparse_ops
-from cbow.model import (
+from cbow.model import sparse_ops
+from cbow.model.hidden import (
     HiddenCache,
     apply_row_grads,
     hidden_backward,

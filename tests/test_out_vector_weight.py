@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from cbow.errors import ConfigError
-from cbow.model import word_vectors
-from cbow.train import TrainConfig, train
-from cbow.vectors import KeyedVectors
+from cbow.model.hidden import word_vectors
+from cbow.training.loop import TrainConfig, train
+from cbow.vectors.keyed import KeyedVectors
 from cli_helpers import assert_one_line_error, run_cbow
 
 SMALL = dict(size=16, epochs=1, min_count=1, batch_size=256, workers=1)

@@ -5,8 +5,8 @@ import sys
 import numpy as np
 import pytest
 
-from cbow.pages import release_pages
-from cbow.windows import iter_batches
+from cbow.data.pages import release_pages
+from cbow.data.windows import iter_batches
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
 
@@ -51,7 +51,7 @@ def test_arrays_in_memory_and_writeable_maps_are_left_alone(tmp_path):
 
 def test_batches_from_a_mapped_corpus_equal_those_from_memory(mapped_ids, monkeypatch):
     ids, mapped = mapped_ids
-    monkeypatch.setattr("cbow.windows.CHUNK_TOKENS", 100_000)  # many chunks, each released
+    monkeypatch.setattr("cbow.data.windows.CHUNK_TOKENS", 100_000)  # many chunks, each released
     offsets = np.arange(0, len(ids) + 1, 1000, dtype=np.int64)
     offsets[-1] = len(ids)
     keep = np.full(1000, 0.7)

@@ -50,7 +50,7 @@ def platform_key() -> str:
 def run(name: str) -> dict:
     """Train run `name`; its fingerprint: hashes and summary statistics of both matrices."""
     from cbow.corpora import planted
-    from cbow.train import TrainConfig, train
+    from cbow.training.loop import TrainConfig, train
 
     lines = list(planted.generate_lines(n_sentences=1500, seed=4))
     result = train(lines, TrainConfig(**{**BASE, **RUNS[name]}))

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from cbow import cli
-from cbow.memory import memory_estimate
-from cbow.plan import make_plan
-from cbow.train import TrainConfig, prepare
+from cbow.training.memory import memory_estimate
+from cbow.training.plan import make_plan
+from cbow.training.loop import TrainConfig, prepare
 
 SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "ta", "vo", "zi", "be", "do", "fu", "ga", "po", "se", "xu", "ya"]
 
@@ -26,8 +26,8 @@ SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "ta", "vo", "zi", "be", "do", "fu", "
 MEASURE = r"""
 import json, resource, sys
 import numpy as np
-import cbow.train
-from cbow import sparse_ops
+import cbow.training.loop
+from cbow.model import sparse_ops
 
 def status_bytes(field):
     with open("/proc/self/status") as status:
@@ -41,7 +41,7 @@ sparse_ops.private_kernels_active()
 linux = sys.platform.startswith("linux")
 unit = 1 if sys.platform == "darwin" else 1024
 baseline = status_bytes("VmRSS") if linux else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit
-cbow.train.train(sys.argv[1], cbow.train.TrainConfig(**json.loads(sys.argv[2])), cache_dir=sys.argv[3] or None)
+cbow.training.loop.train(sys.argv[1], cbow.training.loop.TrainConfig(**json.loads(sys.argv[2])), cache_dir=sys.argv[3] or None)
 peak = status_bytes("VmHWM") if linux else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit
 print(peak - baseline)
 """

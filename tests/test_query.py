@@ -8,9 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-from cbow import formats
-from cbow.query import QueryError, Session, parse_expression
-from cbow.vectors import KeyedVectors
+from cbow.vectors import formats
+from cbow.vectors.query import QueryError, Session, parse_expression
+from cbow.vectors.keyed import KeyedVectors
 
 WORDS = ["king", "queen", "man", "woman", "cat", "dog", "car"]
 VECTORS = np.array([[1, 1, 0, 0], [1, -1, 0, 0], [0, 1, 0, 0.1], [0, -1, 0, 0.1],

@@ -7,11 +7,11 @@ import pytest
 from test_fused_step import small_case
 from test_train import planted_scores
 
-from cbow import step
+from cbow.model import step
 from cbow.errors import ConfigError, Diverged
-from cbow.logistic_step import Workspace
-from cbow.train import TrainConfig, train
-from cbow.windows import Batch
+from cbow.model.logistic_step import Workspace
+from cbow.training.loop import TrainConfig, train
+from cbow.data.windows import Batch
 
 
 def hand_batch() -> Batch:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cbow.separation import SEPARATED_BELOW, mean_cosine, separation_advice
+from cbow.check.separation import SEPARATED_BELOW, mean_cosine, separation_advice
 
 
 def test_mean_cosine_equals_the_pairwise_definition():

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cbow import sparse_ops
+from cbow.model import sparse_ops
 
 
 @pytest.fixture(params=[True, False], ids=["private", "public"])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from cbow.stats import (accuracy_ci, compare_accuracy, compare_spearman, row_spearman, spearman_ci,
+from cbow.vectors.stats import (accuracy_ci, compare_accuracy, compare_spearman, row_spearman, spearman_ci,
                         wilson_interval)
 
 

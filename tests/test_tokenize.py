@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cbow.errors import ConfigError
-from cbow.tokenize import (
+from cbow.data.tokenize import (
     TOKENIZERS,
     _tokenize_regex,
     ascii_token_spans,

@@ -5,14 +5,14 @@ import importlib
 import numpy as np
 import pytest
 
-from cbow import logistic_step, step
+from cbow.model import logistic_step, step
 from cbow.corpora import planted
 from cbow.errors import ConfigError, Diverged
-from cbow.objectives import negative_sampling
-from cbow.train import TrainConfig, train
-from cbow.windows import iter_batches
+from cbow.model.objectives import negative_sampling
+from cbow.training.loop import TrainConfig, train
+from cbow.data.windows import iter_batches
 
-train_module = importlib.import_module("cbow.train")  # the module (cbow.train is also a function)
+train_module = importlib.import_module("cbow.training.loop")  # the module (cbow.train is also a function)
 FAST = dict(size=32, window=3, min_count=3, sample=1e-3, epochs=4, batch_size=256, seed=3)
 
 

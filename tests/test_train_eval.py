@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from cbow.corpora import planted
-from cbow.train import TrainConfig, train
-from cbow.training_log import TrainingLog, add_scores, log_path_for
+from cbow.training.loop import TrainConfig, train
+from cbow.training.training_log import TrainingLog, add_scores, log_path_for
 
 SMALL = ["--size", "24", "--window", "3", "--epochs", "3", "--min-count", "3", "--sample", "0", "--workers", "1"]
 
@@ -115,8 +115,8 @@ def test_a_damaged_log_line_is_named(tmp_path):
 
 
 def test_holdout_loss_is_reported_every_epoch_and_falls(planted_lines):
-    from cbow.encode import read_and_encode
-    from cbow.holdout import heldout_loss, split_holdout
+    from cbow.data.encode import read_and_encode
+    from cbow.training.heldout import heldout_loss, split_holdout
 
     # full softmax: the model the held-out loss measures (for NS it is the softmax its scores
     # define, which NS does not calibrate: it can sit above uniform)

@@ -5,7 +5,7 @@ import pytest
 from gensim.models import KeyedVectors as GensimKeyedVectors
 
 from cbow.errors import CbowError
-from cbow.vectors import KeyedVectors, UnknownWordError
+from cbow.vectors.keyed import KeyedVectors, UnknownWordError
 
 
 @pytest.fixture(scope="module")

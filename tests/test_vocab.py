@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cbow.errors import ConfigError, CorpusError, OutputError, VocabError
-from cbow.vocab import Vocab
+from cbow.data.vocab import Vocab
 
 # --- building ---------------------------------------------------------------------------
 

@@ -4,8 +4,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cbow import windows
-from cbow.windows import build_examples, iter_batches, subsample
+from cbow.data import windows
+from cbow.data.windows import build_examples, iter_batches, subsample
 
 
 def corpus(sentence_lengths, vocab_size=50, seed=0):

@@ -12,12 +12,12 @@ import sys
 
 import pytest
 
-from cbow.checkpoint import Checkpointer, TrainingInterrupted, load_checkpoint
+from cbow.training.checkpoint import Checkpointer, TrainingInterrupted, load_checkpoint
 from cbow.corpora import planted
-from cbow.encode import read_and_encode
-from cbow.formats import load_word2vec_format
-from cbow.train import TrainConfig, train
-from cbow.training_log import TrainingLog, log_path_for
+from cbow.data.encode import read_and_encode
+from cbow.vectors.formats import load_word2vec_format
+from cbow.training.loop import TrainConfig, train
+from cbow.training.training_log import TrainingLog, log_path_for
 from cli_helpers import assert_one_line_error, holding_at, interrupt_at_checkpoint, run_cbow
 from test_train import planted_scores
 from test_train_eval import write_planted_pairs

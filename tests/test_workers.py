@@ -9,13 +9,13 @@ import time
 import numpy as np
 import pytest
 
-from cbow import workers
+from cbow.training.parallel import pool as workers
 from cbow.corpora import planted
 from cbow.errors import ConfigError, Diverged
-from cbow.noise import AliasSampler
-from cbow.step import OutputLayer
-from cbow.train import TrainConfig, learning_rate, make_step, train
-from cbow.windows import iter_batches
+from cbow.model.noise import AliasSampler
+from cbow.model.step import OutputLayer
+from cbow.training.loop import TrainConfig, learning_rate, make_step, train
+from cbow.data.windows import iter_batches
 
 
 def shm_segments(pid=None):
@@ -30,7 +30,7 @@ def training_script(**config):
     """A script that trains 40,000 planted sentences with TrainConfig(**config), main-guarded."""
     settings = ", ".join(f"{key}={value!r}" for key, value in config.items())
     return ("from cbow.corpora import planted\n"
-            "from cbow.train import TrainConfig, train\n"
+            "from cbow.training.loop import TrainConfig, train\n"
             "if __name__ == '__main__':\n"
             "    lines = planted.generate_lines(n_sentences=40000, seed=1)\n"
             f"    train(lines, TrainConfig({settings}))\n")
@@ -145,7 +145,7 @@ def test_a_script_without_the_main_guard_is_told_how_to_fix_it(tmp_path):
     each of them and they die while starting. The script's last line names the fix."""
     script = tmp_path / "unguarded.py"
     script.write_text(
-        "from cbow.train import TrainConfig, train\n"
+        "from cbow.training.loop import TrainConfig, train\n"
         "lines = ['the king rules the land and the queen rules the sea'] * 300\n"
         "train(lines, TrainConfig(size=8, window=2, min_count=1, epochs=1, workers=2))\n"
     )
@@ -295,7 +295,7 @@ def test_automatic_worker_count_trains_in_one_process_when_shared_memory_is_shor
     monkeypatch.setattr(workers, "available_cores", lambda: 2)
     monkeypatch.setattr(workers, "AUTO_MIN_TRAINING_WORDS", 0)
     monkeypatch.setattr(workers, "shm_free_bytes", lambda: 1000)
-    with caplog.at_level("WARNING", logger="cbow.workers"):
+    with caplog.at_level("WARNING", logger="cbow.training.parallel.pool"):
         auto = train(planted_lines[:3000], TrainConfig(size=16, window=2, min_count=3, epochs=1,
                                                        workers=workers.AUTO))
     assert auto.config.workers == 1

@@ -55,7 +55,7 @@ def non_negative_float(text: str) -> float:
 
 
 def duration(text: str) -> float:
-    from cbow.checkpoint import parse_duration
+    from cbow.training.checkpoint import parse_duration
 
     try:
         return parse_duration(text)
@@ -65,7 +65,7 @@ def duration(text: str) -> float:
 
 def _fraction(text: str) -> float:
     """'0.5%' or '0.005' (--holdout)."""
-    from cbow.holdout import parse_fraction
+    from cbow.training.heldout import parse_fraction
 
     try:
         return parse_fraction(text)
@@ -126,6 +126,6 @@ def _add_vectors_argument(parser) -> None:
 
 
 def _load_vectors(args):
-    from cbow.vectors import KeyedVectors
+    from cbow.vectors.keyed import KeyedVectors
 
     return KeyedVectors.load(args.vectors, mmap="r", format=args.vectors_format)

@@ -27,7 +27,7 @@ def _add_datasets(subparsers) -> None:
 
 
 def _cmd_datasets(args) -> int:
-    from cbow import datasets
+    from cbow.vectors import datasets
 
     cache = Path(args.cache_dir) if args.cache_dir else datasets.cache_dir()
     if args.action == "list":

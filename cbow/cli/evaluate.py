@@ -38,9 +38,9 @@ def _add_evaluate(subparsers) -> None:
 def _cmd_evaluate(args) -> int:
     import json
 
-    from cbow.datasets import resolve
-    from cbow.evaluate import evaluate_word_analogies, evaluate_word_pairs
-    from cbow.stats import accuracy_ci, spearman_ci
+    from cbow.vectors.datasets import resolve
+    from cbow.vectors.evaluate import evaluate_word_analogies, evaluate_word_pairs
+    from cbow.vectors.stats import accuracy_ci, spearman_ci
 
     if not args.analogies and not args.pairs:
         raise ConfigError("nothing to evaluate; give --analogies FILE and/or --pairs FILE")
@@ -151,9 +151,9 @@ def _add_compare(subparsers) -> None:
 def _cmd_compare(args) -> int:
     import json
 
-    from cbow.compare import compare_vectors, format_table
-    from cbow.datasets import resolve
-    from cbow.vectors import KeyedVectors
+    from cbow.vectors.compare import compare_vectors, format_table
+    from cbow.vectors.datasets import resolve
+    from cbow.vectors.keyed import KeyedVectors
 
     if not args.analogies and not args.pairs:
         raise ConfigError("nothing to compare on; give --analogies FILE and/or --pairs FILE")

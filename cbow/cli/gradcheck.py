@@ -8,7 +8,7 @@ from cbow.cli.args import non_negative_int, positive_float, positive_int
 
 
 def _add_gradcheck(subparsers) -> None:
-    from cbow.gradcheck import GradcheckSettings
+    from cbow.check.gradcheck import GradcheckSettings
 
     defaults = GradcheckSettings()
     parser = subparsers.add_parser(
@@ -44,7 +44,7 @@ def _add_gradcheck(subparsers) -> None:
 
 
 def _cmd_gradcheck(args) -> int:
-    from cbow.gradcheck import GradcheckSettings, format_report, run_gradcheck
+    from cbow.check.gradcheck import GradcheckSettings, format_report, run_gradcheck
 
     settings = GradcheckSettings(
         objective=args.objective, cbow_update=args.cbow_update, negative=args.negative,

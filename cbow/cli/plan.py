@@ -31,7 +31,7 @@ def _add_plan(subparsers) -> None:
 def _cmd_plan(args) -> int:
     import json
 
-    from cbow.plan import format_plan, make_plan
+    from cbow.training.plan import format_plan, make_plan
 
     if args.corpus is None:
         raise ConfigError("no corpus to plan for; give CORPUS (a file, directory, or - for stdin)")

@@ -26,7 +26,7 @@ def _add_plot(subparsers) -> None:
 
 
 def _cmd_plot(args) -> int:
-    from cbow.plot import _figure_module, plot_words
+    from cbow.vectors.plot import _figure_module, plot_words
 
     _figure_module()  # fail before loading vectors when matplotlib is missing
     _check_output_dir(args.output)

@@ -48,8 +48,8 @@ TRAIN_EXAMPLE = (
 
 
 def _add_train(subparsers) -> None:
-    from cbow.train import TrainConfig
-    from cbow.workers import AUTO_MIN_TRAINING_WORDS, available_cores
+    from cbow.training.loop import TrainConfig
+    from cbow.training.parallel.pool import AUTO_MIN_TRAINING_WORDS, available_cores
 
     defaults = TrainConfig()
     parser = subparsers.add_parser(
@@ -178,8 +178,8 @@ def _train_parser() -> argparse.ArgumentParser:
 
 
 def _train_config(args):
-    from cbow.train import TrainConfig
-    from cbow.workers import AUTO
+    from cbow.training.loop import TrainConfig
+    from cbow.training.parallel.pool import AUTO
 
     objective = "hs" if args.hs else "softmax" if args.softmax else "ns"
     negative = args.negative
@@ -238,13 +238,13 @@ def _cmd_train(args) -> int:
     evaluations = _epoch_evaluations(args)
     log = None
     if output is not None:
-        from cbow.training_log import TrainingLog, log_path_for
+        from cbow.training.training_log import TrainingLog, log_path_for
 
         log = TrainingLog(log_path_for(output))
     report_epoch, report_heldout = _run_reporters(args, config, log, evaluations)
     cache_dir = None if demo else _corpus_cache_dir(args)
     if demo:  # nothing to resume: no checkpoints
-        from cbow.train import train
+        from cbow.training.loop import train
 
         vocab = _load_vocab(args.vocab, config) if args.vocab and not demo else None
         encoded = None if vocab is None else _prepare_corpus(args, config, source, output, vocab)[1]
@@ -272,8 +272,8 @@ def _cmd_train_resume(args) -> int:
     """`cbow train --resume CKPT`: settings, corpus and output from the checkpoint."""
     from dataclasses import replace
 
-    from cbow.checkpoint import NOT_MODEL_SETTINGS, CheckpointError, load_checkpoint
-    from cbow.train import TrainConfig
+    from cbow.training.checkpoint import NOT_MODEL_SETTINGS, CheckpointError, load_checkpoint
+    from cbow.training.loop import TrainConfig
 
     checkpoint = load_checkpoint(args.resume)
     saved = TrainConfig(**checkpoint.config)  # a setting newer than the checkpoint takes its default
@@ -304,7 +304,7 @@ def _cmd_train_resume(args) -> int:
         print(f"resuming {args.resume}: {where}", file=sys.stderr)
     show_progress = not args.quiet and sys.stderr.isatty()
     _check_plot_loss(args)
-    from cbow.training_log import TrainingLog, log_path_for
+    from cbow.training.training_log import TrainingLog, log_path_for
 
     # the log continues: records up to the checkpoint are kept, later ones are written again
     log = TrainingLog.resume(log_path_for(output), checkpoint.state.words_done)

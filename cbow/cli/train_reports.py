@@ -17,7 +17,7 @@ def _run_reporters(args, config, log, evaluations):
     record and prints its line; report_heldout(HeldoutPoint) does the same for a held-out
     score within an epoch (--holdout-every; the epoch-end score is in the epoch's line).
     """
-    from cbow.training_log import add_scores, epoch_record, heldout_record
+    from cbow.training.training_log import add_scores, epoch_record, heldout_record
 
     def report_epoch(report) -> None:
         record = epoch_record(report)
@@ -63,7 +63,7 @@ def _epoch_evaluations(args) -> list:
     The files are parsed here, before training, so a typo fails in a second, not after
     an epoch.
     """
-    from cbow.evaluate import evaluate_word_analogies, evaluate_word_pairs, read_analogies, read_word_pairs
+    from cbow.vectors.evaluate import evaluate_word_analogies, evaluate_word_pairs, read_analogies, read_word_pairs
 
     paths = [("analogies", path) for path in args.eval_analogies] + [("pairs", path) for path in args.eval_pairs]
     names = [Path(path).name for _, path in paths]
@@ -97,7 +97,7 @@ def _epoch_evaluations(args) -> list:
 
 def _warn_if_not_separated(result) -> None:
     """After a run: say so when the vectors still share one direction (cbow.separation)."""
-    from cbow.separation import separation_advice
+    from cbow.check.separation import separation_advice
 
     advice = separation_advice(result.W_in, result.n_corpus_words, result.config.epochs)
     if advice is not None:

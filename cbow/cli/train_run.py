@@ -18,13 +18,13 @@ def _corpus_cache_dir(args):
     """The encoded-corpus cache of train/plan: --cache-dir, the default one, or None (--no-cache)."""
     if args.no_cache:
         return None
-    from cbow.cache import default_cache_dir
+    from cbow.data.cache import default_cache_dir
 
     return args.cache_dir if args.cache_dir is not None else default_cache_dir()
 
 
 def _load_vocab(path: str, config):
-    from cbow.vocab import Vocab
+    from cbow.data.vocab import Vocab
 
     loaded = Vocab.load(path)
     return Vocab.from_counts(loaded.words, loaded.counts, config.min_count, config.max_vocab, name=path)
@@ -32,8 +32,8 @@ def _load_vocab(path: str, config):
 
 def _use_low_memory(args, source) -> bool:
     """--low-memory, or a corpus file bigger than a quarter of the free memory (compressed x 3)."""
-    from cbow.corpus import total_size
-    from cbow.memory import available_memory
+    from cbow.data.corpus import total_size
+    from cbow.training.memory import available_memory
 
     if args.low_memory:
         return True
@@ -50,8 +50,8 @@ def _use_low_memory(args, source) -> bool:
 def _prepare_corpus(args, config, source, output: str, vocab, cache_dir=None):
     """(vocab, encoded, ids_path or None): in memory (or from the cache), or counted in bounded
     memory and memory-mapped."""
-    from cbow.encode import encode_with_vocab
-    from cbow.train import prepare
+    from cbow.data.encode import encode_with_vocab
+    from cbow.training.loop import prepare
 
     if not _use_low_memory(args, source):
         if vocab is None:
@@ -63,7 +63,7 @@ def _prepare_corpus(args, config, source, output: str, vocab, cache_dir=None):
         return vocab, encoded, None
     import os
 
-    from cbow.counting import DEFAULT_MAX_TYPES, build_vocab_bounded, encode_to_file
+    from cbow.data.counting import DEFAULT_MAX_TYPES, build_vocab_bounded, encode_to_file
 
     if vocab is None:
         vocab = build_vocab_bounded(source, config.tokenizer, config.min_count, config.max_vocab,
@@ -79,8 +79,8 @@ def _run_with_checkpoints(args, config, source, output: str, vocab, resume, show
     """Train with OUTPUT.ckpt checkpoints; None when Ctrl-C stopped it (after saying how to resume)."""
     import os
 
-    from cbow.checkpoint import HOLD_AT_ENV, Checkpointer, TrainingInterrupted, checkpoint_path_for
-    from cbow.train import train
+    from cbow.training.checkpoint import HOLD_AT_ENV, Checkpointer, TrainingInterrupted, checkpoint_path_for
+    from cbow.training.loop import train
 
     vocab, encoded, ids_path = _prepare_corpus(args, config, source, output, vocab, cache_dir)
     checkpointer = Checkpointer(
@@ -106,7 +106,7 @@ def _run_with_checkpoints(args, config, source, output: str, vocab, resume, show
 
 
 def _save_vectors(args, wv, output: str) -> None:
-    from cbow.checkpoint import checkpoint_path_for
+    from cbow.training.checkpoint import checkpoint_path_for
 
     binary = None if args.binary is None else bool(args.binary)
     wv.save_word2vec_format(output, binary=binary)
@@ -119,7 +119,7 @@ def _save_vectors(args, wv, output: str) -> None:
 def _check_plot_loss(args) -> None:
     """--plot-loss without matplotlib, or into a missing directory, fails now, not after training."""
     if args.plot_loss is not None:
-        from cbow.plot import _figure_module
+        from cbow.vectors.plot import _figure_module
 
         _figure_module()
         _check_output_dir(args.plot_loss)
@@ -129,7 +129,7 @@ def _plot_loss(args, config, result) -> None:
     """--plot-loss: the training loss, learning rate and held-out scores of the run."""
     if args.plot_loss is None:
         return
-    from cbow.plot import plot_loss
+    from cbow.vectors.plot import plot_loss
 
     curves = "training and held-out loss" if result.heldout_history else "training loss"
     plot_loss(result.loss_history, args.plot_loss, heldout_history=result.heldout_history,

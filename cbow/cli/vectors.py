@@ -73,7 +73,7 @@ def _cmd_analogy(args) -> int:
 
 
 def _add_query(subparsers) -> None:
-    from cbow.query import HELP
+    from cbow.vectors.query import HELP
 
     parser = subparsers.add_parser(
         "query", help="interactive prompt: neighbours, expressions, :sim, :odd",
@@ -93,7 +93,7 @@ def _add_query(subparsers) -> None:
 def _cmd_query(args) -> int:
     import contextlib
 
-    from cbow.query import Session, readline_history
+    from cbow.vectors.query import Session, readline_history
 
     kv = _load_vectors(args)
     session = Session(kv, topn=args.topn, restrict_vocab=args.restrict_vocab)
@@ -113,8 +113,8 @@ def _cmd_query(args) -> int:
 
 def _query_loop(session, interactive: bool) -> int:
     """Answer lines until EOF, Ctrl-C or :quit; one answer per line when piped."""
-    from cbow.query import QueryError
-    from cbow.vectors import UnknownWordError
+    from cbow.vectors.query import QueryError
+    from cbow.vectors.keyed import UnknownWordError
 
     while True:
         try:
@@ -160,7 +160,7 @@ def _add_convert(subparsers) -> None:
 
 
 def _cmd_convert(args) -> int:
-    from cbow.vectors import KeyedVectors
+    from cbow.vectors.keyed import KeyedVectors
 
     kv = KeyedVectors.load(args.input, format=args.from_format)
     written = kv.save(args.output, format=args.to_format)

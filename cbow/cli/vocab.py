@@ -32,7 +32,7 @@ def _add_vocab(subparsers) -> None:
 
 
 def _cmd_vocab(args) -> int:
-    from cbow.counting import DEFAULT_MAX_TYPES, build_vocab_bounded
+    from cbow.data.counting import DEFAULT_MAX_TYPES, build_vocab_bounded
 
     _check_output_dir(args.output)
     vocab = build_vocab_bounded(args.corpus, args.tokenizer, args.min_count, args.max_vocab,

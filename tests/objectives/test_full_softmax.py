@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cbow.objectives import full_softmax
+from cbow.model.objectives import full_softmax
 from gradcheck import cbow_gradient_errors, relative_error, tiny_contexts
 
 V, D, B = 12, 5, 4

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cbow.objectives import hierarchical_softmax as hs
+from cbow.model.objectives import hierarchical_softmax as hs
 from gradcheck import cbow_gradient_errors, tiny_contexts
 
 V, D, B = 12, 5, 4

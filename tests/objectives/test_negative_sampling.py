@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from cbow.objectives import negative_sampling
+from cbow.model.objectives import negative_sampling
 from gradcheck import cbow_gradient_errors, tiny_contexts
 
 V, D, B, K = 12, 5, 4, 4

@@ -1,0 +1,409 @@
+"""The vocabulary: words with their counts, and what training derives from the counts.
+
+A `Vocab` holds the kept words sorted by count, most frequent first (ties: the word seen
+first in the corpus comes first), so a word's id is its rank. From the counts it derives
+word2vec's subsampling keep-probabilities, the negative-sampling noise distribution
+(count^0.75) and the Huffman tree of hierarchical softmax.
+
+The Huffman tree of hierarchical softmax lives in `cbow.huffman`.
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import logging
+import os
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from cbow.atomic import atomic_write
+from cbow.data.corpus import CorpusStats, Source, describe_source, iter_text_blocks
+from cbow.errors import ConfigError, CorpusError, VocabError
+from cbow.data.huffman import HuffmanTree, huffman_tree
+from cbow.data.tokenize import Tokenizer, get_tokenizer
+
+logger = logging.getLogger(__name__)
+
+_COUNT_RE = re.compile(r"[0-9]+")
+_FIX_FILE = "fix or regenerate the file with `cbow vocab`"
+
+
+def check_vocab_settings(min_count: int, max_vocab: int | None) -> None:
+    """Raise ConfigError unless min_count >= 0 and max_vocab is None or >= 1."""
+    if isinstance(min_count, bool) or not isinstance(min_count, (int, np.integer)) or (
+        min_count < 0
+    ):
+        raise ConfigError(f"--min-count {min_count!r}: must be a whole number >= 0; try 5")
+    if max_vocab is not None and (
+        isinstance(max_vocab, bool)
+        or not isinstance(max_vocab, (int, np.integer))
+        or max_vocab < 1
+    ):
+        raise ConfigError(
+            f"--max-vocab {max_vocab!r}: must be a positive whole number; leave it out "
+            "to keep every word that reaches --min-count"
+        )
+
+
+def select_words(
+    counts: np.ndarray, min_count: int = 5, max_vocab: int | None = None
+) -> np.ndarray:
+    """Choose and order the vocabulary from counts listed in first-seen order.
+
+    Parameters
+    ----------
+    counts : ndarray of int, shape (n_types,)
+        Count of every distinct token, in order of first appearance.
+    min_count : int, default 5
+        Drop words occurring fewer times (0 and 1 keep every word that occurs).
+    max_vocab : int, optional
+        Keep only this many of the most frequent words (ties: the first seen).
+
+    Returns
+    -------
+    ndarray of int64, shape (V,)
+        Indices into `counts` of the kept words, by count descending, ties by first seen.
+    """
+    check_vocab_settings(min_count, max_vocab)
+    counts = np.asarray(counts, dtype=np.int64)
+    order = np.argsort(-counts, kind="stable")
+    n_kept = int(np.count_nonzero(counts >= max(min_count, 1)))
+    if max_vocab is not None:
+        n_kept = min(n_kept, int(max_vocab))
+    return order[:n_kept]
+
+
+@dataclass(frozen=True, eq=False)
+class Vocab:
+    """Words sorted by count, most frequent first; a word's id is its position.
+
+    Attributes
+    ----------
+    words : list of str
+        ``index_to_key``: id -> word. Sorted by count descending, ties broken by first
+        appearance in the corpus (when built with `from_counts` or `build`).
+    counts : ndarray of int64, shape (V,)
+        Occurrences of each word in the training text (>= 1), read-only.
+
+    Notes
+    -----
+    Build one with `Vocab.build` (from text), `Vocab.from_counts` or `Vocab.load`.
+    ``key_to_index`` (word -> id) is built on first use.
+    """
+
+    words: list[str]
+    counts: np.ndarray
+
+    def __post_init__(self) -> None:
+        counts = np.array(self.counts, dtype=np.int64)  # a private, read-only copy
+        if counts.ndim != 1 or len(counts) != len(self.words):
+            raise ValueError(
+                f"Vocab: counts must have shape ({len(self.words)},), got {counts.shape}"
+            )
+        if counts.size and counts.min() < 1:
+            raise VocabError(
+                f"word {self.words[int(counts.argmin())]!r}: count {counts.min()} in the "
+                "vocabulary; every word must occur at least once"
+            )
+        counts.flags.writeable = False
+        object.__setattr__(self, "words", list(self.words))
+        object.__setattr__(self, "counts", counts)
+
+    # --- construction ---------------------------------------------------------------
+
+    @classmethod
+    def from_counts(
+        cls,
+        words: Sequence[str],
+        counts: np.ndarray,
+        min_count: int = 5,
+        max_vocab: int | None = None,
+        name: str | None = None,
+    ) -> "Vocab":
+        """Make the vocabulary from every distinct token and its count.
+
+        Parameters
+        ----------
+        words : sequence of str, length n_types
+            Distinct tokens in order of first appearance in the corpus.
+        counts : ndarray of int, shape (n_types,)
+            Occurrences of each token.
+        min_count : int, default 5
+            Drop words occurring fewer times (word2vec.c `-min-count`).
+        max_vocab : int, optional
+            Keep only the `max_vocab` most frequent words (ties: the first seen); None keeps
+            all that reach `min_count`.
+        name : str, optional
+            The corpus name, put first in error messages.
+
+        Returns
+        -------
+        Vocab
+
+        Raises
+        ------
+        VocabError
+            No word occurs `min_count` times.
+        ConfigError
+            `min_count` < 0 or `max_vocab` < 1.
+        """
+        counts = np.asarray(counts, dtype=np.int64)
+        if len(words) != len(counts):
+            raise ValueError(
+                f"Vocab.from_counts: {len(words)} words but {len(counts)} counts"
+            )
+        kept = select_words(counts, min_count, max_vocab)
+        if kept.size == 0:
+            place = f"{name}: " if name else ""
+            if len(words) == 0:
+                raise VocabError(
+                    f"{place}no words to build a vocabulary from; check the corpus and "
+                    "--tokenizer"
+                )
+            top = int(np.argmax(counts))
+            raise VocabError(
+                f"{place}no word occurs {min_count} times (the most frequent, "
+                f"{words[top]!r}, occurs {counts[top]} times); lower --min-count or train "
+                "on more text"
+            )
+        kept_words = [words[i] for i in kept.tolist()]
+        return cls(kept_words, counts[kept])
+
+    @classmethod
+    def build(
+        cls,
+        source: Source,
+        tokenizer: str | Tokenizer = "default",
+        min_count: int = 5,
+        max_vocab: int | None = None,
+    ) -> "Vocab":
+        """Count the words of a corpus and make its vocabulary (one pass over the text).
+
+        Parameters
+        ----------
+        source : str, os.PathLike or iterable of str
+            Anything `cbow.corpus.iter_text_blocks` reads: a file, directory, ``"-"`` or
+            lines.
+        tokenizer : str or callable, default "default"
+            See `cbow.tokenize.get_tokenizer`.
+        min_count, max_vocab
+            As in `from_counts`.
+
+        Returns
+        -------
+        Vocab
+
+        Raises
+        ------
+        CorpusError
+            The corpus cannot be read or holds no word.
+        VocabError
+            No word occurs `min_count` times.
+        """
+        check_vocab_settings(min_count, max_vocab)
+        tokenize = get_tokenizer(tokenizer)
+        stats = CorpusStats()
+        counter: collections.Counter[str] = collections.Counter()
+        for text, _ in iter_text_blocks(source, stats):
+            counter.update(itertools.chain.from_iterable(map(tokenize, text.split("\n"))))
+        name = describe_source(source)
+        if not counter:
+            raise CorpusError(
+                f"{name}: no words found ({stats.n_lines:,} lines read); check the file "
+                "and --tokenizer"
+            )
+        counts = np.fromiter(counter.values(), dtype=np.int64, count=len(counter))
+        return cls.from_counts(list(counter), counts, min_count, max_vocab, name=name)
+
+    # --- lookups --------------------------------------------------------------------
+
+    @cached_property
+    def key_to_index(self) -> dict[str, int]:
+        """word -> id (gensim's name), built once on first use."""
+        index = {word: i for i, word in enumerate(self.words)}
+        if len(index) != len(self.words):
+            duplicate = next(w for w, n in collections.Counter(self.words).items() if n > 1)
+            raise VocabError(
+                f"word {duplicate!r}: appears twice in the vocabulary; every word must be "
+                "listed once"
+            )
+        return index
+
+    @property
+    def index_to_key(self) -> list[str]:
+        """id -> word (gensim's name for `words`)."""
+        return self.words
+
+    @cached_property
+    def total_words(self) -> int:
+        """Sum of the counts of the kept words: word2vec.c's `train_words`."""
+        return int(self.counts.sum())
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.key_to_index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.words)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Vocab):
+            return NotImplemented
+        return self.words == other.words and np.array_equal(self.counts, other.counts)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking contents: not hashable
+
+    def __repr__(self) -> str:
+        head = ", ".join(repr(w) for w in self.words[:5])
+        more = ", ..." if len(self.words) > 5 else ""
+        return f"Vocab({len(self.words):,} words, {self.total_words:,} tokens: [{head}{more}])"
+
+    # --- what training derives from the counts ----------------------------------
+
+    def keep_probabilities(self, sample: float) -> np.ndarray:
+        """Probability of keeping each occurrence of a word when subsampling.
+
+        Matches word2vec.c `-sample`: with f the word's count, T = `total_words` and
+        s = `sample`, ``keep = min(1, (sqrt(f / (s T)) + 1) * (s T) / f)``.
+
+        Parameters
+        ----------
+        sample : float
+            The threshold s (word2vec's default 1e-3, cbow's 1e-4); s <= 0 turns subsampling off.
+
+        Returns
+        -------
+        ndarray of float64, shape (V,)
+            Values in (0, 1]; all ones when `sample` <= 0.
+        """
+        if sample <= 0:
+            return np.ones(len(self), dtype=np.float64)
+        threshold = float(sample) * self.total_words
+        frequency = self.counts.astype(np.float64)
+        keep = (np.sqrt(frequency / threshold) + 1.0) * threshold / frequency
+        return np.minimum(keep, 1.0)
+
+    def noise_distribution(self, power: float = 0.75) -> np.ndarray:
+        """Negative-sampling noise distribution: count ** power, normalised.
+
+        Parameters
+        ----------
+        power : float, default 0.75
+            The exponent (word2vec.c's unigram table uses 0.75; 1 is the unigram, 0 uniform).
+
+        Returns
+        -------
+        ndarray of float64, shape (V,)
+            Probabilities summing to 1.
+        """
+        weights = self.counts.astype(np.float64) ** power
+        return weights / weights.sum()
+
+    def huffman(self) -> HuffmanTree:
+        """The Huffman tree of hierarchical softmax (word2vec.c's; module docstring).
+
+        Returns
+        -------
+        HuffmanTree
+            `codes` (V, L) int8, `points` (V, L) int32 with the root V-2 first, `lengths`
+            (V,) int32.
+
+        Raises
+        ------
+        VocabError
+            The vocabulary has fewer than 2 words.
+        """
+        return huffman_tree(self.counts)
+
+    # --- files ----------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the vocabulary as UTF-8 TSV, one ``word<TAB>count`` line per word, in id order.
+
+        The file is written to a temporary file in the same directory, then moved over
+        `path`, so a failed write never leaves a half-written vocabulary.
+
+        Raises
+        ------
+        VocabError
+            A word holds a tab or a newline, which the format cannot store.
+        OutputError
+            The file cannot be written.
+        """
+        for word in self.words:
+            if "\t" in word or "\n" in word or "\r" in word:
+                raise VocabError(
+                    f"word {word!r}: holds a tab or line break, which {os.fspath(path)} cannot "
+                    "store; use a tokenizer that splits on whitespace"
+                )
+        text = "".join(f"{w}\t{c}\n" for w, c in zip(self.words, self.counts.tolist()))
+        with atomic_write(path) as handle:
+            handle.write(text.encode("utf-8"))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Vocab":
+        """Read a vocabulary written by `save`; ids follow the order of the rows.
+
+        Empty lines are skipped and a ``\\r`` before the newline is ignored; everything
+        else must be ``word<TAB>count`` with a count >= 1 and each word once.
+
+        Raises
+        ------
+        VocabError
+            The file is missing, unreadable, not UTF-8, empty or has a malformed row (the
+            message names the line).
+        """
+        name = os.fspath(path)
+        try:
+            data = Path(path).read_bytes()
+        except FileNotFoundError:
+            raise VocabError(f"{name}: no such file; check the path") from None
+        except OSError as error:
+            raise VocabError(
+                f"{name}: cannot read ({error.strerror or error}); check the path"
+            ) from None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line_no = data.count(b"\n", 0, error.start) + 1
+            raise VocabError(f"{name}:{line_no}: not UTF-8 text; {_FIX_FILE}") from None
+        words: list[str] = []
+        counts: list[int] = []
+        first_line: dict[str, int] = {}
+        for line_no, line in enumerate(text.split("\n"), start=1):
+            if line.endswith("\r"):
+                line = line[:-1]
+            if not line:
+                continue
+            word, tab, count = line.rpartition("\t")
+            if not tab or not word or "\t" in word or not _COUNT_RE.fullmatch(count):
+                shown = line if len(line) <= 60 else line[:57] + "..."
+                raise VocabError(
+                    f"{name}:{line_no}: expected 'word<TAB>count', got {shown!r}; {_FIX_FILE}"
+                )
+            if int(count) < 1:
+                raise VocabError(
+                    f"{name}:{line_no}: count of {word!r} is {count}, must be at least 1; "
+                    f"{_FIX_FILE}"
+                )
+            if word in first_line:
+                raise VocabError(
+                    f"{name}:{line_no}: {word!r} is listed again (first on line "
+                    f"{first_line[word]}); {_FIX_FILE}"
+                )
+            first_line[word] = line_no
+            words.append(word)
+            counts.append(int(count))
+        if not words:
+            raise VocabError(f"{name}: holds no words; {_FIX_FILE}")
+        vocab = cls(words, np.array(counts, dtype=np.int64))
+        vocab.__dict__["key_to_index"] = {w: i for i, w in enumerate(words)}  # checked above
+        return vocab

@@ -1,0 +1,410 @@
+"""Checkpoints of a training run: save atomically, load with validation, resume exactly.
+
+A checkpoint is one `.npz` file (numpy's zip of arrays; no pickle) holding
+
+    W_in (V, d) float32, W_out (V or V-1, d) float32   the weights after the last whole batch
+    vocab_words  uint8   the words, UTF-8, joined by "\\n" (no word holds a newline)
+    vocab_counts (V,) int64
+    meta         uint8   UTF-8 JSON: format/version, TrainConfig as a dict, corpus identity
+                         (path and a sha256 fingerprint of vocabulary + encoded ids), the
+                         progress (epoch, batches done in it, words done, lr), the state of
+                         the noise generator, the loss bookkeeping and the finished epochs
+
+written with `cbow.atomic.atomic_write` (temp file + fsync + os.replace), so a reader or a
+crash never sees a partial checkpoint and the previous one survives a failed write.
+
+Exact resume. The loop draws from two independent streams per epoch: the batch stream
+(`default_rng([seed, 1, epoch])`: subsampling and window sizes) and the noise stream
+(`default_rng([seed, 2, epoch])`: negative samples). A checkpoint stores the noise
+generator's state and the number of batches applied; resuming rebuilds the epoch's batches
+from its seed, skips that many, and restores the noise state. With one worker the resumed
+run is then bit-identical to an uninterrupted one.
+
+With worker processes (cbow.workers) the parent saves while the workers wait, at the
+epoch barrier or in a mid-epoch pause; the state then holds every worker's position
+(`worker_positions`: its slice, batches and words done in the epoch). Resuming replays
+each worker's batch stream (seeded (seed, 1, epoch, worker)) past its position; the noise
+streams are seeded afresh, so such a run resumes to the same schedule and the same
+quality, not to the same bits (a run with several workers is never bit-reproducible). A
+mid-epoch checkpoint resumes only with the same --workers (the slices must match); one
+saved at an epoch's end resumes with any.
+
+What the loop provides (`TrainState`) and when: `Checkpointer.after_batch(state_fn)` after
+every applied batch (it saves when the interval is due or Ctrl-C was pressed), and
+`Checkpointer.at_epoch_end(state_fn)` after every epoch; `state_fn()` builds the state only
+when a save happens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import re
+import signal
+import threading
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from cbow.atomic import atomic_write
+from cbow.errors import CbowError, Diverged
+from cbow.data.vocab import Vocab
+
+logger = logging.getLogger(__name__)
+
+FORMAT = "cbow-checkpoint"
+VERSION = 1
+CHECKPOINT_SUFFIX = ".ckpt"
+_DURATION_RE = re.compile(r"\s*([0-9]*\.?[0-9]+)\s*(s|sec|m|min|h|hr)?\s*", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600}
+# For tests: `cbow train` saves and holds at this fraction of the run (Checkpointer.hold_at)
+HOLD_AT_ENV = "CBOW_TEST_HOLD_AT"
+
+
+class CheckpointError(CbowError):
+    """A checkpoint is missing, corrupt, or belongs to another corpus or configuration."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training; a checkpoint was saved at `checkpoint_path`."""
+
+    def __init__(self, checkpoint_path: Path) -> None:
+        super().__init__(str(checkpoint_path))
+        self.checkpoint_path = checkpoint_path
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in '30s', '10m', '1h', '90' (seconds) or '0' (off).
+
+    Raises
+    ------
+    ValueError : not a duration; the message says what is accepted
+    """
+    match = _DURATION_RE.fullmatch(text)
+    if not match:
+        raise ValueError(f"expected a duration such as 30s, 10m or 1h, got {text!r}")
+    value, unit = float(match.group(1)), (match.group(2) or "s").lower()
+    return value * _UNIT_SECONDS[unit]
+
+
+def checkpoint_path_for(output: str | os.PathLike) -> Path:
+    """`vectors.bin` -> `vectors.bin.ckpt`."""
+    return Path(os.fspath(output) + CHECKPOINT_SUFFIX)
+
+
+def corpus_fingerprint(vocab: Vocab, word_ids: np.ndarray, sentence_offsets: np.ndarray,
+                       n_raw_tokens: int) -> str:
+    """sha256 of the vocabulary and the encoded corpus: equal iff training sees the same data.
+
+    Hashes `word_ids` in slices, so a memory-mapped corpus is streamed, not copied.
+    """
+    digest = hashlib.sha256()
+    digest.update("\n".join(vocab.words).encode("utf-8"))
+    digest.update(np.ascontiguousarray(vocab.counts, dtype="<i8").tobytes())
+    digest.update(str(n_raw_tokens).encode())
+    step = 1 << 24
+    for start in range(0, len(word_ids), step):
+        digest.update(np.ascontiguousarray(word_ids[start:start + step], dtype="<i4"))
+    digest.update(np.ascontiguousarray(sentence_offsets, dtype="<i8"))
+    return digest.hexdigest()
+
+
+@dataclass
+class TrainState:
+    """Everything the loop must hand over at a batch boundary to resume exactly.
+
+    Attributes
+    ----------
+    epoch : 0-based epoch in progress (== config.epochs when the run is complete)
+    batches_done : batches of `epoch` already applied (0 at an epoch boundary)
+    words_done : corpus words processed since the run started (drives the lr schedule)
+    lr_in, lr_out : the current learning rates (informative: recomputed from words_done)
+    noise_rng_state : `noise_rng.bit_generator.state` of the epoch's noise generator
+        (None at an epoch boundary: the next epoch seeds a fresh one)
+    epoch_loss_sum, epoch_examples : loss bookkeeping of the epoch so far
+    interval_loss, interval_examples, next_record : loss-curve bookkeeping
+    W_in, W_out : the weights (saved as they are; float32)
+    epochs : finished EpochReports as dicts
+    loss_history : LossPoints as dicts
+    heldout_history : HeldoutPoints as dicts (runs with --holdout)
+    worker_positions : with worker processes (cbow.workers), each worker's slice and its
+        position in `epoch` (`WorkerPosition` as dicts: first_sentence, stop_sentence,
+        batches, words); empty for a run in one process. `batches_done` is then their sum
+    """
+
+    epoch: int
+    batches_done: int
+    words_done: int
+    lr_in: float
+    lr_out: float
+    noise_rng_state: dict | None
+    epoch_loss_sum: float
+    epoch_examples: int
+    interval_loss: float
+    interval_examples: int
+    next_record: int
+    W_in: np.ndarray
+    W_out: np.ndarray
+    epochs: list[dict] = field(default_factory=list)
+    loss_history: list[dict] = field(default_factory=list)
+    heldout_history: list[dict] = field(default_factory=list)
+    worker_positions: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Checkpoint:
+    """A loaded checkpoint: the run's identity plus its `TrainState`."""
+
+    config: dict
+    vocab: Vocab
+    corpus_path: str | None
+    corpus_fingerprint: str
+    output: str | None
+    vocab_path: str | None
+    state: TrainState
+    path: Path | None = None
+
+
+def _encode_meta(checkpoint: Checkpoint) -> np.ndarray:
+    state = checkpoint.state
+    progress = {key: value for key, value in asdict(state).items() if key not in ("W_in", "W_out")}
+    meta = {
+        "format": FORMAT,
+        "version": VERSION,
+        "config": checkpoint.config,
+        "corpus_path": checkpoint.corpus_path,
+        "corpus_fingerprint": checkpoint.corpus_fingerprint,
+        "output": checkpoint.output,
+        "vocab_path": checkpoint.vocab_path,
+        "progress": progress,
+    }
+    return np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
+
+
+def save_checkpoint(path: str | os.PathLike, checkpoint: Checkpoint) -> None:
+    """Write `checkpoint` to `path` atomically (the old file survives any failure).
+
+    Raises
+    ------
+    Diverged : the weights hold NaN or inf (a checkpoint is never written with them)
+    OutputError : the write failed (disk full, no permission); `path` is untouched
+    """
+    state = checkpoint.state
+    for name, matrix in (("W_in", state.W_in), ("W_out", state.W_out)):
+        if not np.isfinite(matrix).all():
+            raise Diverged(
+                f"training diverged in epoch {state.epoch + 1}: {name} holds NaN or inf; "
+                f"the last good checkpoint {os.fspath(path)} is kept; lower --alpha or set --clip-grad"
+            )
+    words_blob = np.frombuffer("\n".join(checkpoint.vocab.words).encode("utf-8"), dtype=np.uint8)
+    with atomic_write(path) as handle:
+        np.savez(handle, W_in=state.W_in, W_out=state.W_out, vocab_words=words_blob,
+                 vocab_counts=np.asarray(checkpoint.vocab.counts), meta=_encode_meta(checkpoint))
+
+
+def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
+    """Read and validate a checkpoint written by `save_checkpoint`.
+
+    Raises
+    ------
+    CheckpointError : missing, truncated or corrupt file, another format or version,
+        or arrays inconsistent with the stored vocabulary and config
+    """
+    name = os.fspath(path)
+    fix = "it is damaged; delete it and start the run again without --resume"
+    try:
+        with np.load(name, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except FileNotFoundError:
+        raise CheckpointError(f"{name}: no such checkpoint; check the path (it is OUTPUT.ckpt)") from None
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError, KeyError) as error:
+        # numpy's ValueError for a non-zip file talks about pickles: not useful here
+        problem = "not a zip of arrays" if isinstance(error, ValueError) else str(error)
+        raise CheckpointError(f"{name}: not a readable cbow checkpoint ({problem}); {fix}") from None
+    missing = {"W_in", "W_out", "vocab_words", "vocab_counts", "meta"} - set(arrays)
+    if missing:
+        raise CheckpointError(f"{name}: not a cbow checkpoint (missing {', '.join(sorted(missing))}); {fix}")
+    try:
+        meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
+        words = arrays["vocab_words"].tobytes().decode("utf-8").split("\n")
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CheckpointError(f"{name}: corrupt checkpoint metadata ({error}); {fix}") from None
+    if meta.get("format") != FORMAT or meta.get("version") != VERSION:
+        raise CheckpointError(
+            f"{name}: checkpoint format {meta.get('format')!r} version {meta.get('version')!r}, "
+            f"this cbow reads {FORMAT!r} version {VERSION}; resume with the cbow that wrote it"
+        )
+    W_in, W_out, counts = arrays["W_in"], arrays["W_out"], arrays["vocab_counts"]
+    config = meta["config"]
+    if (len(words) != len(counts) or W_in.shape != (len(words), config["size"])
+            or W_out.ndim != 2 or W_out.shape[1] != config["size"]):
+        raise CheckpointError(
+            f"{name}: arrays do not match ({len(words)} words, {len(counts)} counts, W_in "
+            f"{W_in.shape}, W_out {W_out.shape}, size {config['size']}); {fix}"
+        )
+    progress = meta["progress"]
+    state = TrainState(W_in=W_in, W_out=W_out, **progress)
+    return Checkpoint(
+        config=config,
+        vocab=Vocab(words, counts),
+        corpus_path=meta["corpus_path"],
+        corpus_fingerprint=meta["corpus_fingerprint"],
+        output=meta["output"],
+        vocab_path=meta["vocab_path"],
+        state=state,
+        path=Path(name),
+    )
+
+
+# Settings that do not change the model a run converges to: a run may resume with others.
+NOT_MODEL_SETTINGS = frozenset({"workers"})
+
+
+def check_compatible(checkpoint: Checkpoint, config_dict: dict, fingerprint: str,
+                     corpus_name: str, defaults: dict | None = None) -> None:
+    """Raise CheckpointError unless `checkpoint` was made by this config on this corpus.
+
+    `defaults` (TrainConfig's defaults as a dict) stand in for the settings a checkpoint
+    lacks because it was written before they existed; `NOT_MODEL_SETTINGS` may differ.
+    """
+    name = os.fspath(checkpoint.path) if checkpoint.path else "checkpoint"
+    defaults = defaults or {}
+    saved = {**defaults, **checkpoint.config}
+    for key in sorted((set(config_dict) | set(saved)) - NOT_MODEL_SETTINGS):
+        if config_dict.get(key) != saved.get(key):
+            flag = "--" + key.replace("_", "-")
+            raise CheckpointError(
+                f"{name}: made with {flag} {saved.get(key)!r}, this run has "
+                f"{config_dict.get(key)!r}; drop {flag} to resume, or start afresh without --resume"
+            )
+    if fingerprint != checkpoint.corpus_fingerprint:
+        raise CheckpointError(
+            f"{name}: made from a different corpus ({corpus_name} differs in vocabulary or "
+            "text); resume with the original corpus, or start afresh without --resume"
+        )
+
+
+class Checkpointer:
+    """Saves checkpoints during training: every `every_seconds`, at epoch ends, on Ctrl-C.
+
+    Parameters
+    ----------
+    path : the checkpoint file (OUTPUT.ckpt)
+    every_seconds : interval of periodic saves; None or 0 saves only at epoch ends and on
+        Ctrl-C
+    corpus_path, output, vocab_path : recorded so `--resume` can find them again
+    clock : monotonic clock (tests inject one)
+    hold_at : a test's pause point, as a fraction of the run's words (None: off): at the
+        first consistent point past it (a batch boundary; with workers, every worker held
+        at one) save, then wait for Ctrl-C or SIGTERM and stop as they do. Tests reach a
+        mid-run state this way instead of racing the clock (the CLI reads it from
+        HOLD_AT_ENV); with worker processes, `hold_at_words` tells them where to stop.
+
+    `bind(config, vocab, fingerprint, words_total)` is called by `train` once the corpus is known.
+    """
+
+    def __init__(self, path: str | os.PathLike, every_seconds: float | None = None, *,
+                 corpus_path: str | None = None, output: str | None = None,
+                 vocab_path: str | None = None, clock: Callable[[], float] = time.monotonic,
+                 hold_at: float | None = None) -> None:
+        self.path = Path(path)
+        self.every_seconds = every_seconds or None
+        self.corpus_path = corpus_path
+        self.output = output
+        self.vocab_path = vocab_path
+        self.clock = clock
+        self.interrupted = False
+        self.n_saved = 0
+        self.save_seconds = 0.0
+        self._last_save = clock()
+        self._identity: tuple[dict, Vocab, str] | None = None
+        self.hold_at = hold_at
+        self.hold_at_words: int | None = None  # hold_at in words, once bound to a run
+
+    def bind(self, config_dict: dict, vocab: Vocab, fingerprint: str, words_total: int = 0) -> None:
+        self._identity = (config_dict, vocab, fingerprint)
+        self._last_save = self.clock()
+        if self.hold_at is not None:
+            self.hold_at_words = max(1, int(self.hold_at * words_total))
+
+    def due(self, words_done: int = 0) -> bool:
+        """Whether `after_batch` would save now: Ctrl-C was pressed, the interval passed, or
+        the run reached the test's hold point."""
+        return (self.interrupted or self._hold_reached(words_done)
+                or (self.every_seconds is not None and self.clock() - self._last_save >= self.every_seconds))
+
+    def after_batch(self, state_fn: Callable[[], TrainState], words_done: int = 0) -> None:
+        """Call after every applied batch (`words_done`: the run's words so far): saves when
+        due; on Ctrl-C saves and raises; at the hold point saves and waits for Ctrl-C."""
+        if self.interrupted:
+            self.save(state_fn())
+            raise TrainingInterrupted(self.path)
+        if self.due(words_done):
+            self.save(state_fn())
+            if self._hold_reached(words_done):
+                self._hold()
+
+    def _hold_reached(self, words_done: int) -> bool:
+        return self.hold_at_words is not None and words_done >= self.hold_at_words
+
+    def _hold(self) -> None:
+        """Wait, saved, for the signal a test sends (or its kill -9), then stop as on Ctrl-C."""
+        logger.info("holding at %d words for a signal (%s)", self.hold_at_words, HOLD_AT_ENV)
+        while not self.interrupted:
+            time.sleep(0.01)
+        raise TrainingInterrupted(self.path)
+
+    def at_epoch_end(self, state_fn: Callable[[], TrainState]) -> None:
+        self.save(state_fn())
+        if self.interrupted:
+            raise TrainingInterrupted(self.path)
+
+    def save(self, state: TrainState) -> None:
+        if self._identity is None:
+            raise RuntimeError("Checkpointer.bind must be called before saving")
+        config_dict, vocab, fingerprint = self._identity
+        started = time.perf_counter()
+        save_checkpoint(self.path, Checkpoint(
+            config=config_dict, vocab=vocab, corpus_path=self.corpus_path,
+            corpus_fingerprint=fingerprint, output=self.output, vocab_path=self.vocab_path,
+            state=state,
+        ))
+        self.save_seconds += time.perf_counter() - started
+        self.n_saved += 1
+        self._last_save = self.clock()
+        logger.info("checkpoint saved to %s (epoch %d, batch %d)", self.path, state.epoch + 1,
+                    state.batches_done)
+
+    @contextlib.contextmanager
+    def catch_interrupts(self) -> Iterator[None]:
+        """While active, the first Ctrl-C or SIGTERM asks for a save at the next batch boundary.
+
+        SIGTERM is what `kill`, `timeout` and batch schedulers send before they stop a job:
+        it saves like Ctrl-C, so a preempted run resumes. A second Ctrl-C interrupts at once
+        (the atomic write leaves the old checkpoint); a second SIGTERM does not, as `timeout`
+        sends it twice (to the process, then to its group), and a scheduler that will not
+        wait sends SIGKILL anyway. Only installs the handlers in the main thread; elsewhere
+        it does nothing.
+        """
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def request_stop(signum, frame) -> None:
+            if self.interrupted and signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            self.interrupted = True
+
+        previous = {signum: signal.signal(signum, request_stop) for signum in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)

@@ -1,0 +1,572 @@
+"""Training in N worker processes over shared weights, lock-free (word2vec.c's threads, as processes).
+
+Python threads would serialise on the interpreter lock between numpy calls, so the workers
+are processes. The parent puts W_in, W_out and the encoded corpus in
+`multiprocessing.shared_memory` segments (a corpus memory-mapped from the cache is mapped
+by each worker instead: the page cache shares it); worker w trains on its own contiguous run of
+sentences (the corpus cut into N slices of about N_words/N tokens at sentence boundaries)
+and writes its updates straight into the shared matrices, without locks: "Hogwild!"
+(Niu et al. 2011), exactly what word2vec.c's threads and gensim's workers do. Two workers
+rarely touch the same row at the same moment, and when they do one update may be partly
+lost, which SGD tolerates. This module is the parent's side; `cbow.worker_loop` runs in
+each worker.
+
+The learning rate follows the GLOBAL word count: each worker publishes the raw words it
+has done in its own slot of a shared int64 array (so no counter is shared by two writers)
+and reads the sum of all slots before each batch:
+
+    lr = alpha * max(1e-4, 1 - sum_w words_done[w] / (epochs * N_words))
+
+Consistent points. Lock-free writers leave no moment at which the weights are "the model
+after k batches", unless the parent makes one; it does, two ways, through flags in shared
+memory that only the parent writes:
+
+- Epoch barrier (`gate`): a worker starts epoch e only once gate >= e. One that finishes
+  its slice of epoch e waits (polling every WORKER_POLL_SECONDS, and the stop flag); when
+  every worker has finished epoch e the parent runs the epoch end on the weights as they
+  are (`at_epoch_end`: report, --eval, held-out score, checkpoint), then opens the gate to
+  e + 1. Slices are equal in words, so the wait is the workers' difference in speed.
+- Mid-epoch pause (`pause`, `acked`): to save a periodic checkpoint, on Ctrl-C, or for a
+  --holdout-every score, the parent writes a new pause number g (1, 2, ...) to `pause`;
+  each worker, at its next batch boundary (or where it waits at the gate), writes g to
+  its slot of `acked` and waits until `pause` is 0. A worker writes weights only after a
+  batch boundary at which it found `pause` == 0, so once every running worker has acked g
+  nothing writes; the parent does its work (`at_pause`) and clears `pause`.
+
+A worker's position in its epoch is its batches done (`batches_done`, reset by the parent
+when it opens the gate) and words done; a checkpoint stores both for every worker with
+the worker's slice. Resuming rebuilds each worker's batches of that epoch from the batch
+stream's seed and skips that many, as the single-process loop does (cbow.checkpoint).
+Each worker draws from two generators per epoch: the batch stream (seed, 1, epoch,
+worker) for subsampling and window sizes, replayed on resume, and the noise stream
+(seed, 2, epoch, worker) for negative samples, re-seeded on a mid-epoch resume (a run with
+N > 1 workers is not bit-reproducible anyway: the interleaving of updates is not). So
+`workers=1` trains in-process, with no shared memory, bit for bit reproducible.
+
+BLAS: the workers are started with OPENBLAS_NUM_THREADS=1 (and the OMP/MKL/BLIS
+equivalents) in their environment, set before they import numpy ("spawn" start method),
+so N workers use N cores, not N x cores.
+
+Cleanup: the parent unlinks every segment in a `finally`, on success, on a worker's error,
+on divergence and on Ctrl-C (the workers ignore SIGINT; the parent stops them); a worker
+waiting at the gate or in a pause also stops if its parent dies (kill -9). Library
+users calling `train(..., workers > 1)` from a script need the usual
+`if __name__ == "__main__":` guard of multiprocessing's spawn start method.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing import get_context, shared_memory
+
+import numpy as np
+
+from cbow.errors import ConfigError
+from cbow.interrupts import sigterm_raises_interrupt
+
+logger = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.02  # the parent's progress / barrier polling interval
+WORKER_POLL_SECONDS = 0.002  # a waiting worker's sleep between looks at the flags
+BLAS_THREAD_VARIABLES = (
+    "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS",
+)
+
+# worker states in the shared status array (WAITING: at the epoch gate; PAUSED: in a pause)
+RUNNING, FINISHED, DIVERGED, STOPPED, WAITING, PAUSED = 0, 1, 2, 3, 4, 5
+
+
+def segment_prefix(pid: int | None = None) -> str:
+    """Names of the shared-memory segments process `pid` (default: this one) creates start so."""
+    return f"cbow-{os.getpid() if pid is None else pid}-"
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its affinity mask), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+AUTO = 0  # TrainConfig.workers: all cores, or one process for a run too small to gain
+# Starting a worker costs about a second (a fresh interpreter imports numpy and scipy), so
+# a short run is faster in one process: bench-small-text8 (1.9M words), 1 epoch, trained
+# 0.88x as fast with 2 workers as with 1; at 3 epochs and more the workers win.
+AUTO_MIN_TRAINING_WORDS = 4_000_000
+
+
+def resolve_workers(requested: int, training_words: int, shared_bytes: int = 0) -> int:
+    """The worker count to train with: `requested`, or for AUTO all cores when the run has
+    at least AUTO_MIN_TRAINING_WORDS training words (corpus words x epochs), else 1. AUTO
+    also trains in one process when the workers' `shared_bytes` (`shared_bytes_estimate`)
+    would not fit in the shared-memory file system (a container's small /dev/shm), saying so;
+    an explicit count is refused there instead (SharedArrays)."""
+    if requested != AUTO:
+        return requested
+    if training_words < AUTO_MIN_TRAINING_WORDS:
+        return 1
+    shortfall = _shm_shortfall(shared_bytes)
+    if shortfall is not None:
+        logger.warning("training in one process: worker processes would share %s (in Docker: "
+                       "--shm-size=2g)", shortfall)
+        return 1
+    return available_cores()
+
+
+def shared_bytes_estimate(vocab_size: int, size: int, word_ids: np.ndarray, sentence_offsets: np.ndarray) -> int:
+    """About what `run_workers` puts in shared memory: both matrices, the sentence offsets,
+    and the word ids unless the workers map the corpus cache's file themselves."""
+    corpus_bytes = 0 if _whole_file_map(word_ids) is not None else 4 * len(word_ids)
+    return 2 * 4 * vocab_size * size + corpus_bytes + 8 * len(sentence_offsets)
+
+
+def workers_for_run(requested: int, vocab_size: int, size: int, word_ids: np.ndarray,
+                    sentence_offsets: np.ndarray, epochs: int) -> int:
+    """`resolve_workers` for a run over this encoded corpus: its training words, and for
+    AUTO the shared memory its workers would need (`shared_bytes_estimate`)."""
+    shared_bytes = (shared_bytes_estimate(vocab_size, size, word_ids, sentence_offsets)
+                    if requested == AUTO else 0)
+    return resolve_workers(requested, len(word_ids) * epochs, shared_bytes)
+
+
+def split_sentences(sentence_offsets: np.ndarray, n_slices: int) -> list[tuple[int, int]]:
+    """Cut sentences into at most `n_slices` contiguous runs of about equal token counts.
+
+    Returns
+    -------
+    list of (first_sentence, stop_sentence), non-empty, covering all sentences in order.
+    """
+    n_sentences = len(sentence_offsets) - 1
+    n_words = int(sentence_offsets[-1])
+    targets = [n_words * k / n_slices for k in range(1, n_slices)]
+    cuts = [0] + [int(np.searchsorted(sentence_offsets, t)) for t in targets] + [n_sentences]
+    cuts = sorted(set(min(max(c, 0), n_sentences) for c in cuts))
+    return [(a, b) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
+
+
+SHM_DIR = "/dev/shm"  # where Linux keeps POSIX shared memory (a tmpfs)
+
+
+def shm_free_bytes() -> int | None:
+    """Free bytes of the shared-memory file system, None where it cannot be told."""
+    try:
+        stats = os.statvfs(SHM_DIR)
+    except (OSError, AttributeError):  # no /dev/shm (macOS), or no statvfs (Windows)
+        return None
+    return stats.f_bavail * stats.f_frsize
+
+
+class SharedArrays:
+    """Named numpy arrays in one shared-memory segment; `close_and_unlink` frees it."""
+
+    def __init__(self, specs: dict[str, tuple[tuple[int, ...], np.dtype]], name: str | None = None):
+        self.layout: dict[str, tuple[int, tuple[int, ...], str]] = {}
+        offset = 0
+        for key, (shape, dtype) in specs.items():
+            dtype = np.dtype(dtype)
+            offset = -(-offset // 64) * 64  # 64-byte aligned
+            self.layout[key] = (offset, tuple(shape), dtype.str)
+            offset += int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        if name is None:  # named after this process, so a leftover is easy to trace (and to test)
+            _check_shm_space(offset)
+            self.shm = shared_memory.SharedMemory(name=f"{segment_prefix()}{secrets.token_hex(6)}",
+                                                  create=True, size=max(offset, 1))
+            self.owner = True
+        else:
+            self.shm = shared_memory.SharedMemory(name=name)
+            self.owner = False
+        self.arrays = {
+            key: np.ndarray(shape, dtype=np.dtype(dtype), buffer=self.shm.buf, offset=start)
+            for key, (start, shape, dtype) in self.layout.items()
+        }
+
+    @property
+    def name(self) -> str:
+        return self.shm.name
+
+    def spec(self) -> tuple[str, dict]:
+        """What a child process needs to attach: (name, {key: (shape, dtype)})."""
+        return self.shm.name, {key: (shape, dtype) for key, (_, shape, dtype) in self.layout.items()}
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self.arrays[key]
+
+    def close(self) -> None:
+        self.arrays = {}
+        self.shm.close()
+
+    def close_and_unlink(self) -> None:
+        self.close()
+        if self.owner:
+            try:
+                self.shm.unlink()
+            except FileNotFoundError:  # already gone
+                pass
+
+
+def _shm_shortfall(n_bytes: int) -> str | None:
+    """'N MB through /dev/shm, which has M MB free' when `n_bytes` do not fit there, else None."""
+    free = shm_free_bytes()
+    if free is None or n_bytes <= free:
+        return None
+    return f"{n_bytes / 2**20:,.0f} MB through {SHM_DIR}, which has {free / 2**20:,.0f} MB free"
+
+
+def _check_shm_space(n_bytes: int) -> None:
+    """Refuse a segment the shared-memory file system cannot hold. Creating it would succeed
+    (its pages are allocated as they are written), and the first write past the end of
+    the space would kill the process with SIGBUS, no message: the usual case is a
+    container, whose /dev/shm is 64 MB unless it is started with a larger --shm-size."""
+    shortfall = _shm_shortfall(n_bytes)
+    if shortfall is not None:
+        raise ConfigError(
+            f"the worker processes share their weights and corpus, {shortfall}; give it more room "
+            "(in Docker: --shm-size=2g) or train in one process with --workers 1"
+        )
+
+
+@dataclass
+class WorkerPosition:
+    """Where one worker stands in the epoch in progress: what a checkpoint keeps of it.
+
+    Attributes
+    ----------
+    first_sentence, stop_sentence : the worker's slice (`split_sentences`)
+    batches : batches of the epoch it has applied
+    words : raw words of its slice it has done in the epoch (drives the lr schedule)
+    """
+
+    first_sentence: int
+    stop_sentence: int
+    batches: int = 0
+    words: int = 0
+
+
+@dataclass
+class ResumePoint:
+    """A mid-epoch start: every worker's position and the epoch's loss so far."""
+
+    positions: list[WorkerPosition]
+    loss_sum: float = 0.0
+    n_examples: int = 0
+
+
+@dataclass
+class WorkerTask:
+    """Everything a worker receives (pickled once at start)."""
+
+    worker: int
+    shared: tuple[str, dict]
+    first_sentence: int
+    stop_sentence: int
+    keep_prob: np.ndarray | None
+    output: object  # cbow.step.OutputLayer
+    config: object  # cbow.train.TrainConfig
+    first_epoch: int
+    stop_epoch: int
+    words_total: int
+    error_queue: object
+    parent_pid: int  # os.getpid() of the parent: a worker stops waiting once it is gone
+    mapped_file: tuple[str, int, int] | None = None  # (path, offset, n): word ids to memory-map
+    start_batch: int = 0  # batches of first_epoch already applied (a mid-epoch resume)
+
+
+@dataclass
+class ProgressSnapshot:
+    """What the parent reads from the workers while they run."""
+
+    words_done: int
+    loss_sum: np.ndarray  # (epochs,) summed over workers
+    n_examples: np.ndarray  # (epochs,)
+    epochs_done: int  # epochs every worker has finished
+
+
+def run_workers(
+    W_in: np.ndarray,
+    W_out: np.ndarray,
+    word_ids: np.ndarray,
+    sentence_offsets: np.ndarray,
+    keep_prob: np.ndarray | None,
+    output,
+    config,
+    n_workers: int,
+    first_epoch: int,
+    stop_epoch: int,
+    words_total: int,
+    on_progress: Callable[[ProgressSnapshot], None] | None = None,
+    *,
+    resume_at: ResumePoint | None = None,
+    at_epoch_end: Callable[[int, ProgressSnapshot], None] | None = None,
+    pause_wanted: Callable[[ProgressSnapshot], bool] | None = None,
+    at_pause: Callable[[int, ProgressSnapshot, list[WorkerPosition]], None] | None = None,
+    hold_at_words: int | None = None,
+) -> ProgressSnapshot:
+    """Train epochs first_epoch..stop_epoch-1 in `n_workers` processes; W_in, W_out updated.
+
+    Parameters
+    ----------
+    W_in, W_out : float32 arrays, copied into shared memory, and back before every
+        `at_epoch_end` / `at_pause` call and at the end
+    word_ids, sentence_offsets : the encoded corpus
+    keep_prob, output, config : as for the single-process loop
+    n_workers : processes to start (fewer if the corpus has fewer sentences)
+    words_total : raw words of the whole run (the lr schedule's denominator)
+    on_progress : called in the parent every ~20 ms with a ProgressSnapshot
+    resume_at : start inside `first_epoch` at these positions, one per slice of
+        `split_sentences(sentence_offsets, n_workers)` (None: at its start)
+    at_epoch_end : at_epoch_end(epoch, snapshot), 0-based, once every worker has finished
+        `epoch` and waits at the barrier; W_in, W_out then hold the shared weights
+    pause_wanted : asked at every poll whether to pause the workers mid-epoch
+    at_pause : at_pause(epoch, snapshot, positions) while every worker is paused at a
+        batch boundary; W_in, W_out then hold the shared weights. May raise (Ctrl-C):
+        the workers are then stopped.
+    hold_at_words : every worker stops at its first batch boundary after the run's word
+        count passes this (a test's deterministic pause point, Checkpointer.hold_at) and
+        waits there for the pause that `pause_wanted` must then ask for; None: no such point
+
+    Returns
+    -------
+    The final ProgressSnapshot (per-epoch loss sums and example counts).
+
+    Raises
+    ------
+    cbow.errors.Diverged : a worker met a non-finite loss
+    RuntimeError : a worker failed (its traceback in the message) or died
+    ValueError : `resume_at` does not match the slices
+    """
+    from cbow.training.parallel.child import worker_main  # it imports this module
+
+    slices = split_sentences(sentence_offsets, n_workers)
+    n_workers = len(slices)
+    if resume_at is not None and [(p.first_sentence, p.stop_sentence) for p in resume_at.positions] != slices:
+        raise ValueError("resume_at positions do not match the workers' slices")
+    slice_words = [int(sentence_offsets[stop] - sentence_offsets[first]) for first, stop in slices]
+    n_epochs = stop_epoch
+    context = get_context("spawn")
+    mapped_file = _whole_file_map(word_ids)
+    shared = SharedArrays({
+        "W_in": (W_in.shape, W_in.dtype),
+        "W_out": (W_out.shape, W_out.dtype),
+        "word_ids": ((0,) if mapped_file else word_ids.shape, np.int32),
+        "sentence_offsets": (sentence_offsets.shape, np.int64),
+        "words_done": ((n_workers,), np.int64),
+        "epochs_done": ((n_workers,), np.int64),
+        "batches_done": ((n_workers,), np.int64),  # of the epoch in progress
+        "state": ((n_workers,), np.int64),
+        "acked": ((n_workers,), np.int64),  # the last pause number each worker acknowledged
+        "loss_sum": ((n_workers, n_epochs), np.float64),
+        "n_examples": ((n_workers, n_epochs), np.int64),
+        "stop": ((1,), np.int64),
+        "gate": ((1,), np.int64),  # workers may start epochs <= gate
+        "pause": ((1,), np.int64),  # the pause in progress (1, 2, ...), 0: none
+        "hold_at": ((1,), np.int64),  # words at which the workers hold for a pause, 0: none
+        "diverged_at": ((2,), np.float64),
+    })
+    # SIGTERM's default action would skip the finally below: the workers would run on until
+    # they noticed, and only then would multiprocessing's resource tracker unlink the segment.
+    restore_sigterm = sigterm_raises_interrupt()
+    processes = []
+    error_queue = context.SimpleQueue()
+    try:
+        shared["W_in"][...] = W_in
+        shared["W_out"][...] = W_out
+        if mapped_file is None:
+            shared["word_ids"][...] = word_ids
+        shared["sentence_offsets"][...] = sentence_offsets
+        for key in ("words_done", "epochs_done", "batches_done", "state", "acked", "loss_sum", "n_examples",
+                    "stop", "pause", "diverged_at"):
+            shared[key][...] = 0
+        shared["hold_at"][0] = hold_at_words or 0
+        shared["gate"][0] = first_epoch
+        start_batches = [0] * n_workers
+        for worker in range(n_workers):
+            # each worker starts with its share of the epochs already done (resume)
+            shared["words_done"][worker] = first_epoch * slice_words[worker]
+            shared["epochs_done"][worker] = first_epoch
+        if resume_at is not None and first_epoch < stop_epoch:
+            for worker, position in enumerate(resume_at.positions):
+                shared["words_done"][worker] += position.words
+                shared["batches_done"][worker] = start_batches[worker] = position.batches
+            shared["loss_sum"][0, first_epoch] = resume_at.loss_sum
+            shared["n_examples"][0, first_epoch] = resume_at.n_examples
+        logger.info("training in %d worker processes (%s words before)", n_workers,
+                    int(shared["words_done"].sum()))
+        task_args = dict(shared=shared.spec(), keep_prob=keep_prob, output=output, config=config,
+                         first_epoch=first_epoch, stop_epoch=stop_epoch, words_total=words_total,
+                         error_queue=None, mapped_file=mapped_file, parent_pid=os.getpid())
+        # The tasks (vocabulary-sized tables) go through pipes after every process is started:
+        # in the start arguments, a task larger than a pipe's buffer would hold the parent
+        # until that child had imported numpy, starting the workers a second apart.
+        task_writers = []
+        with _single_threaded_blas_env():
+            for worker in range(n_workers):
+                task_reader, task_writer = context.Pipe(duplex=False)
+                process = context.Process(target=worker_main, args=(task_reader, error_queue),
+                                          name=f"cbow-worker-{worker}", daemon=True)
+                process.start()
+                task_reader.close()
+                processes.append(process)
+                task_writers.append(task_writer)
+        for worker, ((first, stop), task_writer) in enumerate(zip(slices, task_writers)):
+            with task_writer:
+                try:
+                    task_writer.send(WorkerTask(worker=worker, first_sentence=first, stop_sentence=stop,
+                                                start_batch=start_batches[worker], **task_args))
+                except (BrokenPipeError, ConnectionResetError):  # it died before reading its task
+                    processes[worker].join(timeout=5)
+                    raise _worker_died(worker, processes[worker].exitcode) from None
+
+        def positions(epoch: int) -> list[WorkerPosition]:
+            return [WorkerPosition(first, stop, int(shared["batches_done"][worker]),
+                                   int(shared["words_done"][worker]) - epoch * slice_words[worker])
+                    for worker, (first, stop) in enumerate(slices)]
+
+        gate, pause_number = first_epoch, 0
+        first_arrival = None  # when the first worker finished epoch `gate` (the barrier's cost)
+        while gate < stop_epoch:
+            snapshot = _snapshot(shared)
+            if first_arrival is None and shared["epochs_done"].max() > gate:
+                first_arrival = time.perf_counter()
+            if on_progress is not None:
+                on_progress(snapshot)
+            _raise_on_failure(shared, processes, error_queue, config)
+            if snapshot.epochs_done > gate:  # every worker finished epoch `gate` and waits
+                logger.info("epoch %d: the first worker to finish waited %.3f s for the last",
+                            gate + 1, time.perf_counter() - first_arrival)
+                first_arrival = None
+                _copy_weights_out(shared, W_in, W_out)
+                if at_epoch_end is not None:
+                    at_epoch_end(gate, snapshot)
+                gate += 1
+                shared["batches_done"][...] = 0  # before the gate opens: the workers wait
+                shared["gate"][0] = gate
+            elif pause_wanted is not None and pause_wanted(snapshot):
+                pause_number += 1
+                shared["pause"][0] = pause_number
+                _wait_for_acks(shared, pause_number, processes, error_queue, config)
+                snapshot = _snapshot(shared)
+                if on_progress is not None:
+                    on_progress(snapshot)
+                _copy_weights_out(shared, W_in, W_out)
+                if at_pause is not None:
+                    at_pause(gate, snapshot, positions(gate))
+                if shared["hold_at"][0] and snapshot.words_done >= shared["hold_at"][0]:
+                    shared["hold_at"][0] = 0  # passed: the workers go on once the pause ends
+                shared["pause"][0] = 0
+            else:
+                time.sleep(POLL_SECONDS)
+        for process in processes:
+            process.join()
+        _copy_weights_out(shared, W_in, W_out)
+        return _snapshot(shared)
+    finally:
+        if shared.arrays:
+            shared["stop"][0] = 1
+        for process in processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()  # SIGKILL: workers ignore SIGTERM (cbow.worker_loop)
+                process.join()
+        shared.close_and_unlink()
+        error_queue.close()
+        restore_sigterm()
+
+
+def _copy_weights_out(shared: SharedArrays, W_in: np.ndarray, W_out: np.ndarray) -> None:
+    """The shared weights into the caller's arrays (which outlive the segment)."""
+    W_in[...] = shared["W_in"]
+    W_out[...] = shared["W_out"]
+
+
+def _raise_on_failure(shared: SharedArrays, processes: list, error_queue, config) -> None:
+    """Raise Diverged or RuntimeError if a worker diverged, failed or died."""
+    from cbow.errors import Diverged
+
+    states = shared["state"].copy()
+    if (states == DIVERGED).any():
+        from cbow.training.loop import DIVERGED_LOSS_PER_EXAMPLE, divergence_advice  # train imports this module
+
+        epoch, percent = shared["diverged_at"]
+        raise Diverged(
+            f"training diverged in epoch {int(epoch) + 1} at {percent:.0f}% of a worker's "
+            f"slice (loss not finite, or above {DIVERGED_LOSS_PER_EXAMPLE:g} nats per example); "
+            + divergence_advice(config)
+        )
+    if not error_queue.empty():
+        worker, message = error_queue.get()
+        raise RuntimeError(f"training worker {worker} failed:\n{message}")
+    for worker, process in enumerate(processes):
+        if not process.is_alive() and states[worker] != FINISHED:
+            if not error_queue.empty():
+                return  # reported at the next call
+            raise _worker_died(worker, process.exitcode)
+
+
+def _worker_died(worker: int, exitcode: int | None) -> RuntimeError:
+    """The error for a worker process that ended without reporting (the two usual causes)."""
+    return RuntimeError(
+        f"training worker {worker} died (exit code {exitcode}); out of memory? try fewer --workers. "
+        "A script that calls cbow's train() with workers > 1 must call it under "
+        "`if __name__ == \"__main__\":` (each worker process imports the script), or use workers=1"
+    )
+
+
+def _wait_for_acks(shared: SharedArrays, pause_number: int, processes: list, error_queue, config) -> None:
+    """Until every worker still training has acknowledged pause `pause_number`."""
+    acked, states = shared["acked"], shared["state"]
+    while True:
+        still = (acked != pause_number) & (states != FINISHED)
+        if not still.any():
+            return
+        _raise_on_failure(shared, processes, error_queue, config)
+        time.sleep(WORKER_POLL_SECONDS)
+
+
+def _whole_file_map(word_ids: np.ndarray) -> tuple[str, int, int] | None:
+    """(path, offset, n) when `word_ids` is a whole memory-mapped int32 file (the corpus
+    cache): workers then map the file themselves (shared through the page cache) instead
+    of receiving a copy. None otherwise."""
+    if not isinstance(word_ids, np.memmap) or word_ids.dtype != np.int32 or not word_ids.filename:
+        return None
+    try:
+        size = os.path.getsize(word_ids.filename)
+    except OSError:
+        return None
+    n_words = len(word_ids)
+    offset = int(word_ids.offset)
+    if size != offset + 4 * n_words or not word_ids.flags.c_contiguous:
+        return None  # a slice or a view of some other layout: copy it instead
+    return str(word_ids.filename), offset, n_words
+
+
+
+def _snapshot(shared: SharedArrays) -> ProgressSnapshot:
+    return ProgressSnapshot(
+        words_done=int(shared["words_done"].sum()),
+        loss_sum=shared["loss_sum"].sum(axis=0),
+        n_examples=shared["n_examples"].sum(axis=0),
+        epochs_done=int(shared["epochs_done"].min()),
+    )
+
+
+@contextmanager
+def _single_threaded_blas_env():
+    """Children started inside see 1 BLAS thread each (read when they import numpy)."""
+    saved = {key: os.environ.get(key) for key in BLAS_THREAD_VARIABLES}
+    os.environ.update({key: "1" for key in BLAS_THREAD_VARIABLES})
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

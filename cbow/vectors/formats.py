@@ -1,0 +1,374 @@
+"""Vector files: word2vec text and binary, fastText .vec, GloVe text, and our own directory.
+
+word2vec text:   "V d\\n" then per word "word x1 ... xd\\n"   (fastText .vec is the same)
+word2vec binary: "V d\\n" then per word "word " + d little-endian float32 (+ "\\n", as
+                 word2vec.c writes; readers here also accept it missing)
+GloVe text:      "word x1 ... xd\\n" per word, no header (detected: the first line is not
+                 two integers)
+cbow:            a directory `NAME.cbow/` with `vectors.npy` (memory-mappable) and
+                 `vocab.json` (words, counts, training config): see cbow/cbowformat.py
+
+Every write goes to a temporary file in the target's directory and is then moved into
+place with os.replace, so a reader never sees a half-written file and a failed write
+leaves nothing behind. Readers are strict: a truncated or malformed file raises FormatError
+naming the file and the line or byte offset; NaN/inf values are refused. Whatever the
+bytes, a reader returns vectors or raises FormatError (tests fuzz them with hypothesis).
+Gzipped files (`.gz`, detected by their magic bytes) are read transparently.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import warnings
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from cbow.atomic import atomic_write
+from cbow.errors import FormatError
+
+logger = logging.getLogger(__name__)
+
+TEXT_SUFFIXES = (".txt", ".vec", ".text")
+#: format names accepted by load_vectors / save_vectors / `cbow convert --from/--to`
+FORMATS = ("word2vec", "word2vec-text", "glove", "cbow")
+FORMAT_ALIASES = {"bin": "word2vec", "binary": "word2vec", "text": "word2vec-text", "txt": "word2vec-text",
+                  "vec": "word2vec-text", "fasttext": "word2vec-text", "npy": "cbow"}
+
+
+def is_text_path(path: str | Path) -> bool:
+    """True when the file name says text (.txt, .vec, .text)."""
+    return Path(path).suffix.lower() in TEXT_SUFFIXES
+
+
+def canonical_format(name: str) -> str:
+    """'word2vec' | 'word2vec-text' | 'glove' | 'cbow' for a format name or alias."""
+    key = name.lower().lstrip(".")
+    key = FORMAT_ALIASES.get(key, key)
+    if key not in FORMATS:
+        raise FormatError(f"unknown vectors format {name!r}; choose one of {', '.join(FORMATS)} "
+                          "(aliases: bin, text, vec, fasttext)")
+    return key
+
+
+def format_for_output(path: str | Path) -> str:
+    """The format a file name asks for: .cbow or a directory -> ours, .txt/.vec -> text, else binary."""
+    path = Path(path)
+    if path.suffix.lower() == ".cbow" or path.is_dir():
+        return "cbow"
+    if path.suffix.lower() == ".glove":
+        return "glove"
+    return "word2vec-text" if is_text_path(path) else "word2vec"
+
+
+# -- writing ---------------------------------------------------------------------------------
+def _check_writable(path, words, vectors, header: bool) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim != 2 or vectors.shape[0] != len(words):
+        raise FormatError(f"{path}: {len(words)} words but vectors of shape {vectors.shape}")
+    if not np.isfinite(vectors).all():
+        raise FormatError(f"{path}: the vectors hold NaN or inf; refusing to save them")
+    for word in words:
+        if not word or any(ch.isspace() for ch in word):
+            raise FormatError(f"{path}: word {word!r} is empty or contains whitespace; the format cannot store it "
+                              "(save as .cbow, which stores any word)")
+    if not header and vectors.shape[1] == 1:
+        raise FormatError(f"{path}: GloVe text cannot store 1-dimensional vectors unambiguously; use another format")
+    return vectors
+
+
+def _text_lines(words, vectors) -> Iterator[bytes]:
+    for start in range(0, len(words), 4096):
+        block = vectors[start:start + 4096].tolist()
+        lines = [word + " " + " ".join(f"{value:.6g}" for value in row)
+                 for word, row in zip(words[start:start + 4096], block)]
+        yield ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def save_word2vec_format(path: str | Path, words: list[str], vectors: np.ndarray,
+                         binary: bool | None = None) -> None:
+    """Write vectors in word2vec's format; `binary=None` decides by suffix (.txt/.vec -> text).
+
+    Parameters
+    ----------
+    path : output file
+    words : (V,) words; must not be empty nor contain whitespace
+    vectors : (V, d) float array (written as float32; text keeps 6 significant digits)
+    binary : True for word2vec binary, False for text
+
+    Raises
+    ------
+    OutputError : the directory is missing or the write failed (nothing is left behind)
+    FormatError : a word contains whitespace or the vectors hold NaN/inf
+    """
+    vectors = _check_writable(path, words, vectors, header=True)
+    if binary is None:
+        binary = not is_text_path(path)
+    n_words, dim = vectors.shape
+    with atomic_write(path) as handle:
+        handle.write(f"{n_words} {dim}\n".encode())
+        if binary:
+            little = vectors.astype("<f4", copy=False)
+            for word, row in zip(words, little):
+                handle.write(word.encode("utf-8") + b" " + row.tobytes() + b"\n")
+        else:
+            for chunk in _text_lines(words, vectors):
+                handle.write(chunk)
+
+
+def save_glove(path: str | Path, words: list[str], vectors: np.ndarray) -> None:
+    """Write GloVe text: 'word x1 ... xd' per line, no header (6 significant digits)."""
+    vectors = _check_writable(path, words, vectors, header=False)
+    with atomic_write(path) as handle:
+        for chunk in _text_lines(words, vectors):
+            handle.write(chunk)
+
+
+def save_vectors(path: str | Path, words: list[str], vectors: np.ndarray, counts: np.ndarray | None = None,
+                 fmt: str | None = None, config: dict | None = None) -> str:
+    """Write vectors in `fmt` (default: by the file name, see format_for_output); returns the format."""
+    fmt = format_for_output(path) if fmt is None else canonical_format(fmt)
+    if fmt == "cbow":
+        from cbow.vectors import cbowformat
+
+        cbowformat.save(path, words, vectors, counts=counts, config=config)
+    elif fmt == "glove":
+        save_glove(path, words, vectors)
+    else:
+        save_word2vec_format(path, words, vectors, binary=fmt == "word2vec")
+    return fmt
+
+
+# -- reading ---------------------------------------------------------------------------------
+def read_bytes(path: str | Path) -> bytes:
+    """The file's bytes (gunzipped when it starts with gzip's magic), or a one-line FormatError."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise FormatError(f"{path}: no such file; check the path") from None
+    except IsADirectoryError:
+        raise FormatError(f"{path}: is a directory, not a vectors file (a .cbow directory needs vocab.json)") from None
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot read ({exc.strerror})") from None
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise FormatError(f"{path}: corrupt gzip data ({exc}); re-download or re-export the file") from None
+    return raw
+
+
+def detect_format(path: str | Path, raw: bytes | None = None) -> str:
+    """'cbow' for a directory, else 'word2vec' / 'word2vec-text' / 'glove' from the content."""
+    path = Path(path)
+    if path.is_dir():
+        return "cbow"
+    raw = read_bytes(path) if raw is None else raw
+    header_end = raw.find(b"\n")
+    first = raw[: header_end if header_end >= 0 else len(raw)]
+    header = _try_header(first)
+    if header is None:
+        return "glove"
+    return "word2vec" if _looks_binary(raw, header_end + 1, header[1]) else "word2vec-text"
+
+
+def load_vectors(path: str | Path, fmt: str | None = None,
+                 mmap: str | None = None) -> tuple[list[str], np.ndarray, np.ndarray | None, dict]:
+    """Read vectors in any supported format (detected when `fmt` is None).
+
+    Parameters
+    ----------
+    path : file, or .cbow directory
+    fmt : one of FORMATS (or an alias); None detects it
+    mmap : for the cbow format, numpy's mmap_mode ('r' maps the matrix read-only); other
+        formats are parsed into memory and ignore it
+
+    Returns
+    -------
+    words : list of V str
+    vectors : (V, d) float32 (a read-only memory map with mmap='r' and the cbow format)
+    counts : (V,) int64 or None when the file has no counts
+    config : dict, the training config stored with the vectors (empty when unknown)
+    """
+    fmt = detect_format(path) if fmt is None else canonical_format(fmt)
+    if fmt == "cbow":
+        from cbow.vectors import cbowformat
+
+        return cbowformat.load(path, mmap=mmap)
+    if mmap:
+        logger.info("%s: %s files are parsed into memory; mmap applies to the cbow format only", path, fmt)
+    if fmt == "glove":
+        words, vectors = load_glove(path)
+    else:
+        words, vectors = load_word2vec_format(path, binary=fmt == "word2vec")
+    return words, vectors, None, {}
+
+
+def load_word2vec_format(path: str | Path, binary: bool | None = None) -> tuple[list[str], np.ndarray]:
+    """Read a word2vec text or binary file (binary=None: detected from the content).
+
+    Returns
+    -------
+    words : list of V str (duplicates after the first are dropped with a warning)
+    vectors : (V, d) float32
+
+    Raises
+    ------
+    FormatError : missing, truncated, malformed or non-finite file, with line/offset
+    """
+    path = Path(path)
+    raw = read_bytes(path)
+    header_end = raw.find(b"\n")
+    if header_end < 0:
+        raise FormatError(f"{path}:1: no header line 'V d'; is this a word2vec file?")
+    header = _try_header(raw[:header_end])
+    if header is None:
+        shown = raw[:min(header_end, 60)].decode("utf-8", "replace")
+        raise FormatError(f"{path}:1: expected a header 'V d', got {shown!r} (a GloVe file has none: "
+                          "use --from glove or let the format be detected)")
+    n_words, dim = header
+    body_start = header_end + 1
+    if binary is None:
+        binary = _looks_binary(raw, body_start, dim)
+    if binary:
+        words, vectors = _read_binary_body(path, raw, body_start, n_words, dim)
+    else:
+        words, vectors = _read_text_body(path, raw, body_start, dim, first_line_no=2, n_expected=n_words)
+    return _finish(path, words, vectors)
+
+
+def load_glove(path: str | Path) -> tuple[list[str], np.ndarray]:
+    """Read GloVe text (no header; d = the number of values on the first line)."""
+    path = Path(path)
+    raw = read_bytes(path)
+    first_end = raw.find(b"\n")
+    first = raw[: first_end if first_end >= 0 else len(raw)].rstrip(b"\r").rstrip()
+    n_fields = len(first.split(b" "))
+    if not first or n_fields < 2:
+        raise FormatError(f"{path}:1: expected 'word x1 ... xd' (GloVe text); the file is empty or not vectors")
+    words, vectors = _read_text_body(path, raw, 0, n_fields - 1, first_line_no=1, n_expected=None)
+    return _finish(path, words, vectors)
+
+
+def _finish(path: Path, words: list[str], vectors: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Refuse NaN/inf; drop repeated words (first one wins, as gensim keeps one), with a warning."""
+    finite_rows = np.isfinite(vectors).all(axis=1)
+    if not finite_rows.all():
+        bad = int(np.flatnonzero(~finite_rows)[0])
+        raise FormatError(f"{path}: the vector of {words[bad]!r} (word {bad + 1}) holds NaN or inf; the file is corrupt")
+    if len(set(words)) != len(words):
+        seen: set[str] = set()
+        keep = [i for i, word in enumerate(words) if not (word in seen or seen.add(word))]
+        logger.warning("%s: %d repeated words skipped (the first vector of each is kept)", path, len(words) - len(keep))
+        words = [words[i] for i in keep]
+        vectors = vectors[keep]
+    return words, vectors
+
+
+def _try_header(line: bytes) -> tuple[int, int] | None:
+    """(V, d) if `line` is a word2vec header 'V d' (ASCII integers, d >= 1), else None."""
+    parts = line.split()
+    if len(parts) != 2 or not all(part.isdigit() for part in parts):
+        return None
+    n_words, dim = int(parts[0]), int(parts[1])
+    return (n_words, dim) if dim >= 1 else None
+
+
+def _looks_binary(raw: bytes, body_start: int, dim: int) -> bool:
+    """Binary if the first record is not a line of `dim` numbers."""
+    line_end = raw.find(b"\n", body_start)
+    first = raw[body_start: line_end if line_end >= 0 else len(raw)]
+    try:
+        fields = first.decode("utf-8").rstrip().split(" ")
+        [float(value) for value in fields[1:]]
+    except (UnicodeDecodeError, ValueError):
+        return True
+    return len(fields) - 1 != dim
+
+
+def _read_binary_body(path: Path, raw: bytes, pos: int, n_words: int, dim: int):
+    record_bytes = 4 * dim
+    # the smallest record is a 1-byte word, a space and the floats: refuse impossible headers
+    # before allocating (a corrupt "999999999 300" must not ask for terabytes)
+    if n_words * (record_bytes + 2) > len(raw) - pos + 1:
+        raise FormatError(
+            f"{path}: header announces {n_words:,} words of {dim} floats, but the file has only "
+            f"{len(raw):,} bytes; the file is truncated or the header disagrees with the body"
+        )
+    words: list[str] = []
+    vectors = np.empty((n_words, dim), dtype=np.float32)
+    for index in range(n_words):
+        while pos < len(raw) and raw[pos] in b"\n ":  # word2vec.c's newline before each word
+            pos += 1
+        space = raw.find(b" ", pos, pos + 10_000)
+        if space <= pos or space + 1 + record_bytes > len(raw):
+            what = "an empty word" if space == pos else "the file ends inside it"
+            raise FormatError(
+                f"{path}: byte {pos}: word {index + 1} of {n_words}: {what}; "
+                "the file is truncated or corrupt, re-export it"
+            )
+        try:
+            words.append(raw[pos:space].decode("utf-8"))
+        except UnicodeDecodeError:
+            raise FormatError(f"{path}: byte {pos}: word {index + 1} is not valid UTF-8; the file is corrupt") from None
+        vectors[index] = np.frombuffer(raw, dtype="<f4", count=dim, offset=space + 1)
+        pos = space + 1 + record_bytes
+    rest = raw[pos:].strip()
+    if rest:
+        raise FormatError(f"{path}: byte {pos}: {len(rest)} bytes after the {n_words} words the header announces; "
+                          "the header disagrees with the body")
+    return words, vectors
+
+
+def _read_text_body(path: Path, raw: bytes, body_start: int, dim: int, first_line_no: int,
+                    n_expected: int | None):
+    """Parse 'word x1 ... xd' lines (single spaces, trailing space allowed as fastText writes)."""
+    try:
+        text = raw[body_start:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"{path}: byte {body_start + exc.start}: not valid UTF-8; the file is corrupt") from None
+    lines = text.split("\n")  # only "\n": words may hold other Unicode line separators
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if n_expected is not None and len(lines) != n_expected:
+        raise FormatError(f"{path}: header says {n_expected} words, the file has {len(lines)} lines; "
+                          "the header disagrees with the body (truncated file?)")
+    words: list[str] = []
+    value_texts: list[str] = []
+    for line_no, line in enumerate(lines, start=first_line_no):
+        word, _, values = line.rstrip().partition(" ")
+        if not word or values.count(" ") != dim - 1 or not values:
+            found = len(values.split(" ")) if values else 0
+            raise FormatError(
+                f"{path}:{line_no}: expected {dim} values after {word[:40]!r}, found {found}; "
+                "the file is truncated or malformed, re-export it"
+            )
+        words.append(word)
+        value_texts.append(values)
+    vectors = _parse_floats(" ".join(value_texts), len(lines) * dim)
+    if vectors is None:
+        for line_no, values in enumerate(value_texts, start=first_line_no):
+            try:
+                [float(value) for value in values.split(" ")]
+            except ValueError:
+                raise FormatError(f"{path}:{line_no}: a value is not a number; the file is corrupt") from None
+        raise FormatError(f"{path}: values could not be parsed as numbers; the file is corrupt")
+    return words, vectors.reshape(len(lines), dim)
+
+
+def _parse_floats(text: str, n_values: int) -> np.ndarray | None:
+    """`n_values` space-separated floats as float32, or None if any fails to parse (C speed)."""
+    if n_values == 0:
+        return np.empty(0, dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numpy warns, and stops, at the first bad value
+        try:
+            parsed = np.fromstring(text, dtype=np.float32, sep=" ")
+        except ValueError:
+            return None
+    # every field was checked to be one token, so a count that differs means a bad value
+    return parsed if parsed.size == n_values else None

@@ -1,0 +1,151 @@
+"""The `cbow query` prompt: parse one input line, answer it; history for the interactive prompt.
+
+Input language (one query per line):
+
+    paris                      neighbours of a word
+    king - man + woman         neighbours of an expression (3CosAdd; spaces around + and -)
+    paris berlin               several words: neighbours of their sum
+    :sim cat dog               cosine similarity
+    :odd cat dog car mouse     the word that does not match
+    :rank cat dog              rank of dog among cat's neighbours
+    :topn 5                    neighbours shown from now on
+    :help                      this text
+    :quit                      leave (so do Ctrl-D and Ctrl-C)
+
+This module computes answers as data (`Answer`); cbow.cli prints them, one line per input
+line when stdin is not a terminal, a small table when it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cbow.errors import CbowError
+from cbow.vectors.keyed import KeyedVectors
+
+HELP = __doc__.split("Input language (one query per line):")[1].split("This module")[0].strip("\n")
+
+
+class QueryError(CbowError):
+    """An input line the prompt cannot answer (the prompt reports it and goes on)."""
+
+
+@dataclass
+class Answer:
+    """The answer to one input line.
+
+    kind : 'neighbours' (items = [(word, score)]), 'number' (value), 'word' (text),
+           'text' (text: help or a setting changed), 'empty', 'quit'
+    """
+
+    kind: str
+    items: list[tuple[str, float]] = field(default_factory=list)
+    value: float = 0.0
+    text: str = ""
+
+    def one_line(self) -> str:
+        """The answer as a single line (for pipes: one output line per input line)."""
+        if self.kind == "neighbours":
+            return "\t".join(f"{word} {score:.4f}" for word, score in self.items)
+        if self.kind == "number":
+            return f"{self.value:.4f}" if isinstance(self.value, float) else str(self.value)
+        if self.kind == "text":
+            return self.text.replace("\n", " | ")
+        return self.text
+
+
+@dataclass
+class Session:
+    """State of one prompt session: the vectors and the settings the user changed."""
+
+    kv: KeyedVectors
+    topn: int = 10
+    restrict_vocab: int | None = None
+
+    def answer(self, line: str) -> Answer:
+        """Answer one input line; raises QueryError (or UnknownWordError) for bad input."""
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return Answer("empty")
+        if line.startswith(":"):
+            return self._command(line[1:].split())
+        positive, negative = parse_expression(line)
+        return Answer("neighbours", self.kv.most_similar(positive=positive, negative=negative, topn=self.topn,
+                                                         restrict_vocab=self.restrict_vocab))
+
+    def _command(self, parts: list[str]) -> Answer:
+        name, words = (parts[0].lower(), parts[1:]) if parts else ("", [])
+        if name in ("q", "quit", "exit"):
+            return Answer("quit")
+        if name in ("h", "help", "?"):
+            return Answer("text", text=HELP)
+        if name == "sim":
+            _need(words, 2, ":sim a b")
+            return Answer("number", value=self.kv.similarity(words[0], words[1]))
+        if name == "odd":
+            if len(words) < 3:
+                raise QueryError(":odd needs at least 3 words, e.g. ':odd cat dog car mouse'")
+            for word in words:
+                self.kv.get_index(word)  # unknown words are errors here, not silently ignored
+            return Answer("word", text=self.kv.doesnt_match(words))
+        if name == "rank":
+            _need(words, 2, ":rank a b")
+            return Answer("number", value=self.kv.rank(words[0], words[1]))
+        if name == "topn":
+            if len(words) != 1 or not words[0].isdigit() or int(words[0]) < 1:
+                raise QueryError(":topn needs one integer >= 1, e.g. ':topn 5'")
+            self.topn = int(words[0])
+            return Answer("text", text=f"showing {self.topn} neighbours")
+        raise QueryError(f"unknown command ':{name}'; try :help")
+
+
+def _need(words: list[str], count: int, usage: str) -> None:
+    if len(words) != count:
+        raise QueryError(f"expected {count} words: '{usage}'")
+
+
+def parse_expression(line: str) -> tuple[list[str], list[str]]:
+    """'king - man + woman' -> (['king', 'woman'], ['man']); '+'/'-' must stand alone."""
+    positive: list[str] = []
+    negative: list[str] = []
+    sign = None
+    for token in line.split():
+        if token in "+-":
+            if sign is not None:
+                raise QueryError(f"two operators in a row in {line!r}; write e.g. 'king - man + woman'")
+            sign = token
+            continue
+        (negative if sign == "-" else positive).append(token)
+        sign = None
+    if sign is not None:
+        raise QueryError(f"{line!r} ends with an operator; add a word after it")
+    return positive, negative
+
+
+def history_path() -> Path:
+    """$XDG_CACHE_HOME/cbow/query_history (default ~/.cache/cbow/query_history)."""
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "cbow" / "query_history"
+
+
+@contextlib.contextmanager
+def readline_history(path: Path | None = None, length: int = 1000):
+    """Enable readline line editing with a history file; any failure only loses the history."""
+    try:
+        import readline
+    except ImportError:  # not on every platform; the prompt works without it
+        yield
+        return
+    path = history_path() if path is None else path
+    with contextlib.suppress(OSError):
+        readline.read_history_file(path)
+    readline.set_history_length(length)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            readline.write_history_file(path)
