@@ -5,7 +5,19 @@
     >>> result.wv.most_similar("king")
     >>> kv = cbow.KeyedVectors.load("vectors.bin")
 
-The public names are imported on first use, so `import cbow` and the CLI start fast.
+Callbacks (`cbow.Callback`, as gensim's CallbackAny2Vec) see every event of a run:
+`cbow.train(corpus, config, callbacks=[MyCallback()])`.
+
+The public names are imported on first use, so `import cbow` and the CLI start fast. The
+package is layered; each layer imports only the ones before it:
+
+    errors, numerics, atomic, interrupts   the base
+    data/       text -> ids: corpus, tokenize, vocab, huffman, encode, cache, windows, split
+    vectors/    KeyedVectors and everything done with finished vectors: formats, query, evaluate
+    model/      the math: hidden layer, objectives, fused steps, noise sampling
+    check/      gradient checks by finite differences
+    training/   config, schedule, the run and its callbacks, engines, checkpoints, held-out
+    cli/        the `cbow` command
 """
 
 from importlib import import_module
@@ -13,10 +25,13 @@ from importlib import import_module
 __version__ = "0.1.0"
 
 _PUBLIC = {
+    "Callback": "cbow.training.callbacks",
     "CbowError": "cbow.errors",
+    "Checkpointer": "cbow.training.checkpoint",
+    "EpochReport": "cbow.training.run",
     "KeyedVectors": "cbow.vectors.keyed",
-    "TrainConfig": "cbow.training.loop",
-    "TrainResult": "cbow.training.loop",
+    "TrainConfig": "cbow.training.config",
+    "TrainResult": "cbow.training.run",
     "train": "cbow.training.loop",
     "Vocab": "cbow.data.vocab",
 }

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
+# 3CosMul's denominator guard (analogies): gensim's value; Levy & Goldberg used 1e-3
+COSMUL_EPSILON = 1e-6
+
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """Logistic function 1 / (1 + exp(-x)), without overflow for large |x|.

@@ -44,7 +44,9 @@ SETTINGS = dict(size=100, window=5, negative=5, sample=1e-4, min_count=5, epochs
 
 # -- children: one system, one run, JSON on stdout ---------------------------------------
 def child_cbow(args) -> dict:
-    from cbow.training.loop import TrainConfig, prepare, train
+    from cbow.training.config import TrainConfig
+    from cbow.data.prepare import prepare
+    from cbow.training.loop import train
 
     config = TrainConfig(size=SETTINGS["size"], window=SETTINGS["window"],
                          objective="hs" if args.hs else "ns", negative=0 if args.hs else SETTINGS["negative"],
@@ -87,7 +89,10 @@ def child_softmax(args) -> dict:
     """Full-softmax training steps on the corpus vocabulary vs the float32 GEMM peak."""
     import numpy as np
 
-    from cbow.training.loop import TrainConfig, build_output_layer, make_step, prepare
+    from cbow.training.config import TrainConfig
+    from cbow.model.step import build_output_layer
+    from cbow.training.schedule import make_step
+    from cbow.data.prepare import prepare
     from cbow.data.windows import iter_batches
 
     config = TrainConfig(size=SETTINGS["size"], window=SETTINGS["window"], objective="softmax", negative=0,
@@ -102,7 +107,7 @@ def child_softmax(args) -> dict:
     a @ b
     best = min(_timed(lambda: a @ b) for _ in range(5))
     peak = 2 * n ** 3 / best / 1e9
-    output, n_out = build_output_layer(vocab, config)
+    output, n_out = build_output_layer(vocab, config.objective, config.negative)
     W_in = (rng.random((V, d), dtype=np.float32) - 0.5) / d
     W_out = np.zeros((n_out, d), dtype=np.float32)
     batches = iter_batches(encoded.word_ids, encoded.sentence_offsets, config.window, B, rng,
@@ -400,7 +405,7 @@ def main() -> None:
         run = {"cbow": child_cbow, "gensim": child_gensim, "softmax": child_softmax}[args.child]
         print(json.dumps(run(args)))
         return
-    from cbow.training.loop import TrainConfig
+    from cbow.training.config import TrainConfig
     from cbow.training.parallel.pool import available_cores
 
     args.workers = args.workers or available_cores()

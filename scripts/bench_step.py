@@ -37,15 +37,35 @@ DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "benc
 REFERENCE = "cbow_reference"
 
 
-def load_reference(tree: Path, scratch: Path):
-    """`cbow.train` of the package in `tree`, imported as cbow_reference.train."""
+class StepAPI:
+    """What this script needs of a cbow package, in either layout (flat before the
+    subpackages, `training/` and `model/` after): TrainConfig, prepare, the output layer
+    of a config, and the step."""
+
+    def __init__(self, package: str) -> None:
+        try:
+            config = importlib.import_module(f"{package}.training.config")
+            schedule = importlib.import_module(f"{package}.training.schedule")
+            step = importlib.import_module(f"{package}.model.step")
+            self.TrainConfig, self.make_step = config.TrainConfig, schedule.make_step
+            self.prepare = importlib.import_module(f"{package}.data.prepare").prepare
+            self.build_output_layer = lambda vocab, config: step.build_output_layer(vocab, config.objective,
+                                                                                    config.negative)
+        except ImportError:  # the flat layout: everything in <package>.train
+            flat = importlib.import_module(f"{package}.train")
+            self.TrainConfig, self.make_step, self.prepare = flat.TrainConfig, flat.make_step, flat.prepare
+            self.build_output_layer = flat.build_output_layer
+
+
+def load_reference(tree: Path, scratch: Path) -> StepAPI:
+    """The package in `tree`, imported as cbow_reference."""
     target = scratch / REFERENCE
     shutil.copytree(tree / "cbow", target)
     pattern = re.compile(r"\b(from|import) cbow\b")
     for path in target.rglob("*.py"):
         path.write_text(pattern.sub(rf"\1 {REFERENCE}", path.read_text()))
     sys.path.insert(0, str(scratch))
-    return importlib.import_module(f"{REFERENCE}.train")
+    return StepAPI(REFERENCE)
 
 
 def main() -> None:
@@ -59,10 +79,10 @@ def main() -> None:
     parser.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "cbow-bench-step-cache")
     args = parser.parse_args()
 
-    import cbow.train as new_train
-    from cbow.cli.train import HS_BATCH_SIZE
+    from cbow.cli.train_flags import HS_BATCH_SIZE
     from cbow.data.windows import iter_batches
 
+    new_train = StepAPI("cbow")
     batch_size = args.batch_size or (HS_BATCH_SIZE if args.objective == "hs" else new_train.TrainConfig().batch_size)
     settings = {"objective": args.objective, "negative": 5 if args.objective == "ns" else 0, "batch_size": batch_size}
     with tempfile.TemporaryDirectory() as scratch:

@@ -60,7 +60,8 @@ def concatenate(corpus: Path, copies: int, target: Path) -> None:
 def checkpoint_overhead(corpus: Path, work: Path) -> None:
     from cbow.training.checkpoint import Checkpointer
     from cbow.data.encode import read_and_encode
-    from cbow.training.loop import TrainConfig, train
+    from cbow.training.config import TrainConfig
+    from cbow.training.loop import train
 
     vocab, encoded = read_and_encode(corpus, min_count=5)
     config = TrainConfig(epochs=1)

@@ -44,10 +44,12 @@ from pathlib import Path
 
 import numpy as np
 
-from cbow.cli.train import HS_BATCH_SIZE, HS_CONTEXT_POWER
+from cbow.cli.train_flags import HS_BATCH_SIZE, HS_CONTEXT_POWER
 from cbow.vectors.evaluate import evaluate_word_analogies, evaluate_word_pairs
 from cbow.model.hidden import word_vectors
-from cbow.training.loop import TrainConfig, prepare, train
+from cbow.training.config import TrainConfig
+from cbow.data.prepare import prepare
+from cbow.training.loop import train
 from cbow.vectors.keyed import KeyedVectors
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"

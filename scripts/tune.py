@@ -23,7 +23,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from cbow.vectors.evaluate import evaluate_word_analogies, evaluate_word_pairs
-from cbow.training.loop import TrainConfig, prepare, train
+from cbow.training.config import TrainConfig
+from cbow.data.prepare import prepare
+from cbow.training.loop import train
 from cbow.vectors.keyed import KeyedVectors
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"

@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cbow.errors import CbowError, OutputError
-from cbow.training.loop import TrainConfig, train
+from cbow.training.config import TrainConfig
+from cbow.training.loop import train
 
 FAST = ["--size", "8", "--window", "2", "--workers", "1", "--epochs", "1", "--min-count", "1", "-q"]
 

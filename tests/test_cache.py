@@ -11,9 +11,10 @@ import pytest
 
 from cbow.data import cache
 from cbow.errors import CbowError
-from cbow.training.loop import TrainConfig, prepare
+from cbow.training.config import TrainConfig
+from cbow.data.prepare import prepare
 
-train_module = importlib.import_module("cbow.training.loop")
+prepare_module = importlib.import_module("cbow.data.prepare")
 CONFIG = TrainConfig(min_count=3)
 
 
@@ -28,7 +29,7 @@ def forbid_reading(monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("the corpus was read again")
 
-    monkeypatch.setattr(train_module, "read_and_encode", fail)
+    monkeypatch.setattr(prepare_module, "read_and_encode", fail)
 
 
 def test_second_run_reads_the_cache(tmp_path, corpus_file, monkeypatch):
@@ -95,13 +96,13 @@ def test_cli_caches_unless_told_not_to(tmp_path, corpus_file):
 def test_the_first_run_encodes_straight_into_the_entry(tmp_path, corpus_file, monkeypatch):
     # The cold path never holds all ids in memory: read_and_encode writes them to the entry.
     calls = []
-    real = train_module.read_and_encode
+    real = prepare_module.read_and_encode
 
     def spy(*args, **kwargs):
         calls.append(kwargs.get("ids_path"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(train_module, "read_and_encode", spy)
+    monkeypatch.setattr(prepare_module, "read_and_encode", spy)
     _, encoded = prepare(corpus_file, CONFIG, cache_dir=tmp_path / "c")
     assert len(calls) == 1 and calls[0] is not None and calls[0].name == cache.IDS_FILE
     _, uncached = prepare(corpus_file, CONFIG)
@@ -128,7 +129,7 @@ def test_a_run_that_fails_while_encoding_leaves_no_staging_directory(tmp_path, c
             handle.write(b"caf\xe9 au lait\n")  # not UTF-8: refused with encoding_errors="strict"
         config, expected = TrainConfig(min_count=3, encoding_errors="strict"), CbowError
     else:  # Ctrl-C, or SIGTERM under the CLI, in the middle of the corpus
-        real = train_module.read_and_encode
+        real = prepare_module.read_and_encode
 
         def interrupted(source, **settings):
             def lines():
@@ -136,7 +137,7 @@ def test_a_run_that_fails_while_encoding_leaves_no_staging_directory(tmp_path, c
                 raise KeyboardInterrupt
             return real(lines(), **settings)
 
-        monkeypatch.setattr(train_module, "read_and_encode", interrupted)
+        monkeypatch.setattr(prepare_module, "read_and_encode", interrupted)
         config, expected = CONFIG, KeyboardInterrupt
     with pytest.raises(expected):
         prepare(corpus_file, config, cache_dir=tmp_path / "c")

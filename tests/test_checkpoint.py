@@ -14,13 +14,14 @@ from cbow.training.checkpoint import (
     Checkpointer,
     TrainingInterrupted,
     load_checkpoint,
-    parse_duration,
 )
+from cbow.cli.args import parse_duration
 from cbow.corpora import planted
 from cbow.data.encode import read_and_encode
 from cbow.errors import Diverged
 from cbow.vectors.formats import load_word2vec_format
-from cbow.training.loop import TrainConfig, train
+from cbow.training.config import TrainConfig
+from cbow.training.loop import train
 from cbow.training.training_log import TrainingLog
 from cli_helpers import holding_at, interrupt_at_checkpoint, wait_for_checkpoint
 
@@ -96,17 +97,16 @@ def test_ctrl_c_saves_a_checkpoint_exits_130_and_resumes_exactly(tmp_path, small
 
 
 class InterruptAfter(Checkpointer):
-    """Saves after every batch and 'presses Ctrl-C' after `n_batches` of them."""
+    """'Presses Ctrl-C' once `n_batches` batches of the first epoch are done."""
 
     def __init__(self, path, n_batches):
         super().__init__(path, every_seconds=None)
-        self.countdown = n_batches
+        self.n_batches = n_batches
 
-    def after_batch(self, state_fn, words_done=0):
-        self.countdown -= 1
-        if self.countdown == 0:
+    def wants_pause(self, run):
+        if run.epoch == 0 and run.batches_done == self.n_batches:
             self.interrupted = True
-        super().after_batch(state_fn, words_done)
+        return super().wants_pause(run)
 
 
 @pytest.mark.parametrize("objective, stop_after", [("ns", 37), ("hs", 90), ("ns", 1)])

@@ -90,8 +90,8 @@ def test_demo_neighbours_show_the_planted_groups(tmp_path):
 
 def test_demo_sample_default_and_override():
     from cbow.cli import build_parser
-    from cbow.cli.train import DEMO_SAMPLE, _train_config
-    from cbow.training.loop import TrainConfig
+    from cbow.cli.train_flags import DEMO_SAMPLE, _train_config
+    from cbow.training.config import TrainConfig
 
     def sample(*argv):
         return _train_config(build_parser().parse_args(["train", *argv])).sample

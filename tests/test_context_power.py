@@ -7,7 +7,7 @@ import pytest
 from cbow.model import step
 from cbow.errors import ConfigError
 from cbow.model.logistic_step import Workspace
-from cbow.training.loop import TrainConfig
+from cbow.training.config import TrainConfig
 from test_fused_step import small_case
 
 
@@ -72,7 +72,7 @@ def test_cli_refuses_the_power_with_the_word2vec_rule(tmp_path):
 
 def test_cli_default_power_depends_on_the_objective():
     from cbow.cli import build_parser
-    from cbow.cli.train import HS_CONTEXT_POWER, _train_config
+    from cbow.cli.train_flags import HS_CONTEXT_POWER, _train_config
 
     def config(*flags):
         return _train_config(build_parser().parse_args(["train", "corpus.txt", *flags]))

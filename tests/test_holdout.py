@@ -9,7 +9,9 @@ import pytest
 
 from cbow.data.encode import EncodedCorpus
 from cbow.errors import ConfigError
-from cbow.training.heldout import heldout_examples, heldout_loss, parse_fraction, split_holdout
+from cbow.cli.args import parse_fraction
+from cbow.data.split import heldout_examples, split_holdout
+from cbow.training.heldout import heldout_loss
 from cbow.data.vocab import huffman_tree
 
 V, D = 13, 4

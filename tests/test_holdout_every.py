@@ -9,13 +9,17 @@ import math
 import numpy as np
 import pytest
 
+from cbow.training import heldout as heldout_module
 from cbow.training import loop as train_module
 from cbow.training.checkpoint import Checkpointer, TrainingInterrupted, load_checkpoint
 from cbow.cli import word_count
 from cbow.data.encode import read_and_encode
 from cbow.errors import ConfigError
-from cbow.training.heldout import HeldoutMonitor, split_holdout
-from cbow.training.loop import TrainConfig, learning_rate, train
+from cbow.training.heldout import HeldoutMonitor
+from cbow.data.split import split_holdout
+from cbow.training.config import TrainConfig
+from cbow.training.schedule import learning_rate
+from cbow.training.loop import train
 from cbow.training.training_log import TrainingLog
 
 BATCH, EVERY = 50, 700
@@ -92,7 +96,7 @@ def test_each_score_equals_a_direct_computation_on_the_weights_of_that_moment(co
     result = train(config=config, vocab=vocab, encoded=encoded)
     _, heldout = split_holdout(encoded, config.holdout, config.seed)
     assert len(snapshots) == len(result.heldout_history) > config.epochs
-    assert heldout.n_words < train_module.HOLDOUT_MAX_WORDS  # every held-out target is scored
+    assert heldout.n_words < heldout_module.HOLDOUT_MAX_WORDS  # every held-out target is scored
     for (W_in, W_out), point in zip(snapshots, result.heldout_history):
         assert point.n_predicted == heldout.n_words
         assert point.nats == pytest.approx(_naive_nats(W_in, W_out, heldout, config.window), rel=1e-10)
@@ -110,16 +114,16 @@ def test_scoring_changes_nothing_in_training(corpus):
 
 
 class InterruptAt(Checkpointer):
-    """Saves and 'presses Ctrl-C' after the batch that ends at `words` words."""
+    """'Presses Ctrl-C' at the batch boundary where the run has done `words` words."""
 
     def __init__(self, path, words):
         super().__init__(path, every_seconds=None)
         self.words = words
 
-    def after_batch(self, state_fn, words_done=0):
-        if state_fn().words_done == self.words:
+    def wants_pause(self, run):
+        if run.words_done == self.words:
             self.interrupted = True
-        super().after_batch(state_fn, words_done)
+        return super().wants_pause(run)
 
 
 def _without_timing(points):

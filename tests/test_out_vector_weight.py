@@ -5,7 +5,8 @@ import pytest
 
 from cbow.errors import ConfigError
 from cbow.model.hidden import word_vectors
-from cbow.training.loop import TrainConfig, train
+from cbow.training.config import TrainConfig
+from cbow.training.loop import train
 from cbow.vectors.keyed import KeyedVectors
 from cli_helpers import assert_one_line_error, run_cbow
 

@@ -50,7 +50,8 @@ def platform_key() -> str:
 def run(name: str) -> dict:
     """Train run `name`; its fingerprint: hashes and summary statistics of both matrices."""
     from cbow.corpora import planted
-    from cbow.training.loop import TrainConfig, train
+    from cbow.training.config import TrainConfig
+    from cbow.training.loop import train
 
     lines = list(planted.generate_lines(n_sentences=1500, seed=4))
     result = train(lines, TrainConfig(**{**BASE, **RUNS[name]}))

@@ -14,7 +14,8 @@ import pytest
 from cbow import cli
 from cbow.training.memory import memory_estimate
 from cbow.training.plan import make_plan
-from cbow.training.loop import TrainConfig, prepare
+from cbow.training.config import TrainConfig
+from cbow.data.prepare import prepare
 
 SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "ta", "vo", "zi", "be", "do", "fu", "ga", "po", "se", "xu", "ya"]
 

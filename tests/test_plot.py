@@ -24,7 +24,7 @@ def test_pca_matches_covariance_eigenvectors():
 
 
 def test_plot_words_and_loss_write_png(tmp_path):
-    from cbow.training.loop import LossPoint
+    from cbow.training.run import LossPoint
 
     rng = np.random.default_rng(1)
     plot_words(["a", "b", "c", "d"], rng.standard_normal((4, 6)), tmp_path / "map.png", pairs=True)
@@ -50,7 +50,7 @@ def _heldout_points(words_per_epoch, every, epochs):
 
 
 def test_loss_figure_draws_the_heldout_points_against_training_words(tmp_path):
-    from cbow.training.loop import LossPoint
+    from cbow.training.run import LossPoint
 
     words_per_epoch = 1000
     history = [LossPoint(1 + i // 10, 100 * (i + 1), 4.0 / (i + 1), 0.05 * (1 - i / 20)) for i in range(20)]

@@ -10,7 +10,8 @@ from test_train import planted_scores
 from cbow.model import step
 from cbow.errors import ConfigError, Diverged
 from cbow.model.logistic_step import Workspace
-from cbow.training.loop import TrainConfig, train
+from cbow.training.config import TrainConfig
+from cbow.training.loop import train
 from cbow.data.windows import Batch
 
 

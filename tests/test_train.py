@@ -9,10 +9,11 @@ from cbow.model import logistic_step, step
 from cbow.corpora import planted
 from cbow.errors import ConfigError, Diverged
 from cbow.model.objectives import negative_sampling
-from cbow.training.loop import TrainConfig, train
+from cbow.training.config import TrainConfig
+from cbow.training.loop import train
 from cbow.data.windows import iter_batches
 
-train_module = importlib.import_module("cbow.training.loop")  # the module (cbow.train is also a function)
+schedule = importlib.import_module("cbow.training.schedule")  # the step and the divergence test
 FAST = dict(size=32, window=3, min_count=3, sample=1e-3, epochs=4, batch_size=256, seed=3)
 
 
@@ -39,7 +40,7 @@ def test_each_objective_learns_planted_structure(planted_lines, objective):
 
 def test_a_broken_gradient_cannot_pass(planted_lines, monkeypatch):
     """The thresholds above catch a sign error in dL/dh (reference step)."""
-    monkeypatch.setattr(train_module, "USE_FUSED_STEP", False)
+    monkeypatch.setattr(schedule, "USE_FUSED_STEP", False)
     real_backward = negative_sampling.backward
 
     def wrong_sign_backward(cache):
@@ -112,7 +113,7 @@ def test_divergence_stops_with_a_message(planted_lines):
 
 def test_a_finite_blow_up_is_a_divergence_too(planted_lines, monkeypatch):
     """A loss of 1e16 nats is finite but trains nothing: the run stops as for inf."""
-    real_make_step = train_module.make_step
+    real_make_step = schedule.make_step
 
     def blowing_up_make_step(W_in, output, config):
         real_step, batches = real_make_step(W_in, output, config), []
@@ -123,11 +124,11 @@ def test_a_finite_blow_up_is_a_divergence_too(planted_lines, monkeypatch):
             return loss if len(batches) < 3 else 4.6e16
         return step_fn
 
-    monkeypatch.setattr(train_module, "make_step", blowing_up_make_step)
+    monkeypatch.setattr("cbow.training.in_process.make_step", blowing_up_make_step)
     with pytest.raises(Diverged, match=r"diverged in epoch 1 at \d+% \(loss 1\.[0-9]e\+14 nats per example\)"):
         train(planted_lines[:3000], TrainConfig(size=16, window=2, min_count=3, epochs=1, batch_size=256))
-    assert train_module.loss_diverged(float("nan"), 10) and train_module.loss_diverged(1e4 + 1, 10)
-    assert not train_module.loss_diverged(9.0e3, 10)
+    assert schedule.loss_diverged(float("nan"), 10) and schedule.loss_diverged(1e4 + 1, 10)
+    assert not schedule.loss_diverged(9.0e3, 10)
 
 
 def test_bad_settings_are_config_errors():

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from cbow.corpora import planted
-from cbow.training.loop import TrainConfig, train
+from cbow.training.config import TrainConfig
+from cbow.training.loop import train
 from cbow.training.training_log import TrainingLog, add_scores, log_path_for
 
 SMALL = ["--size", "24", "--window", "3", "--epochs", "3", "--min-count", "3", "--sample", "0", "--workers", "1"]
@@ -116,7 +117,8 @@ def test_a_damaged_log_line_is_named(tmp_path):
 
 def test_holdout_loss_is_reported_every_epoch_and_falls(planted_lines):
     from cbow.data.encode import read_and_encode
-    from cbow.training.heldout import heldout_loss, split_holdout
+    from cbow.training.heldout import heldout_loss
+    from cbow.data.split import split_holdout
 
     # full softmax: the model the held-out loss measures (for NS it is the softmax its scores
     # define, which NS does not calibrate: it can sit above uniform)

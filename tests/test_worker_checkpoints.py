@@ -16,7 +16,8 @@ from cbow.training.checkpoint import Checkpointer, TrainingInterrupted, load_che
 from cbow.corpora import planted
 from cbow.data.encode import read_and_encode
 from cbow.vectors.formats import load_word2vec_format
-from cbow.training.loop import TrainConfig, train
+from cbow.training.config import TrainConfig
+from cbow.training.loop import train
 from cbow.training.training_log import TrainingLog, log_path_for
 from cli_helpers import assert_one_line_error, holding_at, interrupt_at_checkpoint, run_cbow
 from test_train import planted_scores

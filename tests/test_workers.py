@@ -10,11 +10,14 @@ import numpy as np
 import pytest
 
 from cbow.training.parallel import pool as workers
+from cbow.training.parallel import shared as shared_memory
 from cbow.corpora import planted
 from cbow.errors import ConfigError, Diverged
 from cbow.model.noise import AliasSampler
 from cbow.model.step import OutputLayer
-from cbow.training.loop import TrainConfig, learning_rate, make_step, train
+from cbow.training.config import TrainConfig
+from cbow.training.schedule import learning_rate, make_step
+from cbow.training.loop import train
 from cbow.data.windows import iter_batches
 
 
@@ -23,14 +26,14 @@ def shm_segments(pid=None):
     hold their own)."""
     if not os.path.isdir("/dev/shm"):
         return set()
-    return {name for name in os.listdir("/dev/shm") if name.startswith(workers.segment_prefix(pid))}
+    return {name for name in os.listdir("/dev/shm") if name.startswith(shared_memory.segment_prefix(pid))}
 
 
 def training_script(**config):
     """A script that trains 40,000 planted sentences with TrainConfig(**config), main-guarded."""
     settings = ", ".join(f"{key}={value!r}" for key, value in config.items())
     return ("from cbow.corpora import planted\n"
-            "from cbow.training.loop import TrainConfig, train\n"
+            "from cbow import TrainConfig, train\n"
             "if __name__ == '__main__':\n"
             "    lines = planted.generate_lines(n_sentences=40000, seed=1)\n"
             f"    train(lines, TrainConfig({settings}))\n")
@@ -145,7 +148,7 @@ def test_a_script_without_the_main_guard_is_told_how_to_fix_it(tmp_path):
     each of them and they die while starting. The script's last line names the fix."""
     script = tmp_path / "unguarded.py"
     script.write_text(
-        "from cbow.training.loop import TrainConfig, train\n"
+        "from cbow import TrainConfig, train\n"
         "lines = ['the king rules the land and the queen rules the sea'] * 300\n"
         "train(lines, TrainConfig(size=8, window=2, min_count=1, epochs=1, workers=2))\n"
     )
@@ -265,9 +268,9 @@ def test_divergence_in_a_worker_stops_the_run(planted_lines):
 
 
 def test_segments_are_named_after_the_process_and_unlinked():
-    shared = workers.SharedArrays({"W": ((4, 3), np.float32)})
+    shared = shared_memory.SharedArrays({"W": ((4, 3), np.float32)})
     try:
-        assert shared.name.startswith(workers.segment_prefix())
+        assert shared.name.startswith(shared_memory.segment_prefix())
         if os.path.isdir("/dev/shm"):
             assert shared.name in shm_segments()
     finally:
@@ -294,7 +297,7 @@ def test_automatic_worker_count_trains_in_one_process_when_shared_memory_is_shor
                                                                                   caplog):
     monkeypatch.setattr(workers, "available_cores", lambda: 2)
     monkeypatch.setattr(workers, "AUTO_MIN_TRAINING_WORDS", 0)
-    monkeypatch.setattr(workers, "shm_free_bytes", lambda: 1000)
+    monkeypatch.setattr(shared_memory, "shm_free_bytes", lambda: 1000)
     with caplog.at_level("WARNING", logger="cbow.training.parallel.pool"):
         auto = train(planted_lines[:3000], TrainConfig(size=16, window=2, min_count=3, epochs=1,
                                                        workers=workers.AUTO))
@@ -306,9 +309,9 @@ def test_automatic_worker_count_trains_in_one_process_when_shared_memory_is_shor
 def test_a_shared_memory_space_too_small_is_refused_before_training(planted_lines, monkeypatch):
     """A container's 64 MB /dev/shm: the segment would be created, and the first write past
     the space would end the run with SIGBUS and no message."""
-    free = workers.shm_free_bytes()
+    free = shared_memory.shm_free_bytes()
     assert free is None or free > 0  # this machine's own answer
-    monkeypatch.setattr(workers, "shm_free_bytes", lambda: 1000)
+    monkeypatch.setattr(shared_memory, "shm_free_bytes", lambda: 1000)
     before = shm_segments()
     with pytest.raises(ConfigError, match=r"(?s)MB free.*--shm-size.*--workers 1"):
         train(planted_lines[:2000], TrainConfig(size=16, window=2, min_count=3, epochs=1, workers=2))

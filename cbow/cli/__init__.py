@@ -6,9 +6,10 @@ command group, registered in `build_parser()` here:
 
     args.py           argument types (positive_int, word_count, ...), the one-line-error
                       parser, the output-directory check, the VECTORS argument
-    train.py          train: flags, TrainConfig from them, a run, --resume
+    train.py          train: a run, --resume
+    train_flags.py    train's (and plan's) flags, in groups, and the TrainConfig they make
     train_run.py      the corpus in memory or memory-mapped, checkpoints, saving the outputs
-    train_reports.py  epoch and held-out lines, --eval scores, the demo's neighbours
+    train_reports.py  the run's callbacks: epoch and held-out lines, --eval; the demo's neighbours
     plan.py           plan (= train --plan)
     vectors.py        similar, analogy, query (the prompt), convert
     evaluate.py       evaluate, compare

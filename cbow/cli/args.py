@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import sys
 from pathlib import Path
 
-from cbow.errors import CbowError
+from cbow.errors import CbowError, ConfigError
 
 PROG = "cbow"
+_DURATION_RE = re.compile(r"\s*([0-9]*\.?[0-9]+)\s*(s|sec|m|min|h|hr)?\s*", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -54,19 +57,41 @@ def non_negative_float(text: str) -> float:
     return value
 
 
-def duration(text: str) -> float:
-    from cbow.training.checkpoint import parse_duration
+def parse_duration(text: str) -> float:
+    """Seconds in '30s', '10m', '1h', '90' (seconds) or '0' (off).
 
+    Raises
+    ------
+    ValueError : not a duration; the message says what is accepted
+    """
+    match = _DURATION_RE.fullmatch(text)
+    if not match:
+        raise ValueError(f"expected a duration such as 30s, 10m or 1h, got {text!r}")
+    value, unit = float(match.group(1)), (match.group(2) or "s").lower()
+    return value * _UNIT_SECONDS[unit]
+
+
+def duration(text: str) -> float:
     try:
         return parse_duration(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def parse_fraction(text: str) -> float:
+    """'0.5%' -> 0.005, '0.01' -> 0.01 (the `--holdout` flag); must lie in (0, 0.5]."""
+    stripped = text.strip()
+    try:
+        value = float(stripped[:-1]) / 100 if stripped.endswith("%") else float(stripped)
+    except ValueError:
+        raise ConfigError(f"--holdout {text}: expected a fraction such as 0.005 or 0.5%") from None
+    if not (0 < value <= 0.5):
+        raise ConfigError(f"--holdout {text}: must lie in (0, 50%]; e.g. --holdout 0.5%")
+    return value
+
+
 def _fraction(text: str) -> float:
     """'0.5%' or '0.005' (--holdout)."""
-    from cbow.training.heldout import parse_fraction
-
     try:
         return parse_fraction(text)
     except CbowError as exc:

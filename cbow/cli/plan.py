@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from cbow.cli.args import non_negative_float
-from cbow.cli.train import _train_config, _train_parser
+from cbow.cli.train_flags import _train_config, _train_parser
 from cbow.cli.train_run import _corpus_cache_dir
 from cbow.errors import ConfigError
 

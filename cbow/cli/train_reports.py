@@ -7,47 +7,41 @@ log (OUTPUT.log.jsonl); the demo's neighbours and planted analogies go to stdout
 from __future__ import annotations
 
 import sys
-from pathlib import Path
+
+from cbow.training.callbacks import Callback
 
 
-def _run_reporters(args, config, log, evaluations):
-    """(report_epoch, report_heldout): the callbacks that print progress lines and write `log`.
+def _run_callbacks(args, config, log, evaluation) -> list:
+    """The callbacks of a CLI run, in order: --eval scores, the training log, the lines on stderr."""
+    callbacks = [evaluation] if evaluation.evaluations else []
+    if log is not None:
+        callbacks.append(log)
+    if not args.quiet:
+        callbacks.append(ProgressLines(config, evaluation))
+    return callbacks
 
-    report_epoch(EpochReport) runs the --eval/--eval-pairs evaluations, appends the epoch's
-    record and prints its line; report_heldout(HeldoutPoint) does the same for a held-out
-    score within an epoch (--holdout-every; the epoch-end score is in the epoch's line).
-    """
-    from cbow.training.training_log import add_scores, epoch_record, heldout_record
 
-    def report_epoch(report) -> None:
-        record = epoch_record(report)
-        shown = []
-        if evaluations:
-            kv = report.keyed_vectors()
-            for name, evaluate, summary in evaluations:
-                scores = evaluate(kv)
-                add_scores(record, name, scores)
-                shown.append(f"{name} {summary(scores)}")
-        if log is not None:
-            log.append(record)
-        if not args.quiet:
-            if report.heldout_nats is not None:
-                shown.insert(0, f"held-out {report.heldout_nats:.4f} nats (perplexity {report.heldout_perplexity:,.1f})")
-            scores_text = "".join(f"; {text}" for text in shown)
-            _progress_line(f"epoch {report.epoch}/{config.epochs}: mean loss {report.mean_loss:.4f}, "
-                           f"{report.words_per_second:,.0f} words/s, {report.seconds:.1f} s{scores_text}")
+class ProgressLines(Callback):
+    """One line per epoch (loss, words/s, held-out and --eval scores) and one per held-out
+    score within an epoch (--holdout-every), on stderr above the progress bar."""
 
-    def report_heldout(point) -> None:
-        if point.epoch_end:
+    def __init__(self, config, evaluation) -> None:
+        self.config, self.evaluation = config, evaluation
+
+    def on_epoch_end(self, run, report) -> None:
+        shown = self.evaluation.summaries(report)
+        if report.heldout_nats is not None:
+            shown.insert(0, f"held-out {report.heldout_nats:.4f} nats (perplexity {report.heldout_perplexity:,.1f})")
+        scores_text = "".join(f"; {text}" for text in shown)
+        _progress_line(f"epoch {report.epoch}/{self.config.epochs}: mean loss {report.mean_loss:.4f}, "
+                       f"{report.words_per_second:,.0f} words/s, {report.seconds:.1f} s{scores_text}")
+
+    def on_heldout(self, run, point) -> None:
+        if point.epoch_end:  # in the epoch's line
             return
-        if log is not None:
-            log.append(heldout_record(point))
-        if not args.quiet:
-            _progress_line(f"  {point.words_done:,} words (epoch {point.epoch:.2f}): held-out {point.nats:.4f} nats "
-                           f"(perplexity {point.perplexity:,.1f}); loss so far {point.train_loss:.4f}, "
-                           f"lr {point.lr:.3g}; scored in {point.seconds:.1f} s")
-
-    return report_epoch, report_heldout
+        _progress_line(f"  {point.words_done:,} words (epoch {point.epoch:.2f}): held-out {point.nats:.4f} nats "
+                       f"(perplexity {point.perplexity:,.1f}); loss so far {point.train_loss:.4f}, "
+                       f"lr {point.lr:.3g}; scored in {point.seconds:.1f} s")
 
 
 def _progress_line(text: str) -> None:
@@ -57,42 +51,12 @@ def _progress_line(text: str) -> None:
     tqdm.write(text, file=sys.stderr)
 
 
-def _epoch_evaluations(args) -> list:
-    """(name, kv -> scores dict, scores -> short text) for each --eval / --eval-pairs file.
+def _epoch_evaluations(args):
+    """The --eval / --eval-pairs files as an EpochEvaluation callback (parsed now, so a typo
+    fails in a second, not after an epoch)."""
+    from cbow.training.epoch_eval import EpochEvaluation
 
-    The files are parsed here, before training, so a typo fails in a second, not after
-    an epoch.
-    """
-    from cbow.vectors.evaluate import evaluate_word_analogies, evaluate_word_pairs, read_analogies, read_word_pairs
-
-    paths = [("analogies", path) for path in args.eval_analogies] + [("pairs", path) for path in args.eval_pairs]
-    names = [Path(path).name for _, path in paths]
-    evaluations = []
-    for (kind, path), name in zip(paths, names):
-        if names.count(name) > 1:  # two files of the same name in different directories
-            name = str(path)
-        if kind == "analogies":
-            read_analogies(path)
-
-            def evaluate(kv, path=path):
-                result = evaluate_word_analogies(kv, path, restrict_vocab=args.eval_restrict_vocab)
-                return {"accuracy": result.accuracy, "correct": result.correct, "total": result.total,
-                        "skipped": result.skipped}
-
-            def summary(scores):
-                return f"{100 * scores['accuracy']:.2f}% of {scores['total']:,}"
-        else:
-            read_word_pairs(path)
-
-            def evaluate(kv, path=path):
-                result = evaluate_word_pairs(kv, path)
-                return {"spearman": result.spearman, "pearson": result.pearson, "pairs": result.n_pairs,
-                        "oov_ratio": result.oov_ratio}
-
-            def summary(scores):
-                return f"spearman {scores['spearman']:.3f}"
-        evaluations.append((name, evaluate, summary))
-    return evaluations
+    return EpochEvaluation(args.eval_analogies, args.eval_pairs, restrict_vocab=args.eval_restrict_vocab)
 
 
 def _warn_if_not_separated(result) -> None:

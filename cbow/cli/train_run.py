@@ -51,7 +51,7 @@ def _prepare_corpus(args, config, source, output: str, vocab, cache_dir=None):
     """(vocab, encoded, ids_path or None): in memory (or from the cache), or counted in bounded
     memory and memory-mapped."""
     from cbow.data.encode import encode_with_vocab
-    from cbow.training.loop import prepare
+    from cbow.data.prepare import prepare
 
     if not _use_low_memory(args, source):
         if vocab is None:
@@ -74,8 +74,8 @@ def _prepare_corpus(args, config, source, output: str, vocab, cache_dir=None):
     return vocab, encoded, ids_path
 
 
-def _run_with_checkpoints(args, config, source, output: str, vocab, resume, show_progress, report_epoch,
-                          cache_dir=None, report_heldout=None):
+def _run_with_checkpoints(args, config, source, output: str, vocab, resume, show_progress, callbacks,
+                          cache_dir=None):
     """Train with OUTPUT.ckpt checkpoints; None when Ctrl-C stopped it (after saying how to resume)."""
     import os
 
@@ -92,9 +92,8 @@ def _run_with_checkpoints(args, config, source, output: str, vocab, resume, show
     )
     try:
         with checkpointer.catch_interrupts():
-            return train(config=config, vocab=vocab, encoded=encoded, progress=show_progress,
-                         on_epoch_end=report_epoch, on_heldout=report_heldout, checkpointer=checkpointer,
-                         resume=resume)
+            return train(config=config, callbacks=callbacks, vocab=vocab, encoded=encoded, progress=show_progress,
+                         checkpointer=checkpointer, resume=resume)
     except TrainingInterrupted as stop:
         print(f"{PROG} train: interrupted; checkpoint saved to {stop.checkpoint_path}; resume with: "
               f"{PROG} train --resume {stop.checkpoint_path}", file=sys.stderr)

@@ -76,6 +76,7 @@ from cbow.model.hidden import apply_row_grads
 from cbow.model.noise import AliasSampler
 from cbow.model.objectives import full_softmax, hierarchical_softmax, negative_sampling
 from cbow.model.softmax_step import softmax_step
+from cbow.data.vocab import Vocab
 from cbow.data.windows import Batch
 
 CBOW_UPDATES = ("mean", "word2vec")
@@ -108,6 +109,24 @@ class OutputLayer:
         if self.noise_sampler is not None:
             return self.noise_sampler.draw((n_examples, self.negative), rng)
         return draw_negatives(self.noise_cdf, (n_examples, self.negative), rng)
+
+
+NOISE_POWER = 0.75  # noise distribution of NS: unigram counts ^ 0.75 (word2vec.c)
+
+
+def build_output_layer(vocab: Vocab, objective: str, negative: int = 0) -> tuple[OutputLayer, int]:
+    """The objective's lookup tables for `vocab`, and the number of W_out rows it needs
+    (V for NS and the full softmax, V - 1 inner Huffman nodes for HS)."""
+    if objective == "ns":
+        noise = vocab.noise_distribution(NOISE_POWER)
+        noise_cdf = np.cumsum(noise)
+        noise_cdf /= noise_cdf[-1]
+        sampler = AliasSampler.from_probabilities(noise)
+        return OutputLayer("ns", negative=negative, noise_cdf=noise_cdf, noise_sampler=sampler), len(vocab)
+    if objective == "hs":
+        tree = vocab.huffman()
+        return OutputLayer("hs", huffman=tree, huffman_paths=HuffmanPaths.from_tree(tree)), len(vocab) - 1
+    return OutputLayer("softmax"), len(vocab)
 
 
 def draw_negatives(noise_cdf: np.ndarray, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:

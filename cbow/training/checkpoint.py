@@ -29,41 +29,39 @@ quality, not to the same bits (a run with several workers is never bit-reproduci
 mid-epoch checkpoint resumes only with the same --workers (the slices must match); one
 saved at an epoch's end resumes with any.
 
-What the loop provides (`TrainState`) and when: `Checkpointer.after_batch(state_fn)` after
-every applied batch (it saves when the interval is due or Ctrl-C was pressed), and
-`Checkpointer.at_epoch_end(state_fn)` after every epoch; `state_fn()` builds the state only
-when a save happens.
+`Checkpointer` is a training callback (cbow.training.callbacks): it asks for a pause when
+its interval has passed or Ctrl-C / SIGTERM arrived, saves `run.state()` there (the one
+TrainState builder, cbow.training.run) and after every epoch; the state is built only when
+a save happens.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
-import re
 import signal
 import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from cbow.atomic import atomic_write
-from cbow.errors import CbowError, Diverged
 from cbow.data.vocab import Vocab
+from cbow.errors import CbowError, Diverged
+from cbow.training.callbacks import Callback
+from cbow.training.run import EpochReport, Run, TrainState, corpus_fingerprint  # noqa: F401 (re-exported)
 
 logger = logging.getLogger(__name__)
 
 FORMAT = "cbow-checkpoint"
 VERSION = 1
 CHECKPOINT_SUFFIX = ".ckpt"
-_DURATION_RE = re.compile(r"\s*([0-9]*\.?[0-9]+)\s*(s|sec|m|min|h|hr)?\s*", re.IGNORECASE)
-_UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600}
 # For tests: `cbow train` saves and holds at this fraction of the run (Checkpointer.hold_at)
 HOLD_AT_ENV = "CBOW_TEST_HOLD_AT"
 
@@ -80,82 +78,9 @@ class TrainingInterrupted(KeyboardInterrupt):
         self.checkpoint_path = checkpoint_path
 
 
-def parse_duration(text: str) -> float:
-    """Seconds in '30s', '10m', '1h', '90' (seconds) or '0' (off).
-
-    Raises
-    ------
-    ValueError : not a duration; the message says what is accepted
-    """
-    match = _DURATION_RE.fullmatch(text)
-    if not match:
-        raise ValueError(f"expected a duration such as 30s, 10m or 1h, got {text!r}")
-    value, unit = float(match.group(1)), (match.group(2) or "s").lower()
-    return value * _UNIT_SECONDS[unit]
-
-
 def checkpoint_path_for(output: str | os.PathLike) -> Path:
     """`vectors.bin` -> `vectors.bin.ckpt`."""
     return Path(os.fspath(output) + CHECKPOINT_SUFFIX)
-
-
-def corpus_fingerprint(vocab: Vocab, word_ids: np.ndarray, sentence_offsets: np.ndarray,
-                       n_raw_tokens: int) -> str:
-    """sha256 of the vocabulary and the encoded corpus: equal iff training sees the same data.
-
-    Hashes `word_ids` in slices, so a memory-mapped corpus is streamed, not copied.
-    """
-    digest = hashlib.sha256()
-    digest.update("\n".join(vocab.words).encode("utf-8"))
-    digest.update(np.ascontiguousarray(vocab.counts, dtype="<i8").tobytes())
-    digest.update(str(n_raw_tokens).encode())
-    step = 1 << 24
-    for start in range(0, len(word_ids), step):
-        digest.update(np.ascontiguousarray(word_ids[start:start + step], dtype="<i4"))
-    digest.update(np.ascontiguousarray(sentence_offsets, dtype="<i8"))
-    return digest.hexdigest()
-
-
-@dataclass
-class TrainState:
-    """Everything the loop must hand over at a batch boundary to resume exactly.
-
-    Attributes
-    ----------
-    epoch : 0-based epoch in progress (== config.epochs when the run is complete)
-    batches_done : batches of `epoch` already applied (0 at an epoch boundary)
-    words_done : corpus words processed since the run started (drives the lr schedule)
-    lr_in, lr_out : the current learning rates (informative: recomputed from words_done)
-    noise_rng_state : `noise_rng.bit_generator.state` of the epoch's noise generator
-        (None at an epoch boundary: the next epoch seeds a fresh one)
-    epoch_loss_sum, epoch_examples : loss bookkeeping of the epoch so far
-    interval_loss, interval_examples, next_record : loss-curve bookkeeping
-    W_in, W_out : the weights (saved as they are; float32)
-    epochs : finished EpochReports as dicts
-    loss_history : LossPoints as dicts
-    heldout_history : HeldoutPoints as dicts (runs with --holdout)
-    worker_positions : with worker processes (cbow.workers), each worker's slice and its
-        position in `epoch` (`WorkerPosition` as dicts: first_sentence, stop_sentence,
-        batches, words); empty for a run in one process. `batches_done` is then their sum
-    """
-
-    epoch: int
-    batches_done: int
-    words_done: int
-    lr_in: float
-    lr_out: float
-    noise_rng_state: dict | None
-    epoch_loss_sum: float
-    epoch_examples: int
-    interval_loss: float
-    interval_examples: int
-    next_record: int
-    W_in: np.ndarray
-    W_out: np.ndarray
-    epochs: list[dict] = field(default_factory=list)
-    loss_history: list[dict] = field(default_factory=list)
-    heldout_history: list[dict] = field(default_factory=list)
-    worker_positions: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -291,8 +216,12 @@ def check_compatible(checkpoint: Checkpoint, config_dict: dict, fingerprint: str
         )
 
 
-class Checkpointer:
+class Checkpointer(Callback):
     """Saves checkpoints during training: every `every_seconds`, at epoch ends, on Ctrl-C.
+
+    A callback: `wants_pause` when a save is due, `at_pause` saves (and on Ctrl-C raises
+    TrainingInterrupted), `on_epoch_end` saves the epoch's end. At a pause it goes before
+    the other callbacks (`pause_order`), so Ctrl-C stops before a long held-out score.
 
     Parameters
     ----------
@@ -307,8 +236,10 @@ class Checkpointer:
         mid-run state this way instead of racing the clock (the CLI reads it from
         HOLD_AT_ENV); with worker processes, `hold_at_words` tells them where to stop.
 
-    `bind(config, vocab, fingerprint, words_total)` is called by `train` once the corpus is known.
+    `bind(config, vocab, fingerprint, words_total)` is called at `on_train_begin`.
     """
+
+    pause_order = -1  # saves first at a pause (CallbackList.at_pause)
 
     def __init__(self, path: str | os.PathLike, every_seconds: float | None = None, *,
                  corpus_path: str | None = None, output: str | None = None,
@@ -341,8 +272,8 @@ class Checkpointer:
                 or (self.every_seconds is not None and self.clock() - self._last_save >= self.every_seconds))
 
     def after_batch(self, state_fn: Callable[[], TrainState], words_done: int = 0) -> None:
-        """Call after every applied batch (`words_done`: the run's words so far): saves when
-        due; on Ctrl-C saves and raises; at the hold point saves and waits for Ctrl-C."""
+        """At a consistent point (`words_done`: the run's words so far): saves when due; on
+        Ctrl-C saves and raises; at the hold point saves and waits for Ctrl-C."""
         if self.interrupted:
             self.save(state_fn())
             raise TrainingInterrupted(self.path)
@@ -365,6 +296,22 @@ class Checkpointer:
         self.save(state_fn())
         if self.interrupted:
             raise TrainingInterrupted(self.path)
+
+    # -- the callback's events ------------------------------------------------------------
+    def on_train_begin(self, run: Run) -> None:
+        self.bind(run.config.to_dict(), run.vocab, run.fingerprint, run.words_total)
+
+    def pause_at_words(self, run: Run) -> int | None:
+        return self.hold_at_words
+
+    def wants_pause(self, run: Run) -> bool:
+        return self.due(run.words_done)
+
+    def at_pause(self, run: Run) -> None:
+        self.after_batch(run.state, run.words_done)
+
+    def on_epoch_end(self, run: Run, report: EpochReport) -> None:
+        self.at_epoch_end(run.state)
 
     def save(self, state: TrainState) -> None:
         if self._identity is None:

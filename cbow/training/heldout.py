@@ -2,7 +2,7 @@
 
 Training losses are surrogates (negative sampling's depends on the noise draws) and are
 measured on the examples being fitted. This module keeps a fraction of sentences out
-(`split_holdout`) and scores them exactly (`heldout_loss`), per predicted word:
+(cbow.data.split) and scores them exactly (`heldout_loss`), per predicted word:
 
     h_i = (1/C_i) sum_{j in context(i)} W_in[j]          (the CBOW hidden layer)
 
@@ -36,11 +36,11 @@ Cost, N held-out targets, V words, d dims, B targets per batch, V_c words per ch
 All arithmetic is float64 whatever the weights' dtype.
 
 During training (`HeldoutMonitor`): after every epoch, and with `every` = N also every N
-training words, by the run's global word counter (corpus words before subsampling): the
-loop asks before each batch, and a score is due when the words trained so far have
-passed the next multiple of N since the last score. So each point sits at the first
-batch boundary at or after a multiple of N; a multiple passed in an epoch's last batch is
-covered by that epoch's own score. Every score reads the same first `max_words` held-out
+training words, by the run's global word counter (corpus words before subsampling): it
+asks the run to pause at the next multiple of N since the last score, so each point sits
+at the first batch boundary at or after that multiple (with worker processes, where every
+worker stops at its first boundary past it); a multiple passed in an epoch's last batches
+is covered by that epoch's own score. Every score reads the same first `max_words` held-out
 targets, so the points of one run form one curve. Cost per score as above (the cap
 bounds it); scoring only reads the weights and draws no random numbers, so training,
 checkpoints and resumes stay bit-identical with and without it.
@@ -50,18 +50,26 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator
+import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from cbow.data.encode import EncodedCorpus
-from cbow.errors import ConfigError
-from cbow.numerics import log_sigmoid
+from cbow.data.split import heldout_examples
 from cbow.data.vocab import HuffmanTree
+from cbow.numerics import log_sigmoid
+from cbow.training.callbacks import Callback
+from cbow.training.run import EpochReport, HeldoutPoint
 
-__all__ = ["HeldoutLoss", "HeldoutPoint", "HeldoutMonitor", "split_holdout", "heldout_examples", "heldout_loss",
-           "parse_fraction"]
+if TYPE_CHECKING:
+    from cbow.training.run import Run
+
+logger = logging.getLogger(__name__)
+
+HOLDOUT_MAX_SCORES = 1000  # more held-out scores than this in one run (--holdout-every): warn
+HOLDOUT_MAX_WORDS = 20_000  # held-out targets per score (epoch end, every N words): the exact softmax costs 2 N V d
 
 
 @dataclass(frozen=True)
@@ -83,104 +91,6 @@ class HeldoutLoss:
         """For the JSON-lines training log."""
         return {"heldout_nats": self.nats, "heldout_perplexity": self.perplexity,
                 "heldout_words": self.n_predicted}
-
-
-def parse_fraction(text: str) -> float:
-    """'0.5%' -> 0.005, '0.01' -> 0.01 (the `--holdout` flag); must lie in (0, 0.5]."""
-    stripped = text.strip()
-    try:
-        value = float(stripped[:-1]) / 100 if stripped.endswith("%") else float(stripped)
-    except ValueError:
-        raise ConfigError(f"--holdout {text}: expected a fraction such as 0.005 or 0.5%") from None
-    if not (0 < value <= 0.5):
-        raise ConfigError(f"--holdout {text}: must lie in (0, 50%]; e.g. --holdout 0.5%")
-    return value
-
-
-def _subset(corpus: EncodedCorpus, sentence_index: np.ndarray, n_raw_tokens: int) -> EncodedCorpus:
-    """The sentences `sentence_index` (sorted) of `corpus`, in order, as a new EncodedCorpus."""
-    offsets = corpus.sentence_offsets
-    lengths = (offsets[1:] - offsets[:-1])[sentence_index]
-    new_offsets = np.zeros(len(sentence_index) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=new_offsets[1:])
-    # token positions of the chosen sentences: start of each sentence + 0..length-1
-    starts = np.repeat(offsets[:-1][sentence_index], lengths)
-    within = np.arange(new_offsets[-1], dtype=np.int64) - np.repeat(new_offsets[:-1], lengths)
-    return EncodedCorpus(corpus.word_ids[starts + within], new_offsets, n_raw_tokens)
-
-
-def split_holdout(corpus: EncodedCorpus, fraction: float, seed: int = 1) -> tuple[EncodedCorpus, EncodedCorpus]:
-    """Split off a random fraction of whole sentences, deterministically from `seed`.
-
-    Parameters
-    ----------
-    corpus : EncodedCorpus
-        word_ids int32 (N,), sentence_offsets int64 (S+1,).
-    fraction : float in (0, 1)
-        Share of sentences held out: round(fraction * S), at least 1.
-    seed : int
-        The run's seed; the split uses its own stream (seed, 'holdout').
-
-    Returns
-    -------
-    train, heldout : EncodedCorpus
-        Disjoint, each in corpus order. `n_raw_tokens` (tokens before dropping OOV, which
-        the encoded corpus no longer knows per sentence) is split in proportion to the
-        in-vocabulary tokens of each part.
-
-    Raises
-    ------
-    ConfigError
-        Fewer than 2 sentences, or fraction outside (0, 1).
-    """
-    if not (0 < fraction < 1):
-        raise ConfigError(f"--holdout must lie strictly between 0 and 1, got {fraction}")
-    n_sentences = corpus.n_sentences
-    if n_sentences < 2:
-        raise ConfigError(f"--holdout needs at least 2 sentences, the corpus has {n_sentences}; "
-                          "put one sentence per line or drop --holdout")
-    n_heldout = min(n_sentences - 1, max(1, round(fraction * n_sentences)))
-    rng = np.random.default_rng([seed, 0x401D])  # a stream of its own: training draws are unchanged
-    is_heldout = np.zeros(n_sentences, dtype=bool)
-    is_heldout[rng.choice(n_sentences, size=n_heldout, replace=False)] = True
-    heldout_index = np.flatnonzero(is_heldout)
-    train_index = np.flatnonzero(~is_heldout)
-    offsets = corpus.sentence_offsets
-    heldout_words = int(np.sum(offsets[heldout_index + 1] - offsets[heldout_index]))
-    raw_heldout = round(corpus.n_raw_tokens * heldout_words / max(1, corpus.n_words))
-    return (_subset(corpus, train_index, corpus.n_raw_tokens - raw_heldout),
-            _subset(corpus, heldout_index, raw_heldout))
-
-
-def heldout_examples(
-    corpus: EncodedCorpus, window: int, batch_size: int = 512
-) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Every target of `corpus` with its full-window context, in batches.
-
-    Yields
-    ------
-    target_ids : (B,) int32
-    context_ids : (B, 2w) int32, 0 where masked
-    context_mask : (B, 2w) bool
-        Context = the words at distance 1..w on each side within the same sentence;
-        targets with no such word are skipped.
-    """
-    word_ids = corpus.word_ids
-    n_words = len(word_ids)
-    sentence_of = np.repeat(np.arange(corpus.n_sentences), np.diff(corpus.sentence_offsets))
-    offsets = np.concatenate([np.arange(-window, 0), np.arange(1, window + 1)])
-    for start in range(0, n_words, batch_size):
-        target_pos = np.arange(start, min(n_words, start + batch_size))
-        position = target_pos[:, None] + offsets[None, :]
-        in_range = (position >= 0) & (position < n_words)
-        np.clip(position, 0, n_words - 1, out=position)
-        context_mask = in_range & (sentence_of[position] == sentence_of[target_pos][:, None])
-        has_context = context_mask.any(axis=1)
-        if not has_context.any():
-            continue
-        context_mask = context_mask[has_context]
-        context_ids = np.where(context_mask, word_ids[position[has_context]], 0).astype(np.int32)
-        yield word_ids[target_pos[has_context]], context_ids, context_mask
 
 
 def _hidden(W_in: np.ndarray, context_ids: np.ndarray, context_mask: np.ndarray) -> np.ndarray:
@@ -297,63 +207,39 @@ def heldout_loss(
     return HeldoutLoss(nats, math.exp(min(nats, 700.0)), n_predicted)
 
 
-@dataclass(frozen=True)
-class HeldoutPoint:
-    """One held-out score during a run: a point of the held-out curve.
-
-    Attributes
-    ----------
-    epoch : progress in epochs, words_done / words per epoch (2.0: the end of epoch 2)
-    words_done : corpus words (before subsampling) trained on since the run started
-    lr : learning rate of W_out at that moment
-    train_loss : mean training loss per example of the current epoch so far
-    nats, perplexity, n_predicted : the HeldoutLoss of the weights at that moment
-    seconds : time the scoring took
-    epoch_end : True for the score after an epoch, False for one every N words
-    """
-
-    epoch: float
-    words_done: int
-    lr: float
-    train_loss: float
-    nats: float
-    perplexity: float
-    n_predicted: int
-    seconds: float
-    epoch_end: bool
-
-
-class HeldoutMonitor:
+class HeldoutMonitor(Callback):
     """Scores the live weights on held-out text after every epoch and every `every` words.
 
-    The training loop calls `before_batch` before it applies each batch and `at_epoch_end`
-    after each epoch (schedule in the module docstring). The schedule is read from
-    `history`, the points so far (restored from a checkpoint on resume), so a resumed run
-    scores at the same word counts as an uninterrupted one.
+    A callback (cbow.training.callbacks): `on_epoch_end` scores the epoch's weights and puts
+    the numbers in its report; within epochs it asks for a pause at the next multiple of
+    `every` words (`pause_at_words`) and scores there (`at_pause`), unless that multiple
+    fell in the epoch's last batches, which the epoch's own score covers. Each point is
+    appended to the run's `heldout_history` and sent to the callbacks' `on_heldout`. The
+    schedule is read from that history (restored from a checkpoint on resume), so a resumed
+    run scores at the same word counts as an uninterrupted one.
 
     Parameters
     ----------
-    W_in, W_out : the live weights (read at each score, never written)
-    heldout : the held-out sentences (`split_holdout`)
-    objective, window, huffman, max_words : as in `heldout_loss`
+    heldout : the held-out sentences (cbow.data.split.split_holdout)
     every : training words between scores within an epoch; 0 scores at epoch ends only
-    words_per_epoch : corpus words of one epoch (turns words into fractional epochs)
-    history : list the points are appended to (`TrainResult.heldout_history`)
-    on_point : called with each new HeldoutPoint (None: nothing)
+    max_words : as in `heldout_loss`: score only the first `max_words` targets
     """
 
-    def __init__(self, W_in: np.ndarray, W_out: np.ndarray, heldout: EncodedCorpus, objective: str,
-                 window: int, huffman: HuffmanTree | None, every: int, max_words: int | None,
-                 words_per_epoch: int, history: list[HeldoutPoint],
-                 on_point: Callable[[HeldoutPoint], None] | None = None) -> None:
+    def __init__(self, heldout: EncodedCorpus, every: int, max_words: int | None = HOLDOUT_MAX_WORDS) -> None:
         if every < 0:
             raise ValueError(f"every must be >= 0, got {every}")
-        self.W_in, self.W_out = W_in, W_out
-        self.heldout, self.objective, self.window, self.huffman = heldout, objective, window, huffman
-        self.every, self.max_words = every, max_words
-        self.words_per_epoch = max(1, words_per_epoch)
-        self.history = history
-        self.on_point = on_point
+        self.heldout, self.every, self.max_words = heldout, every, max_words
+        self.history: list[HeldoutPoint] = []
+
+    def on_train_begin(self, run: Run) -> None:
+        self.W_in, self.W_out = run.W_in, run.W_out
+        self.objective, self.window, self.huffman = run.config.objective, run.config.window, run.output.huffman
+        self.words_per_epoch = max(1, run.words_per_epoch)
+        self.history = run.result.heldout_history
+        if self.every and run.words_total > HOLDOUT_MAX_SCORES * self.every:
+            logger.warning("--holdout-every %d scores the held-out text about %s times in this run of %s words, "
+                           "each taking as long as training some 100k words; raise N to train faster",
+                           self.every, f"{run.words_total // self.every:,}", f"{run.words_total:,}")
 
     def next_due(self) -> int | None:
         """Word count at or after which the next in-epoch score is due (None: never)."""
@@ -362,20 +248,24 @@ class HeldoutMonitor:
         last = self.history[-1].words_done if self.history else 0
         return (last // self.every + 1) * self.every
 
-    def before_batch(self, words_done: int, lr: float, train_loss: float) -> float:
-        """Score now if `words_done` has reached the next multiple of `every`.
+    def pause_at_words(self, run: Run) -> int | None:
+        return self.next_due()
 
-        Returns the seconds spent (0.0 when no score was due), so the loop can leave
-        them out of its words/s.
-        """
+    def wants_pause(self, run: Run) -> bool:
         due = self.next_due()
-        if due is None or words_done < due:
-            return 0.0
-        return self._score(words_done, lr, train_loss, epoch_end=False).seconds
+        # a multiple passed in an epoch's last batches is covered by the epoch's own score
+        return due is not None and due <= run.words_done < run.epoch_end_words
 
-    def at_epoch_end(self, words_done: int, lr: float, train_loss: float) -> HeldoutPoint:
-        """Score the weights at the end of an epoch."""
-        return self._score(words_done, lr, train_loss, epoch_end=True)
+    def at_pause(self, run: Run) -> None:
+        point = self._score(run.words_done, run.lr_out, run.epoch_mean_loss, epoch_end=False)
+        if run.callbacks is not None:
+            run.callbacks.on_heldout(run, point)
+
+    def on_epoch_end(self, run: Run, report: EpochReport) -> None:
+        point = self._score(report.words_done, report.lr_end, report.mean_loss, epoch_end=True)
+        report.heldout_nats, report.heldout_perplexity = point.nats, point.perplexity
+        if run.callbacks is not None:
+            run.callbacks.on_heldout(run, point)
 
     def _score(self, words_done: int, lr: float, train_loss: float, epoch_end: bool) -> HeldoutPoint:
         started = time.perf_counter()
@@ -384,6 +274,4 @@ class HeldoutMonitor:
         point = HeldoutPoint(words_done / self.words_per_epoch, words_done, lr, train_loss, scored.nats,
                              scored.perplexity, scored.n_predicted, time.perf_counter() - started, epoch_end)
         self.history.append(point)
-        if self.on_point is not None:
-            self.on_point(point)
         return point

@@ -59,7 +59,7 @@ from cbow.errors import ConfigError
 from cbow.data.windows import CHUNK_TARGETS, CHUNK_TOKENS
 
 if TYPE_CHECKING:  # train imports this module
-    from cbow.training.loop import TrainConfig
+    from cbow.training.config import TrainConfig
 
 # Keep this share of available memory free for Python, numpy temporaries and the OS.
 _HEADROOM = 0.9

@@ -33,7 +33,9 @@ import numpy as np
 from cbow.data.corpus import total_size
 from cbow.data.encode import EncodedCorpus
 from cbow.training.memory import MemoryEstimate, memory_estimate
-from cbow.training.loop import TrainConfig, prepare, train
+from cbow.training.config import TrainConfig
+from cbow.data.prepare import prepare
+from cbow.training.loop import train
 from cbow.data.vocab import Vocab
 from cbow.training.parallel.pool import workers_for_run
 

@@ -6,8 +6,8 @@
      "words_per_s": 402113.0, "seconds": 61.6, "heldout_nats": 6.02, "heldout_perplexity": 411.6,
      "eval": {"questions-words.txt": {"accuracy": 0.352, ...}, ...}}
 
-An epoch record starts from `epoch_record(report)` (what the trainer measured) and grows
-with `add_scores(record, name, scores)` for each evaluation. With `--holdout-every N`,
+An epoch record is `epoch_record(report)`: what the trainer measured, and under "eval" the
+scores of each evaluation file (cbow.training.epoch_eval). With `--holdout-every N`,
 records of kind "heldout" (`heldout_record(point)`) come between them, one per score
 within an epoch:
 
@@ -17,7 +17,8 @@ within an epoch:
 (`epoch` is then the progress in epochs, words / words per epoch.) `TrainingLog.append(record)`
 rewrites the whole file atomically, so a reader never sees a half-written line and a killed
 run leaves the records it wrote; `TrainingLog.resume` continues the log of a run resumed
-from a checkpoint.
+from a checkpoint. A `TrainingLog` is a training callback (cbow.training.callbacks): it
+writes each epoch's record and each in-epoch held-out score as they come.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 
 from cbow.atomic import atomic_write
 from cbow.errors import FormatError
+from cbow.training.callbacks import Callback
 
 LOG_SUFFIX = ".log.jsonl"
 
@@ -40,8 +42,9 @@ def log_path_for(output: str | os.PathLike) -> Path:
 
 
 def epoch_record(report) -> dict:
-    """The trainer's own numbers for one epoch (a `cbow.train.EpochReport`) as a dict."""
-    return {
+    """One epoch (a cbow.training.run.EpochReport) as a dict: the trainer's numbers, and its
+    evaluation scores under "eval"."""
+    record = {
         "kind": "epoch",
         "epoch": report.epoch,
         "words": report.words_done,
@@ -52,10 +55,13 @@ def epoch_record(report) -> dict:
         **({"heldout_nats": report.heldout_nats, "heldout_perplexity": report.heldout_perplexity}
            if report.heldout_nats is not None else {}),
     }
+    for name, scores in report.scores.items():
+        add_scores(record, name, scores)
+    return record
 
 
 def heldout_record(point) -> dict:
-    """A held-out score within an epoch (a `cbow.holdout.HeldoutPoint`) as a dict."""
+    """A held-out score within an epoch (a cbow.training.run.HeldoutPoint) as a dict."""
     return {
         "kind": "heldout",
         "epoch": round(point.epoch, 4),
@@ -84,7 +90,7 @@ def _finite_or_none(value):
     return value
 
 
-class TrainingLog:
+class TrainingLog(Callback):
     """The per-epoch records of one run, written to `path` after every epoch.
 
     Parameters
@@ -114,6 +120,13 @@ class TrainingLog:
                            if record.get("words", 0) < words_done
                            or (record.get("words") == words_done and record.get("kind", "epoch") == "epoch")]
         return log
+
+    def on_epoch_end(self, run, report) -> None:
+        self.append(epoch_record(report))
+
+    def on_heldout(self, run, point) -> None:
+        if not point.epoch_end:  # the epoch-end score is in the epoch's record
+            self.append(heldout_record(point))
 
     def append(self, record: dict) -> None:
         """Add one record and rewrite the file (temp file + rename)."""

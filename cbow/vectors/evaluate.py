@@ -36,12 +36,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.stats
 
 from cbow.errors import FormatError
-from cbow.vectors.keyed import COSMUL_EPSILON, KeyedVectors
+from cbow.numerics import COSMUL_EPSILON
+
+if TYPE_CHECKING:
+    from cbow.vectors.keyed import KeyedVectors
 
 logger = logging.getLogger(__name__)
 

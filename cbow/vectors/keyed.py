@@ -28,10 +28,10 @@ import numpy as np
 
 from cbow.vectors import formats
 from cbow.errors import CbowError
+from cbow.numerics import COSMUL_EPSILON
 
 logger = logging.getLogger(__name__)
 
-COSMUL_EPSILON = 1e-6  # gensim's value; Levy & Goldberg used 1e-3
 QUERY_BLOCK = 256  # queries per matrix product in batched search
 
 

@@ -1,10 +1,10 @@
-"""What runs in each worker process of `cbow.workers`: its slice of the corpus, epoch after epoch.
+"""What runs in each worker process of `cbow.training.parallel.pool`: its slice of the corpus, epoch after epoch.
 
 The worker attaches to the parent's shared segment, trains its contiguous run of sentences
 once per epoch into the shared W_in / W_out (no locks), publishes its progress in its own
 slots (words and batches done, loss, examples, epochs done, state), and obeys the
 parent's flags: the epoch gate, the numbered pause (acknowledged at a batch boundary) and
-stop (protocol in `cbow.workers`). A worker also stops, at its next batch or while it
+stop (protocol in `cbow.training.parallel.pool`). A worker also stops, at its next batch or while it
 waits, when its parent has died, so a killed run leaves no process behind. Ctrl-C and
 SIGTERM reach the whole process group (a terminal, `timeout`, batch schedulers, systemd):
 workers ignore both and leave the stop, and the checkpoint before it, to the parent.
@@ -25,7 +25,7 @@ import traceback
 
 import numpy as np
 
-from cbow.training.parallel.pool import (
+from cbow.training.parallel.shared import (
     DIVERGED, FINISHED, PAUSED, RUNNING, STOPPED, WAITING, WORKER_POLL_SECONDS, SharedArrays, WorkerTask,
 )
 
@@ -56,8 +56,8 @@ def worker_main(task_source, error_queue) -> None:
 def _train_slice(task: WorkerTask, shared: SharedArrays) -> None:
     """The worker's loop: its slice once per epoch, lr from the global word count, waiting
     at the epoch gate and in the parent's pauses (module docstring)."""
-    from cbow.training.loop import learning_rate, loss_diverged, make_step
     from cbow.data.windows import iter_batches
+    from cbow.training.schedule import learning_rate, loss_diverged, make_step
 
     config, worker = task.config, task.worker
     W_in, W_out = shared["W_in"], shared["W_out"]

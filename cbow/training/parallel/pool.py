@@ -32,6 +32,13 @@ memory that only the parent writes:
   its slot of `acked` and waits until `pause` is 0. A worker writes weights only after a
   batch boundary at which it found `pause` == 0, so once every running worker has acked g
   nothing writes; the parent does its work (`at_pause`) and clears `pause`.
+- Pause at a word count (`hold_at`): where a callback needs a pause at a given point of
+  the run (a --holdout-every score, a test's hold point), the parent writes that word
+  count to `hold_at`; every worker reads the global count before each batch and, once it
+  has reached `hold_at`, holds at that boundary as in a pause. The parent sees the count
+  reached, pauses (which every held worker acknowledges at once), and moves `hold_at` to
+  the next point before it clears `pause`. So such a pause lands within a batch per worker
+  of its word count, however fast the machine or the parent's polling.
 
 A worker's position in its epoch is its batches done (`batches_done`, reset by the parent
 when it opens the gate) and words done; a checkpoint stores both for every worker with
@@ -58,35 +65,28 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
-from multiprocessing import get_context, shared_memory
+from multiprocessing import get_context
 
 import numpy as np
 
-from cbow.errors import ConfigError
+from cbow.training.config import AUTO_WORKERS
+from cbow.training.parallel.shared import (
+    DIVERGED, FINISHED, WORKER_POLL_SECONDS, SharedArrays, WorkerTask, _shm_shortfall,
+)
+from cbow.training.run import WorkerPosition
 from cbow.interrupts import sigterm_raises_interrupt
 
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.02  # the parent's progress / barrier polling interval
-WORKER_POLL_SECONDS = 0.002  # a waiting worker's sleep between looks at the flags
 BLAS_THREAD_VARIABLES = (
     "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
     "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS",
 )
-
-# worker states in the shared status array (WAITING: at the epoch gate; PAUSED: in a pause)
-RUNNING, FINISHED, DIVERGED, STOPPED, WAITING, PAUSED = 0, 1, 2, 3, 4, 5
-
-
-def segment_prefix(pid: int | None = None) -> str:
-    """Names of the shared-memory segments process `pid` (default: this one) creates start so."""
-    return f"cbow-{os.getpid() if pid is None else pid}-"
-
 
 def available_cores() -> int:
     """Cores this process may run on (its affinity mask), at least 1."""
@@ -96,7 +96,7 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-AUTO = 0  # TrainConfig.workers: all cores, or one process for a run too small to gain
+AUTO = AUTO_WORKERS  # TrainConfig.workers: all cores, or one process for a run too small to gain
 # Starting a worker costs about a second (a fresh interpreter imports numpy and scipy), so
 # a short run is faster in one process: bench-small-text8 (1.9M words), 1 epoch, trained
 # 0.88x as fast with 2 workers as with 1; at 3 epochs and more the workers win.
@@ -152,104 +152,6 @@ def split_sentences(sentence_offsets: np.ndarray, n_slices: int) -> list[tuple[i
     return [(a, b) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
 
 
-SHM_DIR = "/dev/shm"  # where Linux keeps POSIX shared memory (a tmpfs)
-
-
-def shm_free_bytes() -> int | None:
-    """Free bytes of the shared-memory file system, None where it cannot be told."""
-    try:
-        stats = os.statvfs(SHM_DIR)
-    except (OSError, AttributeError):  # no /dev/shm (macOS), or no statvfs (Windows)
-        return None
-    return stats.f_bavail * stats.f_frsize
-
-
-class SharedArrays:
-    """Named numpy arrays in one shared-memory segment; `close_and_unlink` frees it."""
-
-    def __init__(self, specs: dict[str, tuple[tuple[int, ...], np.dtype]], name: str | None = None):
-        self.layout: dict[str, tuple[int, tuple[int, ...], str]] = {}
-        offset = 0
-        for key, (shape, dtype) in specs.items():
-            dtype = np.dtype(dtype)
-            offset = -(-offset // 64) * 64  # 64-byte aligned
-            self.layout[key] = (offset, tuple(shape), dtype.str)
-            offset += int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-        if name is None:  # named after this process, so a leftover is easy to trace (and to test)
-            _check_shm_space(offset)
-            self.shm = shared_memory.SharedMemory(name=f"{segment_prefix()}{secrets.token_hex(6)}",
-                                                  create=True, size=max(offset, 1))
-            self.owner = True
-        else:
-            self.shm = shared_memory.SharedMemory(name=name)
-            self.owner = False
-        self.arrays = {
-            key: np.ndarray(shape, dtype=np.dtype(dtype), buffer=self.shm.buf, offset=start)
-            for key, (start, shape, dtype) in self.layout.items()
-        }
-
-    @property
-    def name(self) -> str:
-        return self.shm.name
-
-    def spec(self) -> tuple[str, dict]:
-        """What a child process needs to attach: (name, {key: (shape, dtype)})."""
-        return self.shm.name, {key: (shape, dtype) for key, (_, shape, dtype) in self.layout.items()}
-
-    def __getitem__(self, key: str) -> np.ndarray:
-        return self.arrays[key]
-
-    def close(self) -> None:
-        self.arrays = {}
-        self.shm.close()
-
-    def close_and_unlink(self) -> None:
-        self.close()
-        if self.owner:
-            try:
-                self.shm.unlink()
-            except FileNotFoundError:  # already gone
-                pass
-
-
-def _shm_shortfall(n_bytes: int) -> str | None:
-    """'N MB through /dev/shm, which has M MB free' when `n_bytes` do not fit there, else None."""
-    free = shm_free_bytes()
-    if free is None or n_bytes <= free:
-        return None
-    return f"{n_bytes / 2**20:,.0f} MB through {SHM_DIR}, which has {free / 2**20:,.0f} MB free"
-
-
-def _check_shm_space(n_bytes: int) -> None:
-    """Refuse a segment the shared-memory file system cannot hold. Creating it would succeed
-    (its pages are allocated as they are written), and the first write past the end of
-    the space would kill the process with SIGBUS, no message: the usual case is a
-    container, whose /dev/shm is 64 MB unless it is started with a larger --shm-size."""
-    shortfall = _shm_shortfall(n_bytes)
-    if shortfall is not None:
-        raise ConfigError(
-            f"the worker processes share their weights and corpus, {shortfall}; give it more room "
-            "(in Docker: --shm-size=2g) or train in one process with --workers 1"
-        )
-
-
-@dataclass
-class WorkerPosition:
-    """Where one worker stands in the epoch in progress: what a checkpoint keeps of it.
-
-    Attributes
-    ----------
-    first_sentence, stop_sentence : the worker's slice (`split_sentences`)
-    batches : batches of the epoch it has applied
-    words : raw words of its slice it has done in the epoch (drives the lr schedule)
-    """
-
-    first_sentence: int
-    stop_sentence: int
-    batches: int = 0
-    words: int = 0
-
-
 @dataclass
 class ResumePoint:
     """A mid-epoch start: every worker's position and the epoch's loss so far."""
@@ -257,26 +159,6 @@ class ResumePoint:
     positions: list[WorkerPosition]
     loss_sum: float = 0.0
     n_examples: int = 0
-
-
-@dataclass
-class WorkerTask:
-    """Everything a worker receives (pickled once at start)."""
-
-    worker: int
-    shared: tuple[str, dict]
-    first_sentence: int
-    stop_sentence: int
-    keep_prob: np.ndarray | None
-    output: object  # cbow.step.OutputLayer
-    config: object  # cbow.train.TrainConfig
-    first_epoch: int
-    stop_epoch: int
-    words_total: int
-    error_queue: object
-    parent_pid: int  # os.getpid() of the parent: a worker stops waiting once it is gone
-    mapped_file: tuple[str, int, int] | None = None  # (path, offset, n): word ids to memory-map
-    start_batch: int = 0  # batches of first_epoch already applied (a mid-epoch resume)
 
 
 @dataclass
@@ -301,13 +183,13 @@ def run_workers(
     first_epoch: int,
     stop_epoch: int,
     words_total: int,
-    on_progress: Callable[[ProgressSnapshot], None] | None = None,
+    on_progress: Callable[[int, ProgressSnapshot], None] | None = None,
     *,
     resume_at: ResumePoint | None = None,
-    at_epoch_end: Callable[[int, ProgressSnapshot], None] | None = None,
-    pause_wanted: Callable[[ProgressSnapshot], bool] | None = None,
+    at_epoch_end: Callable[[int, ProgressSnapshot], bool | None] | None = None,
+    pause_wanted: Callable[[int, ProgressSnapshot], bool] | None = None,
     at_pause: Callable[[int, ProgressSnapshot, list[WorkerPosition]], None] | None = None,
-    hold_at_words: int | None = None,
+    hold_at: Callable[[], int | None] | None = None,
 ) -> ProgressSnapshot:
     """Train epochs first_epoch..stop_epoch-1 in `n_workers` processes; W_in, W_out updated.
 
@@ -319,18 +201,21 @@ def run_workers(
     keep_prob, output, config : as for the single-process loop
     n_workers : processes to start (fewer if the corpus has fewer sentences)
     words_total : raw words of the whole run (the lr schedule's denominator)
-    on_progress : called in the parent every ~20 ms with a ProgressSnapshot
+    on_progress : on_progress(epoch, snapshot), called in the parent every ~20 ms (epoch:
+        the 0-based epoch in progress)
     resume_at : start inside `first_epoch` at these positions, one per slice of
         `split_sentences(sentence_offsets, n_workers)` (None: at its start)
     at_epoch_end : at_epoch_end(epoch, snapshot), 0-based, once every worker has finished
-        `epoch` and waits at the barrier; W_in, W_out then hold the shared weights
-    pause_wanted : asked at every poll whether to pause the workers mid-epoch
+        `epoch` and waits at the barrier; W_in, W_out then hold the shared weights. A True
+        return stops the run there (the workers are stopped)
+    pause_wanted : pause_wanted(epoch, snapshot), asked at every poll: pause the workers now?
     at_pause : at_pause(epoch, snapshot, positions) while every worker is paused at a
         batch boundary; W_in, W_out then hold the shared weights. May raise (Ctrl-C):
         the workers are then stopped.
-    hold_at_words : every worker stops at its first batch boundary after the run's word
-        count passes this (a test's deterministic pause point, Checkpointer.hold_at) and
-        waits there for the pause that `pause_wanted` must then ask for; None: no such point
+    hold_at : hold_at() -> word count or None, asked at the start and after every pause
+        and epoch end: every worker stops at its first batch boundary once the run's word
+        count reaches it, and the parent pauses there (a pause at a word count that lands
+        at the same place however fast the machine is: --holdout-every, a test's hold point)
 
     Returns
     -------
@@ -384,7 +269,13 @@ def run_workers(
         for key in ("words_done", "epochs_done", "batches_done", "state", "acked", "loss_sum", "n_examples",
                     "stop", "pause", "diverged_at"):
             shared[key][...] = 0
-        shared["hold_at"][0] = hold_at_words or 0
+
+        def set_hold_point(words_now: int) -> int:
+            """Publish the callbacks' next pause point if it lies ahead (0: none)."""
+            words = hold_at() if hold_at is not None else None
+            shared["hold_at"][0] = words if words is not None and words > words_now else 0
+            return int(shared["hold_at"][0])
+
         shared["gate"][0] = first_epoch
         start_batches = [0] * n_workers
         for worker in range(n_workers):
@@ -397,6 +288,7 @@ def run_workers(
                 shared["batches_done"][worker] = start_batches[worker] = position.batches
             shared["loss_sum"][0, first_epoch] = resume_at.loss_sum
             shared["n_examples"][0, first_epoch] = resume_at.n_examples
+        hold_point = set_hold_point(int(shared["words_done"].sum()))  # before any worker starts
         logger.info("training in %d worker processes (%s words before)", n_workers,
                     int(shared["words_done"].sum()))
         task_args = dict(shared=shared.spec(), keep_prob=keep_prob, output=output, config=config,
@@ -431,38 +323,44 @@ def run_workers(
 
         gate, pause_number = first_epoch, 0
         first_arrival = None  # when the first worker finished epoch `gate` (the barrier's cost)
+        stopped_early = False
         while gate < stop_epoch:
             snapshot = _snapshot(shared)
             if first_arrival is None and shared["epochs_done"].max() > gate:
                 first_arrival = time.perf_counter()
             if on_progress is not None:
-                on_progress(snapshot)
+                on_progress(gate, snapshot)
             _raise_on_failure(shared, processes, error_queue, config)
             if snapshot.epochs_done > gate:  # every worker finished epoch `gate` and waits
                 logger.info("epoch %d: the first worker to finish waited %.3f s for the last",
                             gate + 1, time.perf_counter() - first_arrival)
                 first_arrival = None
                 _copy_weights_out(shared, W_in, W_out)
-                if at_epoch_end is not None:
-                    at_epoch_end(gate, snapshot)
+                if at_epoch_end is not None and at_epoch_end(gate, snapshot):
+                    stopped_early = gate + 1 < stop_epoch
+                    if stopped_early:
+                        break
                 gate += 1
                 shared["batches_done"][...] = 0  # before the gate opens: the workers wait
+                hold_point = set_hold_point(snapshot.words_done)
                 shared["gate"][0] = gate
-            elif pause_wanted is not None and pause_wanted(snapshot):
+            elif (hold_point and snapshot.words_done >= hold_point) or (
+                    pause_wanted is not None and pause_wanted(gate, snapshot)):
                 pause_number += 1
                 shared["pause"][0] = pause_number
                 _wait_for_acks(shared, pause_number, processes, error_queue, config)
                 snapshot = _snapshot(shared)
                 if on_progress is not None:
-                    on_progress(snapshot)
+                    on_progress(gate, snapshot)
                 _copy_weights_out(shared, W_in, W_out)
                 if at_pause is not None:
                     at_pause(gate, snapshot, positions(gate))
-                if shared["hold_at"][0] and snapshot.words_done >= shared["hold_at"][0]:
-                    shared["hold_at"][0] = 0  # passed: the workers go on once the pause ends
+                hold_point = set_hold_point(snapshot.words_done)  # before the pause ends
                 shared["pause"][0] = 0
             else:
                 time.sleep(POLL_SECONDS)
+        if stopped_early:  # the finally below stops the workers waiting at the gate
+            return _snapshot(shared)
         for process in processes:
             process.join()
         _copy_weights_out(shared, W_in, W_out)
@@ -492,7 +390,7 @@ def _raise_on_failure(shared: SharedArrays, processes: list, error_queue, config
 
     states = shared["state"].copy()
     if (states == DIVERGED).any():
-        from cbow.training.loop import DIVERGED_LOSS_PER_EXAMPLE, divergence_advice  # train imports this module
+        from cbow.training.schedule import DIVERGED_LOSS_PER_EXAMPLE, divergence_advice
 
         epoch, percent = shared["diverged_at"]
         raise Diverged(

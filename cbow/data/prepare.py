@@ -1,0 +1,84 @@
+"""Text -> ids, once per corpus: count, encode, and keep the result in the corpus cache.
+
+`prepare` is the stage before any epoch: it reads the corpus (a file, .gz/.bz2, a
+directory, stdin or lines), builds the vocabulary and encodes the sentences as word ids,
+going through the encoded-corpus cache (cbow.data.cache) when one is given, so a second
+run on the same file and settings skips the tokenizer.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import replace
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from cbow.data import cache as corpus_cache
+from cbow.data.encode import EncodedCorpus, read_and_encode
+from cbow.data.vocab import Vocab
+from cbow.errors import OutputError
+
+logger = logging.getLogger(__name__)
+
+
+class CorpusSettings(Protocol):
+    """The settings that decide the vocabulary and the ids (a TrainConfig has them all)."""
+
+    tokenizer: str
+    min_count: int
+    max_vocab: int | None
+    max_sentence_length: int
+    encoding_errors: str
+
+
+def prepare(
+    source, settings: CorpusSettings, progress: bool = False, cache_dir: str | Path | None = None
+) -> tuple[Vocab, EncodedCorpus]:
+    """Read, count and encode the corpus once (the stage before any epoch).
+
+    With `cache_dir`, a file or directory source is looked up in the encoded-corpus cache
+    first and stored there after encoding (cbow.data.cache); the ids then come back
+    memory-mapped.
+    """
+    key = None
+    if cache_dir is not None:
+        key = corpus_cache.cache_key(source, settings.tokenizer, settings.min_count, settings.max_vocab,
+                                     settings.max_sentence_length)
+        cached = corpus_cache.load(cache_dir, key) if key is not None else None
+        if cached is not None:
+            return cached
+    settings = dict(tokenizer=settings.tokenizer, min_count=settings.min_count, max_vocab=settings.max_vocab,
+                    max_sentence_length=settings.max_sentence_length, progress=progress,
+                    encoding_errors=settings.encoding_errors)
+    staging = corpus_cache.new_staging(cache_dir) if key is not None else None
+    if staging is not None:
+        # Encode straight into a cache entry: the ids go through files, never all in RAM.
+        try:
+            vocab, encoded = read_and_encode(source, **settings, ids_path=staging / corpus_cache.IDS_FILE)
+        except OutputError as exc:  # e.g. the cache's disk is full: read again, in memory
+            logger.warning("%s; encoding in memory instead", exc)
+            shutil.rmtree(staging, ignore_errors=True)
+        except BaseException:  # a bad corpus, Ctrl-C, SIGTERM: no half entry left behind
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        else:
+            if corpus_cache.store(cache_dir, key, vocab, encoded, staging) is not None:
+                # Reopen from the entry: the memmap in hand still names the renamed staging
+                # path, and worker processes map the corpus by its file name.
+                cached = corpus_cache.load(cache_dir, key)
+                if cached is not None:
+                    return cached
+            # not stored: the mapped file is (or is about to be) unlinked; keep a copy in memory
+            shutil.rmtree(staging, ignore_errors=True)
+            return vocab, replace(encoded, word_ids=np.array(encoded.word_ids))
+    vocab, encoded = read_and_encode(source, **settings)
+    if key is not None and corpus_cache.store(cache_dir, key, vocab, encoded) is not None:
+        # Continue from the memory-mapped copy: the in-memory ids are freed, and worker
+        # processes map the file instead of receiving a copy.
+        cached = corpus_cache.load(cache_dir, key)
+        if cached is not None:
+            return cached
+    return vocab, encoded

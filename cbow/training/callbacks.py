@@ -1,0 +1,208 @@
+"""The events a training run emits, and the small built-in listeners (loss curve, progress bar).
+
+Everything around the training loop is a `Callback`: the loss curve, the progress bar, the
+held-out scores (cbow.training.heldout), the checkpoints (cbow.training.checkpoint), the
+per-epoch --eval scores (cbow.training.epoch_eval), the JSON-lines log
+(cbow.training.training_log) and a user's own. gensim users know the idea as
+`CallbackAny2Vec`. Both engines emit the same events with the same `Run`
+(cbow.training.run), so a callback sees the same thing whichever engine trains:
+
+    on_train_begin(run)             before the first batch (after a resume: at its position)
+    on_epoch_begin(run)             before each epoch (run.epoch: the 0-based epoch starting)
+    on_progress(run)                the counters moved: after every batch in one process,
+                                    at every poll (~20 ms) with worker processes
+    pause_at_words(run) -> int      "hold the run there": the first consistent point at or
+                                    after this word count becomes a pause (None: no need)
+    wants_pause(run) -> bool        "I need the weights still now" (an interval passed, Ctrl-C)
+    at_pause(run)                   the weights are consistent: in one process at a batch
+                                    boundary, with workers while every worker is held
+    on_epoch_end(run, report)       after the epoch, weights consistent; return True (or
+                                    set run.stop_training) to end the run after it
+    on_heldout(run, point)          a held-out score was made (with --holdout)
+    on_train_end(run)               the run ended: normally (run.completed) or not
+
+Order matters where callbacks build on each other: the run's list is [loss curve, progress
+bar, held-out scores, the caller's callbacks in their order, checkpointers last], so the
+report a checkpoint or a log sees already holds its held-out score.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from cbow.training.run import LossPoint
+
+if TYPE_CHECKING:
+    from cbow.training.run import EpochReport, HeldoutPoint, Run
+
+
+class Callback:
+    """Base class of training callbacks: override the events you need.
+
+    `pause_order` (default 0) orders the callbacks' `at_pause` calls (lower first); the
+    list order holds for every other event.
+
+    Examples
+    --------
+    >>> class StopWhenFlat(cbow.Callback):
+    ...     def on_epoch_end(self, run, report):
+    ...         losses = run.result.epoch_losses
+    ...         return len(losses) > 1 and losses[-2] - losses[-1] < 0.01   # True: stop
+    >>> cbow.train("corpus.txt", config, callbacks=[StopWhenFlat()])
+    """
+
+    pause_order = 0
+
+    def on_train_begin(self, run: Run) -> None:
+        """The run starts (or resumes): `run` holds its position and the weights."""
+
+    def on_epoch_begin(self, run: Run) -> None:
+        """Epoch `run.epoch` (0-based) starts."""
+
+    def on_progress(self, run: Run) -> None:
+        """The counters moved (every batch in one process, every poll with workers)."""
+
+    def pause_at_words(self, run: Run) -> int | None:
+        """A word count the run should pause at (the first consistent point at or after
+        it); None when this callback needs none."""
+        return None
+
+    def wants_pause(self, run: Run) -> bool:
+        """Whether this callback needs the weights consistent now."""
+        return False
+
+    def at_pause(self, run: Run) -> None:
+        """Called, when `wants_pause` said so, while the weights are consistent."""
+
+    def on_epoch_end(self, run: Run, report: EpochReport) -> bool | None:
+        """Epoch `report.epoch` (1-based) ended; return True (the value True itself) to stop
+        training after it."""
+        return None
+
+    def on_heldout(self, run: Run, point: HeldoutPoint) -> None:
+        """A held-out score was made (runs with `holdout`)."""
+
+    def on_train_end(self, run: Run) -> None:
+        """The run ended, normally (`run.completed`) or by an exception."""
+
+
+class CallbackList(Callback):
+    """The run's callbacks, called in order; the engines and the loop talk to this one."""
+
+    def __init__(self, callbacks: Iterable[Callback]) -> None:
+        self.callbacks = list(callbacks)
+
+    def on_train_begin(self, run: Run) -> None:
+        for callback in self.callbacks:
+            callback.on_train_begin(run)
+
+    def on_epoch_begin(self, run: Run) -> None:
+        for callback in self.callbacks:
+            callback.on_epoch_begin(run)
+
+    def on_progress(self, run: Run) -> None:
+        for callback in self.callbacks:
+            callback.on_progress(run)
+
+    def pause_at_words(self, run: Run) -> int | None:
+        wanted = [words for callback in self.callbacks if (words := callback.pause_at_words(run)) is not None]
+        return min(wanted) if wanted else None
+
+    def wants_pause(self, run: Run) -> bool:
+        return any(callback.wants_pause(run) for callback in self.callbacks)
+
+    def at_pause(self, run: Run) -> None:
+        # by pause_order, each asked again in turn: a checkpoint is saved before a held-out
+        # score made at the same pause, and a Ctrl-C seen by the checkpointer stops the rest
+        for callback in sorted(self.callbacks, key=lambda callback: getattr(callback, "pause_order", 0)):
+            if callback.wants_pause(run):
+                callback.at_pause(run)
+
+    def on_epoch_end(self, run: Run, report: EpochReport) -> bool:
+        stop = False
+        for callback in self.callbacks:
+            stop = callback.on_epoch_end(run, report) is True or stop  # True itself, not any truthy value
+        return stop
+
+    def on_heldout(self, run: Run, point: HeldoutPoint) -> None:
+        for callback in self.callbacks:
+            callback.on_heldout(run, point)
+
+    def on_train_end(self, run: Run) -> None:
+        for callback in self.callbacks:
+            callback.on_train_end(run)
+
+
+class LossCurve(Callback):
+    """Appends a LossPoint to `run.result.loss_history` every 1/200 of the run's words and
+    at every epoch's end: the mean training loss of the examples since the previous point."""
+
+    def on_progress(self, run: Run) -> None:
+        if run.words_done >= run.next_record and run.interval_examples:
+            self._record(run, run.epoch + 1, run.words_done, run.lr_out)
+
+    def on_epoch_end(self, run: Run, report: EpochReport) -> None:
+        if run.interval_examples:  # the epoch's last interval
+            self._record(run, report.epoch, report.words_done, report.lr_end)
+        run.next_record = report.words_done + run.record_every
+
+    @staticmethod
+    def _record(run: Run, epoch: int, words_done: int, lr: float) -> None:
+        run.result.loss_history.append(LossPoint(epoch, words_done, run.interval_loss / run.interval_examples, lr))
+        run.interval_loss, run.interval_examples = 0.0, 0
+        run.next_record = words_done + run.record_every
+
+
+class ProgressBar(Callback):
+    """A tqdm bar on stderr counting corpus words (before subsampling), with loss and lr.
+
+    A resumed run's bar starts at the checkpoint's words (tqdm's `initial`), so its rate
+    and ETA count only the words this process trains.
+    """
+
+    def __init__(self) -> None:
+        self.bar = None
+        self.shown = 0
+
+    def on_train_begin(self, run: Run) -> None:
+        from tqdm import tqdm
+
+        self.shown = run.words_done
+        self.bar = tqdm(total=run.words_total, initial=run.words_done, unit="w", unit_scale=True,
+                        desc="training", dynamic_ncols=True, mininterval=0.5, file=sys.stderr)
+
+    def on_progress(self, run: Run) -> None:
+        self._show(run.words_done)
+        if self.bar is not None and math.isfinite(run.last_loss):
+            self.bar.set_postfix(loss=f"{run.last_loss:.3f}", lr=f"{run.lr_out:.2e}", refresh=False)
+
+    def on_epoch_end(self, run: Run, report: EpochReport) -> None:
+        self._show(report.words_done)
+
+    def on_train_end(self, run: Run) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def _show(self, words_done: int) -> None:
+        if self.bar is not None and words_done > self.shown:
+            self.bar.update(words_done - self.shown)
+            self.shown = words_done
+
+
+class FunctionCallback(Callback):
+    """`train(on_epoch_end=f, on_heldout=g)`: plain functions as a callback."""
+
+    def __init__(self, on_epoch_end: Callable[[EpochReport], object] | None = None,
+                 on_heldout: Callable[[HeldoutPoint], object] | None = None) -> None:
+        self.epoch_function, self.heldout_function = on_epoch_end, on_heldout
+
+    def on_epoch_end(self, run: Run, report: EpochReport) -> bool:
+        return self.epoch_function is not None and self.epoch_function(report) is True
+
+    def on_heldout(self, run: Run, point: HeldoutPoint) -> None:
+        if self.heldout_function is not None:
+            self.heldout_function(point)
