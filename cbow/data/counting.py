@@ -32,6 +32,7 @@ from cbow.errors import CorpusError
 from cbow.data.id_files import KeptIdsWriter, removed_on_failure
 from cbow.data.tokenize import Tokenizer, get_tokenizer
 from cbow.data.vocab import Vocab, check_vocab_settings
+from cbow.wording import counted
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ def count_words(
             min_reduce = prune_counts(counter, max_types, min_reduce)
     if n_tokens == 0:
         raise CorpusError(
-            f"{describe_source(source)}: no words found ({stats.n_lines:,} lines read); check the "
+            f"{describe_source(source)}: no words found ({counted(stats.n_lines, 'line')} read); check the "
             "file and --tokenizer"
         )
     if min_reduce > 1:
@@ -169,7 +170,7 @@ def encode_to_file(
     if n_raw == 0 or n_kept == 0:
         ids_path.unlink(missing_ok=True)
         if n_raw == 0:
-            raise CorpusError(f"{name}: no words found ({stats.n_lines:,} lines read); check the "
+            raise CorpusError(f"{name}: no words found ({counted(stats.n_lines, 'line')} read); check the "
                               "file and --tokenizer")
         raise CorpusError(
             f"{name}: none of the {n_raw:,} tokens read is in the vocabulary ({len(vocab):,} "

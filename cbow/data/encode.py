@@ -42,6 +42,7 @@ from cbow.errors import CorpusError
 from cbow.data.id_files import IdSpool, KeptIdsWriter, removed_on_failure, write_npy_header
 from cbow.data.tokenize import Tokenizer, ascii_token_spans, get_tokenizer, tokenize_default
 from cbow.data.vocab import Vocab, check_vocab_settings, select_words
+from cbow.wording import counted
 
 logger = logging.getLogger(__name__)
 
@@ -360,7 +361,7 @@ def _keep_ids(
 
 def _no_words_error(name: str, stats: CorpusStats) -> CorpusError:
     return CorpusError(
-        f"{name}: no words found ({stats.n_lines:,} lines read); check the file and --tokenizer"
+        f"{name}: no words found ({counted(stats.n_lines, 'line')} read); check the file and --tokenizer"
     )
 
 
