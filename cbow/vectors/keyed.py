@@ -26,8 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from cbow.vectors import formats
 from cbow.errors import CbowError
+from cbow.vectors import formats
+from cbow.vectors.spelling import resolve_word
 
 logger = logging.getLogger(__name__)
 
@@ -162,8 +163,30 @@ class KeyedVectors:
             self._normed = normed
         return self._normed
 
+    def resolve_key(self, word: str) -> str:
+        """The key that stands for `word`: itself, else its lowercase or tokenizer form.
+
+        Lookups such as `most_similar` and `kv[word]` are exact (as gensim's); this is the
+        fallback, asked for explicitly: ``kv.most_similar(kv.resolve_key("King"))`` finds
+        'king' in vectors trained with the (lowercasing) default tokenizer. The forms tried
+        are those of `cbow.vectors.spelling.fallback_forms`.
+
+        Raises
+        ------
+        UnknownWordError : neither the word nor any of its forms is in the vocabulary
+        """
+        key = resolve_word(self, word)
+        if key is None:
+            raise UnknownWordError(self._unknown_message(word))
+        return key
+
     def _unknown_message(self, word: str) -> str:
-        candidates = [w for w in self.index_to_key[:200_000] if w[:1] == word[:1]] or self.index_to_key[:50_000]
+        form = resolve_word(self, word)  # 'King' -> 'king' is the likeliest meaning, not a close spelling
+        if form is not None:
+            return f"word {word!r} is not in the vocabulary ({len(self):,} words); did you mean {form!r}?"
+        initial = word[:1].lower()
+        candidates = ([w for w in self.index_to_key[:200_000] if w[:1].lower() == initial]
+                      or self.index_to_key[:50_000])
         close = difflib.get_close_matches(word, candidates, n=3)
         hint = f"; did you mean {', '.join(repr(w) for w in close)}?" if close else "; check the spelling"
         return f"word {word!r} is not in the vocabulary ({len(self):,} words){hint}"
