@@ -30,6 +30,7 @@ from cbow.data.corpus import CorpusStats, Source, check_max_sentence_length, des
 from cbow.data.encode import EncodedCorpus, _iter_id_blocks
 from cbow.errors import CorpusError
 from cbow.data.id_files import KeptIdsWriter, removed_on_failure
+from cbow.data.not_text import MIN_VOCAB_SIZE, check_vocab_size
 from cbow.data.tokenize import Tokenizer, get_tokenizer
 from cbow.data.vocab import Vocab, check_vocab_settings
 from cbow.wording import counted
@@ -118,12 +119,18 @@ def build_vocab_bounded(
     max_vocab: int | None = None,
     max_types: int = DEFAULT_MAX_TYPES,
     encoding_errors: str = "replace",
+    min_vocab_size: int = MIN_VOCAB_SIZE,
 ) -> Vocab:
-    """`Vocab.build` in bounded memory (see `count_words`); equal to it when nothing was pruned."""
+    """`Vocab.build` in bounded memory (see `count_words`); equal to it when nothing was pruned.
+
+    Like `read_and_encode`, refuses fewer than `min_vocab_size` words (1 turns that off).
+    """
     check_vocab_settings(min_count, max_vocab)
     word_counts = count_words(source, tokenizer, max_types, encoding_errors)
-    return Vocab.from_counts(word_counts.words, word_counts.counts, min_count, max_vocab,
-                             name=describe_source(source))
+    name = describe_source(source)
+    vocab = Vocab.from_counts(word_counts.words, word_counts.counts, min_count, max_vocab, name=name)
+    check_vocab_size(vocab.words, len(word_counts.words), name, min_count, max_vocab, min_vocab_size)
+    return vocab
 
 
 def encode_to_file(
