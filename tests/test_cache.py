@@ -155,3 +155,102 @@ def test_staging_left_by_a_killed_run_is_removed_a_day_later(tmp_path):
         os.utime(path, (two_days_ago, two_days_ago))
     staging = cache.new_staging(tmp_path / "c")
     assert sorted(path.name for path in parent.iterdir()) == sorted([recent.name, staging.name])
+
+
+# --- integrity: checksums stored with the entry (issue 17, item 9) ----------------------------
+
+
+def _only_entry(cache_dir):
+    (entry,) = (cache_dir / "corpora").iterdir()
+    return entry
+
+
+def _flip_same_size(path, position=-5):
+    """Change one bit of the byte at `position` of `path`, keeping its size."""
+    data = bytearray(path.read_bytes())
+    data[position] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+# Changes that every other check lets through: a high byte of an id near the end, of an offset
+# before the last (the arrays still agree in length), the first letter of the first word.
+@pytest.mark.parametrize("name, position", [("word_ids.npy", -5), ("sentence_offsets.npy", -13), ("vocab.tsv", 0)])
+def test_a_file_changed_in_place_is_discarded_with_one_warning(tmp_path, corpus_file, caplog, name, position):
+    cache_dir = tmp_path / "c"
+    vocab, encoded = prepare(corpus_file, CONFIG, cache_dir=cache_dir)
+    expected_ids, expected_offsets = np.array(encoded.word_ids), np.array(encoded.sentence_offsets)
+    del encoded
+    entry = _only_entry(cache_dir)
+    size = (entry / name).stat().st_size
+    _flip_same_size(entry / name, position)
+    assert (entry / name).stat().st_size == size
+    key = cache.cache_key(corpus_file, "default", 3, None, 10000)
+    with caplog.at_level("WARNING", logger="cbow.data.cache"):
+        assert cache.load(cache_dir, key) is None
+        vocab2, again = prepare(corpus_file, CONFIG, cache_dir=cache_dir)  # encoded afresh
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and f"{name} changed since it was written (checksum mismatch)" in warnings[0]
+    assert vocab2 == vocab and np.array_equal(again.word_ids, expected_ids)
+    assert np.array_equal(again.sentence_offsets, expected_offsets)
+    assert cache.load(cache_dir, key) is not None  # the rebuilt entry is intact
+
+
+def test_an_entry_without_checksums_is_encoded_again(tmp_path, corpus_file, monkeypatch):
+    import json
+
+    cache_dir = tmp_path / "c"
+    _, encoded = prepare(corpus_file, CONFIG, cache_dir=cache_dir)
+    meta_path = _only_entry(cache_dir) / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    assert set(meta["checksums"]) == {cache.IDS_FILE, cache.OFFSETS_FILE, cache.VOCAB_FILE}
+    del meta["checksums"]  # as cbow wrote entries before checksums
+    meta_path.write_text(json.dumps(meta))
+    key = cache.cache_key(corpus_file, "default", 3, None, 10000)
+    assert cache.load(cache_dir, key) is None
+    _, again = prepare(corpus_file, CONFIG, cache_dir=cache_dir)
+    assert np.array_equal(again.word_ids, encoded.word_ids)
+    assert "checksums" in json.loads((_only_entry(cache_dir) / "meta.json").read_text())  # replaced in place
+
+
+def test_big_entries_are_verified_in_the_background(tmp_path, corpus_file, monkeypatch, caplog):
+    cache_dir = tmp_path / "c"
+    prepare(corpus_file, CONFIG, cache_dir=cache_dir)
+    key = cache.cache_key(corpus_file, "default", 3, None, 10000)
+    entry = cache.entry_path(cache_dir, key)
+    assert entry == _only_entry(cache_dir)
+    small = cache.verify_in_background(entry)  # verified by load already: nothing to do
+    assert small.done() and small.wait() is True
+    monkeypatch.setattr(cache, "VERIFY_ON_LOAD_BYTES", 0)  # every entry is "big" now
+    intact = cache.verify_in_background(entry)
+    assert intact.wait(timeout=120) is True
+    intact.check()
+    _flip_same_size(entry / cache.IDS_FILE)
+    assert cache.load(cache_dir, key) is not None  # big: returned unverified, for the background check
+    with caplog.at_level("WARNING", logger="cbow.data.cache"):
+        damaged = cache.verify_in_background(entry)
+        assert damaged.wait(timeout=120) is False
+        with pytest.raises(CbowError, match=r"changed on disk since it was written \(word_ids.npy fails its checksum\)"):
+            damaged.check()
+    assert sum("checksum mismatch" in r.getMessage() for r in caplog.records) == 1
+    assert (entry / cache.IDS_FILE).exists()  # a running training may still map it by name
+    assert cache.load(cache_dir, key) is None  # but the entry is no longer a hit
+
+
+def test_training_on_a_big_damaged_entry_stops_after_its_first_epoch(tmp_path, corpus_file, monkeypatch):
+    """The training loop starts the background check with the run and reads its verdict at
+    the end of the first epoch (cbow.training.cache_check)."""
+    from cbow import train
+
+    cache_dir = tmp_path / "c"
+    prepare(corpus_file, CONFIG, cache_dir=cache_dir)
+    monkeypatch.setattr(cache, "VERIFY_ON_LOAD_BYTES", 0)  # every entry is "big": loaded unverified
+    config = TrainConfig(min_count=3, size=8, epochs=2)
+    intact = train(corpus_file, config, cache_dir=cache_dir)
+    assert len(intact.epochs) == 2
+    ids = np.load(_only_entry(cache_dir) / cache.IDS_FILE)
+    low_byte = -4 * (len(ids) - int(np.argmax(ids < len(intact.vocab) - 1)))  # an id that stays valid
+    _flip_same_size(_only_entry(cache_dir) / cache.IDS_FILE, low_byte)
+    epochs_seen = []
+    with pytest.raises(CbowError, match=r"changed on disk since it was written"):
+        train(corpus_file, config, cache_dir=cache_dir, on_epoch_end=epochs_seen.append)
+    assert epochs_seen == []  # stopped at the first epoch's end, before any later callback

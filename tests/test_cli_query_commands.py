@@ -73,3 +73,16 @@ def test_evaluate_ci_when_every_answer_is_right_or_none_is_answered(tmp_path, ca
     table = capsys.readouterr().out
     assert "95% wilson interval [34.24%, 100.00%] over 2" in table  # 2 / (2 + 1.96^2) = 0.3424
     assert "coverage 0/1 questions" in table  # no interval, no traceback
+
+
+def test_evaluate_names_the_real_reason_for_skipped_questions(tmp_path, capsys):
+    words = ["man", "king", "woman", "queen", "cat", "dog"]
+    path = tmp_path / "v.txt"
+    formats.save_word2vec_format(path, words, np.eye(6, 3, dtype=np.float32) + 0.1)
+    questions = tmp_path / "q.txt"
+    questions.write_text(": family\nman king woman queen\nman king x y\n")
+    assert main(["evaluate", str(path), "--analogies", str(questions)]) == 0  # --restrict-vocab 30000 > 6 words
+    table = capsys.readouterr().out
+    assert "1 skipped as OOV (words not in the vocabulary of 6)" in table and "30000" not in table
+    assert main(["evaluate", str(path), "--analogies", str(questions), "--restrict-vocab", "4"]) == 0
+    assert "(words outside the top 4 of 6)" in capsys.readouterr().out

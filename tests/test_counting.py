@@ -36,7 +36,7 @@ def test_bounded_path_equals_in_memory_path(tmp_path, monkeypatch, block_size, m
 def test_memory_mapped_offsets_match_for_any_line_layout(tmp_path_factory, lines, max_length):
     path = tmp_path_factory.mktemp("c") / "c.txt"
     path.write_text("\n".join(" ".join(line) for line in lines), encoding="utf-8")
-    vocab = build_vocab_bounded(path, tokenizer="whitespace", min_count=1) if any(lines) else None
+    vocab = build_vocab_bounded(path, tokenizer="whitespace", min_count=1, min_vocab_size=1) if any(lines) else None
     if vocab is None:
         with pytest.raises(CorpusError):
             count_words(path)

@@ -113,5 +113,8 @@ def test_cli_list_fetch_path(tmp_path, capsys):
     assert main(["datasets", "list", "--cache-dir", cache]) == 0
     out = capsys.readouterr().out
     assert "wordsim353\tpairs\tcached\tsha256 shipped" in out and "text8\tcorpus" in out
+    header = out.splitlines()[out.splitlines().index(f"# cache: {cache}") + 1]
+    assert header == "# name\tkind\tstatus\tchecksum\tdescription\turl"  # one title per column
+    assert all(len(line.split("\t")) == len(header.split("\t")) for line in out.splitlines() if "\tcorpus\t" in line)
     assert main(["datasets", "fetch", "nonesuch", "--cache-dir", cache]) == 2
     assert "unknown dataset 'nonesuch'" in capsys.readouterr().err

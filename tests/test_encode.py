@@ -61,7 +61,7 @@ def test_small_handmade_corpus() -> None:
         "Zebra yak.",  # only rare words: the sentence disappears
         "cat",
     ]
-    vocab, encoded = read_and_encode(lines, min_count=2)
+    vocab, encoded = read_and_encode(lines, min_count=2, min_vocab_size=1)  # a 3-word toy
     # counts: the 4, cat 3, dog 2; ties none; rare words dropped
     assert vocab.words == ["the", "cat", "dog"]
     assert vocab.counts.tolist() == [4, 3, 2]
@@ -76,7 +76,7 @@ def test_small_handmade_corpus() -> None:
 
 
 def test_ties_go_to_the_first_seen_word() -> None:
-    vocab, encoded = read_and_encode(["b a c", "c a b"], min_count=1)
+    vocab, encoded = read_and_encode(["b a c", "c a b"], min_count=1, min_vocab_size=1)
     assert vocab.words == ["b", "a", "c"]
     assert encoded.word_ids.tolist() == [0, 1, 2, 2, 1, 0]
 
@@ -104,13 +104,14 @@ def test_random_corpus_matches_naive_reference(
     reference = naive_encode(text.split("\n"), tokenizer, min_count, max_vocab, max_length)
     if not reference[0]:  # no token at all, or none reaching min_count
         with pytest.raises(CorpusError if reference[4] == 0 else VocabError):
-            read_and_encode(path, tokenizer, min_count, max_vocab, max_length)
+            read_and_encode(path, tokenizer, min_count, max_vocab, max_length, min_vocab_size=1)
         return
-    vocab, encoded = read_and_encode(path, tokenizer, min_count, max_vocab, max_length)
+    vocab, encoded = read_and_encode(path, tokenizer, min_count, max_vocab, max_length, min_vocab_size=1)
     check_same(vocab, encoded, reference)
     # Through files (the cache's cold path): the same result, memory-mapped, spool removed.
     ids_path = tmp_path / "ids.npy"
-    vocab_f, encoded_f = read_and_encode(path, tokenizer, min_count, max_vocab, max_length, ids_path=ids_path)
+    vocab_f, encoded_f = read_and_encode(path, tokenizer, min_count, max_vocab, max_length, ids_path=ids_path,
+                                         min_vocab_size=1)
     check_same(vocab_f, encoded_f, reference)
     assert isinstance(encoded_f.word_ids, np.memmap) and sorted(tmp_path.iterdir()) == sorted([path, ids_path])
     # The same vocabulary given explicitly encodes the same way.
@@ -187,7 +188,7 @@ def test_ascii_fast_path_survives_hash_collisions(monkeypatch: pytest.MonkeyPatc
 def test_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
     text = "the cat\nthe dog\n\nthe end"
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
-    vocab, encoded = read_and_encode("-", min_count=1)
+    vocab, encoded = read_and_encode("-", min_count=1, min_vocab_size=1)
     check_same(vocab, encoded, naive_encode(text.split("\n"), min_count=1))
 
 
@@ -230,7 +231,7 @@ def test_no_word_reaches_min_count_names_the_source(tmp_path: Path, monkeypatch)
 def test_progress_bar_goes_to_stderr(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     path = tmp_path / "c.txt"
     path.write_text("a b a b a\n" * 100, encoding="utf-8")
-    vocab, encoded = read_and_encode(path, min_count=1, progress=True)
+    vocab, encoded = read_and_encode(path, min_count=1, progress=True, min_vocab_size=1)
     assert encoded.n_words == 500
     captured = capsys.readouterr()
     assert captured.out == ""

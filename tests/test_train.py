@@ -150,7 +150,7 @@ def test_loss_history_covers_the_run_and_falls(planted_lines):
 
 
 def test_a_run_that_cannot_fit_is_refused_before_allocating():
-    lines = ["alpha beta gamma delta"] * 10
-    config = TrainConfig(size=400_000_000, min_count=1, epochs=1)  # 4 words x 400M dims x 2 matrices
+    lines = ["alpha beta gamma delta epsilon"] * 10  # the fewest words a corpus may have (not_text.MIN_VOCAB_SIZE)
+    config = TrainConfig(size=320_000_000, min_count=1, epochs=1)  # 5 words x 320M dims x 2 matrices
     with pytest.raises(ConfigError, match=r"training needs about .*W_in 6.0 GiB.*available; lower --size"):
         train(lines, config)

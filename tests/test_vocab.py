@@ -52,6 +52,14 @@ def test_no_word_reaches_min_count() -> None:
     )
 
 
+def test_counts_in_messages_agree_in_number() -> None:
+    with pytest.raises(VocabError) as info:
+        Vocab.from_counts(["a", "b"], np.array([1, 1]), min_count=2, name="corpus.txt")
+    assert "no word occurs 2 times (the most frequent, 'a', occurs 1 time);" in str(info.value)
+    with pytest.raises(CorpusError, match=r"\(1 line read\)"):
+        Vocab.build(["42 ..."])
+
+
 @pytest.mark.parametrize(("min_count", "max_vocab"), [(-1, None), (5, 0), (5, -3), (1.5, None)])
 def test_bad_settings(min_count, max_vocab) -> None:
     with pytest.raises(ConfigError):

@@ -33,6 +33,8 @@ def _cmd_datasets(args) -> int:
     if args.action == "list":
         pins = datasets.read_pins(cache)
         print(f"# cache: {cache}")
+        # Commented like the cache line, so `grep -v '^#'` or `cut -f1` scripts see only datasets.
+        print("# name\tkind\tstatus\tchecksum\tdescription\turl")
         for dataset in datasets.REGISTRY.values():
             where = (cache / dataset.filename)
             status = "cached" if where.is_file() else "gensim" if datasets.gensim_copy(dataset) else "-"

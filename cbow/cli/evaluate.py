@@ -74,7 +74,7 @@ def _evaluation_table(report: dict, show_sections: bool) -> list[str]:
     for name, analogies in report["analogies"].items():
         add, mul = analogies["methods"]["3CosAdd"], analogies["methods"]["3CosMul"]
         lines.append(f"{name}  coverage {_coverage(add['total'], analogies['skipped'], 'questions')} "
-                     f"(words outside the top {analogies['restrict_vocab']})")
+                     f"({_skipped_words(analogies['restrict_vocab'], analogies['vocab_size'])})")
         lines.append(f"  {'section':32s} {'3CosAdd':>20s} {'3CosMul':>20s} {'skipped':>8s}")
         rows = list(zip(add["sections"], mul["sections"])) if show_sections else []
         for section_add, section_mul in rows:
@@ -91,6 +91,13 @@ def _evaluation_table(report: dict, show_sections: bool) -> list[str]:
         if "ci" in pairs:
             lines.append(f"  spearman {_interval(pairs['ci'], percent=False)}")
     return lines
+
+
+def _skipped_words(restrict_vocab: int | None, vocab_size: int) -> str:
+    """Why a question was skipped: its words are outside the top N searched, or simply unknown."""
+    if restrict_vocab is None or restrict_vocab >= vocab_size:  # every word is searched
+        return f"words not in the vocabulary of {vocab_size:,}"
+    return f"words outside the top {restrict_vocab:,} of {vocab_size:,}"
 
 
 def _coverage(answered: int, skipped: int, what: str) -> str:

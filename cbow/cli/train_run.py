@@ -109,7 +109,9 @@ def _save_vectors(args, wv, output: str) -> None:
 
     binary = None if args.binary is None else bool(args.binary)
     wv.save_word2vec_format(output, binary=binary)
-    print(f"saved {len(wv):,} vectors of size {wv.vector_size} to {output}", file=sys.stderr)
+    from cbow.wording import counted
+
+    print(f"saved {counted(len(wv), 'vector')} of size {wv.vector_size} to {output}", file=sys.stderr)
     checkpoint = checkpoint_path_for(output)
     if checkpoint.exists():  # the run is complete: its checkpoint is no longer needed
         checkpoint.unlink()

@@ -25,11 +25,29 @@ def _add_similar(subparsers) -> None:
     parser.set_defaults(run=_cmd_similar)
 
 
+def _resolved(kv, words: list[str], command: str) -> list[str]:
+    """The vocabulary keys of typed words, 'King' -> 'king' when only that is there, said once on stderr."""
+    from cbow.vectors.spelling import WordResolver
+
+    resolver = WordResolver(kv)
+    keys = [resolver(word) for word in words]
+    _print_notices(resolver, command)
+    return keys
+
+
+def _print_notices(resolver, command: str) -> None:
+    from cbow.cli.args import PROG
+
+    for notice in resolver.take_notices():
+        print(f"{PROG} {command}: {notice}", file=sys.stderr)
+
+
 def _cmd_similar(args) -> int:
     import json
 
     kv = _load_vectors(args)
-    results = kv.most_similar_many(args.words, topn=args.topn, restrict_vocab=args.restrict_vocab)
+    keys = _resolved(kv, args.words, "similar")
+    results = kv.most_similar_many(keys, topn=args.topn, restrict_vocab=args.restrict_vocab)
     if args.json:
         print(json.dumps({word: [[w, round(s, 6)] for w, s in found] for word, found in zip(args.words, results)},
                          ensure_ascii=False))
@@ -62,8 +80,9 @@ def _cmd_analogy(args) -> int:
     import json
 
     kv = _load_vectors(args)
+    a, b, c = _resolved(kv, [args.a, args.b, args.c], "analogy")
     method = kv.most_similar_cosmul if args.cosmul else kv.most_similar
-    answers = method(positive=[args.b, args.c], negative=[args.a], topn=args.topn, restrict_vocab=args.restrict_vocab)
+    answers = method(positive=[b, c], negative=[a], topn=args.topn, restrict_vocab=args.restrict_vocab)
     if args.json:
         print(json.dumps([[w, round(s, 6)] for w, s in answers], ensure_ascii=False))
     else:
@@ -94,9 +113,10 @@ def _cmd_query(args) -> int:
     import contextlib
 
     from cbow.vectors.query import Session, readline_history
+    from cbow.vectors.spelling import WordResolver
 
     kv = _load_vectors(args)
-    session = Session(kv, topn=args.topn, restrict_vocab=args.restrict_vocab)
+    session = Session(kv, topn=args.topn, restrict_vocab=args.restrict_vocab, resolver=WordResolver(kv))
     interactive = sys.stdin.isatty()
     if interactive:
         print(f"{len(kv):,} words, dim {kv.vector_size}. Type a word, 'king - man + woman', :sim a b, "
@@ -112,10 +132,18 @@ def _cmd_query(args) -> int:
 
 
 def _query_loop(session, interactive: bool) -> int:
-    """Answer lines until EOF, Ctrl-C or :quit; one answer per line when piped."""
-    from cbow.vectors.query import QueryError
-    from cbow.vectors.keyed import UnknownWordError
+    """Answer lines until EOF, Ctrl-C or :quit; one answer per line when piped.
 
+    Errors go to stderr. Piped, a failed line gets an empty output line (line n of the output
+    still answers line n of the input), its error names the line, and the exit status is 1
+    when any line failed; at a terminal, mistakes are part of using a prompt: status 0.
+    """
+    from cbow.cli.args import PROG
+    from cbow.vectors.keyed import UnknownWordError
+    from cbow.vectors.query import QueryError
+
+    n_failed = 0
+    line_no = 0
     while True:
         try:
             line = input("cbow> ") if interactive else sys.stdin.readline()
@@ -124,14 +152,22 @@ def _query_loop(session, interactive: bool) -> int:
                 print(file=sys.stderr)
             return 0
         if not interactive and line == "":
-            return 0
+            return 1 if n_failed else 0
+        line_no += 1
         try:
             answer = session.answer(line)
         except (QueryError, UnknownWordError, ValueError) as exc:
-            print(f"error: {exc}", flush=True)
+            _print_notices(session.resolver, "query")
+            if interactive:
+                print(f"error: {exc}", file=sys.stderr, flush=True)
+            else:
+                n_failed += 1
+                print(f"{PROG} query: line {line_no}: {exc}", file=sys.stderr, flush=True)
+                print(flush=True)
             continue
+        _print_notices(session.resolver, "query")
         if answer.kind == "quit":
-            return 0
+            return 1 if n_failed and not interactive else 0
         if interactive and answer.kind == "neighbours":
             for word, score in answer.items:
                 print(f"  {score:7.4f}  {word}")

@@ -19,6 +19,18 @@ library caches only when `train(..., cache_dir=...)` is given. An entry is writt
 temporary directory and renamed into place, so a crash never leaves a half entry (the
 temporary directory of a run killed outright is removed a day later); a corrupt or
 unreadable entry is ignored (and rebuilt), never trusted.
+
+Integrity: `meta.json` also holds the CRC-32 of each of the three data files, computed when
+the entry is stored. A file whose bytes changed since (a disk error, another program, an
+edit that kept the size) must not train silently: `load` verifies entries up to
+VERIFY_ON_LOAD_BYTES (1 GiB: ~0.3 s from the page cache, far less than encoding again)
+and discards a mismatching one with one warning, so it is encoded afresh. A bigger entry is
+returned unverified and checked alongside training: `verify_in_background(entry)` starts a
+thread at the beginning of the run, and its handle says at the end of the first epoch
+whether the ids were intact. Entries written before checksums existed are treated as stale
+and encoded again once: accepting them unchecked would leave every existing cache open to
+the silent corruption this guards against, and re-encoding costs one reading pass. The
+entry's directory is the same, so the new entry replaces the old one (nothing is orphaned).
 """
 
 from __future__ import annotations
@@ -29,7 +41,9 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -37,11 +51,17 @@ import numpy as np
 from cbow.data.corpus import Source, list_corpus_files
 from cbow.data.encode import EncodedCorpus
 from cbow.data.vocab import Vocab
+from cbow.errors import CorpusError
 
 logger = logging.getLogger(__name__)
 
 CACHE_FORMAT = 1
 IDS_FILE = "word_ids.npy"
+OFFSETS_FILE = "sentence_offsets.npy"
+VOCAB_FILE = "vocab.tsv"
+CHECKED_FILES = (IDS_FILE, OFFSETS_FILE, VOCAB_FILE)  # meta.json holds their checksums
+VERIFY_ON_LOAD_BYTES = 1 << 30  # entries up to this size are verified by `load` itself
+_READ_CHUNK = 1 << 24
 
 
 def default_cache_dir() -> Path:
@@ -82,16 +102,68 @@ def _entry_dir(cache_dir: Path, key: dict) -> Path:
     return Path(cache_dir) / "corpora" / digest
 
 
+def entry_path(cache_dir: str | os.PathLike, key: dict) -> Path:
+    """The directory of the entry of `key` (which may not exist), for `verify_in_background`."""
+    return _entry_dir(Path(cache_dir), key)
+
+
+def file_checksum(path: str | os.PathLike) -> str:
+    """'crc32:<8 hex digits>' of a file's bytes, read in 16 MiB chunks (~3 GB/s)."""
+    crc = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_READ_CHUNK):
+            crc = zlib.crc32(chunk, crc)
+    return f"crc32:{crc:08x}"
+
+
+def _changed_file(entry: Path, checksums: dict) -> str | None:
+    """The first data file of `entry` whose checksum differs from the stored one, else None."""
+    for name in CHECKED_FILES:
+        if file_checksum(entry / name) != checksums.get(name):
+            return name
+    return None
+
+
+def _entry_bytes(entry: Path) -> int:
+    return sum((entry / name).stat().st_size for name in CHECKED_FILES)
+
+
+def _discard(entry: Path, changed: str) -> None:
+    """Make `entry` a miss (its meta.json goes; `store` replaces the rest) and say so once.
+
+    The data files stay until then: a run may still map them by name (worker processes do).
+    """
+    try:
+        (entry / "meta.json").unlink()
+    except OSError:
+        pass  # removed by another run meanwhile: a miss either way
+    logger.warning("corpus cache %s: %s changed since it was written (checksum mismatch); the entry is "
+                   "discarded and the corpus will be encoded again", entry, changed)
+
+
 def load(cache_dir: str | os.PathLike, key: dict) -> tuple[Vocab, EncodedCorpus] | None:
-    """The cached vocabulary and corpus (ids memory-mapped), or None on a miss."""
+    """The cached vocabulary and corpus (ids memory-mapped), or None on a miss.
+
+    An entry of at most VERIFY_ON_LOAD_BYTES is checked against its stored checksums first
+    (a mismatch discards it, with a warning: a miss); a bigger one is returned unverified,
+    for `verify_in_background`. An entry without checksums (older cbow) is a miss.
+    """
     entry = _entry_dir(Path(cache_dir), key)
     try:
         meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
         if meta.get("key") != key:
             return None
+        if not isinstance(meta.get("checksums"), dict):
+            logger.info("corpus cache %s has no checksums (written by an older cbow); encoding again", entry)
+            return None
+        if _entry_bytes(entry) <= VERIFY_ON_LOAD_BYTES:
+            changed = _changed_file(entry, meta["checksums"])
+            if changed is not None:
+                _discard(entry, changed)
+                return None
         word_ids = np.load(entry / IDS_FILE, mmap_mode="r")
-        offsets = np.load(entry / "sentence_offsets.npy")
-        vocab = Vocab.load(entry / "vocab.tsv")
+        offsets = np.load(entry / OFFSETS_FILE)
+        vocab = Vocab.load(entry / VOCAB_FILE)
         if (word_ids.dtype != np.int32 or offsets.dtype != np.int64 or len(offsets) < 2
                 or offsets[0] != 0 or offsets[-1] != len(word_ids)):
             raise ValueError("inconsistent arrays")
@@ -154,9 +226,11 @@ def store(cache_dir: str | os.PathLike, key: dict, vocab: Vocab, encoded: Encode
         try:
             if not (staging / IDS_FILE).exists():
                 np.save(staging / IDS_FILE, np.asarray(encoded.word_ids, dtype=np.int32))
-            np.save(staging / "sentence_offsets.npy", np.asarray(encoded.sentence_offsets, dtype=np.int64))
-            vocab.save(staging / "vocab.tsv")
-            meta = {"key": key, "n_raw_tokens": int(encoded.n_raw_tokens)}
+            np.save(staging / OFFSETS_FILE, np.asarray(encoded.sentence_offsets, dtype=np.int64))
+            vocab.save(staging / VOCAB_FILE)
+            # Read back from the page cache just after writing: one pass at ~3 GB/s.
+            checksums = {name: file_checksum(staging / name) for name in CHECKED_FILES}
+            meta = {"key": key, "n_raw_tokens": int(encoded.n_raw_tokens), "checksums": checksums}
             (staging / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
             if entry.exists():
                 shutil.rmtree(entry, ignore_errors=True)  # stale or damaged: replaced
@@ -169,3 +243,66 @@ def store(cache_dir: str | os.PathLike, key: dict, vocab: Vocab, encoded: Encode
         return None
     logger.info("corpus cached in %s", entry)
     return entry
+
+
+class BackgroundCheck:
+    """A cache entry being verified by a daemon thread; see `verify_in_background`."""
+
+    def __init__(self, entry: Path, checksums: dict | None) -> None:
+        self.entry = entry
+        self.changed: str | None = None  # the file found changed, once done
+        self._thread: threading.Thread | None = None
+        if checksums is not None:
+            self._thread = threading.Thread(target=self._run, args=(checksums,), name="cbow-cache-check",
+                                            daemon=True)
+            self._thread.start()
+
+    def _run(self, checksums: dict) -> None:
+        try:
+            self.changed = _changed_file(self.entry, checksums)
+        except OSError as exc:  # the entry vanished or became unreadable: no longer trusted either
+            self.changed = f"a file ({exc.strerror or exc})"
+        if self.changed is not None:
+            _discard(self.entry, self.changed)
+
+    def done(self) -> bool:
+        """True once the check has finished (or there was nothing to check)."""
+        return self._thread is None or not self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> bool | None:
+        """Wait for the check: True if the entry is intact, False if it changed (it is then
+        discarded, with one warning), None if `timeout` passed first."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                return None
+        return self.changed is None
+
+    def check(self) -> None:
+        """Wait for the check and raise CorpusError if the entry had changed (the run has
+        trained on damaged ids: its result must not be kept)."""
+        if self.wait() is False:
+            raise CorpusError(
+                f"the cached corpus {self.entry} changed on disk since it was written ({self.changed} fails its "
+                "checksum): this run trained on damaged ids; the entry is discarded, run again to encode the "
+                "corpus afresh (or pass --no-cache)"
+            )
+
+
+def verify_in_background(entry: str | os.PathLike) -> BackgroundCheck:
+    """Start verifying a cache entry's checksums in a daemon thread; returns its handle.
+
+    For the entries `load` returned unverified (bigger than VERIFY_ON_LOAD_BYTES): start it
+    when training starts and call `handle.check()` (or `wait()`) at the end of the first
+    epoch; the thread reads the files sequentially (through the page cache training uses
+    too) while the epoch runs. A smaller entry was verified by `load` itself, and an entry
+    without a meta.json or checksums is not a cache hit: for those the handle is done at
+    once and reports intact.
+    """
+    entry = Path(entry)
+    try:
+        meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
+        checksums = meta.get("checksums") if _entry_bytes(entry) > VERIFY_ON_LOAD_BYTES else None
+    except (OSError, ValueError):
+        checksums = None
+    return BackgroundCheck(entry, checksums if isinstance(checksums, dict) else None)

@@ -18,7 +18,8 @@ as UTF-8 in one call. Bytes that are not UTF-8 become U+FFFD and are reported on
 with the line number of the first bad line (a warning), or, with ``encoding_errors="strict"``
 (what `cbow train` uses by default), stop the run with a CorpusError naming the line. A NUL
 byte (binary data, UTF-16 text) and a run of more than `MAX_RUN_WITHOUT_SPACE` bytes without any
-whitespace (not text) are CorpusErrors naming the line. A line with no
+whitespace (not text) are CorpusErrors naming the line, and so is a file that starts like a
+vectors file (`cbow.data.not_text`). A line with no
 newline for more than `BLOCK_SIZE` bytes is cut at its last ASCII whitespace and tokenized
 piecewise, which gives the same tokens as tokenizing it whole for any tokenizer that treats
 ASCII whitespace as a separator (both built-in ones do), with bounded memory.
@@ -47,8 +48,9 @@ from typing import BinaryIO, Callable, Iterable, Iterator, Union
 
 import numpy as np
 
-from cbow.errors import ConfigError, CorpusError
+from cbow.data.not_text import check_not_vectors
 from cbow.data.tokenize import Tokenizer, get_tokenizer
+from cbow.errors import ConfigError, CorpusError
 
 logger = logging.getLogger(__name__)
 
@@ -174,6 +176,7 @@ def _iter_text_pieces(
     consumed = 0
     buffer = b""
     first = True
+    first_piece = True  # looked at for a vectors file given as the corpus
     in_open_line = False  # the last piece was the head of an overlong line
     while True:
         block = stream.read(BLOCK_SIZE)
@@ -212,6 +215,10 @@ def _iter_text_pieces(
                         "separated by spaces and lines"
                     )
         data, buffer = buffer[:cut], buffer[cut + 1:]
+        if first_piece:  # before the NUL check: a word2vec .bin deserves its own message
+            first_piece = False
+            if not open_end:
+                check_not_vectors(data, name)
         nul_at = data.find(b"\0")
         if nul_at >= 0:
             nul_line = line_no + data.count(b"\n", 0, nul_at) + 1

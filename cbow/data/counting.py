@@ -30,8 +30,10 @@ from cbow.data.corpus import CorpusStats, Source, check_max_sentence_length, des
 from cbow.data.encode import EncodedCorpus, _iter_id_blocks
 from cbow.errors import CorpusError
 from cbow.data.id_files import KeptIdsWriter, removed_on_failure
+from cbow.data.not_text import MIN_VOCAB_SIZE, check_vocab_size
 from cbow.data.tokenize import Tokenizer, get_tokenizer
 from cbow.data.vocab import Vocab, check_vocab_settings
+from cbow.wording import counted
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +100,7 @@ def count_words(
             min_reduce = prune_counts(counter, max_types, min_reduce)
     if n_tokens == 0:
         raise CorpusError(
-            f"{describe_source(source)}: no words found ({stats.n_lines:,} lines read); check the "
+            f"{describe_source(source)}: no words found ({counted(stats.n_lines, 'line')} read); check the "
             "file and --tokenizer"
         )
     if min_reduce > 1:
@@ -117,12 +119,18 @@ def build_vocab_bounded(
     max_vocab: int | None = None,
     max_types: int = DEFAULT_MAX_TYPES,
     encoding_errors: str = "replace",
+    min_vocab_size: int = MIN_VOCAB_SIZE,
 ) -> Vocab:
-    """`Vocab.build` in bounded memory (see `count_words`); equal to it when nothing was pruned."""
+    """`Vocab.build` in bounded memory (see `count_words`); equal to it when nothing was pruned.
+
+    Like `read_and_encode`, refuses fewer than `min_vocab_size` words (1 turns that off).
+    """
     check_vocab_settings(min_count, max_vocab)
     word_counts = count_words(source, tokenizer, max_types, encoding_errors)
-    return Vocab.from_counts(word_counts.words, word_counts.counts, min_count, max_vocab,
-                             name=describe_source(source))
+    name = describe_source(source)
+    vocab = Vocab.from_counts(word_counts.words, word_counts.counts, min_count, max_vocab, name=name)
+    check_vocab_size(vocab.words, len(word_counts.words), name, min_count, max_vocab, min_vocab_size)
+    return vocab
 
 
 def encode_to_file(
@@ -169,7 +177,7 @@ def encode_to_file(
     if n_raw == 0 or n_kept == 0:
         ids_path.unlink(missing_ok=True)
         if n_raw == 0:
-            raise CorpusError(f"{name}: no words found ({stats.n_lines:,} lines read); check the "
+            raise CorpusError(f"{name}: no words found ({counted(stats.n_lines, 'line')} read); check the "
                               "file and --tokenizer")
         raise CorpusError(
             f"{name}: none of the {n_raw:,} tokens read is in the vocabulary ({len(vocab):,} "

@@ -40,8 +40,10 @@ from cbow.data.corpus import (
 )
 from cbow.errors import CorpusError
 from cbow.data.id_files import IdSpool, KeptIdsWriter, removed_on_failure, write_npy_header
+from cbow.data.not_text import MIN_VOCAB_SIZE, check_vocab_size
 from cbow.data.tokenize import Tokenizer, ascii_token_spans, get_tokenizer, tokenize_default
 from cbow.data.vocab import Vocab, check_vocab_settings, select_words
+from cbow.wording import counted
 
 logger = logging.getLogger(__name__)
 
@@ -360,7 +362,7 @@ def _keep_ids(
 
 def _no_words_error(name: str, stats: CorpusStats) -> CorpusError:
     return CorpusError(
-        f"{name}: no words found ({stats.n_lines:,} lines read); check the file and --tokenizer"
+        f"{name}: no words found ({counted(stats.n_lines, 'line')} read); check the file and --tokenizer"
     )
 
 
@@ -373,6 +375,7 @@ def read_and_encode(
     progress: bool = False,
     encoding_errors: str = "replace",
     ids_path: str | os.PathLike | None = None,
+    min_vocab_size: int = MIN_VOCAB_SIZE,
 ) -> tuple[Vocab, EncodedCorpus]:
     """Read a corpus once: build its vocabulary and encode it as word ids.
 
@@ -398,6 +401,9 @@ def read_and_encode(
         ids are spooled beside it (``<ids_path>.spool``, removed before returning) and
         `corpus.word_ids` comes back memory-mapped, so the reading pass never holds the
         corpus' ids in RAM. The caller owns the file.
+    min_vocab_size : int, default 5 (`cbow.data.not_text.MIN_VOCAB_SIZE`)
+        Fewer vocabulary words than this is refused (`cbow.data.not_text.check_vocab_size`):
+        the input is not running text, or `min_count` is too high for it. 1 turns it off.
 
     Returns
     -------
@@ -409,9 +415,9 @@ def read_and_encode(
     Raises
     ------
     CorpusError
-        The corpus cannot be read, or holds no token at all.
+        The corpus cannot be read, holds no token at all, or starts like a vectors file.
     VocabError
-        No word occurs `min_count` times.
+        No word occurs `min_count` times, or fewer than `min_vocab_size` words are kept.
     ConfigError
         Bad tokenizer, `min_count`, `max_vocab` or `max_sentence_length`.
     OutputError
@@ -422,7 +428,7 @@ def read_and_encode(
     check_vocab_settings(min_count, max_vocab)
     if ids_path is not None:
         return _read_and_encode_to_file(source, tokenize, min_count, max_vocab, max_sentence_length,
-                                        progress, encoding_errors, Path(ids_path))
+                                        progress, encoding_errors, Path(ids_path), min_vocab_size)
     name = describe_source(source)
     # token -> provisional id, in order of first appearance
     provisional = collections.defaultdict(itertools.count().__next__)
@@ -443,6 +449,7 @@ def read_and_encode(
     words = list(provisional)  # provisional id order = first seen
     del provisional, get_id, lookup  # the dict is no longer needed
     vocab = Vocab.from_counts(words, counts, min_count, max_vocab, name=name)
+    check_vocab_size(vocab.words, len(words), name, min_count, max_vocab, min_vocab_size)
     # provisional id -> final id, -1 for dropped words
     kept = select_words(counts, min_count, max_vocab)
     final_id = np.full(len(words), -1, dtype=np.int32)
@@ -462,7 +469,7 @@ def read_and_encode(
 
 def _read_and_encode_to_file(
     source: Source, tokenize: Tokenizer, min_count: int, max_vocab: int | None,
-    max_sentence_length: int, progress: bool, encoding_errors: str, ids_path: Path,
+    max_sentence_length: int, progress: bool, encoding_errors: str, ids_path: Path, min_vocab_size: int,
 ) -> tuple[Vocab, EncodedCorpus]:
     """`read_and_encode` through files: the same vocabulary and ids, one block in RAM."""
     name = describe_source(source)
@@ -494,6 +501,7 @@ def _read_and_encode_to_file(
             words = list(provisional)
             del provisional, get_id, lookup
             vocab = Vocab.from_counts(words, counts, min_count, max_vocab, name=name)
+            check_vocab_size(vocab.words, len(words), name, min_count, max_vocab, min_vocab_size)
             kept = select_words(counts, min_count, max_vocab)
             final_id = np.full(len(words), -1, dtype=np.int32)
             final_id[kept] = np.arange(len(kept), dtype=np.int32)

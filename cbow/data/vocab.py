@@ -27,6 +27,7 @@ from cbow.data.corpus import CorpusStats, Source, describe_source, iter_text_blo
 from cbow.errors import ConfigError, CorpusError, VocabError
 from cbow.data.huffman import HuffmanTree, huffman_tree
 from cbow.data.tokenize import Tokenizer, get_tokenizer
+from cbow.wording import counted
 
 logger = logging.getLogger(__name__)
 
@@ -168,9 +169,9 @@ class Vocab:
                 )
             top = int(np.argmax(counts))
             raise VocabError(
-                f"{place}no word occurs {min_count} times (the most frequent, "
-                f"{words[top]!r}, occurs {counts[top]} times); lower --min-count or train "
-                "on more text"
+                f"{place}no word occurs {counted(min_count, 'time')} (the most frequent, "
+                f"{words[top]!r}, occurs {counted(counts[top], 'time')}); lower --min-count or "
+                "train on more text"
             )
         kept_words = [words[i] for i in kept.tolist()]
         return cls(kept_words, counts[kept])
@@ -215,7 +216,7 @@ class Vocab:
         name = describe_source(source)
         if not counter:
             raise CorpusError(
-                f"{name}: no words found ({stats.n_lines:,} lines read); check the file "
+                f"{name}: no words found ({counted(stats.n_lines, 'line')} read); check the file "
                 "and --tokenizer"
             )
         counts = np.fromiter(counter.values(), dtype=np.int64, count=len(counter))

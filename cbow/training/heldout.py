@@ -60,6 +60,7 @@ from cbow.data.encode import EncodedCorpus
 from cbow.data.split import heldout_examples
 from cbow.data.vocab import HuffmanTree
 from cbow.numerics import log_sigmoid
+from cbow.wording import counted
 from cbow.training.callbacks import Callback
 from cbow.training.run import EpochReport, HeldoutPoint
 
@@ -237,9 +238,9 @@ class HeldoutMonitor(Callback):
         self.words_per_epoch = max(1, run.words_per_epoch)
         self.history = run.result.heldout_history
         if self.every and run.words_total > HOLDOUT_MAX_SCORES * self.every:
-            logger.warning("--holdout-every %d scores the held-out text about %s times in this run of %s words, "
+            logger.warning("--holdout-every %d scores the held-out text about %s in this run of %s words, "
                            "each taking as long as training some 100k words; raise N to train faster",
-                           self.every, f"{run.words_total // self.every:,}", f"{run.words_total:,}")
+                           self.every, counted(run.words_total // self.every, "time"), f"{run.words_total:,}")
 
     def next_due(self) -> int | None:
         """Word count at or after which the next in-epoch score is due (None: never)."""

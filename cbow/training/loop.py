@@ -29,6 +29,7 @@ from cbow.data.vocab import Vocab
 from cbow.errors import ConfigError
 from cbow.model.hidden import init_weights
 from cbow.model.step import build_output_layer
+from cbow.training.cache_check import CacheCheck, cache_entry_of
 from cbow.training.callbacks import Callback, CallbackList, FunctionCallback, LossCurve, ProgressBar
 from cbow.training.checkpoint import Checkpoint, CheckpointError, Checkpointer, check_compatible
 from cbow.training.config import AUTO_WORKERS, TrainConfig
@@ -96,6 +97,7 @@ def train(
         if source is None:
             raise ConfigError("no corpus given; pass a path, '-' for stdin, or an iterable of lines")
         vocab, encoded = prepare(source, config, progress, cache_dir)
+    cache_entry = cache_entry_of(encoded.word_ids)  # checked while the first epoch trains
     if config.objective == "hs" and len(vocab) < 2:
         raise ConfigError("hierarchical softmax needs at least 2 words in the vocabulary; lower --min-count")
     heldout = None
@@ -136,7 +138,8 @@ def train(
         user.append(FunctionCallback(on_epoch_end, on_heldout))
     if checkpointer is not None:
         user.append(checkpointer)
-    built_in = [LossCurve(), *([ProgressBar()] if progress else []),
+    built_in = [LossCurve(), *([CacheCheck(cache_entry)] if cache_entry is not None else []),
+                *([ProgressBar()] if progress else []),
                 *([HeldoutMonitor(heldout, config.holdout_every)] if heldout is not None else [])]
     # checkpoints go last: the state they save has seen every other callback's epoch end
     run.callbacks = CallbackList([*built_in, *[c for c in user if not isinstance(c, Checkpointer)],

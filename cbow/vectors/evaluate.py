@@ -88,6 +88,8 @@ class AnalogyResult:
     outcomes : {"3CosAdd": (n,) bool, "3CosMul": (n,) bool}, True where the answer was right
     predictions : {method: list of n predicted words (as spelled in the vectors, "" if none)}
     n_skipped : questions skipped because a word is outside the first `restrict_vocab` words
+    vocab_size : words in the vectors, so a report can tell "outside the top N" (restrict_vocab
+        below it) from "not in the vocabulary" (restrict_vocab None or at least it)
     """
 
     sections_by_method: dict[str, list[AnalogySection]] = field(default_factory=dict)
@@ -98,6 +100,7 @@ class AnalogyResult:
     outcomes: dict[str, np.ndarray] = field(default_factory=dict)
     predictions: dict[str, list[str]] = field(default_factory=dict)
     restrict_vocab: int | None = None
+    vocab_size: int | None = None
 
     @property
     def sections(self) -> list[AnalogySection]:
@@ -131,8 +134,8 @@ class AnalogyResult:
 
     def to_dict(self) -> dict:
         """Plain numbers for `--json`: per method, total and per section."""
-        report = {"restrict_vocab": self.restrict_vocab, "questions": self.n_questions, "skipped": self.skipped,
-                  "methods": {}}
+        report = {"restrict_vocab": self.restrict_vocab, "vocab_size": self.vocab_size,
+                  "questions": self.n_questions, "skipped": self.skipped, "methods": {}}
         for method, sections in self.sections_by_method.items():
             correct = sum(s.correct for s in sections)
             total = sum(s.total for s in sections)
@@ -247,7 +250,7 @@ def evaluate_word_analogies(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     lookup, row_keys = _lookup(kv, restrict_vocab, case_insensitive)
     normed = kv.get_normed_vectors()[: len(row_keys)]
-    result = AnalogyResult(method=method, restrict_vocab=restrict_vocab)
+    result = AnalogyResult(method=method, restrict_vocab=restrict_vocab, vocab_size=len(kv))
     result.sections_by_method = {m: [] for m in METHODS}
     hits: dict[str, list[bool]] = {m: [] for m in METHODS}
     result.predictions = {m: [] for m in METHODS}

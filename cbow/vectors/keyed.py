@@ -19,16 +19,19 @@ The query words themselves are never returned, as in gensim and word2vec's `dist
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from cbow.vectors import formats
-from cbow.errors import CbowError
+from cbow.errors import CbowError, FormatError
 from cbow.numerics import COSMUL_EPSILON
+from cbow.vectors import formats
+from cbow.vectors.not_vectors import describe_text
+from cbow.vectors.spelling import resolve_word
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +43,19 @@ class UnknownWordError(KeyError, CbowError):
 
     def __str__(self) -> str:  # KeyError would show the repr of the message
         return str(self.args[0]) if self.args else ""
+
+
+@contextlib.contextmanager
+def _corpus_explained(path: str | Path) -> Iterator[None]:
+    """Turn a load's FormatError into "looks like a text corpus" when the file is one (not_vectors)."""
+    try:
+        yield
+    except FormatError as error:
+        evidence = None if Path(path).is_dir() else describe_text(path)
+        if evidence is None:
+            raise
+        raise FormatError(f"{path}: looks like a text corpus, not a vectors file ({evidence}); train on it with "
+                          f"'cbow train {path}' and query the vectors that writes") from error
 
 
 def _as_list(words: str | np.ndarray | Iterable | None) -> list:
@@ -93,17 +109,20 @@ class KeyedVectors:
 
         Raises
         ------
-        FormatError : missing, truncated, malformed or non-finite file (names file and line/byte)
+        FormatError : missing, truncated, malformed or non-finite file (names file and line/byte);
+            a text corpus given by mistake is named as such
         """
         if binary is not None and format is None:
             format = "word2vec" if binary else "word2vec-text"
-        words, vectors, counts, config = formats.load_vectors(path, fmt=format, mmap=mmap)
+        with _corpus_explained(path):
+            words, vectors, counts, config = formats.load_vectors(path, fmt=format, mmap=mmap)
         return cls(words, vectors, counts=counts, config=config)
 
     @classmethod
     def load_word2vec_format(cls, path: str | Path, binary: bool | None = None) -> "KeyedVectors":
         """Load word2vec text or binary (gensim's spelling; `load` detects every format)."""
-        words, vectors = formats.load_word2vec_format(path, binary=binary)
+        with _corpus_explained(path):
+            words, vectors = formats.load_word2vec_format(path, binary=binary)
         return cls(words, vectors)
 
     def save_word2vec_format(self, path: str | Path, binary: bool | None = None) -> None:
@@ -162,8 +181,30 @@ class KeyedVectors:
             self._normed = normed
         return self._normed
 
+    def resolve_key(self, word: str) -> str:
+        """The key that stands for `word`: itself, else its lowercase or tokenizer form.
+
+        Lookups such as `most_similar` and `kv[word]` are exact (as gensim's); this is the
+        fallback, asked for explicitly: ``kv.most_similar(kv.resolve_key("King"))`` finds
+        'king' in vectors trained with the (lowercasing) default tokenizer. The forms tried
+        are those of `cbow.vectors.spelling.fallback_forms`.
+
+        Raises
+        ------
+        UnknownWordError : neither the word nor any of its forms is in the vocabulary
+        """
+        key = resolve_word(self, word)
+        if key is None:
+            raise UnknownWordError(self._unknown_message(word))
+        return key
+
     def _unknown_message(self, word: str) -> str:
-        candidates = [w for w in self.index_to_key[:200_000] if w[:1] == word[:1]] or self.index_to_key[:50_000]
+        form = resolve_word(self, word)  # 'King' -> 'king' is the likeliest meaning, not a close spelling
+        if form is not None:
+            return f"word {word!r} is not in the vocabulary ({len(self):,} words); did you mean {form!r}?"
+        initial = word[:1].lower()
+        candidates = ([w for w in self.index_to_key[:200_000] if w[:1].lower() == initial]
+                      or self.index_to_key[:50_000])
         close = difflib.get_close_matches(word, candidates, n=3)
         hint = f"; did you mean {', '.join(repr(w) for w in close)}?" if close else "; check the spelling"
         return f"word {word!r} is not in the vocabulary ({len(self):,} words){hint}"

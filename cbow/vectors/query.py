@@ -3,7 +3,7 @@
 Input language (one query per line):
 
     paris                      neighbours of a word
-    king - man + woman         neighbours of an expression (3CosAdd; spaces around + and -)
+    king - man + woman         neighbours of an expression (3CosAdd; also king-man+woman)
     paris berlin               several words: neighbours of their sum
     :sim cat dog               cosine similarity
     :odd cat dog car mouse     the word that does not match
@@ -13,18 +13,23 @@ Input language (one query per line):
     :quit                      leave (so do Ctrl-D and Ctrl-C)
 
 This module computes answers as data (`Answer`); cbow.cli prints them, one line per input
-line when stdin is not a terminal, a small table when it is.
+line when stdin is not a terminal, a small table when it is. With a `WordResolver`
+(`cbow.vectors.spelling`), as the command uses, a missing word is looked up by its
+lowercase or tokenizer form ('King' -> 'king'); without one, lookups are exact.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from cbow.errors import CbowError
 from cbow.vectors.keyed import KeyedVectors
+from cbow.vectors.spelling import WordResolver
 
 HELP = __doc__.split("Input language (one query per line):")[1].split("This module")[0].strip("\n")
 
@@ -64,6 +69,7 @@ class Session:
     kv: KeyedVectors
     topn: int = 10
     restrict_vocab: int | None = None
+    resolver: WordResolver | None = None  # None: exact lookups (the Python API's default)
 
     def answer(self, line: str) -> Answer:
         """Answer one input line; raises QueryError (or UnknownWordError) for bad input."""
@@ -72,12 +78,18 @@ class Session:
             return Answer("empty")
         if line.startswith(":"):
             return self._command(line[1:].split())
-        positive, negative = parse_expression(line)
-        return Answer("neighbours", self.kv.most_similar(positive=positive, negative=negative, topn=self.topn,
-                                                         restrict_vocab=self.restrict_vocab))
+        is_word = self.resolver.knows if self.resolver is not None else self.kv.__contains__
+        positive, negative = parse_expression(line, is_word)
+        return Answer("neighbours", self.kv.most_similar(positive=self._keys(positive), negative=self._keys(negative),
+                                                         topn=self.topn, restrict_vocab=self.restrict_vocab))
+
+    def _keys(self, words: list[str]) -> list[str]:
+        """The vocabulary keys of typed words (through the resolver, when there is one)."""
+        return words if self.resolver is None else [self.resolver(word) for word in words]
 
     def _command(self, parts: list[str]) -> Answer:
         name, words = (parts[0].lower(), parts[1:]) if parts else ("", [])
+        words = self._keys(words) if name in ("sim", "odd", "rank") else words
         if name in ("q", "quit", "exit"):
             return Answer("quit")
         if name in ("h", "help", "?"):
@@ -107,13 +119,26 @@ def _need(words: list[str], count: int, usage: str) -> None:
         raise QueryError(f"expected {count} words: '{usage}'")
 
 
-def parse_expression(line: str) -> tuple[list[str], list[str]]:
-    """'king - man + woman' -> (['king', 'woman'], ['man']); '+'/'-' must stand alone."""
+_OPERATOR = re.compile(r"([+-])")
+
+
+def parse_expression(line: str, is_word: Callable[[str], bool] | None = None) -> tuple[list[str], list[str]]:
+    """'king - man + woman' (or 'king-man+woman') -> (['king', 'woman'], ['man']).
+
+    A whitespace-separated piece holding '+' or '-' is cut at them, unless `is_word` says the
+    piece is a word of the vocabulary ('e-mail' in vectors that keep hyphens).
+    """
+    pieces = []
+    for piece in line.split():
+        if len(piece) > 1 and not (is_word is not None and is_word(piece)):
+            pieces += [part for part in _OPERATOR.split(piece) if part]
+        else:
+            pieces.append(piece)
     positive: list[str] = []
     negative: list[str] = []
     sign = None
-    for token in line.split():
-        if token in "+-":
+    for token in pieces:
+        if token in ("+", "-"):
             if sign is not None:
                 raise QueryError(f"two operators in a row in {line!r}; write e.g. 'king - man + woman'")
             sign = token
