@@ -116,6 +116,9 @@ def test_threshold_min_count_and_delta_decide():
     assert set(learn_phrases(lines, PhraseSettings((0.0,), min_count=5)).passes[0]) == {"x y"}
     assert learn_phrases(lines, PhraseSettings((0.0,), min_count=7)).passes[0] == {}  # count 6 < 7
     assert learn_phrases(lines, PhraseSettings((0.0,), min_count=6)).passes[0] == {}  # score 0, not > 0
+    both_frequent = lines + ["x", "y"] * 3  # count(x) = count(y) = 9 >= 7 > count(x y) = 6
+    assert learn_phrases(both_frequent, PhraseSettings((0.0,), min_count=7, delta=0)).passes[0] == {}
+    assert set(learn_phrases(both_frequent, PhraseSettings((0.0,), min_count=6, delta=0)).passes[0]) == {"x y"}
     with_delta = learn_phrases(lines, PhraseSettings((0.0,), min_count=2, delta=0))
     assert set(with_delta.passes[0]) == {"x y"} | {f"{a} {b}" for a, b in zip("abcdefg", "bcdefgh")}
     assert with_delta.passes[0]["x y"].score == pytest.approx(6 / 36 * n_tokens)
@@ -180,7 +183,9 @@ def test_overlong_lines_read_in_pieces_count_and_join_as_whole_lines(tmp_path_fa
         unigrams, bigrams = naive_counts(lines)
         assert counts.unigrams == unigrams and counts.bigrams == bigrams
         assert counts.n_tokens == sum(unigrams.values())
-        table = PhraseTable(({"ab c": Phrase(1, 1.0), "c ab": Phrase(1, 1.0), "de f": Phrase(1, 1.0)},
+        # "ab_c de": a joined token never joins again in its pass, even at a block boundary
+        table = PhraseTable(({"ab c": Phrase(1, 1.0), "c ab": Phrase(1, 1.0), "de f": Phrase(1, 1.0),
+                              "ab_c de": Phrase(1, 1.0)},
                              {"ab_c de_f": Phrase(1, 1.0), "f f": Phrase(1, 1.0)}))
         if counts.n_tokens:
             output = path.with_name("out.txt")
@@ -190,6 +195,26 @@ def test_overlong_lines_read_in_pieces_count_and_join_as_whole_lines(tmp_path_fa
             assert stats.n_lines == len(lines) and stats.n_tokens_in == counts.n_tokens
     finally:
         corpus.BLOCK_SIZE = old
+
+
+def test_a_block_boundary_anywhere_in_a_line_changes_nothing(tmp_path, monkeypatch):
+    # One long line cut at every alignment: a held token crosses the cut only when it is still
+    # alone ("ab_c" must not meet "de" for the pair "ab_c de" of the same pass).
+    line = "x ab c de ab c de f ab c ab c de de f x " * 6
+    path = tmp_path / "c.txt"
+    path.write_text(line + "\n" + line + "\n", encoding="utf-8")
+    table = PhraseTable(({"ab c": Phrase(1, 1.0), "de f": Phrase(1, 1.0), "ab_c de": Phrase(1, 1.0)},
+                         {"ab_c de_f": Phrase(1, 1.0), "ab_c ab_c": Phrase(1, 1.0)}))
+    expected = " ".join(apply_phrases(line.split(), table))
+    assert "ab_c_ab_c" in expected and "ab_c_de_f" in expected and "ab_c de" in expected
+    unigrams, bigrams = naive_counts([line, line])
+    for block_size in range(4, 40):
+        monkeypatch.setattr(corpus, "BLOCK_SIZE", block_size)
+        counts = count_pairs(iter_token_blocks(path))
+        assert counts.unigrams == unigrams and counts.bigrams == bigrams, block_size
+        output = tmp_path / "out.txt"
+        write_phrased_corpus(path, table, output)
+        assert output.read_text(encoding="utf-8") == f"{expected}\n{expected}\n", block_size
 
 
 def test_rewritten_corpus_keeps_every_line(tmp_path):
