@@ -50,7 +50,8 @@ def test_table_alone_then_applied_with_read_table(tmp_path, corpus_file):
 def test_read_table_streams_stdin(tmp_path):
     table_path, output = tmp_path / "t.tsv", tmp_path / "out.txt"
     table_path.write_text("phrase\tcount\tscore\tpass\nnew york\t10\t500\t1\n", encoding="utf-8")
-    result = run_cbow("phrases", "-", "--read-table", table_path, "-o", output, stdin="I love New York\n\nnew york new\n")
+    result = run_cbow("phrases", "-", "--read-table", table_path, "-o", output,
+                      stdin="I love New York\n\nnew york new\n")
     assert result.returncode == 0, result.stderr
     assert output.read_text(encoding="utf-8") == "i love new_york\n\nnew_york new\n"
 

@@ -32,7 +32,7 @@ def _add_phrases(subparsers) -> None:
                     "tokenizer splits at '_'), or save the table and train on the original corpus with\n"
                     "cbow train --phrases TABLE.",
         epilog="example:\n"
-               "  cbow phrases text.txt.gz -o text-phrases.txt.gz --passes 2 --threshold 200,100 --save-table phrases.tsv\n"
+               "  cbow phrases text.txt.gz -o text-phrases.txt.gz --threshold 200,100 --save-table phrases.tsv\n"
                "  cbow phrases text.txt.gz --table phrases.tsv          (only the table)\n"
                "  cbow phrases more.txt --read-table phrases.tsv -o more-phrases.txt\n"
                "  cbow train text-phrases.txt.gz --tokenizer whitespace -o vectors.bin",
@@ -66,7 +66,7 @@ def _add_phrases(subparsers) -> None:
                         help="bytes that are not UTF-8: strict stops naming the line, replace reads them as U+FFFD")
     parser.add_argument("--max-types-in-memory", type=positive_int, default=None,
                         help="distinct words + pairs held while counting before rare ones are pruned, as word2vec "
-                             "does (default 10,000,000, ~1.5 GB)")
+                             "does (default 10,000,000: about 1 GB)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=_cmd_phrases)
 

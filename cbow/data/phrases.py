@@ -46,7 +46,7 @@ from __future__ import annotations
 import collections
 import itertools
 import logging
-from collections.abc import Container, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -297,7 +297,12 @@ def apply_phrases(tokens: Sequence[str], table: PhraseTable) -> list[str]:
 
 
 def phrase_tokenizer(tokenizer: str | Tokenizer, table: PhraseTable) -> Tokenizer:
-    """A tokenizer that tokenizes a line with `tokenizer`, then joins the phrases of `table`."""
+    """A tokenizer that tokenizes a line with `tokenizer`, then joins the phrases of `table`.
+
+    What `cbow train --phrases TABLE` needs: pass it wherever a tokenizer goes, for counting
+    and for encoding alike, so both see the same joined tokens. (A line read in 4 MiB pieces,
+    text8-style, is joined piece by piece: a phrase across a piece boundary is missed.)
+    """
     tokenize = get_tokenizer(tokenizer)
 
     def tokenize_with_phrases(line: str) -> list[str]:
@@ -337,7 +342,7 @@ def iter_token_blocks(
     source: Source,
     tokenizer: str | Tokenizer = "default",
     stats: CorpusStats | None = None,
-    on_bytes=None,
+    on_bytes: Callable[[int], None] | None = None,
     encoding_errors: str = "replace",
 ) -> Iterator[TokenBlock]:
     """Yield the tokenized lines of `source` a block at a time (see `TokenBlock`).
@@ -369,7 +374,7 @@ def learn_phrases(
     tokenizer: str | Tokenizer = "default",
     max_types: int = DEFAULT_MAX_TYPES,
     encoding_errors: str = "replace",
-    on_pass=None,
+    on_pass: Callable[[int], Callable[[int], None] | None] | None = None,
 ) -> PhraseTable:
     """Find the phrases of `source`: one read per pass, each over the text the passes before made.
 
@@ -418,4 +423,5 @@ def learn_phrases(
         passes.append(choose_phrases(counts, settings, threshold))
         logger.info("%s: pass %d: %d tokens, %d words, %d pairs; %d phrases score > %g", name, pass_no,
                     counts.n_tokens, len(counts.unigrams), len(counts.bigrams), len(passes[-1]), threshold)
+        del counts  # the next pass counts afresh: never two passes' tables in memory at once
     return PhraseTable(tuple(passes), f"{settings.describe()} corpus={name}")
