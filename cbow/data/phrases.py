@@ -30,14 +30,17 @@ we in float64. Versus gensim: its N is len(vocab) (reproduced by scoring="gensim
 not test count(a), count(b) against min_count, which changes nothing while delta = min_count
 (a score > 0 needs count(a b) > min_count, and count(a), count(b) >= count(a b)); its
 connector words (phrases such as "bank_of_america") are not supported. With no pruning,
-scoring="gensim" gives exactly gensim's phrases, scores and joined text (tested).
+scoring="gensim" gives exactly gensim's phrases, scores and joined text (tested), for two
+passes too, where gensim's FrozenPhrases of the second pass re-splits "new_york times" at
+every "_" and scores ("new", "times") instead (gensim issue #3326); our table keeps the pair.
 
 Memory: the unigram and bigram counts, at most `max_types` entries together. When the tables
 pass that at the end of a block (~4 MiB of text, `cbow.data.corpus.BLOCK_SIZE`), every entry
 seen at most `min_reduce` times is dropped and `min_reduce` goes up by one until they fit:
 word2vec's ReduceVocab, as `cbow vocab` prunes (`cbow.data.counting`). Counts of entries
 dropped and seen again are then too low, so some rare phrases are missed (a warning says so).
-gensim prunes after a sentence, once, dropping counts below min_reduce. A bigram is held as
+gensim prunes after a sentence, once, dropping counts below min_reduce (so its first prune,
+at min_reduce 1, drops nothing). A bigram is held as
 the string "a b" (~60 bytes plus its slot), not a tuple that would keep two token strings alive.
 """
 
