@@ -13,7 +13,7 @@ command group, registered in `build_parser()` here:
     plan.py           plan (= train --plan)
     vectors.py        similar, analogy, query (the prompt), convert
     evaluate.py       evaluate, compare
-    plot.py, datasets.py, vocab.py, gradcheck.py   one command each
+    plot.py, datasets.py, vocab.py, phrases.py, gradcheck.py   one command each
 
 Only this package prints: results to stdout (tab-separated, pipe-friendly), progress and
 logs to stderr. A `CbowError` becomes one line `cbow <cmd>: error: <message>` and exit
@@ -32,6 +32,7 @@ from cbow.cli.args import (
 from cbow.cli.datasets import _add_datasets
 from cbow.cli.evaluate import _add_compare, _add_evaluate
 from cbow.cli.gradcheck import _add_gradcheck
+from cbow.cli.phrases import _add_phrases
 from cbow.cli.plan import _add_plan
 from cbow.cli.plot import _add_plot
 from cbow.cli.train import _add_train
@@ -53,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
                      epilog="run 'cbow COMMAND --help' for the options of a command")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for add in (_add_train, _add_similar, _add_analogy, _add_evaluate, _add_query, _add_convert, _add_plot,
-                _add_datasets, _add_vocab, _add_gradcheck, _add_compare, _add_plan):
+                _add_datasets, _add_vocab, _add_phrases, _add_gradcheck, _add_compare, _add_plan):
         add(subparsers)
     for subparser in subparsers.choices.values():
         subparser.allow_abbrev = False
