@@ -118,6 +118,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                              "built-in demo, whose 852 words are all frequent)")
     corpus_and_vocabulary.add_argument("--tokenizer", choices=["default", "whitespace"], default=defaults.tokenizer,
                         help="default: lowercase, split on non-letters; whitespace: split on whitespace only")
+    corpus_and_vocabulary.add_argument("--phrases", metavar="TABLE", default=None,
+                                       help="join the phrases of this table (from `cbow phrases --save-table`) "
+                                            "after tokenizing, e.g. new york -> new_york (default: none)")
     corpus_and_vocabulary.add_argument("--max-sentence-length", type=positive_int, default=defaults.max_sentence_length,
                         help=f"split longer lines into sentences of this many tokens (default {defaults.max_sentence_length})")
     corpus_and_vocabulary.add_argument("--encoding-errors", choices=["strict", "replace"], default=defaults.encoding_errors,
@@ -198,8 +201,15 @@ def _train_config(args):
         repeat_guard_out=args.repeat_guard_out,
         context_power=args.context_power if args.context_power is not None else (
             HS_CONTEXT_POWER if objective == "hs" else TrainConfig().context_power),
-        tokenizer=args.tokenizer, max_sentence_length=args.max_sentence_length, holdout=args.holdout,
+        tokenizer=args.tokenizer, phrases=_absolute(args.phrases), max_sentence_length=args.max_sentence_length, holdout=args.holdout,
         holdout_every=args.holdout_every, out_vector_weight=args.out_vector_weight,
         encoding_errors=args.encoding_errors,
         workers=args.workers if args.workers is not None else AUTO_WORKERS,
     )
+
+
+def _absolute(path: str | None) -> str | None:
+    """A path as the config keeps it: absolute, so a checkpoint resumes from anywhere."""
+    from pathlib import Path
+
+    return None if path is None else str(Path(path).resolve())

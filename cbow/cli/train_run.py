@@ -51,14 +51,14 @@ def _prepare_corpus(args, config, source, output: str, vocab, cache_dir=None):
     """(vocab, encoded, ids_path or None): in memory (or from the cache), or counted in bounded
     memory and memory-mapped."""
     from cbow.data.encode import encode_with_vocab
-    from cbow.data.prepare import prepare
+    from cbow.data.prepare import corpus_tokenizer, prepare
 
     if not _use_low_memory(args, source):
         if vocab is None:
             vocab, encoded = prepare(source, config, progress=not args.quiet and sys.stderr.isatty(),
                                      cache_dir=cache_dir)
         else:
-            encoded = encode_with_vocab(source, vocab, config.tokenizer, config.max_sentence_length,
+            encoded = encode_with_vocab(source, vocab, corpus_tokenizer(config), config.max_sentence_length,
                                         encoding_errors=config.encoding_errors)
         return vocab, encoded, None
     import os
@@ -66,10 +66,10 @@ def _prepare_corpus(args, config, source, output: str, vocab, cache_dir=None):
     from cbow.data.counting import DEFAULT_MAX_TYPES, build_vocab_bounded, encode_to_file
 
     if vocab is None:
-        vocab = build_vocab_bounded(source, config.tokenizer, config.min_count, config.max_vocab,
+        vocab = build_vocab_bounded(source, corpus_tokenizer(config), config.min_count, config.max_vocab,
                                     args.max_types_in_memory or DEFAULT_MAX_TYPES, config.encoding_errors)
     ids_path = Path(output).parent / f".{Path(output).name}.ids.{os.getpid()}.tmp"
-    encoded = encode_to_file(source, vocab, ids_path, config.tokenizer, config.max_sentence_length,
+    encoded = encode_to_file(source, vocab, ids_path, corpus_tokenizer(config), config.max_sentence_length,
                              config.encoding_errors)
     return vocab, encoded, ids_path
 

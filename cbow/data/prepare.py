@@ -8,6 +8,7 @@ run on the same file and settings skips the tokenizer.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 from dataclasses import replace
@@ -18,6 +19,7 @@ import numpy as np
 
 from cbow.data import cache as corpus_cache
 from cbow.data.encode import EncodedCorpus, read_and_encode
+from cbow.data.tokenize import Tokenizer
 from cbow.data.vocab import Vocab
 from cbow.errors import OutputError
 
@@ -28,10 +30,33 @@ class CorpusSettings(Protocol):
     """The settings that decide the vocabulary and the ids (a TrainConfig has them all)."""
 
     tokenizer: str
+    phrases: str | None  # a phrase table's path (cbow.data.phrase_table), or None
     min_count: int
     max_vocab: int | None
     max_sentence_length: int
     encoding_errors: str
+
+
+def corpus_tokenizer(settings: CorpusSettings) -> str | Tokenizer:
+    """The tokenizer of these settings: its name, or with a phrase table a function that
+    tokenizes and then joins the table's phrases."""
+    if getattr(settings, "phrases", None) is None:
+        return settings.tokenizer
+    from cbow.data.phrase_table import load_phrase_table
+    from cbow.data.phrases import phrase_tokenizer
+
+    return phrase_tokenizer(settings.tokenizer, load_phrase_table(settings.phrases))
+
+
+def _phrases_digest(settings: CorpusSettings) -> str | None:
+    """sha256 of the phrase table (part of the cache key: another table, other ids)."""
+    path = getattr(settings, "phrases", None)
+    if path is None:
+        return None
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None  # the table's reader names the problem
 
 
 def prepare(
@@ -46,11 +71,11 @@ def prepare(
     key = None
     if cache_dir is not None:
         key = corpus_cache.cache_key(source, settings.tokenizer, settings.min_count, settings.max_vocab,
-                                     settings.max_sentence_length)
+                                     settings.max_sentence_length, phrases=_phrases_digest(settings))
         cached = corpus_cache.load(cache_dir, key) if key is not None else None
         if cached is not None:
             return cached
-    settings = dict(tokenizer=settings.tokenizer, min_count=settings.min_count, max_vocab=settings.max_vocab,
+    settings = dict(tokenizer=corpus_tokenizer(settings), min_count=settings.min_count, max_vocab=settings.max_vocab,
                     max_sentence_length=settings.max_sentence_length, progress=progress,
                     encoding_errors=settings.encoding_errors)
     staging = corpus_cache.new_staging(cache_dir) if key is not None else None

@@ -62,6 +62,8 @@ class TrainConfig:
     seed : seed of every random generator of the run
     clip_grad : per-example L2 clip of dL/dh and W_out row gradients (None: off)
     tokenizer : "default" or "whitespace"
+    phrases : a phrase table (`cbow phrases --save-table`): its phrases are joined ("new_york")
+        after tokenizing, for counting and encoding alike (cbow.data.phrases); None: no phrases
     max_sentence_length : longer lines are split into sentences of this many tokens
     encoding_errors : "strict" stops at bytes that are not UTF-8 (naming the line);
         "replace" reads them as U+FFFD with a warning
@@ -98,6 +100,7 @@ class TrainConfig:
     seed: int = 1
     clip_grad: float | None = None
     tokenizer: str = "default"
+    phrases: str | None = None
     max_sentence_length: int = 10000
     encoding_errors: str = "strict"
     holdout: float = 0.0
