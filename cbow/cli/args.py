@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from pathlib import Path
 
 from cbow.errors import CbowError
 
@@ -109,14 +108,13 @@ def _number(text: str, kind):
 
 
 def _check_output_dir(output: str) -> None:
-    """Fail before training, not after, when the output cannot be written."""
-    from cbow.errors import OutputError
+    """Fail before training, not after, when the output cannot be written (missing directory,
+    a directory where a file goes; a .cbow output may replace an existing cbow directory).
+    Symlinks are checked at their target; "-", devices and FIFOs are written straight."""
+    from cbow.atomic import check_writable
+    from cbow.vectors import cbowformat
 
-    directory = Path(output).parent
-    if not directory.is_dir():
-        raise OutputError(f"{output}: directory {directory} does not exist; create it or choose another -o")
-    if Path(output).is_dir():
-        raise OutputError(f"{output}: is a directory; give a file name such as {Path(output) / 'vectors.bin'}")
+    check_writable(output, directory_ok=output.lower().endswith(".cbow") or cbowformat.is_cbow_dir(output))
 
 
 def _add_vectors_argument(parser) -> None:
