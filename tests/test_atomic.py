@@ -128,6 +128,24 @@ def null_device(tmp_path):
     return node
 
 
+def test_character_device_stays_a_device(null_device, vectors_bin):
+    assert main(["convert", str(vectors_bin), str(null_device), "--to", "bin"]) == 0
+    assert stat.S_ISCHR(os.lstat(null_device).st_mode)
+    assert sorted(p.name for p in null_device.parent.iterdir()) == ["null", "v.bin"]
+    _write(null_device, b"discarded")
+    assert stat.S_ISCHR(os.lstat(null_device).st_mode)
+
+
+def test_dash_writes_to_standard_output(tmp_path, vectors_bin):
+    text = _convert(vectors_bin, "-", cwd=tmp_path, capture_output=True)
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.decode().splitlines()[:2] == ["3 4", "alpha 0 0.142857 0.285714 0.428571"]
+    binary = _convert(vectors_bin, "-", "--to", "bin", cwd=tmp_path, capture_output=True)
+    assert binary.returncode == 0, binary.stderr
+    assert binary.stdout == vectors_bin.read_bytes()
+    assert not (tmp_path / "-").exists()
+
+
 def test_dev_stdout_names_our_standard_output():
     # inspection only: a test that wrote /dev/stdout itself would, with a broken writer run
     # as root, replace the machine's /dev/stdout (the bug of issue 17), so the writes below
@@ -135,6 +153,37 @@ def test_dev_stdout_names_our_standard_output():
     target = atomic.output_target("/dev/stdout")
     assert target.stream and target.descriptor == 1
     assert atomic.output_target("/dev/fd/2").descriptor == 2
+
+
+def test_a_link_to_our_stdout_writes_the_descriptor_and_appends_after_a_redirect(tmp_path, vectors_bin):
+    stdout_link = tmp_path / "stdout"
+    stdout_link.symlink_to("/proc/self/fd/1")  # what /dev/stdout is
+    redirected = tmp_path / "out.txt"
+    redirected.write_bytes(b"earlier line\n")
+    inode = redirected.stat().st_ino
+    with open(redirected, "ab") as stdout:  # as `>> out.txt`
+        result = _convert(vectors_bin, stdout_link, stdout=stdout, stderr=subprocess.PIPE)
+    assert result.returncode == 0, result.stderr
+    lines = redirected.read_text().splitlines()
+    assert lines[:2] == ["earlier line", "3 4"] and len(lines) == 5
+    assert redirected.stat().st_ino == inode
+    piped = _convert(vectors_bin, stdout_link, capture_output=True)
+    assert piped.returncode == 0 and piped.stdout.decode().startswith("3 4\n")
+    assert stdout_link.is_symlink()
+
+
+def test_binary_output_to_a_terminal_is_refused(tmp_path, vectors_bin):
+    import pty
+
+    controller, terminal = pty.openpty()
+    try:
+        result = _convert(vectors_bin, "-", "--to", "bin", stdout=terminal, stderr=subprocess.PIPE, text=True)
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "is a terminal" in lines[0] and "redirect" in lines[0], result.stderr
 
 
 # -- modes -------------------------------------------------------------------------------------
@@ -174,3 +223,23 @@ def test_replaces_existing_says_when_an_output_is_replaced(tmp_path):
     assert replaces_existing(link)
     os.mkfifo(tmp_path / "pipe")
     assert not replaces_existing(tmp_path / "pipe") and not replaces_existing("-")
+
+
+def test_cli_says_overwrote(tmp_path, vectors_bin, capsys):
+    out = tmp_path / "v.txt"
+    assert main(["convert", str(vectors_bin), str(out)]) == 0
+    assert ": overwrote" not in capsys.readouterr().err
+    assert main(["convert", str(vectors_bin), str(out)]) == 0
+    assert f"cbow convert: overwrote {out}" in capsys.readouterr().err
+
+
+def test_train_without_output_says_it_overwrote_vectors_bin(tmp_path, monkeypatch, capsys):
+    from cbow.corpora import planted
+
+    (tmp_path / "c.txt").write_text("\n".join(planted.generate_lines(n_sentences=300, seed=1)) + "\n")
+    monkeypatch.chdir(tmp_path)
+    argv = ["train", "c.txt", "--epochs", "1", "--size", "8", "--min-count", "1", "--workers", "1", "-q"]
+    assert main(argv) == 0
+    assert ": overwrote" not in capsys.readouterr().err
+    assert main(argv) == 0
+    assert "cbow train: overwrote vectors.bin" in capsys.readouterr().err

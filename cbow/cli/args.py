@@ -11,8 +11,12 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from typing import TYPE_CHECKING
 
 from cbow.errors import CbowError
+
+if TYPE_CHECKING:
+    from cbow.vectors.format_names import OutputFormat
 
 PROG = "cbow"
 
@@ -115,6 +119,20 @@ def _check_output_dir(output: str) -> None:
     from cbow.vectors import cbowformat
 
     check_writable(output, directory_ok=output.lower().endswith(".cbow") or cbowformat.is_cbow_dir(output))
+
+
+def check_train_output(output: str, binary: int | None = None) -> OutputFormat:
+    """`cbow train -o OUTPUT [--binary 0|1]`: the OutputFormat to write, checked before training.
+
+    The format comes from OUTPUT's name (cbow.vectors.format_names: .bin, .txt/.vec, .glove,
+    .cbow, .tsv, + .gz; "-" = standard output), or --binary for word2vec binary/text; an
+    unknown name, a contradiction (.cbow with --binary) or an unwritable path fails here, in
+    one line, instead of after the run.
+    """
+    from cbow.vectors.formats import check_output_format
+
+    return check_output_format(output, binary=None if binary is None else bool(binary),
+                               naming="--binary 1 (word2vec binary) or --binary 0 (text)")
 
 
 def _add_vectors_argument(parser) -> None:
