@@ -1,53 +1,258 @@
-"""Atomic file writes: a temporary file beside the target, renamed over it on success.
+"""The one output writer: regular files are replaced atomically, streams are written straight.
 
-A reader never sees a half-written file and a failed write (full disk, Ctrl-C, an
-exception while producing the content) leaves nothing behind: the target is either the
-old file or the complete new one.
+What a path names decides how it is written:
+
+    a new name or a regular file   a temporary file beside it, fsync, os.replace over it: a
+                                   reader never sees half a file and a failed write leaves the
+                                   old file (or nothing); the new file keeps the old one's mode
+                                   (and owner, where allowed), a new one gets 0o666 & ~umask
+    a symbolic link                followed to its final target, which is replaced atomically
+                                   there; the link itself is kept
+    "-"                            standard output, written straight
+    /dev/stdout, /dev/fd/N,        that file descriptor, written straight (so `>>` appends and
+    /proc/self/fd/N                a pipe stays a pipe)
+    a device, FIFO or socket       opened and written straight: there is nothing to rename over
+                                   (/dev/null stays a device)
+
+A stream cannot be rolled back, so a write that fails half-way leaves part of the output
+there; only regular files get the all-or-nothing guarantee. Binary content is refused
+when the stream is a terminal. `output_target(path)` says which case a path is, and
+`replaces_existing(path)` whether writing it replaces an existing output (for the CLI's
+"overwrote" notice).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
+import sys
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from cbow.errors import OutputError
 
+STDOUT = "-"
+_MAX_LINK_HOPS = 40  # as the kernel's ELOOP limit
 
-@contextlib.contextmanager
-def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
-    """Open a temporary file beside `path` for binary writing; rename it over `path` on success.
+
+@dataclass(frozen=True)
+class OutputTarget:
+    """Where writing a path actually goes.
+
+    Attributes
+    ----------
+    given : the path as the caller wrote it (used in messages)
+    path : the file written: a symlink's final target, or `given` itself; None for a descriptor
+    descriptor : the open file descriptor written straight ("-" = 1, /dev/fd/N = N), or None
+    stream : True when written straight (a descriptor, a device, a FIFO, a socket), False when
+        replaced atomically
+    existing : what `path` is now: None (absent), "file", "directory" or "other" (a stream)
+    """
+
+    given: str
+    path: Path | None
+    descriptor: int | None
+    stream: bool
+    existing: str | None
+
+    @property
+    def shown(self) -> str:
+        """The target as messages name it: 'standard output', or the path (-> its target)."""
+        if self.descriptor == 1:
+            return "standard output"
+        if self.path is not None and os.fspath(self.path) != self.given:
+            return f"{self.given} (-> {self.path})"
+        return self.given
+
+
+def output_target(path: str | os.PathLike) -> OutputTarget:
+    """Classify an output path (see the module docstring); nothing is created or opened.
 
     Raises
     ------
-    OutputError : the directory is missing or not writable, or the write failed (the
-        temporary file is removed and `path` is untouched)
+    OutputError : the symlink chain loops or is longer than 40 links
     """
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise OutputError(f"{path}: directory {directory} does not exist; create it or choose another path")
-    if path.is_dir():
-        raise OutputError(f"{path}: is a directory; give a file name or remove the directory")
+    given = os.fspath(path)
+    if given == STDOUT:
+        return OutputTarget(given, None, 1, True, "other")
+    descriptor = _descriptor_of(given)
+    if descriptor is not None:
+        return OutputTarget(given, None, descriptor, True, "other")
+    final = _follow_links(given)
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        mode = os.stat(final).st_mode
+    except FileNotFoundError:
+        return OutputTarget(given, final, None, False, None)
     except OSError as exc:
-        raise OutputError(f"{path}: cannot write here ({exc.strerror}); choose another path") from exc
+        raise OutputError(f"{given}: cannot inspect ({exc.strerror}); choose another path") from None
+    if stat.S_ISREG(mode):
+        return OutputTarget(given, final, None, False, "file")
+    if stat.S_ISDIR(mode):
+        return OutputTarget(given, final, None, False, "directory")
+    return OutputTarget(given, final, None, True, "other")
+
+
+def replaces_existing(path: str | os.PathLike) -> bool:
+    """True when writing `path` replaces an existing file or directory (through a symlink,
+    its target); False for a new name and for streams (stdout, devices, FIFOs)."""
+    target = output_target(path)
+    return not target.stream and target.existing is not None
+
+
+def check_writable(path: str | os.PathLike, directory_ok: bool = False) -> OutputTarget:
+    """Fail now, before any work, when `path` cannot be written; return its target.
+
+    Parameters
+    ----------
+    path : the output
+    directory_ok : an existing directory is fine (a directory format such as .cbow replaces it)
+
+    Raises
+    ------
+    OutputError : the target's directory is missing, or the target is a directory
+    """
+    target = output_target(path)
+    if target.stream:
+        return target
+    directory = target.path.parent
+    if not directory.is_dir():
+        raise OutputError(f"{target.shown}: directory {directory} does not exist; create it or choose another path")
+    if target.existing == "directory" and not directory_ok:
+        raise OutputError(f"{target.shown}: is a directory; give a file name or remove the directory")
+    return target
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, binary: bool = False) -> Iterator[BinaryIO]:
+    """Open `path` for binary writing: atomically replaced on success, or written straight
+    when it is a stream (see the module docstring).
+
+    Parameters
+    ----------
+    path : file, symlink, "-" (standard output), /dev/stdout, a device or a FIFO
+    binary : the content is not text: refused when the target is a terminal
+
+    Raises
+    ------
+    OutputError : the directory is missing or not writable, the target is a directory, binary
+        content would go to a terminal, or the write failed (for a file, the temporary file is
+        removed and `path` is untouched)
+    """
+    target = check_writable(path)
+    if target.stream:
+        with _write_straight(target, binary) as handle:
+            yield handle
+        return
+    with _replace_atomically(target) as handle:
+        yield handle
+
+
+@contextlib.contextmanager
+def _replace_atomically(target: OutputTarget) -> Iterator[BinaryIO]:
+    final = target.path
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+    except OSError as exc:
+        raise OutputError(f"{target.shown}: cannot write here ({exc.strerror}); choose another path") from exc
     try:
         with os.fdopen(fd, "wb") as handle:
+            _copy_permissions(handle.fileno(), final if target.existing == "file" else None)
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
+        os.replace(tmp_name, final)
     except OSError as exc:
         _remove_quietly(tmp_name)
-        raise OutputError(f"{path}: write failed ({exc.strerror or exc}); free space or choose another path") from exc
+        raise OutputError(f"{target.shown}: write failed ({exc.strerror or exc}); free space or choose another path") from exc
     except BaseException:
         _remove_quietly(tmp_name)
         raise
+
+
+@contextlib.contextmanager
+def _write_straight(target: OutputTarget, binary: bool) -> Iterator[BinaryIO]:
+    """Write a descriptor, device or FIFO in place (opening a FIFO waits for its reader)."""
+    standard = {1: sys.stdout, 2: sys.stderr}.get(target.descriptor)
+    if standard is not None:
+        standard.flush()  # text already printed comes first
+        handle, owned = standard.buffer, False
+    else:
+        try:
+            if target.descriptor is not None:
+                handle = os.fdopen(os.dup(target.descriptor), "wb")
+            else:
+                handle = open(target.path, "wb")  # noqa: SIM115 (closed below)
+        except OSError as exc:
+            raise OutputError(f"{target.shown}: cannot open for writing ({exc.strerror}); choose another path") from exc
+        owned = True
+    try:
+        if binary and handle.isatty():
+            raise OutputError(f"{target.shown}: is a terminal and this output is binary; redirect it to a file "
+                              "(> FILE) or choose a text format")
+        yield handle
+        handle.flush()
+    except BrokenPipeError:
+        raise  # the reader left (`| head`): the CLI ends quietly
+    except OSError as exc:
+        raise OutputError(f"{target.shown}: write failed ({exc.strerror or exc}); part of the output may "
+                          "have been written") from exc
+    finally:
+        if owned:
+            with contextlib.suppress(OSError):
+                handle.close()
+
+
+def _descriptor_of(given: str) -> int | None:
+    """N when `given` names one of our open file descriptors (/dev/stdout, /dev/fd/N,
+    /proc/self/fd/N, or a symlink to one), else None."""
+    fd_dirs = {"/proc/self/fd", f"/proc/{os.getpid()}/fd"}
+    current = os.path.abspath(given)
+    for _ in range(_MAX_LINK_HOPS):
+        name = os.path.basename(current)
+        if name.isdigit() and os.path.realpath(os.path.dirname(current)) in fd_dirs:
+            return int(name)
+        if not os.path.islink(current):
+            return None
+        current = os.path.join(os.path.dirname(current), os.readlink(current))
+    return None
+
+
+def _follow_links(given: str) -> Path:
+    """The path a chain of symlinks ends at (which may not exist yet: it is created there)."""
+    current = given
+    for _ in range(_MAX_LINK_HOPS):
+        if not os.path.islink(current):
+            return Path(current)
+        current = os.path.join(os.path.dirname(current), os.readlink(current))
+    raise OutputError(f"{given}: too many levels of symbolic links (a loop?); fix the link or choose another path")
+
+
+def _copy_permissions(fd: int, existing: Path | None) -> None:
+    """Give the temporary file (mkstemp makes 0600) the mode a plain open() would leave: the
+    replaced file's mode and owner, or 0o666 & ~umask for a new file."""
+    if existing is None:
+        os.fchmod(fd, 0o666 & ~current_umask())
+        return
+    old = os.stat(existing)
+    os.fchmod(fd, stat.S_IMODE(old.st_mode))
+    if (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid()):
+        with contextlib.suppress(OSError):  # only root may give a file away
+            os.fchown(fd, old.st_uid, old.st_gid)
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it where Linux allows (/proc), else set and restored."""
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _remove_quietly(name: str) -> None:

@@ -12,9 +12,12 @@ import argparse
 import math
 import re
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cbow.errors import CbowError, ConfigError
+
+if TYPE_CHECKING:
+    from cbow.vectors.format_names import OutputFormat
 
 PROG = "cbow"
 _DURATION_RE = re.compile(r"\s*([0-9]*\.?[0-9]+)\s*(s|sec|m|min|h|hr)?\s*", re.IGNORECASE)
@@ -134,14 +137,27 @@ def _number(text: str, kind):
 
 
 def _check_output_dir(output: str) -> None:
-    """Fail before training, not after, when the output cannot be written."""
-    from cbow.errors import OutputError
+    """Fail before training, not after, when the output cannot be written (missing directory,
+    a directory where a file goes; a .cbow output may replace an existing cbow directory).
+    Symlinks are checked at their target; "-", devices and FIFOs are written straight."""
+    from cbow.atomic import check_writable
+    from cbow.vectors import cbowformat
 
-    directory = Path(output).parent
-    if not directory.is_dir():
-        raise OutputError(f"{output}: directory {directory} does not exist; create it or choose another -o")
-    if Path(output).is_dir():
-        raise OutputError(f"{output}: is a directory; give a file name such as {Path(output) / 'vectors.bin'}")
+    check_writable(output, directory_ok=output.lower().endswith(".cbow") or cbowformat.is_cbow_dir(output))
+
+
+def check_train_output(output: str, binary: int | None = None) -> OutputFormat:
+    """`cbow train -o OUTPUT [--binary 0|1]`: the OutputFormat to write, checked before training.
+
+    The format comes from OUTPUT's name (cbow.vectors.format_names: .bin, .txt/.vec, .glove,
+    .cbow, .tsv, + .gz; "-" = standard output), or --binary for word2vec binary/text; an
+    unknown name, a contradiction (.cbow with --binary) or an unwritable path fails here, in
+    one line, instead of after the run.
+    """
+    from cbow.vectors.formats import check_output_format
+
+    return check_output_format(output, binary=None if binary is None else bool(binary),
+                               naming="--binary 1 (word2vec binary) or --binary 0 (text)")
 
 
 def _add_vectors_argument(parser) -> None:

@@ -11,7 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from cbow.cli.args import _check_output_dir
+from cbow.atomic import output_target
+from cbow.cli.args import check_train_output
 from cbow.cli.train_flags import TRAIN_EXAMPLE, _train_config, _train_parser, add_train_arguments
 from cbow.cli.train_reports import _epoch_evaluations, _run_callbacks, _show_demo, _warn_if_not_separated
 from cbow.cli.train_run import (
@@ -42,7 +43,7 @@ def _cmd_train(args) -> int:
     demo = args.corpus is None
     output = args.output if args.output is not None else (None if demo else "vectors.bin")
     if output is not None:
-        _check_output_dir(output)
+        check_train_output(output, args.binary)
     _check_plot_loss(args)
     if demo:
         if args.vocab:
@@ -56,14 +57,17 @@ def _cmd_train(args) -> int:
         source = args.corpus
     show_progress = not args.quiet and sys.stderr.isatty()
     evaluations = _epoch_evaluations(args)
+    # vectors written to a stream (-o -, a FIFO, /dev/stdout) have no file to put a
+    # checkpoint or a log beside: such a run, like the demo's, is not resumable
+    streamed = output is not None and output_target(output).stream
     log = None
-    if output is not None:
+    if output is not None and not streamed:
         from cbow.training.training_log import TrainingLog, log_path_for
 
         log = TrainingLog(log_path_for(output))
     callbacks = _run_callbacks(args, config, log, evaluations)
     cache_dir = None if demo else _corpus_cache_dir(args)
-    if demo:  # nothing to resume: no checkpoints
+    if demo or streamed:  # nothing to resume: no checkpoints
         from cbow.training.loop import train
 
         vocab = _load_vocab(args.vocab, config) if args.vocab and not demo else None
@@ -117,7 +121,7 @@ def _cmd_train_resume(args) -> int:
         raise CheckpointError(f"{args.resume}: its corpus {source} is gone; pass the corpus as "
                               f"cbow train CORPUS --resume {args.resume}")
     output = args.output or checkpoint.output
-    _check_output_dir(output)
+    check_train_output(output, args.binary)
     if not args.quiet:
         where = (f"epoch {checkpoint.state.epoch + 1}/{saved.epochs}, batch {checkpoint.state.batches_done}"
                  if checkpoint.state.epoch < saved.epochs else "training was complete")

@@ -48,8 +48,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = TrainConfig()
     parser.add_argument("corpus", nargs="?", help="text file, .gz, .bz2, directory, or - for stdin; "
                         "one sentence per line (default: the built-in demo corpus)")
-    parser.add_argument("-o", "--output", help="vectors file to write: .bin = word2vec binary, "
-                        ".txt/.vec = text (default: vectors.bin; the demo saves only with -o)")
+    parser.add_argument("-o", "--output", help="vectors file to write, its format from the name: .bin = word2vec "
+                        "binary, .txt/.vec = text, .glove = GloVe, .cbow = our directory format (memory-mappable), "
+                        ".tsv = TensorFlow Projector; + .gz compresses; - = standard output (default: vectors.bin; "
+                        "the demo saves only with -o)")
     parser.add_argument("--epochs", "--iter", dest="epochs", type=positive_int, default=defaults.epochs,
                         help=f"passes over the corpus (default {defaults.epochs})")
     parser.add_argument("--workers", "--threads", dest="workers", type=positive_int, default=None,

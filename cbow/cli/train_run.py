@@ -105,13 +105,19 @@ def _run_with_checkpoints(args, config, source, output: str, vocab, resume, show
 
 
 def _save_vectors(args, wv, output: str) -> None:
+    from cbow.atomic import replaces_existing
+    from cbow.cli.args import check_train_output
     from cbow.training.checkpoint import checkpoint_path_for
 
-    binary = None if args.binary is None else bool(args.binary)
-    wv.save_word2vec_format(output, binary=binary)
     from cbow.wording import counted
 
-    print(f"saved {counted(len(wv), 'vector')} of size {wv.vector_size} to {output}", file=sys.stderr)
+    output_format = check_train_output(output, args.binary)
+    overwriting = replaces_existing(output)
+    wv.save(output, format=output_format)
+    if overwriting:
+        print(f"{PROG} train: overwrote {output}", file=sys.stderr)
+    print(f"saved {counted(len(wv), 'vector')} of size {wv.vector_size} to {output} ({output_format})",
+          file=sys.stderr)
     checkpoint = checkpoint_path_for(output)
     if checkpoint.exists():  # the run is complete: its checkpoint is no longer needed
         checkpoint.unlink()

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from cbow.cli.args import _add_vectors_argument, _load_vectors, positive_int
+from cbow.cli.args import PROG, _add_vectors_argument, _load_vectors, positive_int
 
 
 def _add_similar(subparsers) -> None:
@@ -179,26 +179,49 @@ def _query_loop(session, interactive: bool) -> int:
 
 def _add_convert(subparsers) -> None:
     parser = subparsers.add_parser(
-        "convert", help="convert vectors between word2vec binary/text, fastText .vec, GloVe and .cbow",
+        "convert", help="convert vectors between word2vec binary/text, fastText .vec, GloVe, .cbow and Projector TSV",
         description="Read vectors in any supported format and write them in another. The output format "
-                    "follows OUTPUT's name (.bin binary, .txt/.vec text, .glove GloVe, .cbow our directory) "
-                    "unless --to says otherwise.",
-        epilog="example:\n  cbow convert vectors.bin vectors.txt\n  cbow convert glove.6B.100d.txt glove.cbow --from glove",
+                    "follows OUTPUT's name: .bin word2vec binary, .txt/.vec text, .glove GloVe, .cbow our "
+                    "directory, .tsv the TensorFlow Embedding Projector's tables (OUTPUT = the vectors, "
+                    "NAME.metadata.tsv beside it = the words, line for line), each + .gz to compress "
+                    "(not .cbow); - writes to standard output (text unless --to says otherwise). Any "
+                    "other name needs --to.",
+        epilog="example:\n  cbow convert vectors.bin vectors.txt.gz\n"
+               "  cbow convert glove.6B.100d.txt glove.cbow --from glove\n"
+               "  cbow convert vectors.bin projector.tsv --limit 10000   # + projector.metadata.tsv\n"
+               "  cbow convert vectors.cbow - | head",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("input", help="vectors to read (format detected)")
-    parser.add_argument("output", help="vectors to write")
+    parser.add_argument("output", help="vectors to write, or - for standard output")
     parser.add_argument("--from", dest="from_format", default=None,
                         help="input format: word2vec, word2vec-text (fasttext, vec), glove, cbow (default: detected)")
-    parser.add_argument("--to", dest="to_format", default=None,
-                        help="output format: word2vec, word2vec-text, glove, cbow (default: by OUTPUT's name)")
+    parser.add_argument("--to", dest="to_format", default=None, metavar="{bin,txt,vec,glove,cbow,tsv}",
+                        help="output format (also word2vec, word2vec-text, fasttext, projector; default: by "
+                             "OUTPUT's name)")
+    parser.add_argument("--limit", type=positive_int, default=None, metavar="N",
+                        help="write only the first N vectors (the most frequent words of trained vectors; "
+                             "default: all)")
     parser.set_defaults(run=_cmd_convert)
 
 
 def _cmd_convert(args) -> int:
+    from cbow.atomic import replaces_existing
+    from cbow.vectors.formats import check_output_format
     from cbow.vectors.keyed import KeyedVectors
+    from cbow.vectors.projector import metadata_path_for
 
+    output_format = check_output_format(args.output, to=args.to_format)  # before reading a big input
     kv = KeyedVectors.load(args.input, format=args.from_format)
-    written = kv.save(args.output, format=args.to_format)
-    print(f"wrote {len(kv):,} vectors of size {kv.vector_size} to {args.output} ({written})", file=sys.stderr)
+    if args.limit is not None and args.limit < len(kv):
+        kv = KeyedVectors(kv.index_to_key[:args.limit], kv.vectors[:args.limit],
+                          counts=None if kv.counts is None else kv.counts[:args.limit], config=kv.config)
+    overwriting = replaces_existing(args.output)
+    kv.save(args.output, format=output_format)
+    if overwriting:
+        print(f"{PROG} convert: overwrote {args.output}", file=sys.stderr)
+    where = "standard output" if args.output == "-" else args.output
+    if output_format.name == "tsv":
+        where += f" and the words to {metadata_path_for(args.output)}"
+    print(f"wrote {len(kv):,} vectors of size {kv.vector_size} to {where} ({output_format})", file=sys.stderr)
     return 0

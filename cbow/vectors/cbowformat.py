@@ -8,7 +8,8 @@
 Any Unicode word can be stored (JSON escapes it); counts and the training config travel
 with the vectors, so `KeyedVectors.load(path, mmap="r")` gives the same object back
 without reading the matrix into memory. The directory is written beside its target
-under a temporary name and renamed into place: a reader never sees half of it.
+under a temporary name and renamed into place: a reader never sees half of it. A symlink
+named as the output is followed: its target is replaced and the link kept.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import json
 import logging
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from cbow.atomic import check_writable, current_umask
 from cbow.errors import FormatError, OutputError
 
 logger = logging.getLogger(__name__)
@@ -64,9 +67,12 @@ def save(path: str | Path, words: list[str], vectors: np.ndarray, counts: np.nda
         raise FormatError(f"{path}: the words must be non-empty and distinct")
     if counts is not None and len(counts) != len(words):
         raise FormatError(f"{path}: {len(words)} words but {len(counts)} counts")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise OutputError(f"{path}: directory {parent} does not exist; create it or choose another -o")
+    target = check_writable(path, directory_ok=True)
+    if target.stream:
+        raise OutputError(f"{target.shown}: the cbow format is a directory and cannot be written to a stream; "
+                          "give a NAME.cbow path")
+    path = target.path  # through a symlink: its target directory is replaced, the link kept
+    parent = path.parent
     if path.exists() and not (is_cbow_dir(path) or (path.is_dir() and not any(path.iterdir()))):
         raise OutputError(f"{path}: exists and is not a cbow vectors directory; remove it or choose another -o")
     meta = {
@@ -79,6 +85,8 @@ def save(path: str | Path, words: list[str], vectors: np.ndarray, counts: np.nda
     except OSError as exc:
         raise OutputError(f"{path}: cannot write here ({exc.strerror}); choose another -o") from exc
     try:
+        # mkdtemp makes 0700: give the directory the mode it had, or what a plain mkdir would
+        os.chmod(staging, stat.S_IMODE(path.stat().st_mode) if path.is_dir() else 0o777 & ~current_umask())
         np.save(staging / MATRIX_FILE, vectors)
         (staging / VOCAB_FILE).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         for name in (MATRIX_FILE, VOCAB_FILE):

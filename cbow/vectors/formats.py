@@ -6,11 +6,16 @@ word2vec binary: "V d\\n" then per word "word " + d little-endian float32 (+ "\\
 GloVe text:      "word x1 ... xd\\n" per word, no header (detected: the first line is not
                  two integers)
 cbow:            a directory `NAME.cbow/` with `vectors.npy` (memory-mappable) and
-                 `vocab.json` (words, counts, training config): see cbow/cbowformat.py
+                 `vocab.json` (words, counts, training config): see cbow/vectors/cbowformat.py
 
-Every write goes to a temporary file in the target's directory and is then moved into
-place with os.replace, so a reader never sees a half-written file and a failed write
-leaves nothing behind. Readers are strict: a truncated or malformed file raises FormatError
+Writing, the format comes from the output's name (cbow/vectors/format_names.py: .bin,
+.txt/.vec, .glove, .cbow, .tsv for the Embedding Projector (cbow/vectors/projector.py),
++ .gz to compress, "-" for standard output). Every write goes through cbow.atomic: a file
+is written beside its target and moved into place with os.replace, so a reader never sees
+a half-written file and a failed write leaves nothing behind; streams (stdout, devices,
+FIFOs) are written straight.
+
+Readers are strict: a truncated or malformed file raises FormatError
 naming the file and the line or byte offset; NaN/inf values are refused. Whatever the
 bytes, a reader returns vectors or raises FormatError (tests fuzz them with hypothesis).
 Gzipped files (`.gz`, detected by their magic bytes) are read transparently.
@@ -27,41 +32,14 @@ from pathlib import Path
 
 import numpy as np
 
-from cbow.atomic import atomic_write
 from cbow.errors import FormatError
+from cbow.vectors import cbowformat
+from cbow.vectors.format_names import (  # noqa: F401 (re-exported: the names callers know)
+    FORMAT_ALIASES, FORMATS, GZIP_SUFFIX, OUTPUT_FORMATS, SUFFIX_FORMATS, TEXT_SUFFIXES, OutputFormat,
+    canonical_format, check_output_format, format_for_path, is_text_path, open_output,
+)
 
 logger = logging.getLogger(__name__)
-
-TEXT_SUFFIXES = (".txt", ".vec", ".text")
-#: format names accepted by load_vectors / save_vectors / `cbow convert --from/--to`
-FORMATS = ("word2vec", "word2vec-text", "glove", "cbow")
-FORMAT_ALIASES = {"bin": "word2vec", "binary": "word2vec", "text": "word2vec-text", "txt": "word2vec-text",
-                  "vec": "word2vec-text", "fasttext": "word2vec-text", "npy": "cbow"}
-
-
-def is_text_path(path: str | Path) -> bool:
-    """True when the file name says text (.txt, .vec, .text)."""
-    return Path(path).suffix.lower() in TEXT_SUFFIXES
-
-
-def canonical_format(name: str) -> str:
-    """'word2vec' | 'word2vec-text' | 'glove' | 'cbow' for a format name or alias."""
-    key = name.lower().lstrip(".")
-    key = FORMAT_ALIASES.get(key, key)
-    if key not in FORMATS:
-        raise FormatError(f"unknown vectors format {name!r}; choose one of {', '.join(FORMATS)} "
-                          "(aliases: bin, text, vec, fasttext)")
-    return key
-
-
-def format_for_output(path: str | Path) -> str:
-    """The format a file name asks for: .cbow or a directory -> ours, .txt/.vec -> text, else binary."""
-    path = Path(path)
-    if path.suffix.lower() == ".cbow" or path.is_dir():
-        return "cbow"
-    if path.suffix.lower() == ".glove":
-        return "glove"
-    return "word2vec-text" if is_text_path(path) else "word2vec"
 
 
 # -- writing ---------------------------------------------------------------------------------
@@ -88,58 +66,81 @@ def _text_lines(words, vectors) -> Iterator[bytes]:
         yield ("\n".join(lines) + "\n").encode("utf-8")
 
 
+def _binary_records(words, vectors) -> Iterator[bytes]:
+    little = vectors.astype("<f4", copy=False)
+    for start in range(0, len(words), 4096):
+        yield b"".join(word.encode("utf-8") + b" " + row.tobytes() + b"\n"
+                       for word, row in zip(words[start:start + 4096], little[start:start + 4096]))
+
+
 def save_word2vec_format(path: str | Path, words: list[str], vectors: np.ndarray,
-                         binary: bool | None = None) -> None:
-    """Write vectors in word2vec's format; `binary=None` decides by suffix (.txt/.vec -> text).
+                         binary: bool | None = None) -> OutputFormat:
+    """Write vectors in word2vec's format, binary or text; gzipped when the name ends in .gz.
 
     Parameters
     ----------
-    path : output file
+    path : output file, "-" for standard output, a device or FIFO (written straight)
     words : (V,) words; must not be empty nor contain whitespace
     vectors : (V, d) float array (written as float32; text keeps 6 significant digits)
-    binary : True for word2vec binary, False for text
+    binary : True for word2vec binary, False for text; None decides by the name (.bin binary,
+        .txt/.vec text, see format_for_path), refusing a name that says neither
+
+    Returns
+    -------
+    OutputFormat written
 
     Raises
     ------
     OutputError : the directory is missing or the write failed (nothing is left behind)
-    FormatError : a word contains whitespace or the vectors hold NaN/inf
+    FormatError : the name asks for another format, a word contains whitespace or the vectors
+        hold NaN/inf
     """
+    output_format = format_for_path(path, binary=binary, naming="binary=True/False")
+    if output_format.name not in ("word2vec", "word2vec-text"):
+        raise FormatError(f"{path}: the name asks for the {output_format.name} format, which save_word2vec_format "
+                          "does not write; use KeyedVectors.save, or a .bin/.txt name")
     vectors = _check_writable(path, words, vectors, header=True)
-    if binary is None:
-        binary = not is_text_path(path)
     n_words, dim = vectors.shape
-    with atomic_write(path) as handle:
+    with open_output(path, output_format) as handle:
         handle.write(f"{n_words} {dim}\n".encode())
-        if binary:
-            little = vectors.astype("<f4", copy=False)
-            for word, row in zip(words, little):
-                handle.write(word.encode("utf-8") + b" " + row.tobytes() + b"\n")
-        else:
-            for chunk in _text_lines(words, vectors):
-                handle.write(chunk)
+        chunks = _binary_records(words, vectors) if output_format.name == "word2vec" else _text_lines(words, vectors)
+        for chunk in chunks:
+            handle.write(chunk)
+    return output_format
 
 
-def save_glove(path: str | Path, words: list[str], vectors: np.ndarray) -> None:
-    """Write GloVe text: 'word x1 ... xd' per line, no header (6 significant digits)."""
+def save_glove(path: str | Path, words: list[str], vectors: np.ndarray, compressed: bool | None = None) -> None:
+    """Write GloVe text: 'word x1 ... xd' per line, no header (6 significant digits); gzipped
+    when `compressed` (None: when the name ends in .gz)."""
     vectors = _check_writable(path, words, vectors, header=False)
-    with atomic_write(path) as handle:
+    if compressed is None:
+        compressed = str(path).lower().endswith(GZIP_SUFFIX)
+    with open_output(path, OutputFormat("glove", compressed)) as handle:
         for chunk in _text_lines(words, vectors):
             handle.write(chunk)
 
 
 def save_vectors(path: str | Path, words: list[str], vectors: np.ndarray, counts: np.ndarray | None = None,
-                 fmt: str | None = None, config: dict | None = None) -> str:
-    """Write vectors in `fmt` (default: by the file name, see format_for_output); returns the format."""
-    fmt = format_for_output(path) if fmt is None else canonical_format(fmt)
-    if fmt == "cbow":
-        from cbow.vectors import cbowformat
+                 fmt: str | OutputFormat | None = None, config: dict | None = None) -> OutputFormat:
+    """Write vectors in `fmt` (default: by the output's name, see format_for_path).
 
+    Returns
+    -------
+    OutputFormat written (only the cbow format keeps `counts` and `config`)
+    """
+    output_format = format_for_path(path, to=fmt, naming="format=")
+    if output_format.name == "cbow":
         cbowformat.save(path, words, vectors, counts=counts, config=config)
-    elif fmt == "glove":
-        save_glove(path, words, vectors)
+    elif output_format.name == "tsv":
+        from cbow.vectors import projector
+
+        projector.save_projector_tsv(path, words, _check_writable(path, words, vectors, header=True),
+                                     compressed=output_format.compressed)
+    elif output_format.name == "glove":
+        save_glove(path, words, vectors, compressed=output_format.compressed)
     else:
-        save_word2vec_format(path, words, vectors, binary=fmt == "word2vec")
-    return fmt
+        save_word2vec_format(path, words, vectors, binary=output_format.name == "word2vec")
+    return output_format
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -196,10 +197,16 @@ def load_vectors(path: str | Path, fmt: str | None = None,
     """
     fmt = detect_format(path) if fmt is None else canonical_format(fmt)
     if fmt == "cbow":
-        from cbow.vectors import cbowformat
-
         return cbowformat.load(path, mmap=mmap)
-    if mmap:
+    if Path(path).suffix.lower() == ".cbow":
+        # a file under our directory's name (older cbow versions wrote word2vec binary there)
+        renamed = Path(path).with_suffix(".bin" if fmt == "word2vec" else ".txt")
+        if mmap:
+            raise FormatError(f"{path}: a file in the {fmt} format, not a .cbow directory, so it cannot be "
+                              f"memory-mapped; rename it to {renamed.name} or convert it: "
+                              f"cbow convert {path} {Path(path).with_name(Path(path).stem + '-new.cbow')}")
+        logger.warning("%s: a file in the %s format, not a .cbow directory; rename it to %s", path, fmt, renamed.name)
+    elif mmap:
         logger.info("%s: %s files are parsed into memory; mmap applies to the cbow format only", path, fmt)
     if fmt == "glove":
         words, vectors = load_glove(path)

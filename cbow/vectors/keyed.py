@@ -125,14 +125,17 @@ class KeyedVectors:
             words, vectors = formats.load_word2vec_format(path, binary=binary)
         return cls(words, vectors)
 
-    def save_word2vec_format(self, path: str | Path, binary: bool | None = None) -> None:
-        """Write word2vec binary, or text when `binary=False` or the suffix is .txt/.vec."""
-        formats.save_word2vec_format(path, self.index_to_key, self.vectors, binary=binary)
+    def save_word2vec_format(self, path: str | Path, binary: bool | None = None) -> formats.OutputFormat:
+        """Write word2vec binary (`binary=True`) or text (`False`); None decides by the name
+        (.bin binary, .txt/.vec text, + .gz gzipped; "-" standard output). Returns the format."""
+        return formats.save_word2vec_format(path, self.index_to_key, self.vectors, binary=binary)
 
-    def save(self, path: str | Path, format: str | None = None) -> str:
-        """Write in `format` (default by name: .cbow -> ours, .txt/.vec -> text, .glove, else binary).
+    def save(self, path: str | Path, format: str | formats.OutputFormat | None = None) -> formats.OutputFormat:
+        """Write in `format`, by default the one the name asks for (cbow.vectors.format_names:
+        .bin, .txt/.vec, .glove, .cbow, .tsv, each + .gz but .cbow; "-" = standard output);
+        a name that says no format is refused unless `format` names one.
 
-        Returns the format written. Only the cbow format keeps counts and config.
+        Returns the OutputFormat written. Only the cbow format keeps counts and config.
         """
         return formats.save_vectors(path, self.index_to_key, self.vectors, counts=self.counts,
                                     fmt=format, config=self.config)

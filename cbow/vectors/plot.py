@@ -72,7 +72,7 @@ def _save(figure, canvas_class, path: str | Path) -> None:
         figure.savefig(buffer, format=suffix, dpi=150, bbox_inches="tight")
     except ValueError:
         raise CbowError(f"{path}: cannot draw a .{suffix} file; use .png, .svg or .pdf") from None
-    with atomic_write(path) as handle:
+    with atomic_write(path, binary=suffix != "svg") as handle:  # no PNG or PDF bytes on a terminal
         handle.write(buffer.getvalue())
 
 
