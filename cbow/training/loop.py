@@ -30,13 +30,14 @@ from cbow.errors import ConfigError
 from cbow.model.hidden import init_weights
 from cbow.model.step import build_output_layer
 from cbow.training.cache_check import CacheCheck, cache_entry_of
-from cbow.training.callbacks import Callback, CallbackList, FunctionCallback, LossCurve, ProgressBar
+from cbow.training.callbacks import Callback, CallbackList, FunctionCallback
 from cbow.training.checkpoint import Checkpoint, CheckpointError, Checkpointer, check_compatible
 from cbow.training.config import AUTO_WORKERS, TrainConfig
 from cbow.training.heldout import HeldoutMonitor
 from cbow.training.in_process import train_in_process
 from cbow.training.memory import check_training_memory
 from cbow.training.parallel.pool import split_sentences, workers_for_run
+from cbow.training.progress import LossCurve, ProgressBar
 from cbow.training.run import EpochReport, HeldoutPoint, LossPoint, Run, TrainResult  # noqa: F401 (public types)
 
 logger = logging.getLogger(__name__)
