@@ -27,7 +27,8 @@ import logging
 import sys
 
 from cbow.cli.args import (
-    PROG, _Parser, duration, non_negative_float, non_negative_int, positive_float, positive_int, word_count,
+    PROG, _Parser, duration, non_negative_float, non_negative_int, normalize_flag_spelling, positive_float,
+    positive_int, unrecognized_error, word_count,
 )
 from cbow.cli.datasets import _add_datasets
 from cbow.cli.evaluate import _add_compare, _add_evaluate
@@ -52,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, allow_abbrev=False,
                      description="CBOW word vectors with hand-derived gradients (numpy/scipy).",
                      epilog="run 'cbow COMMAND --help' for the options of a command")
+    from cbow import __version__
+
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for add in (_add_train, _add_similar, _add_analogy, _add_evaluate, _add_query, _add_convert, _add_plot,
                 _add_datasets, _add_vocab, _add_phrases, _add_gradcheck, _add_compare, _add_plan):
@@ -64,7 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `cbow` and `python -m cbow`; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = normalize_flag_spelling(sys.argv[1:] if argv is None else list(argv))
+    args, extras = parser.parse_known_args(argv)
+    if extras:  # one line naming the command, with the closest flag it knows
+        commands = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
+        command_parser = commands.choices.get(getattr(args, "command", None), parser)
+        print(unrecognized_error(command_parser, extras), file=sys.stderr)
+        return 2
     if not getattr(args, "run", None):
         parser.print_help(sys.stderr)
         return 2

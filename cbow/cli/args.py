@@ -9,6 +9,7 @@ positional and its --format of the commands that read vectors.
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
 import re
 import sys
@@ -25,11 +26,52 @@ _UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600}
 
 
 class _Parser(argparse.ArgumentParser):
-    """ArgumentParser whose usage errors are one line (exit status 2, as argparse)."""
+    """ArgumentParser whose usage errors are one line (exit status 2, as argparse), with a
+    "did you mean" for a mistyped choice."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        sys.stderr.write(f"{self.prog}: error: {message}{_choice_hint(message)} (see {self.prog} --help)\n")
         raise SystemExit(2)
+
+
+def _choice_hint(message: str) -> str:
+    """'; did you mean 'train'?' for argparse's "invalid choice: 'trian' (choose from ...)"."""
+    match = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    if not match:
+        return ""
+    choices = re.findall(r"'([^']*)'", match.group(2))
+    close = difflib.get_close_matches(match.group(1), choices, n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def normalize_flag_spelling(argv: list[str]) -> list[str]:
+    """gensim's spellings of our flags: '--min_count 3' is '--min-count 3' ('--vector_size',
+    '--max_final_vocab', ...). No flag of ours has an underscore, so the rewrite is safe;
+    values, and anything after '--', are left alone."""
+    normalized = []
+    for index, token in enumerate(argv):
+        if token == "--":
+            return normalized + argv[index:]
+        if token.startswith("--") and "_" in token.split("=", 1)[0]:
+            name, equals, value = token.partition("=")
+            token = name.replace("_", "-") + equals + value
+        normalized.append(token)
+    return normalized
+
+
+def unrecognized_error(command_parser: argparse.ArgumentParser, extras: list[str]) -> str:
+    """The one line for flags a command does not know, with the closest one it does."""
+    primary = {option: action.option_strings[0] for action in command_parser._actions
+               for option in action.option_strings}  # an alias suggests the flag's own name
+    hints = []
+    for token in extras:
+        if token.startswith("-"):
+            close = difflib.get_close_matches(token.split("=", 1)[0], list(primary), n=1, cutoff=0.6)
+            if close:
+                hints.append(f"did you mean {primary[close[0]]}?")
+    word = "argument" if len(extras) == 1 else "arguments"
+    return (f"{command_parser.prog}: error: unrecognized {word}: {' '.join(extras)}"
+            f"{'; ' + ' '.join(hints) if hints else ''} (see {command_parser.prog} --help)")
 
 
 def positive_int(text: str) -> int:

@@ -18,7 +18,7 @@ def _add_plot(subparsers) -> None:
     )
     _add_vectors_argument(parser)
     parser.add_argument("words", nargs="*", help="words to draw")
-    parser.add_argument("--top", type=positive_int, default=None, help="also draw the N most frequent words")
+    parser.add_argument("--topn", "--top", dest="top", type=positive_int, default=None, help="also draw the N most frequent words")
     parser.add_argument("--pairs", action="store_true", help="draw arrows from word 1 to 2, 3 to 4, ...")
     parser.add_argument("-o", "--output", default="words.png", help="image file: .png, .svg or .pdf (default words.png)")
     parser.add_argument("--title", default=None, help="figure title")

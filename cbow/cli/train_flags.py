@@ -113,7 +113,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     corpus_and_vocabulary = parser.add_argument_group('corpus and vocabulary', 'how the text is read, counted and cached')
     corpus_and_vocabulary.add_argument("--min-count", type=positive_int, default=defaults.min_count,
                         help=f"ignore words rarer than this (default {defaults.min_count})")
-    corpus_and_vocabulary.add_argument("--max-vocab", type=positive_int, default=None,
+    corpus_and_vocabulary.add_argument("--max-vocab", "--max-final-vocab", dest="max_vocab", type=positive_int, default=None,
                         help="keep only the N most frequent words (default: no limit)")
     corpus_and_vocabulary.add_argument("--sample", type=non_negative_float, default=None,
                         help=f"subsampling threshold, 0 = off (default {defaults.sample:g}; {DEMO_SAMPLE:g} for the "

@@ -18,7 +18,7 @@ def _add_similar(subparsers) -> None:
     )
     _add_vectors_argument(parser)
     parser.add_argument("words", nargs="+", help="query words (answered together, as one matrix product)")
-    parser.add_argument("--topn", type=positive_int, default=10, help="neighbours per word (default 10)")
+    parser.add_argument("--topn", "--top", dest="topn", type=positive_int, default=10, help="neighbours per word (default 10)")
     parser.add_argument("--restrict-vocab", type=positive_int, default=None,
                         help="search only the N most frequent words (default: all)")
     parser.add_argument("--json", action="store_true", help="print one JSON object {word: [[neighbour, cosine], ...]}")
@@ -68,7 +68,7 @@ def _add_analogy(subparsers) -> None:
     parser.add_argument("a")
     parser.add_argument("b")
     parser.add_argument("c")
-    parser.add_argument("--topn", type=positive_int, default=5, help="answers to show (default 5)")
+    parser.add_argument("--topn", "--top", dest="topn", type=positive_int, default=5, help="answers to show (default 5)")
     parser.add_argument("--cosmul", action="store_true", help="3CosMul (Levy & Goldberg) instead of 3CosAdd")
     parser.add_argument("--restrict-vocab", type=positive_int, default=None,
                         help="answer only with the N most frequent words (default: all)")
@@ -101,7 +101,7 @@ def _add_query(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_vectors_argument(parser)
-    parser.add_argument("--topn", type=positive_int, default=10, help="neighbours per answer (default 10)")
+    parser.add_argument("--topn", "--top", dest="topn", type=positive_int, default=10, help="neighbours per answer (default 10)")
     parser.add_argument("--restrict-vocab", type=positive_int, default=None,
                         help="search only the N most frequent words (default: all)")
     parser.add_argument("--history", default=None,
