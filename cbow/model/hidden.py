@@ -146,8 +146,8 @@ def hidden_forward(
     instead of nan; the window generator never emits one.
 
     h = A W_in with A the (B, V) sparse matrix of the mean weights, computed by
-    `cbow.sparse_ops.gather_rows` (scipy's compiled `csr_matvecs`; ~1.7x faster than a
-    gather of the (B, 2w, d) context rows and a batched matmul).
+    `cbow.sparse_ops.gather_rows` (scipy's compiled `csr_matvecs`; faster than a gather of
+    the (B, 2w, d) context rows and a batched matmul; measured: docs/performance.md#kernel-choices-and-batch-sizes).
     """
     context_ids = np.asarray(context_ids)
     context_mask = np.asarray(context_mask, dtype=bool)
@@ -207,8 +207,8 @@ def apply_row_grads(W: np.ndarray, row_grads: RowGrads, scale: float) -> None:
     Notes
     -----
     Done by `cbow.sparse_ops.scatter_add_each`: scipy's compiled `csc_matvecs` with A the
-    (n_rows, M) matrix whose column m holds `scale` at row row_ids[m] (~25x faster than
-    np.add.at at V = 80k, M = 6k, d = 100), or the public csr_matrix path when W is not a
+    (n_rows, M) matrix whose column m holds `scale` at row row_ids[m] (far faster than
+    np.add.at; measured: docs/performance.md#kernel-choices-and-batch-sizes), or the public csr_matrix path when W is not a
     C-contiguous, writable float32/float64 array.
     """
     row_ids, grad_rows = row_grads
@@ -225,11 +225,9 @@ def word_vectors(W_in: np.ndarray, W_out: np.ndarray, out_weight: float = 0.0) -
     With negative sampling and the full softmax, row w of W_out is word w too: its vector
     as a target, trained against the mean of its contexts. Adding it to the input vector
     (Levy, Goldberg and Dagan 2015, "w + c"; GloVe saves W + W~) mixes two views of the word.
-    On bench-text8 (5 epochs, mean update, context power 0.75, two seeds; analogy /
-    ws353 / simlex) out_weight 0.5 scored 43.9% / 0.714 / 0.335 against 41.7% / 0.710 /
-    0.340 for W_in alone; 0.25, 0.75 and 1 scored 43.1, 43.9 and 43.9% (one seed). gensim's
-    vectors gain as much from the same sum (wv.vectors + syn1neg: 47.5% against 44.2%), so
-    it is an option, not the default. Hierarchical softmax has no word rows in W_out (its
+    It raises analogy scores a little and costs a little similarity, and gensim's vectors
+    gain as much from the same sum, so it is an option, not the default (measured:
+    docs/quality.md#adding-the-output-vectors). Hierarchical softmax has no word rows in W_out (its
     rows are tree nodes), so callers refuse it there.
 
     Parameters

@@ -12,7 +12,8 @@ A draw is one uniform column i ~ U{0..V-1} and one uniform u ~ U[0, 1):
     P(id = w) = (1/V) [accept[w] + sum_{i: alias[i] = w} (1 - accept[i])] = p_w
 
 (Vose 1991, "A linear algorithm for generating random numbers with a given distribution").
-Two vectorized gathers per batch instead of a searchsorted: ~10x faster at V = 85k.
+Two vectorized gathers per batch instead of a searchsorted, much faster (measured:
+docs/performance.md#kernel-choices-and-batch-sizes).
 
 Both uniforms come from one raw 64-bit word r of the generator: the column is the high 32
 bits scaled to V, i = (r_hi * V) >> 32, and u is the low 32 bits, compared as an integer

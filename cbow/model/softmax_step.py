@@ -3,11 +3,11 @@
 The reference path (forward, backward, apply) materialises the (B, V) scores, a copy for
 dL/ds and the dense (V, d) gradient: at B = 1024 and V = 85k that is 350 MB per (B, V)
 array, several passes over each and fresh pages every batch, so the three GEMMs that should
-dominate (2 B V d flops each) took a sixth of the step. Here the batch is cut into chunks
-of R rows, the (R, V) scores buffer is reused, and nothing of size B x V exists. R = 256 was
-the best of 64..1024 at text8's V = 85k (one BLAS thread, loaded machine: 49 GFLOP/s against
-an sgemm peak of 85; the reference path reached 16% of peak): small R makes the rank-R
-update of the (V, d) accumulator memory-bound, large R spills the scores out of the cache.
+dominate (2 B V d flops each) took a small part of the step. Here the batch is cut into
+chunks of R rows, the (R, V) scores buffer is reused, and nothing of size B x V exists.
+R = 256 measured best at text8's vocabulary (docs/performance.md#the-full-softmax): small R
+makes the rank-R update of the (V, d) accumulator memory-bound, large R spills the scores
+out of the cache.
 
 For a chunk with hidden rows H_c (R, d) and targets T_c, with E = exp(S - m) row-wise
 (m = row max), z = row sums of E, P = E / z:
@@ -31,7 +31,7 @@ from scipy.linalg import blas
 from cbow.model import sparse_ops
 from cbow.model.logistic_step import Workspace
 
-CHUNK_ROWS = 256  # measured, see the module docstring
+CHUNK_ROWS = 256  # measured: docs/performance.md#the-full-softmax
 
 
 def softmax_step(

@@ -9,7 +9,8 @@ column context_j of example i (1/C for the mean). Then
 `scipy.sparse._sparsetools.csr_matvecs(n_row, n_col, n_vecs, Ap, Aj, Ax, X, Y)` computes
 Y += A @ X and `csc_matvecs` computes Y += A @ X for A in CSC form; the CSR arrays of A are
 exactly the CSC arrays of A^T, so passing `W.ravel()` as Y scatter-adds into W in place,
-with repeated ids accumulated, no temporary and no sort. np.add.at does the same ~10x slower.
+with repeated ids accumulated, no temporary and no sort. np.add.at does the same, much
+slower (measured: docs/performance.md#kernel-choices-and-batch-sizes).
 
 `_sparsetools` is private scipy API. It is checked once against the public `csr_matrix`
 path on a small case the first time it is used; if it is missing or disagrees, the public

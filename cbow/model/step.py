@@ -52,10 +52,9 @@ q the mean update moves each context row of example b by
 the exact gradient (1/C_b) dL/dh_b, stepped with a learning rate that grows as C_b^(1-q):
 q = 1 is plain SGD on the exact gradient, q = 0 gives each row the full dL/dh (the size
 of word2vec's rule), values between mix the two. The exact update gives an example with a
-wide window (C = 10) a fifth of the W_in step of one with C = 2; on bench-text8 that costs
-analogies (wide windows carry topical, "semantic" context), and q = 0.75 (the default)
-won most of them back, keeping the similarity scores (TrainConfig.context_power has the
-measurements).
+wide window (C = 10) a fifth of the W_in step of one with C = 2, which costs analogies
+(wide windows carry topical, "semantic" context); q = 0.75 (the default) wins most of
+them back and keeps the similarity scores (measured: docs/quality.md#the-context-power).
 
 `sgd_step` is the reference: it runs the objectives' pure forward/backward. `fused_step`
 computes the same update in fewer passes (cbow.logistic_step for NS and HS,
@@ -217,7 +216,7 @@ def in_update_weights(mean_weights: np.ndarray, context_flat: np.ndarray, lr_in:
     n_context : (B,) int, optional
         The examples' context counts, when `mean_weights` is their 1/C repeated C times
         (as the steps build it): the power is then taken once per example, not per slot
-        (a pow is ~10x a multiply, and this runs every batch), with the same result.
+        (a pow costs far more than a multiply, and this runs every batch), with the same result.
     """
     dtype = mean_weights.dtype
     if cbow_update == "mean":
