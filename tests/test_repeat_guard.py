@@ -13,6 +13,7 @@ from cbow.model.logistic_step import Workspace
 from cbow.training.config import TrainConfig
 from cbow.training.loop import train
 from cbow.data.windows import Batch
+from cbow.corpora import planted
 
 
 def hand_batch() -> Batch:
@@ -137,3 +138,39 @@ def test_hs_guards_W_out_by_default_and_ns_does_not():
     assert TrainConfig().out_guard_power == 0.0
     assert TrainConfig(objective="hs", negative=0, repeat_guard_out=0.0).out_guard_power == 0.0
     assert TrainConfig(repeat_guard_out=0.5).out_guard_power == 0.5
+
+
+def _dominated_lines(n_sentences=3000):
+    """Planted sentences with 'the' between every two words: half of all tokens."""
+    return [" the ".join(line.split()) for line in planted.generate_lines(n_sentences=n_sentences, seed=4)]
+
+
+def test_repeats_per_batch_counts_the_most_frequent_kept_word():
+    from cbow.training.schedule import repeats_per_batch
+
+    counts = np.array([500, 300, 200])
+    config = TrainConfig(batch_size=100, window=4)
+    assert repeats_per_batch(config, counts, None) == pytest.approx(100 * 5 * 0.5)
+    keep = np.array([0.2, 1.0, 1.0])  # subsampling: the top word keeps 100 of 500
+    assert repeats_per_batch(config, counts, keep) == pytest.approx(100 * 5 * 300 / 600)
+
+
+def test_without_subsampling_a_dominant_word_is_guarded_and_trains(caplog):
+    """--sample 0 on text where one word is half the tokens: unguarded, its rows take ~2,000
+    summed steps per batch and the run diverges, naming --sample 0; by default the guard
+    turns on (with a warning) and the run trains."""
+    settings = dict(size=16, window=3, min_count=3, sample=0, epochs=1, batch_size=1024, seed=1)
+    lines = _dominated_lines()
+    with pytest.raises(Diverged, match=r"--sample 0 keeps every occurrence.*--repeat-guard-out 1"):
+        train(lines, TrainConfig(**settings, repeat_guard_out=0.0))
+    with caplog.at_level("WARNING", logger="cbow.training.schedule"):
+        result = train(lines, TrainConfig(**settings))
+    assert result.config.repeat_guard_out == 1.0
+    assert "--sample 0: nothing is subsampled" in caplog.text
+    assert np.isfinite(result.W_in).all() and result.epoch_losses[0] < 10
+
+
+def test_the_guard_stays_off_where_repeats_are_few():
+    result = train(_dominated_lines(300), TrainConfig(size=8, window=2, min_count=3, sample=0, epochs=1,
+                                                     batch_size=16))
+    assert result.config.repeat_guard_out is None  # 16 x 3 x 0.5 = 24 expected repeats

@@ -38,6 +38,7 @@ from cbow.training.in_process import train_in_process
 from cbow.training.memory import check_training_memory
 from cbow.training.parallel.pool import split_sentences, workers_for_run
 from cbow.training.progress import LossCurve, ProgressBar
+from cbow.training.schedule import guard_repeated_rows
 from cbow.training.run import EpochReport, HeldoutPoint, LossPoint, Run, TrainResult  # noqa: F401 (public types)
 
 logger = logging.getLogger(__name__)
@@ -112,6 +113,7 @@ def train(
 
     output, n_out_rows = build_output_layer(vocab, config.objective, config.negative)
     keep_prob = vocab.keep_probabilities(config.sample) if config.sample > 0 else None
+    config = guard_repeated_rows(config, vocab.counts, keep_prob)
     expected_kept = len(encoded.word_ids) if keep_prob is None else float(vocab.counts @ keep_prob)
     check_training_memory(len(vocab), config, len(encoded.word_ids), encoded.n_sentences, expected_kept)
     # the workers' slices of the corpus; [None]: this process trains (one worker, or one sentence)
