@@ -4,7 +4,6 @@ partial vectors file, and hypothesis-made corpora raise nothing but our own erro
 
 import errno
 import gzip
-import json
 import os
 import shutil
 import subprocess
@@ -150,7 +149,9 @@ def small_filesystem(directory):
 
 
 def test_disk_full_while_writing_vectors_leaves_nothing(tmp_path, monkeypatch):
-    """A real full disk when we may mount one; otherwise an injected ENOSPC in the same code path."""
+    """A real full disk when we may mount one: refused before training, with the numbers
+    (cbow.training.disk). The writer's own ENOSPC path (a disk filled by someone else during
+    the run) is tested by an injected error in the same code path."""
     (tmp_path / "c.txt").write_text(" ".join(f"w{i}" for i in range(3000)) + "\n", encoding="utf-8")
     target = tmp_path / "small"
     target.mkdir()
@@ -159,15 +160,8 @@ def test_disk_full_while_writing_vectors_leaves_nothing(tmp_path, monkeypatch):
         if mounted is not None:
             result = run_cbow("train", "c.txt", "-o", "small/v.txt", "--size", "50", "--tokenizer", "whitespace",
                               *FAST[2:], cwd=tmp_path)
-            line = assert_one_line_error(result, "small/v.txt", "write failed", "free space")
-            assert "No space left" in line
-            # no vectors file, no temporary; only the training log of the finished epochs,
-            # itself written atomically (a complete record, not a partial output)
-            leftovers = [path.name for path in target.iterdir()]
-            assert leftovers in ([], ["v.txt.log.jsonl"]), leftovers
-            if leftovers:
-                assert all(json.loads(line)["epoch"] >= 1
-                           for line in (target / leftovers[0]).read_text(encoding="utf-8").splitlines())
+            assert_one_line_error(result, "small", "not enough disk space", "free")
+            assert list(target.iterdir()) == []  # nothing written: no vectors, log, checkpoint or temporary
         from cbow import atomic
 
         real_fdopen = os.fdopen
@@ -261,3 +255,25 @@ def test_generated_corpora_raise_only_our_errors_and_valid_ones_train(tmp_path, 
         return
     assert np.isfinite(result.W_in).all()
     assert len(result.vocab) >= 1
+
+
+def test_a_disk_too_small_for_the_outputs_is_refused_before_training(tmp_path, monkeypatch, capsys):
+    """The vectors and two checkpoints must fit where they are written; a full disk was found
+    only at the first checkpoint after an epoch."""
+    from cbow.cli import main
+    from cbow.corpora import planted
+    from cbow.training import disk
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(planted.generate_lines(n_sentences=500, seed=1)) + "\n", encoding="utf-8")
+    out = tmp_path / "out" / "v.bin"
+    out.parent.mkdir()
+    monkeypatch.setattr(disk, "free_bytes", lambda directory: 1000)
+    assert main(["train", str(corpus), "-o", str(out), "--size", "50", "--min-count", "3", "-q", "--no-cache",
+                 "--workers", "1"]) == 2
+    line = capsys.readouterr().err.strip()
+    assert "\n" not in line and "not enough disk space" in line and str(out.parent) in line
+    assert "two checkpoints" in line and "free" in line
+    assert list(out.parent.iterdir()) == []  # nothing written, training never started
+    size = disk.vectors_bytes(__import__("cbow").Vocab(["ab", "c"], [3, 2]), 10, "word2vec")
+    assert size == 4 * 2 * 10 + 3 + 4 + 32

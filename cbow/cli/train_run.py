@@ -11,7 +11,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from cbow.cli.args import PROG, _check_output_dir
+from cbow.cli.args import PROG, _check_output_dir, check_train_output
+from cbow.training.callbacks import Callback
 
 
 def _corpus_cache_dir(args):
@@ -83,6 +84,7 @@ def _run_with_checkpoints(args, config, source, output: str, vocab, resume, show
     from cbow.training.loop import train
 
     vocab, encoded, ids_path = _prepare_corpus(args, config, source, output, vocab, cache_dir)
+    callbacks = [OutputSpace(output, check_train_output(output, args.binary).name), *callbacks]
     checkpointer = Checkpointer(
         checkpoint_path_for(output), args.checkpoint_every,
         corpus_path=None if source == "-" else str(Path(source).resolve()),
@@ -102,6 +104,19 @@ def _run_with_checkpoints(args, config, source, output: str, vocab, resume, show
         if ids_path is not None:
             del encoded
             ids_path.unlink(missing_ok=True)
+
+
+class OutputSpace(Callback):
+    """Refuses, as training begins (after the memory check), a run whose vectors and
+    checkpoints would not fit on the disk they are written to (cbow.training.disk)."""
+
+    def __init__(self, output: str, format_name: str) -> None:
+        self.output, self.format_name = output, format_name
+
+    def on_train_begin(self, run) -> None:
+        from cbow.training.disk import check_output_space
+
+        check_output_space(self.output, run.vocab, run.config.size, run.W_out.shape[0], self.format_name)
 
 
 def _save_vectors(args, wv, output: str) -> None:
