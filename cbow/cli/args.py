@@ -202,6 +202,17 @@ def check_train_output(output: str, binary: int | None = None) -> OutputFormat:
                                naming="--binary 1 (word2vec binary) or --binary 0 (text)")
 
 
+def add_reading_arguments(parser, max_types_help: str) -> None:
+    """How the commands that read a corpus (train, vocab, phrases) read it: --tokenizer,
+    --encoding-errors and --max-types-in-memory (`max_types_help`: what is held, and when)."""
+    parser.add_argument("--tokenizer", choices=["default", "whitespace"], default="default",
+                        help="default: lowercase, split on non-letters; whitespace: split on whitespace only")
+    parser.add_argument("--encoding-errors", choices=["strict", "replace"], default="strict",
+                        help="bytes that are not UTF-8: strict stops naming the line, replace reads them as "
+                             "U+FFFD (default strict)")
+    parser.add_argument("--max-types-in-memory", type=positive_int, default=None, help=max_types_help)
+
+
 def _add_vectors_argument(parser) -> None:
     parser.add_argument("vectors", help="vectors file: word2vec binary/text, fastText .vec, GloVe .txt, or .cbow directory")
     parser.add_argument("--format", dest="vectors_format", default=None,

@@ -7,7 +7,7 @@ import contextlib
 import sys
 import time
 
-from cbow.cli.args import _check_output_dir, non_negative_float, positive_int
+from cbow.cli.args import _check_output_dir, add_reading_arguments, non_negative_float, positive_int
 from cbow.errors import ConfigError
 
 
@@ -60,13 +60,8 @@ def _add_phrases(subparsers) -> None:
     parser.add_argument("--scoring", choices=["word2phrase", "gensim"], default="word2phrase",
                         help="N of the score: word2phrase = tokens read; gensim = distinct words + pairs counted "
                              "(default word2phrase)")
-    parser.add_argument("--tokenizer", choices=["default", "whitespace"], default="default",
-                        help="default: lowercase, split on non-letters; whitespace: split on whitespace only")
-    parser.add_argument("--encoding-errors", choices=["strict", "replace"], default="strict",
-                        help="bytes that are not UTF-8: strict stops naming the line, replace reads them as U+FFFD")
-    parser.add_argument("--max-types-in-memory", type=positive_int, default=None,
-                        help="distinct words + pairs held while counting before rare ones are pruned, as word2vec "
-                             "does (default 10,000,000: about 1 GB)")
+    add_reading_arguments(parser, "distinct words + pairs held while counting before rare ones are pruned, as "
+                                  "word2vec does (default 10,000,000: about 1 GB)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=_cmd_phrases)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 
 from cbow.cli.args import (
-    _fraction, duration, non_negative_float, non_negative_int, positive_float, positive_int, unit_interval,
-    word_count,
+    _fraction, add_reading_arguments, duration, non_negative_float, non_negative_int, positive_float, positive_int,
+    unit_interval, word_count,
 )
 from cbow.errors import ConfigError
 
@@ -118,16 +118,13 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     corpus_and_vocabulary.add_argument("--sample", type=non_negative_float, default=None,
                         help=f"subsampling threshold, 0 = off (default {defaults.sample:g}; {DEMO_SAMPLE:g} for the "
                              "built-in demo, whose 852 words are all frequent)")
-    corpus_and_vocabulary.add_argument("--tokenizer", choices=["default", "whitespace"], default=defaults.tokenizer,
-                        help="default: lowercase, split on non-letters; whitespace: split on whitespace only")
+    add_reading_arguments(corpus_and_vocabulary, "with --low-memory: distinct words held while counting before "
+                                                 "rare ones are pruned, as word2vec does (default 10,000,000)")
     corpus_and_vocabulary.add_argument("--phrases", metavar="TABLE", default=None,
                                        help="join the phrases of this table (from `cbow phrases --save-table`) "
                                             "after tokenizing, e.g. new york -> new_york (default: none)")
     corpus_and_vocabulary.add_argument("--max-sentence-length", type=positive_int, default=defaults.max_sentence_length,
                         help=f"split longer lines into sentences of this many tokens (default {defaults.max_sentence_length})")
-    corpus_and_vocabulary.add_argument("--encoding-errors", choices=["strict", "replace"], default=defaults.encoding_errors,
-                        help="bytes that are not UTF-8: strict stops naming the line, replace reads them as "
-                             "U+FFFD (default strict)")
     corpus_and_vocabulary.add_argument("--vocab", "--read-vocab", dest="vocab", metavar="VOCAB_TSV",
                         help="use this vocabulary (word<TAB>count, from `cbow vocab`) instead of counting")
     corpus_and_vocabulary.add_argument("--cache-dir", default=None,
@@ -137,9 +134,6 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     corpus_and_vocabulary.add_argument("--low-memory", action="store_true",
                         help="count in bounded memory and keep the encoded corpus in a memory-mapped file "
                              "beside the output (automatic for corpora larger than a quarter of free memory)")
-    corpus_and_vocabulary.add_argument("--max-types-in-memory", type=positive_int, default=None,
-                        help="with --low-memory: distinct words held while counting before rare ones are "
-                             "pruned, as word2vec does (default 10,000,000)")
     output = parser.add_argument_group('output')
     output.add_argument("--binary", type=int, choices=[0, 1], default=None,
                         help="1: word2vec binary, 0: text (default: by the output's suffix)")

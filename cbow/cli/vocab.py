@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cbow.cli.args import PROG, _check_output_dir, positive_int
+from cbow.cli.args import PROG, _check_output_dir, add_reading_arguments, positive_int
 
 
 def _add_vocab(subparsers) -> None:
@@ -21,13 +21,8 @@ def _add_vocab(subparsers) -> None:
                         help="vocabulary file to write (default vocab.tsv)")
     parser.add_argument("--min-count", type=positive_int, default=5, help="drop words rarer than this (default 5)")
     parser.add_argument("--max-vocab", type=positive_int, default=None, help="keep only the N most frequent words")
-    parser.add_argument("--tokenizer", choices=["default", "whitespace"], default="default",
-                        help="default: lowercase, split on non-letters; whitespace: split on whitespace only")
-    parser.add_argument("--encoding-errors", choices=["strict", "replace"], default="strict",
-                        help="bytes that are not UTF-8: strict stops naming the line, replace reads them as U+FFFD")
-    parser.add_argument("--max-types-in-memory", type=positive_int, default=None,
-                        help="distinct words held while counting before rare ones are pruned, as word2vec "
-                             "does (default 10,000,000)")
+    add_reading_arguments(parser, "distinct words held while counting before rare ones are pruned, as word2vec "
+                                  "does (default 10,000,000)")
     parser.set_defaults(run=_cmd_vocab)
 
 
