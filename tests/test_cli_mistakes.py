@@ -66,3 +66,16 @@ def test_topn_is_the_name_everywhere_and_top_its_alias(flag):
                  ["query", "v.bin", flag, "3"]):
         assert parser.parse_args(argv).topn == 3
     assert parser.parse_args(["plot", "v.bin", "-o", "x.png", flag, "3"]).top == 3
+
+
+def test_only_the_objectives_exclude_each_other():
+    """--hs and --softmax exclude each other; --negative sits beside them (--hs --negative 0
+    is a valid way to say 'no negative sampling')."""
+    from cbow.cli import build_parser
+    from cbow.cli.train_flags import _train_config
+
+    parser = build_parser()
+    config = _train_config(parser.parse_args(["train", "c.txt", "--hs", "--negative", "0"]))
+    assert config.objective == "hs" and config.negative == 0
+    with pytest.raises(SystemExit):
+        parser.parse_args(["train", "c.txt", "--hs", "--softmax"])

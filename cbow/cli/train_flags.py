@@ -15,19 +15,14 @@ from cbow.cli.args import (
 from cbow.errors import ConfigError
 
 HS_BATCH_SIZE = 256  # default batch of --hs (see --batch-size's help)
-# Default --context-power of --hs. bench-text8, 5 epochs, 2 workers, batch 256 (analogy /
-# ws353 / simlex): q = 0.25 scored 33.7% / 0.700 / 0.270 and 33.9% / 0.697 / 0.285 (seeds 1,
-# 2), q = 0.75 (the NS default) 32.8% / 0.691 / 0.266, q = 0.5 32.8% / 0.701 / 0.265;
-# gensim's HS 32.9% / 0.685 / 0.273 and 33.0% / 0.692 / 0.276. Every path node's gradient
-# reaches h, so HS's dL/dh is larger than NS's and the exact rule's small steps on W_in
-# cost it more; q = 0.25 gives wide-window examples most of the classic rule's step.
+# Default --context-power of --hs: every path node's gradient reaches h, so HS's dL/dh is
+# larger than NS's and the exact rule's small steps on W_in cost it more; 0.25 gives
+# wide-window examples most of the classic rule's step (measured: docs/quality.md, "Why the
+# defaults").
 HS_CONTEXT_POWER = 0.25
-# Default --sample of the built-in demo. Its 852 words all lie above the 1e-4 threshold (a
-# planted word has frequency ~9e-4, a role word such as "city" or "she" more), so 1e-4
-# keeps 27% of its 525k tokens and drops most role words, which carry the groups: after the
-# default 5 epochs paris's nearest neighbours were its four planted topic words at cosine
-# 0.93 and france fifth at 0.83. At 1e-3 (word2vec's default) 63% are kept and paris ->
-# france 0.50, dublin, vienna, lima, warsaw; 636/636 planted analogies either way.
+# Default --sample of the built-in demo: its 852 words are all frequent, and 1e-4 drops most
+# of the role words that carry its groups (paris's neighbours became its topic words);
+# 1e-3, word2vec's default, keeps 63% of the tokens (docs/quality.md, "Why the defaults").
 DEMO_SAMPLE = 1e-3
 
 
@@ -82,14 +77,15 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--out-vector-weight", type=non_negative_float, default=defaults.out_vector_weight,
                         metavar="BETA",
                         help="save W_in + BETA * W_out as the word vectors (\"w + c\"; W_out's rows are words with "
-                             "negative sampling and --softmax, not with --hs); 0.5 scored ~2 points more analogies "
+                             "negative sampling and --softmax, not with --hs); 0.5 gains analogies and costs simlex "
                              "on bench-text8, as the same sum does for gensim's vectors (default 0: W_in, as "
                              "word2vec and gensim)")
-    objective = parser.add_argument_group('objective', 'negative sampling (the default), hierarchical softmax or the exact softmax')
-    objective = objective.add_mutually_exclusive_group()
+    objective_group = parser.add_argument_group("objective", "negative sampling (the default), hierarchical "
+                                                "softmax or the exact softmax")
+    objective = objective_group.add_mutually_exclusive_group()
     objective.add_argument("--hs", action="store_true", help="hierarchical softmax instead of negative sampling")
     objective.add_argument("--softmax", action="store_true", help="exact full softmax (slow for big vocabularies)")
-    objective.add_argument("--negative", type=non_negative_int, default=None,
+    objective_group.add_argument("--negative", type=non_negative_int, default=None,
                         help=f"noise words per example for negative sampling (default {defaults.negative}; "
                              "0 with --hs)")
     learning = parser.add_argument_group('learning', 'learning rates, batches and the guards against divergence')
