@@ -15,14 +15,13 @@ from cbow.model.step import CBOW_UPDATES
 OBJECTIVE_NAMES = ("ns", "hs", "softmax")
 # Mean update: W_in's rate is alpha * (MEAN_LR_IN_PER_WINDOW * window)^q, q = context_power.
 # The exact gradient gives each context row (1/C) dL/dh, C ~ window + 1 on average, so W_in
-# needs a larger rate than W_out for the same step per example. Factors 1, 2 and 4 scored
-# within the spread between seeds; 2 already diverges with big batches and no subsampling
-# (a row repeated r times in a batch takes r summed gradients at once).
+# needs a larger rate than W_out for the same step per example. Larger factors scored no
+# better and diverge sooner (docs/quality.md, "Why the defaults").
 MEAN_LR_IN_PER_WINDOW = 1
 # W_out's repeat guard (cbow.model.step) by objective when TrainConfig.repeat_guard_out is
 # None. HS: the root of the Huffman tree is on every example's path, the nodes below it on
-# half, a quarter, ...: summed over a batch their steps overshoot (unguarded HS lost 19
-# points of analogy). NS stays unguarded: the guard traded analogies for similarity.
+# half, a quarter, ...: summed over a batch their steps overshoot. NS stays unguarded: there
+# the guard trades similarity for analogies (docs/quality.md, "The repeat guards").
 OUT_GUARD_BY_OBJECTIVE = {"hs": 1.0}
 AUTO_WORKERS = 0  # TrainConfig.workers: all cores, or one process for a small run (cbow.training.parallel.pool)
 
@@ -38,7 +37,7 @@ class TrainConfig:
     objective : "ns" (negative sampling), "hs" (hierarchical softmax), "softmax" (exact)
     negative : noise words per example for NS (word2vec `-negative`)
     sample : subsampling threshold; 0 disables (word2vec `-sample`). 1e-4 as fastText
-        (word2vec.c and gensim: 1e-3), which scored better on all three sets
+        (word2vec.c and gensim: 1e-3), which scored better (docs/quality.md)
     min_count : drop words rarer than this (word2vec `-min-count`)
     max_vocab : keep only the most frequent words (None: all)
     epochs : passes over the corpus (word2vec `-iter`)
@@ -47,7 +46,7 @@ class TrainConfig:
         update, q = context_power (the exact gradient moves each context row C times less,
         DESIGN.md §3; MEAN_LR_IN_PER_WINDOW) and `alpha` for the word2vec update
     cbow_update : "mean" (exact gradient through the average) or "word2vec" (classic rule)
-    batch_size : examples per minibatch (512: the fastest for NS; quality flat across 64..4096)
+    batch_size : examples per minibatch (512: the fastest for NS, docs/performance.md)
     repeat_guard : power p of W_in's per-row step size: a row occurring n_r times in a
         batch (n_r = the sum of its 1/C weights) takes its summed update times
         max(1, n_r)^(-p); 0 = off, 1 = averaged over its occurrences (cbow.model.step)
@@ -57,8 +56,8 @@ class TrainConfig:
     context_power : q in [0, 1]: the mean update steps each context row by
         alpha_in * C^(1-q) * (1/C) dL/dh, the exact gradient with a rate growing as
         C^(1-q) (cbow.model.step, context power); 1 = plain SGD on the exact gradient.
-        Ignored by the word2vec update. 0.75 gained 2.4 points of analogy over 1 and kept
-        both similarity sets; `cbow train --hs` uses 0.25 (cbow.cli.train_flags)
+        Ignored by the word2vec update. 0.75 scored best over all three sets
+        (docs/quality.md); `cbow train --hs` uses 0.25 (cbow.cli.train_flags)
     seed : seed of every random generator of the run
     clip_grad : per-example L2 clip of dL/dh and W_out row gradients (None: off)
     tokenizer : "default" or "whitespace"

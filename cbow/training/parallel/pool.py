@@ -98,8 +98,7 @@ def available_cores() -> int:
 
 AUTO = AUTO_WORKERS  # TrainConfig.workers: all cores, or one process for a run too small to gain
 # Starting a worker costs about a second (a fresh interpreter imports numpy and scipy), so
-# a short run is faster in one process: bench-small-text8 (1.9M words), 1 epoch, trained
-# 0.88x as fast with 2 workers as with 1; at 3 epochs and more the workers win.
+# a short run is faster in one process (docs/performance.md, "Worker processes").
 AUTO_MIN_TRAINING_WORDS = 4_000_000
 
 
