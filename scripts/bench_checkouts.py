@@ -30,8 +30,11 @@ DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "benc
 
 CHILD = """
 import json, resource, sys, time
-from cbow.training.config import TrainConfig
-from cbow.training.loop import train
+try:  # the layout with subpackages
+    from cbow.training.config import TrainConfig
+    from cbow.training.loop import train
+except ImportError:  # the flat layout before it
+    from cbow.train import TrainConfig, train
 
 def main():
     corpus, cache_dir, workers, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])

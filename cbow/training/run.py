@@ -255,6 +255,7 @@ class Run:
         self.words_per_epoch = len(corpus.word_ids)
         self.words_total = self.words_per_epoch * config.epochs
         self.record_every = max(1, self.words_total // LOSS_POINTS_PER_RUN)
+        self._alpha_in = config.lr_in  # a property of the config: computed once, read every batch
         self.callbacks: CallbackList | None = None
         self.stop_training = False
         self.completed = False
@@ -278,7 +279,7 @@ class Run:
     @property
     def lr_in(self) -> float:
         """W_in's learning rate at `words_done` (cbow.training.schedule)."""
-        return learning_rate(self.config.lr_in, self.words_done, self.words_total)
+        return learning_rate(self._alpha_in, self.words_done, self.words_total)
 
     @property
     def lr_out(self) -> float:
