@@ -41,6 +41,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     from cbow.training.parallel.pool import AUTO_MIN_TRAINING_WORDS, available_cores
 
     defaults = TrainConfig()
+    parser._optionals.title = "basics"  # argparse's own group: corpus, -o, epochs, workers, seed, -q
     parser.add_argument("corpus", nargs="?", help="text file, .gz, .bz2, directory, or - for stdin; "
                         "one sentence per line (default: the built-in demo corpus)")
     parser.add_argument("-o", "--output", help="vectors file to write, its format from the name: .bin = word2vec "
