@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 
 from cbow.cli.args import (
-    _fraction, duration, non_negative_float, non_negative_int, positive_float, positive_int, unit_interval,
-    word_count,
+    _fraction, duration, finite_float, non_negative_float, non_negative_int, positive_float, positive_int,
+    unit_interval, word_count,
 )
 from cbow.errors import ConfigError
 
@@ -72,6 +72,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"vector size d (default {defaults.size})")
     model.add_argument("--window", type=positive_int, default=defaults.window,
                         help=f"maximum context window w; each target draws b ~ U{{1..w}} (default {defaults.window})")
+    model.add_argument("--no-shrink-windows", dest="shrink_windows", action="store_false",
+                        help="every target takes the full window w instead of drawing b ~ U{1..w} "
+                             "(gensim's shrink_windows=False)")
     model.add_argument("--cbow-update", choices=["mean", "word2vec"], default=defaults.cbow_update,
                         help="mean: exact gradient through the average, (1/C) dL/dh per context word; "
                              "word2vec: the classic rule, full dL/dh to each (default mean)")
@@ -85,19 +88,26 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                              "negative sampling and --softmax, not with --hs); 0.5 scored ~2 points more analogies "
                              "on bench-text8, as the same sum does for gensim's vectors (default 0: W_in, as "
                              "word2vec and gensim)")
-    objective = parser.add_argument_group('objective', 'negative sampling (the default), hierarchical softmax or the exact softmax')
-    objective = objective.add_mutually_exclusive_group()
+    objective_group = parser.add_argument_group('objective', 'negative sampling (the default), hierarchical softmax or the exact softmax')
+    objective = objective_group.add_mutually_exclusive_group()
     objective.add_argument("--hs", action="store_true", help="hierarchical softmax instead of negative sampling")
     objective.add_argument("--softmax", action="store_true", help="exact full softmax (slow for big vocabularies)")
     objective.add_argument("--negative", type=non_negative_int, default=None,
                         help=f"noise words per example for negative sampling (default {defaults.negative}; "
                              "0 with --hs)")
+    objective_group.add_argument("--ns-exponent", type=finite_float, default=defaults.ns_exponent, metavar="POWER",
+                        help="noise words are drawn in proportion to count^POWER: 1 = unigram, 0 = uniform, "
+                             f"< 0 favours rare words (default {defaults.ns_exponent:g}, as word2vec)")
     learning = parser.add_argument_group('learning', 'learning rates, batches and the guards against divergence')
     learning.add_argument("--alpha", type=positive_float, default=defaults.alpha,
                         help=f"initial learning rate of W_out, decays linearly to alpha*1e-4 (default {defaults.alpha:g})")
     learning.add_argument("--alpha-in", type=positive_float, default=None,
                         help="initial learning rate of W_in (default: alpha*window^q with --cbow-update mean, "
                              "q = --context-power; alpha with word2vec)")
+    learning.add_argument("--min-alpha", type=non_negative_float, default=None,
+                        help="the rate W_out's schedule ends at: it falls linearly from --alpha to this over the "
+                             "run, as gensim's min_alpha; W_in's keeps the same ratio (default: alpha*1e-4, "
+                             "word2vec's floor)")
     learning.add_argument("--batch-size", type=positive_int, default=None,
                         help=f"examples per minibatch (default {defaults.batch_size}; {HS_BATCH_SIZE} with --hs, "
                              "whose Huffman-path buffers then stay in cache: measured fastest on bench-text8)")
@@ -115,6 +125,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"ignore words rarer than this (default {defaults.min_count})")
     corpus_and_vocabulary.add_argument("--max-vocab", "--max-final-vocab", dest="max_vocab", type=positive_int, default=None,
                         help="keep only the N most frequent words (default: no limit)")
+    corpus_and_vocabulary.add_argument("--keep-words", metavar="FILE", default=None,
+                        help="words (one per line, spelt as the tokenizer makes them) kept in the vocabulary "
+                             "whenever they occur, whatever --min-count and --max-vocab say (gensim's trim_rule "
+                             "use case; default: none)")
     corpus_and_vocabulary.add_argument("--sample", type=non_negative_float, default=None,
                         help=f"subsampling threshold, 0 = off (default {defaults.sample:g}; {DEMO_SAMPLE:g} for the "
                              "built-in demo, whose 852 words are all frequent)")
@@ -189,6 +203,9 @@ def _train_config(args):
     elif negative:
         raise ConfigError(f"--{objective} trains without negative sampling; drop --negative {negative} "
                           "(or use --negative 0)")
+    if objective != "ns" and args.ns_exponent != TrainConfig().ns_exponent:
+        raise ConfigError(f"--ns-exponent shapes negative sampling's noise words; --{objective} draws none: "
+                          "drop --ns-exponent, or train with negative sampling")
     if args.context_power is not None and args.cbow_update == "word2vec":
         raise ConfigError("--context-power sizes the mean update's steps; --cbow-update word2vec gives every "
                           "context row the full dL/dh: drop --context-power, or use --cbow-update mean")
@@ -207,6 +224,8 @@ def _train_config(args):
         holdout_every=args.holdout_every, out_vector_weight=args.out_vector_weight,
         encoding_errors=args.encoding_errors,
         workers=args.workers if args.workers is not None else AUTO_WORKERS,
+        ns_exponent=args.ns_exponent, min_alpha=args.min_alpha, shrink_windows=args.shrink_windows,
+        keep_words=_absolute(args.keep_words),
     )
 
 

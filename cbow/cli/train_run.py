@@ -24,10 +24,12 @@ def _corpus_cache_dir(args):
 
 
 def _load_vocab(path: str, config):
+    from cbow.data.prepare import corpus_keep_words
     from cbow.data.vocab import Vocab
 
     loaded = Vocab.load(path)
-    return Vocab.from_counts(loaded.words, loaded.counts, config.min_count, config.max_vocab, name=path)
+    return Vocab.from_counts(loaded.words, loaded.counts, config.min_count, config.max_vocab, name=path,
+                             keep_words=corpus_keep_words(config))
 
 
 def _use_low_memory(args, source) -> bool:
@@ -51,7 +53,7 @@ def _prepare_corpus(args, config, source, output: str, vocab, cache_dir=None):
     """(vocab, encoded, ids_path or None): in memory (or from the cache), or counted in bounded
     memory and memory-mapped."""
     from cbow.data.encode import encode_with_vocab
-    from cbow.data.prepare import corpus_tokenizer, prepare
+    from cbow.data.prepare import corpus_keep_words, corpus_tokenizer, prepare
 
     if not _use_low_memory(args, source):
         if vocab is None:
@@ -67,7 +69,8 @@ def _prepare_corpus(args, config, source, output: str, vocab, cache_dir=None):
 
     if vocab is None:
         vocab = build_vocab_bounded(source, corpus_tokenizer(config), config.min_count, config.max_vocab,
-                                    args.max_types_in_memory or DEFAULT_MAX_TYPES, config.encoding_errors)
+                                    args.max_types_in_memory or DEFAULT_MAX_TYPES, config.encoding_errors,
+                                    keep_words=corpus_keep_words(config))
     ids_path = Path(output).parent / f".{Path(output).name}.ids.{os.getpid()}.tmp"
     encoded = encode_to_file(source, vocab, ids_path, corpus_tokenizer(config), config.max_sentence_length,
                              config.encoding_errors)

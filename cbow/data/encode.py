@@ -25,7 +25,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Collection, Iterable, Iterator
 
 import numpy as np
 
@@ -42,7 +42,7 @@ from cbow.errors import CorpusError
 from cbow.data.id_files import IdSpool, KeptIdsWriter, removed_on_failure, write_npy_header
 from cbow.data.not_text import MIN_VOCAB_SIZE, check_vocab_size
 from cbow.data.tokenize import Tokenizer, ascii_token_spans, get_tokenizer, tokenize_default
-from cbow.data.vocab import Vocab, check_vocab_settings, select_words
+from cbow.data.vocab import Vocab, check_vocab_settings, keep_mask, select_words
 from cbow.wording import counted
 
 logger = logging.getLogger(__name__)
@@ -376,6 +376,7 @@ def read_and_encode(
     encoding_errors: str = "replace",
     ids_path: str | os.PathLike | None = None,
     min_vocab_size: int = MIN_VOCAB_SIZE,
+    keep_words: Collection[str] | None = None,
 ) -> tuple[Vocab, EncodedCorpus]:
     """Read a corpus once: build its vocabulary and encode it as word ids.
 
@@ -404,6 +405,8 @@ def read_and_encode(
     min_vocab_size : int, default 5 (`cbow.data.not_text.MIN_VOCAB_SIZE`)
         Fewer vocabulary words than this is refused (`cbow.data.not_text.check_vocab_size`):
         the input is not running text, or `min_count` is too high for it. 1 turns it off.
+    keep_words : collection of str, optional
+        Words kept whenever they occur, past `min_count` and `max_vocab` (--keep-words).
 
     Returns
     -------
@@ -428,7 +431,7 @@ def read_and_encode(
     check_vocab_settings(min_count, max_vocab)
     if ids_path is not None:
         return _read_and_encode_to_file(source, tokenize, min_count, max_vocab, max_sentence_length,
-                                        progress, encoding_errors, Path(ids_path), min_vocab_size)
+                                        progress, encoding_errors, Path(ids_path), min_vocab_size, keep_words)
     name = describe_source(source)
     # token -> provisional id, in order of first appearance
     provisional = collections.defaultdict(itertools.count().__next__)
@@ -448,10 +451,11 @@ def read_and_encode(
         counts += np.bincount(block, minlength=len(provisional))
     words = list(provisional)  # provisional id order = first seen
     del provisional, get_id, lookup  # the dict is no longer needed
-    vocab = Vocab.from_counts(words, counts, min_count, max_vocab, name=name)
+    vocab = Vocab.from_counts(words, counts, min_count, max_vocab, name=name, keep_words=keep_words)
     check_vocab_size(vocab.words, len(words), name, min_count, max_vocab, min_vocab_size)
+    _report_missing_keep_words(keep_words, vocab, name)
     # provisional id -> final id, -1 for dropped words
-    kept = select_words(counts, min_count, max_vocab)
+    kept = select_words(counts, min_count, max_vocab, keep_mask(words, keep_words))
     final_id = np.full(len(words), -1, dtype=np.int32)
     final_id[kept] = np.arange(len(kept), dtype=np.int32)
     word_ids, offsets = _keep_ids(id_blocks, sentence_lengths, final_id)
@@ -470,6 +474,7 @@ def read_and_encode(
 def _read_and_encode_to_file(
     source: Source, tokenize: Tokenizer, min_count: int, max_vocab: int | None,
     max_sentence_length: int, progress: bool, encoding_errors: str, ids_path: Path, min_vocab_size: int,
+    keep_words: Collection[str] | None = None,
 ) -> tuple[Vocab, EncodedCorpus]:
     """`read_and_encode` through files: the same vocabulary and ids, one block in RAM."""
     name = describe_source(source)
@@ -500,9 +505,10 @@ def _read_and_encode_to_file(
                 counts += np.bincount(block, minlength=len(provisional))
             words = list(provisional)
             del provisional, get_id, lookup
-            vocab = Vocab.from_counts(words, counts, min_count, max_vocab, name=name)
+            vocab = Vocab.from_counts(words, counts, min_count, max_vocab, name=name, keep_words=keep_words)
             check_vocab_size(vocab.words, len(words), name, min_count, max_vocab, min_vocab_size)
-            kept = select_words(counts, min_count, max_vocab)
+            _report_missing_keep_words(keep_words, vocab, name)
+            kept = select_words(counts, min_count, max_vocab, keep_mask(words, keep_words))
             final_id = np.full(len(words), -1, dtype=np.int32)
             final_id[kept] = np.arange(len(kept), dtype=np.int32)
             with open(ids_path, "wb") as ids_file:
@@ -514,6 +520,18 @@ def _read_and_encode_to_file(
     logger.info("%s: %d tokens, %d distinct, %d kept in the vocabulary (min_count %d); %d sentences",
                 name, n_raw_tokens, len(words), len(vocab), min_count, len(offsets) - 1)
     return vocab, EncodedCorpus(np.load(ids_path, mmap_mode="r"), offsets, n_raw_tokens)
+
+
+def _report_missing_keep_words(keep_words: Collection[str] | None, vocab: Vocab, name: str) -> None:
+    """Warn about --keep-words that never occur in the corpus (a typo, or a word the
+    tokenizer spells otherwise: the default one lowercases)."""
+    if not keep_words:
+        return
+    missing = sorted(word for word in keep_words if word not in vocab)
+    if missing:
+        shown = ", ".join(repr(word) for word in missing[:5]) + (", ..." if len(missing) > 5 else "")
+        logger.warning("%s: %s of the --keep-words never occur in the corpus (%s); list them as the tokenizer "
+                       "writes them (the default one lowercases)", name, counted(len(missing), "word"), shown)
 
 
 def encode_with_vocab(

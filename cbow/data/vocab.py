@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Collection, Iterator, Sequence
 
 import numpy as np
 
@@ -53,7 +53,8 @@ def check_vocab_settings(min_count: int, max_vocab: int | None) -> None:
 
 
 def select_words(
-    counts: np.ndarray, min_count: int = 5, max_vocab: int | None = None
+    counts: np.ndarray, min_count: int = 5, max_vocab: int | None = None,
+    always_keep: np.ndarray | None = None,
 ) -> np.ndarray:
     """Choose and order the vocabulary from counts listed in first-seen order.
 
@@ -65,6 +66,9 @@ def select_words(
         Drop words occurring fewer times (0 and 1 keep every word that occurs).
     max_vocab : int, optional
         Keep only this many of the most frequent words (ties: the first seen).
+    always_keep : ndarray of bool, shape (n_types,), optional
+        Words kept whenever they occur, past `min_count` and `max_vocab` (--keep-words:
+        gensim's trim_rule returning RULE_KEEP); they take their place by count.
 
     Returns
     -------
@@ -77,7 +81,56 @@ def select_words(
     n_kept = int(np.count_nonzero(counts >= max(min_count, 1)))
     if max_vocab is not None:
         n_kept = min(n_kept, int(max_vocab))
-    return order[:n_kept]
+    if always_keep is None or not np.any(always_keep):
+        return order[:n_kept]
+    chosen = np.zeros(len(counts), dtype=bool)
+    chosen[order[:n_kept]] = True
+    chosen |= np.asarray(always_keep, dtype=bool) & (counts >= 1)
+    return order[chosen[order]]
+
+
+def keep_mask(words: Sequence[str], keep_words: Collection[str] | None) -> np.ndarray | None:
+    """(n_types,) bool: which of `words` are in `keep_words` (None when there is no list)."""
+    if not keep_words:
+        return None
+    return np.fromiter((word in keep_words for word in words), dtype=bool, count=len(words))
+
+
+def load_word_list(path: str | os.PathLike) -> frozenset[str]:
+    """Read a --keep-words file: UTF-8, one word per line, surrounding whitespace ignored,
+    empty lines skipped. The words are compared with the corpus' tokens as the tokenizer
+    makes them (lowercase with the default one).
+
+    Raises
+    ------
+    VocabError
+        The file is missing, unreadable, not UTF-8, holds no word, or a line holds two
+        words (naming the line).
+    """
+    name = os.fspath(path)
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise VocabError(f"{name}: no such file; check the --keep-words path") from None
+    except OSError as error:
+        raise VocabError(f"{name}: cannot read ({error.strerror or error}); check the --keep-words path") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line_no = data.count(b"\n", 0, error.start) + 1
+        raise VocabError(f"{name}:{line_no}: not UTF-8 text; save the word list as UTF-8") from None
+    words = []
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        word = line.strip()
+        if not word:
+            continue
+        if len(word.split()) > 1:
+            shown = word if len(word) <= 60 else word[:57] + "..."
+            raise VocabError(f"{name}:{line_no}: {shown!r} holds more than one word; put one word per line")
+        words.append(word)
+    if not words:
+        raise VocabError(f"{name}: holds no words; put one word per line")
+    return frozenset(words)
 
 
 @dataclass(frozen=True, eq=False)
@@ -126,6 +179,7 @@ class Vocab:
         min_count: int = 5,
         max_vocab: int | None = None,
         name: str | None = None,
+        keep_words: Collection[str] | None = None,
     ) -> "Vocab":
         """Make the vocabulary from every distinct token and its count.
 
@@ -142,6 +196,9 @@ class Vocab:
             all that reach `min_count`.
         name : str, optional
             The corpus name, put first in error messages.
+        keep_words : collection of str, optional
+            Words kept whenever they occur, whatever `min_count` and `max_vocab` say
+            (`select_words`, --keep-words).
 
         Returns
         -------
@@ -159,7 +216,7 @@ class Vocab:
             raise ValueError(
                 f"Vocab.from_counts: {len(words)} words but {len(counts)} counts"
             )
-        kept = select_words(counts, min_count, max_vocab)
+        kept = select_words(counts, min_count, max_vocab, keep_mask(words, keep_words))
         if kept.size == 0:
             place = f"{name}: " if name else ""
             if len(words) == 0:

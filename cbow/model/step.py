@@ -110,14 +110,16 @@ class OutputLayer:
         return draw_negatives(self.noise_cdf, (n_examples, self.negative), rng)
 
 
-NOISE_POWER = 0.75  # noise distribution of NS: unigram counts ^ 0.75 (word2vec.c)
+NOISE_POWER = 0.75  # noise distribution of NS: unigram counts ^ 0.75 (word2vec.c; TrainConfig.ns_exponent)
 
 
-def build_output_layer(vocab: Vocab, objective: str, negative: int = 0) -> tuple[OutputLayer, int]:
+def build_output_layer(vocab: Vocab, objective: str, negative: int = 0,
+                       noise_power: float = NOISE_POWER) -> tuple[OutputLayer, int]:
     """The objective's lookup tables for `vocab`, and the number of W_out rows it needs
-    (V for NS and the full softmax, V - 1 inner Huffman nodes for HS)."""
+    (V for NS and the full softmax, V - 1 inner Huffman nodes for HS). NS draws its noise
+    words from count^noise_power, normalised."""
     if objective == "ns":
-        noise = vocab.noise_distribution(NOISE_POWER)
+        noise = vocab.noise_distribution(noise_power)
         noise_cdf = np.cumsum(noise)
         noise_cdf /= noise_cdf[-1]
         sampler = AliasSampler.from_probabilities(noise)

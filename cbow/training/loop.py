@@ -111,7 +111,7 @@ def train(
                                                          encoded.sentence_offsets, config.epochs))
         logger.info("training with %d worker process(es)", config.workers)
 
-    output, n_out_rows = build_output_layer(vocab, config.objective, config.negative)
+    output, n_out_rows = build_output_layer(vocab, config.objective, config.negative, config.ns_exponent)
     keep_prob = vocab.keep_probabilities(config.sample) if config.sample > 0 else None
     config = guard_repeated_rows(config, vocab.counts, keep_prob)
     expected_kept = len(encoded.word_ids) if keep_prob is None else float(vocab.counts @ keep_prob)

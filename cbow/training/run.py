@@ -25,7 +25,7 @@ from cbow.errors import Diverged
 from cbow.model.hidden import word_vectors
 from cbow.model.step import OutputLayer
 from cbow.training.config import TrainConfig
-from cbow.training.schedule import divergence_advice, learning_rate
+from cbow.training.schedule import divergence_advice, learning_rates
 from cbow.vectors.keyed import KeyedVectors
 
 if TYPE_CHECKING:
@@ -278,12 +278,12 @@ class Run:
     @property
     def lr_in(self) -> float:
         """W_in's learning rate at `words_done` (cbow.training.schedule)."""
-        return learning_rate(self.config.lr_in, self.words_done, self.words_total)
+        return learning_rates(self.config, self.words_done, self.words_total)[0]
 
     @property
     def lr_out(self) -> float:
         """W_out's learning rate at `words_done`."""
-        return learning_rate(self.config.alpha, self.words_done, self.words_total)
+        return learning_rates(self.config, self.words_done, self.words_total)[1]
 
     @property
     def epoch_mean_loss(self) -> float:
@@ -353,7 +353,7 @@ class Run:
         words_end = epoch * self.words_per_epoch
         report = EpochReport(epoch=epoch, mean_loss=self.epoch_mean_loss, n_examples=self.epoch_examples,
                              seconds=seconds, words_per_second=self.words_per_epoch / max(seconds, 1e-9),
-                             lr_end=learning_rate(self.config.alpha, words_end, self.words_total),
+                             lr_end=learning_rates(self.config, words_end, self.words_total)[1],
                              words_done=words_end)
         if not (np.isfinite(self.W_in).all() and np.isfinite(self.W_out).all()):
             raise Diverged(f"training diverged in epoch {report.epoch}: the weights hold NaN or inf; "

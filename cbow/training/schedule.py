@@ -5,7 +5,11 @@ subsampling, all workers together), as word2vec.c does:
 
     lr(words_done) = alpha * max(MIN_LR_FRACTION, 1 - words_done / words_total)
 
-so a run resumed from a checkpoint, or trained by several processes, follows the same
+or, with `TrainConfig.min_alpha` set, gensim's linear fall from alpha to min_alpha:
+
+    lr(words_done) = alpha - (alpha - min_alpha) * min(1, words_done / words_total)
+
+(W_in's rate follows the same formula from lr_in to min_alpha * lr_in / alpha), so a run resumed from a checkpoint, or trained by several processes, follows the same
 schedule as one uninterrupted process.
 """
 
@@ -37,10 +41,20 @@ logger = logging.getLogger(__name__)
 Step = Callable[[np.ndarray, np.ndarray, object, float, float, np.random.Generator], float]
 
 
-def learning_rate(alpha: float, words_done: int, words_total: int) -> float:
-    """Linear decay from alpha to alpha * 1e-4 over the whole run (word2vec.c)."""
+def learning_rate(alpha: float, words_done: int, words_total: int, min_alpha: float | None = None) -> float:
+    """Linear decay over the whole run: from alpha to alpha * 1e-4, floored there (word2vec.c),
+    or with `min_alpha` from alpha to min_alpha (gensim; module docstring)."""
     fraction = min(1.0, words_done / max(1, words_total))
-    return alpha * max(MIN_LR_FRACTION, 1.0 - fraction)
+    if min_alpha is None:
+        return alpha * max(MIN_LR_FRACTION, 1.0 - fraction)
+    return alpha - (alpha - min_alpha) * fraction
+
+
+def learning_rates(config: TrainConfig, words_done: int, words_total: int) -> tuple[float, float]:
+    """(lr_in, lr_out) of a run of `config` at `words_done` of its `words_total` words: what
+    every engine steps with."""
+    return (learning_rate(config.lr_in, words_done, words_total, config.min_lr_in),
+            learning_rate(config.alpha, words_done, words_total, config.min_alpha))
 
 
 def loss_diverged(loss: float, n_examples: int) -> bool:
