@@ -25,7 +25,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Collection, Iterable, Iterator
+from typing import Callable, Collection, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -35,6 +35,8 @@ from cbow.data.corpus import (
     check_max_sentence_length,
     describe_source,
     iter_text_blocks,
+    iter_token_chunks,
+    peek_sentences,
     split_sentences,
     total_size,
 )
@@ -266,6 +268,10 @@ def _iter_id_blocks(
         line_counts.append(len(tokens))
         return tokens
 
+    is_tokens, source = peek_sentences(source)
+    if is_tokens:
+        yield from _iter_token_id_blocks(source, tokenize, ids_of_words, max_sentence_length, stats)
+        return
     table = _WordIdTable() if _ASCII_FAST_PATH and tokenize is tokenize_default else None
     carry = 0
     for text, open_end in iter_text_blocks(source, stats, on_bytes, encoding_errors):
@@ -283,6 +289,28 @@ def _iter_id_blocks(
         sentence_lengths, carry = split_sentences(
             line_lengths, open_end, carry, max_sentence_length
         )
+        yield ids, sentence_lengths
+
+
+def _iter_token_id_blocks(
+    sentences: Iterable[Sequence[str]],
+    tokenize: Tokenizer,
+    ids_of_words: Callable[[Iterable[str]], Iterable[int]],
+    max_sentence_length: int,
+    stats: CorpusStats,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """`_iter_id_blocks` of a corpus of token lists: each sentence's tokens as they are (the
+    tokenizer does not run), cut at `max_sentence_length` as a line would be; a phrase
+    tokenizer (cbow.data.phrases.phrase_tokenizer) still joins its phrases. The ids are
+    those of the same tokens written one sentence per line and read with the whitespace
+    tokenizer."""
+    join = getattr(tokenize, "join_tokens", None)
+    for chunk in iter_token_chunks(sentences, stats):
+        if join is not None:
+            chunk = [join(sentence) for sentence in chunk]
+        line_lengths = np.fromiter(map(len, chunk), dtype=np.int64, count=len(chunk))
+        ids = np.fromiter(ids_of_words(itertools.chain.from_iterable(chunk)), dtype=np.int32)
+        sentence_lengths, _ = split_sentences(line_lengths, False, 0, max_sentence_length)
         yield ids, sentence_lengths
 
 
@@ -382,9 +410,10 @@ def read_and_encode(
 
     Parameters
     ----------
-    source : str, os.PathLike or iterable of str
+    source : str, os.PathLike, iterable of str or of token lists
         A text file (plain, ``.gz``, ``.bz2``, ``.xz``), a directory of them, ``"-"`` for
-        stdin, or lines in memory (see `cbow.corpus`).
+        stdin, lines in memory, or sentences as lists of str tokens, taken as they are
+        (see `cbow.corpus`). Read once: a one-shot generator will do.
     tokenizer : str or callable, default "default"
         See `cbow.tokenize.get_tokenizer`.
     min_count : int, default 5
@@ -546,7 +575,7 @@ def encode_with_vocab(
 
     Parameters
     ----------
-    source : str, os.PathLike or iterable of str
+    source : str, os.PathLike, iterable of str or of token lists
         As in `read_and_encode`.
     vocab : Vocab
         Tokens not in it are dropped.

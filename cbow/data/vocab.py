@@ -23,7 +23,7 @@ from typing import Collection, Iterator, Sequence
 import numpy as np
 
 from cbow.atomic import atomic_write
-from cbow.data.corpus import CorpusStats, Source, describe_source, iter_text_blocks
+from cbow.data.corpus import CorpusStats, Source, describe_source, iter_text_blocks, iter_token_chunks, peek_sentences
 from cbow.errors import ConfigError, CorpusError, VocabError
 from cbow.data.huffman import HuffmanTree, huffman_tree
 from cbow.data.tokenize import Tokenizer, get_tokenizer
@@ -245,9 +245,9 @@ class Vocab:
 
         Parameters
         ----------
-        source : str, os.PathLike or iterable of str
+        source : str, os.PathLike, iterable of str or of token lists
             Anything `cbow.corpus.iter_text_blocks` reads: a file, directory, ``"-"`` or
-            lines.
+            lines; or sentences as lists of tokens, counted as they are.
         tokenizer : str or callable, default "default"
             See `cbow.tokenize.get_tokenizer`.
         min_count, max_vocab
@@ -268,8 +268,13 @@ class Vocab:
         tokenize = get_tokenizer(tokenizer)
         stats = CorpusStats()
         counter: collections.Counter[str] = collections.Counter()
-        for text, _ in iter_text_blocks(source, stats):
-            counter.update(itertools.chain.from_iterable(map(tokenize, text.split("\n"))))
+        is_tokens, source = peek_sentences(source)
+        if is_tokens:  # token lists, taken as they are (cbow.data.corpus)
+            for chunk in iter_token_chunks(source, stats):
+                counter.update(itertools.chain.from_iterable(chunk))
+        else:
+            for text, _ in iter_text_blocks(source, stats):
+                counter.update(itertools.chain.from_iterable(map(tokenize, text.split("\n"))))
         name = describe_source(source)
         if not counter:
             raise CorpusError(

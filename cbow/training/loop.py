@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cbow.data.encode import EncodedCorpus
-from cbow.data.prepare import prepare
+from cbow.data.encode import EncodedCorpus, encode_with_vocab
+from cbow.data.prepare import corpus_tokenizer, prepare
 from cbow.data.split import split_holdout
 from cbow.data.vocab import Vocab
 from cbow.errors import ConfigError
@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 
 def train(
-    source: str | Path | Iterable[str] | None = None,
+    source: str | Path | Iterable[str] | Iterable[Sequence[str]] | None = None,
     config: TrainConfig | None = None,
     *,
     callbacks: Sequence[Callback] = (),
@@ -62,13 +62,18 @@ def train(
 
     Parameters
     ----------
-    source : path of a text file, .gz, .bz2, directory, "-" (stdin), or an iterable of
-        lines. Ignored when `vocab` and `encoded` are given.
+    source : path of a text file, .gz, .bz2, directory, "-" (stdin), an iterable of lines
+        (str), or an iterable of sentences as lists of str tokens (what gensim takes:
+        `[["the", "cat"], ...]`), taken as they are, never re-tokenized (cbow.data.corpus).
+        The corpus is read once, counting and encoding in the same pass, so a one-shot
+        generator will do. Ignored when `vocab` and `encoded` are given.
     config : settings (defaults: `TrainConfig()`)
     callbacks : `cbow.Callback`s, called in order at every event of the run
         (cbow.training.callbacks); one returning True from `on_epoch_end` (or setting
         `run.stop_training`) ends the run after that epoch
-    vocab, encoded : an already counted and encoded corpus (skip reading)
+    vocab, encoded : an already counted and encoded corpus (skip reading); `vocab` alone:
+        encode `source` with this vocabulary instead of counting it (its words and counts
+        as they are: min_count and keep_words are not applied again)
     progress : show a tqdm bar on stderr (words/s, loss, lr)
     on_epoch_end : a function called with each EpochReport (a callback's on_epoch_end)
     on_heldout : with `config.holdout`, a function called with each HeldoutPoint as it is
@@ -97,8 +102,12 @@ def train(
     started = time.perf_counter()
     if vocab is None or encoded is None:
         if source is None:
-            raise ConfigError("no corpus given; pass a path, '-' for stdin, or an iterable of lines")
-        vocab, encoded = prepare(source, config, progress, cache_dir)
+            raise ConfigError("no corpus given; pass a path, '-' for stdin, an iterable of lines or of token lists")
+        if vocab is not None:  # the vocabulary given: encode with it (one pass)
+            encoded = encode_with_vocab(source, vocab, corpus_tokenizer(config), config.max_sentence_length,
+                                        progress, config.encoding_errors)
+        else:
+            vocab, encoded = prepare(source, config, progress, cache_dir)
     cache_entry = cache_entry_of(encoded.word_ids)  # checked while the first epoch trains
     if config.objective == "hs" and len(vocab) < 2:
         raise ConfigError("hierarchical softmax needs at least 2 words in the vocabulary; lower --min-count")
