@@ -25,6 +25,7 @@ from cbow.errors import Diverged
 from cbow.model.hidden import word_vectors
 from cbow.model.step import OutputLayer
 from cbow.training.config import TrainConfig
+from cbow.training.full_model import Model
 from cbow.training.schedule import divergence_advice, learning_rates
 from cbow.vectors.keyed import KeyedVectors
 
@@ -173,13 +174,10 @@ class TrainState:
 
 
 @dataclass
-class TrainResult:
-    """A trained model: the vocabulary, both matrices, and the per-epoch history."""
+class TrainResult(Model):
+    """A trained model (cbow.training.full_model.Model: `wv`, `predict_output_word`, `score`,
+    `save`) and its per-epoch history."""
 
-    vocab: Vocab
-    W_in: np.ndarray
-    W_out: np.ndarray
-    config: TrainConfig
     epochs: list[EpochReport] = field(default_factory=list)
     loss_history: list[LossPoint] = field(default_factory=list)
     heldout_history: list[HeldoutPoint] = field(default_factory=list)  # with config.holdout
@@ -190,13 +188,6 @@ class TrainResult:
     @property
     def epoch_losses(self) -> list[float]:
         return [report.mean_loss for report in self.epochs]
-
-    @property
-    def wv(self) -> KeyedVectors:
-        """The word vectors as KeyedVectors (gensim's `model.wv`): W_in, or W_in +
-        out_vector_weight * W_out when the config sets that weight."""
-        vectors = word_vectors(self.W_in, self.W_out, self.config.out_vector_weight)
-        return KeyedVectors(list(self.vocab.words), vectors, counts=self.vocab.counts)
 
 
 def corpus_fingerprint(vocab: Vocab, word_ids: np.ndarray, sentence_offsets: np.ndarray,
