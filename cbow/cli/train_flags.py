@@ -36,7 +36,8 @@ TRAIN_EXAMPLE = (
     "  cbow train                      # the built-in demo corpus: neighbours and analogies\n"
     "  cbow train corpus.txt.gz -o vectors.bin --size 100 --window 5 --negative 5 --epochs 5\n"
     "  cbow train big/ -o vectors.bin --checkpoint-every 10m   # then, after a crash or Ctrl-C:\n"
-    "  cbow train --resume vectors.bin.ckpt"
+    "  cbow train --resume vectors.bin.ckpt\n"
+    "  cbow train more.txt --init-from model.cbow --epochs 3 -o model2.cbow   # continue a saved model"
 )
 
 
@@ -157,6 +158,18 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     output = parser.add_argument_group('output')
     output.add_argument("--binary", type=int, choices=[0, 1], default=None,
                         help="1: word2vec binary, 0: text (default: by the output's suffix)")
+    output.add_argument("--save-model", metavar="DIR.cbow", default=None,
+                        help="also save the whole model (vectors, W_out, vocabulary with counts, settings) as a .cbow "
+                             "directory, to continue training it (--init-from) or ask it (cbow predict, cbow score); "
+                             "an -o NAME.cbow output is always the whole model")
+    continuing = parser.add_argument_group('continuing', "start from a trained model or from pretrained vectors")
+    continuing.add_argument("--init-from", metavar="MODEL_OR_VECTORS", default=None,
+                        help="a whole model (.cbow with W_out): continue it on CORPUS, the vocabulary growing by its "
+                             "new words (counts add up; old words keep their rows); or any vectors file: W_in starts "
+                             "from them for the words they share with CORPUS, W_out at zero. Unless given, --size "
+                             "and the objective are the model's. The rate falls from --alpha again over --epochs")
+    continuing.add_argument("--freeze-init", action="store_true",
+                        help="with --init-from: do not train the W_in rows it gives (new words and W_out train)")
     long_runs = parser.add_argument_group('long runs', "checkpoints (also saved at every epoch's end and on Ctrl-C or SIGTERM)")
     long_runs.add_argument("--checkpoint-every", type=duration, default=None, metavar="DURATION",
                         help="also save OUTPUT.ckpt every DURATION (30s, 10m, 1h); checkpoints are always "
@@ -225,7 +238,7 @@ def _train_config(args):
         encoding_errors=args.encoding_errors,
         workers=args.workers if args.workers is not None else AUTO_WORKERS,
         ns_exponent=args.ns_exponent, min_alpha=args.min_alpha, shrink_windows=args.shrink_windows,
-        keep_words=_absolute(args.keep_words),
+        keep_words=_absolute(args.keep_words), freeze_init=getattr(args, "freeze_init", False),
     )
 
 

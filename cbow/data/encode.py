@@ -551,6 +551,25 @@ def _read_and_encode_to_file(
     return vocab, EncodedCorpus(np.load(ids_path, mmap_mode="r"), offsets, n_raw_tokens)
 
 
+def remap_corpus(corpus: EncodedCorpus, new_id: np.ndarray) -> EncodedCorpus:
+    """`corpus` with every id i replaced by new_id[i]: tokens mapped to -1 are dropped, and
+    the sentences they leave empty (as encoding drops out-of-vocabulary words).
+
+    Parameters
+    ----------
+    corpus : the encoded corpus (its ids may be memory-mapped; they are copied)
+    new_id : (V_old,) int32, the new id of each old id, or -1
+
+    Returns
+    -------
+    EncodedCorpus in memory, the same `n_raw_tokens`
+    """
+    lengths = np.diff(np.asarray(corpus.sentence_offsets, dtype=np.int64))
+    word_ids, offsets = _keep_ids([np.array(corpus.word_ids, dtype=np.int32)], lengths,
+                                  np.asarray(new_id, dtype=np.int32))
+    return EncodedCorpus(word_ids, offsets, corpus.n_raw_tokens)
+
+
 def _report_missing_keep_words(keep_words: Collection[str] | None, vocab: Vocab, name: str) -> None:
     """Warn about --keep-words that never occur in the corpus (a typo, or a word the
     tokenizer spells otherwise: the default one lowercases)."""

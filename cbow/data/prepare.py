@@ -18,6 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from cbow.data import cache as corpus_cache
+from cbow.data.corpus import describe_source
 from cbow.data.encode import EncodedCorpus, read_and_encode
 from cbow.data.tokenize import Tokenizer
 from cbow.data.vocab import Vocab
@@ -130,3 +131,34 @@ def prepare(
         if cached is not None:
             return cached
     return vocab, encoded
+
+
+def prepare_grown(
+    source, settings: CorpusSettings, base: Vocab, progress: bool = False, cache_dir: str | Path | None = None
+) -> tuple[Vocab, EncodedCorpus]:
+    """`prepare` for continued training: the vocabulary of a model (`base`) grown by the
+    words of `source` (cbow.data.vocab.grow_vocab: counts add up, new words of at least
+    `min_count` occurrences enter), and `source` encoded with it.
+
+    The text is read once, counting every word (min_count 1, so the corpus cache serves
+    it too), then the ids are mapped to the grown vocabulary.
+    """
+    from dataclasses import replace
+
+    from cbow.data.encode import remap_corpus
+    from cbow.data.vocab import grow_vocab
+
+    keep_words = corpus_keep_words(settings)
+    every_word = replace(settings, min_count=1, max_vocab=None, keep_words=None)
+    counted, encoded = prepare(source, every_word, progress, cache_dir)
+    vocab, new_id = grow_vocab(base, counted.words, counted.counts, settings.min_count, settings.max_vocab,
+                               keep_words)
+    if not np.any(new_id >= 0):
+        from cbow.errors import CorpusError
+
+        raise CorpusError(f"{describe_source(source)}: no word of it is in the model's vocabulary ({len(base):,} words) "
+                          f"or occurs --min-count {settings.min_count} times; check --tokenizer, or lower --min-count")
+    n_new = len(vocab) - len(base)
+    logger.info("vocabulary grown from %d to %d words (%d new at --min-count %d)", len(base), len(vocab), n_new,
+                settings.min_count)
+    return vocab, remap_corpus(encoded, new_id)

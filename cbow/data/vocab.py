@@ -96,6 +96,67 @@ def keep_mask(words: Sequence[str], keep_words: Collection[str] | None) -> np.nd
     return np.fromiter((word in keep_words for word in words), dtype=bool, count=len(words))
 
 
+def grow_vocab(
+    base: "Vocab",
+    words: Sequence[str],
+    counts: np.ndarray,
+    min_count: int = 5,
+    max_vocab: int | None = None,
+    keep_words: Collection[str] | None = None,
+) -> tuple["Vocab", np.ndarray]:
+    """The vocabulary of a model grown by the words of new text (continued training).
+
+    Parameters
+    ----------
+    base : the model's vocabulary (its words and counts)
+    words : the new text's distinct tokens, every one (counted with min_count 1), in the
+        order new words should take among equal counts (a `Vocab`'s: count descending,
+        then first seen)
+    counts : (len(words),) int, their counts in the new text
+    min_count : a word new to `base` enters when it occurs this often in the new text
+    max_vocab : the vocabulary's size limit for new words: they enter, most frequent first,
+        while it holds fewer words (the base words always stay); None: no limit
+    keep_words : words that enter whenever they occur (--keep-words), past both limits
+
+    Returns
+    -------
+    vocab : every base word, its count plus its count in the new text, and the new words
+        that entered; count descending, ties: base words first (in base order), then new
+        words in the order given
+    new_id : (len(words),) int32, the id in `vocab` of each of `words`, -1 for a new word
+        left out (too rare)
+    """
+    check_vocab_settings(min_count, max_vocab)
+    counts = np.asarray(counts, dtype=np.int64)
+    base_index = base.key_to_index
+    in_base = np.fromiter((word in base_index for word in words), dtype=bool, count=len(words))
+    merged = np.array(base.counts, dtype=np.int64)
+    base_ids = np.fromiter((base_index[word] for word, known in zip(words, in_base) if known), dtype=np.int64)
+    merged[base_ids] += counts[in_base]
+    new_positions = np.flatnonzero(~in_base)
+    entering = counts[new_positions] >= max(min_count, 1)
+    if max_vocab is not None:  # the most frequent new words, stable: ties keep the given order
+        room = max(0, int(max_vocab) - len(base))
+        by_count = np.argsort(-counts[new_positions], kind="stable")
+        allowed = np.zeros(len(new_positions), dtype=bool)
+        allowed[by_count[entering[by_count]][:room]] = True
+        entering &= allowed
+    kept = keep_mask([words[i] for i in new_positions.tolist()], keep_words)
+    if kept is not None:
+        entering |= kept & (counts[new_positions] >= 1)
+    entered = new_positions[entering]
+    all_words = list(base.words) + [words[i] for i in entered.tolist()]
+    all_counts = np.concatenate([merged, counts[entered]])
+    order = np.argsort(-all_counts, kind="stable")  # base words come first among equal counts
+    vocab = Vocab([all_words[i] for i in order.tolist()], all_counts[order])
+    rank = np.empty(len(order), dtype=np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    new_id = np.full(len(words), -1, dtype=np.int32)
+    new_id[np.flatnonzero(in_base)] = rank[base_ids]
+    new_id[entered] = rank[len(base) + np.arange(len(entered))]
+    return vocab, new_id
+
+
 def load_word_list(path: str | os.PathLike) -> frozenset[str]:
     """Read a --keep-words file: UTF-8, one word per line, surrounding whitespace ignored,
     empty lines skipped. The words are compared with the corpus' tokens as the tokenizer

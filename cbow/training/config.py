@@ -71,6 +71,9 @@ class TrainConfig:
         Ignored by the word2vec update. 0.75 gained 2.4 points of analogy over 1 and kept
         both similarity sets; `cbow train --hs` uses 0.25 (cbow.cli.train_flags)
     seed : seed of every random generator of the run
+    freeze_init : with `cbow.train(..., init=...)` (--init-from, --freeze-init): the W_in
+        rows that came from the init are not trained (their updates are multiplied by 0,
+        gensim's vectors_lockf); new words and W_out train (cbow.training.continuing)
     clip_grad : per-example L2 clip of dL/dh and W_out row gradients (None: off)
     tokenizer : "default" or "whitespace"
     phrases : a phrase table (`cbow phrases --save-table`): its phrases are joined ("new_york")
@@ -113,6 +116,7 @@ class TrainConfig:
     repeat_guard_out: float | None = None
     context_power: float = 0.75
     seed: int = 1
+    freeze_init: bool = False
     clip_grad: float | None = None
     tokenizer: str = "default"
     phrases: str | None = None

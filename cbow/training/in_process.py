@@ -23,7 +23,7 @@ from cbow.training.schedule import Step, divergence_advice, loss_diverged, make_
 def train_in_process(run: Run) -> None:
     """Train epochs run.epoch .. config.epochs - 1 (from a mid-epoch position when resumed),
     emitting the run's events; stops early when a callback asks at an epoch's end."""
-    step = make_step(run.W_in, run.output, run.config)
+    step = make_step(run.W_in, run.output, run.config, run.frozen_rows)
     while run.epoch < run.config.epochs:
         seconds = _train_epoch(run, step)
         if run.finish_epoch(seconds):

@@ -146,6 +146,8 @@ class TrainState:
     epoch_loss_sum, epoch_examples : loss bookkeeping of the epoch so far
     interval_loss, interval_examples, next_record : loss-curve bookkeeping
     W_in, W_out : the weights (saved as they are; float32)
+    frozen_rows : (V,) bool, the W_in rows a run with freeze_init leaves alone (the rows
+        its init gave), saved as an array of its own; None otherwise
     epochs : finished EpochReports as dicts
     loss_history : LossPoints as dicts
     heldout_history : HeldoutPoints as dicts (runs with --holdout)
@@ -171,6 +173,7 @@ class TrainState:
     loss_history: list[dict] = field(default_factory=list)
     heldout_history: list[dict] = field(default_factory=list)
     worker_positions: list[dict] = field(default_factory=list)
+    frozen_rows: np.ndarray | None = None
 
 
 @dataclass
@@ -231,6 +234,7 @@ class Run:
         is checkpointed), None with workers and between epochs
     worker_positions : with worker processes, each worker's position (set at pauses)
     resumed_from : the checkpoint state the run started from, or None
+    frozen_rows : (V,) bool, W_in rows the step leaves alone (freeze_init), or None
     stop_training : set it (or return True from `on_epoch_end`) to end the run after the
         current epoch
     paused_seconds : time spent in pauses during the current epoch (left out of words/s)
@@ -240,7 +244,8 @@ class Run:
 
     def __init__(self, config: TrainConfig, vocab: Vocab, corpus: EncodedCorpus, W_in: np.ndarray,
                  W_out: np.ndarray, output: OutputLayer, result: TrainResult,
-                 keep_prob: np.ndarray | None = None, resumed_from: TrainState | None = None) -> None:
+                 keep_prob: np.ndarray | None = None, resumed_from: TrainState | None = None,
+                 frozen_rows: np.ndarray | None = None) -> None:
         self.config, self.vocab, self.corpus, self.keep_prob = config, vocab, corpus, keep_prob
         self.W_in, self.W_out, self.output, self.result = W_in, W_out, output, result
         self.words_per_epoch = len(corpus.word_ids)
@@ -254,6 +259,7 @@ class Run:
         self.noise_rng: np.random.Generator | None = None
         self.worker_positions: list[WorkerPosition] = []
         self.resumed_from = resumed_from
+        self.frozen_rows = frozen_rows if resumed_from is None else resumed_from.frozen_rows
         self._fingerprint: str | None = None
         state = resumed_from
         self.epoch = state.epoch if state else 0
@@ -376,5 +382,6 @@ class Run:
             loss_history=[asdict(point) for point in result.loss_history],
             heldout_history=[asdict(point) for point in result.heldout_history],
             worker_positions=[asdict(position) for position in self.worker_positions],
+            frozen_rows=self.frozen_rows,
         )
 

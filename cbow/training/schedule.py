@@ -106,19 +106,22 @@ def guard_repeated_rows(config: TrainConfig, counts: np.ndarray, keep_prob: np.n
     return replace(config, repeat_guard_out=1.0)
 
 
-def make_step(W_in: np.ndarray, output: OutputLayer, config: TrainConfig) -> Step:
+def make_step(W_in: np.ndarray, output: OutputLayer, config: TrainConfig,
+              frozen_rows: np.ndarray | None = None) -> Step:
     """step(W_in, W_out, batch, lr_in, lr_out, rng) -> loss: the fused step, or the reference
-    `sgd_step` for clipped gradients (same update)."""
+    `sgd_step` for clipped gradients (same update). `frozen_rows` ((V,) bool, --freeze-init):
+    W_in rows the step leaves as they are."""
+    in_row_scale = None if frozen_rows is None else np.where(frozen_rows, 0, 1).astype(W_in.dtype)
     if USE_FUSED_STEP and config.clip_grad is None:
         workspace = Workspace(W_in.shape[1], W_in.dtype)
 
         def step(W_in, W_out, batch, lr_in, lr_out, rng) -> float:
             return fused_step(W_in, W_out, batch, output, lr_in, lr_out, rng,
                               config.cbow_update, workspace, config.repeat_guard,
-                              config.out_guard_power, config.context_power)
+                              config.out_guard_power, config.context_power, in_row_scale)
     else:
         def step(W_in, W_out, batch, lr_in, lr_out, rng) -> float:
             return sgd_step(W_in, W_out, batch, output, lr_in, lr_out, rng,
                             config.cbow_update, config.clip_grad, config.repeat_guard,
-                            config.out_guard_power, config.context_power)
+                            config.out_guard_power, config.context_power, in_row_scale)
     return step

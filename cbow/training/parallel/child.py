@@ -75,7 +75,7 @@ def _train_slice(task: WorkerTask, shared: SharedArrays) -> None:
     words_done, loss_sum, n_examples = shared["words_done"], shared["loss_sum"], shared["n_examples"]
     batches_done, pause, stop = shared["batches_done"], shared["pause"], shared["stop"]
     signals = _Signals(shared, worker, task.parent_pid)
-    step = make_step(W_in, task.output, config)
+    step = make_step(W_in, task.output, config, task.frozen_rows)
     for epoch in range(task.first_epoch, task.stop_epoch):
         if not signals.wait_at_gate(epoch):
             return
