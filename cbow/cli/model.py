@@ -80,6 +80,7 @@ def _cmd_score(args) -> int:
     import itertools
 
     from cbow.training.full_model import SCORE_CHUNK, load_model
+    from cbow.wording import counted
 
     model = load_model(args.model, mmap="r")
     lines = _lines(args.text)
@@ -97,9 +98,9 @@ def _cmd_score(args) -> int:
     if not args.quiet:
         if n_words:
             nats = -total / n_words
-            print(f"{PROG} score: {n_lines:,} sentences, {n_words:,} words predicted: {nats:.4f} nats per word "
+            print(f"{PROG} score: {counted(n_lines, 'sentence')}, {counted(n_words, 'word')} predicted: {nats:.4f} nats per word "
                   f"(perplexity {math.exp(min(nats, 700.0)):.1f})", file=sys.stderr)
         else:
-            print(f"{PROG} score: {n_lines:,} sentences, no word predicted (no word with a context word in the "
+            print(f"{PROG} score: {counted(n_lines, 'sentence')}, no word predicted (no word with a context word in the "
                   "vocabulary)", file=sys.stderr)
     return 0

@@ -11,6 +11,14 @@ or, with `TrainConfig.min_alpha` set, gensim's linear fall from alpha to min_alp
 
 (W_in's rate follows the same formula from lr_in to min_alpha * lr_in / alpha), so a run resumed from a checkpoint, or trained by several processes, follows the same
 schedule as one uninterrupted process.
+
+words_total is words per epoch x config.epochs. A run resumed with another --epochs
+(cbow train --resume CKPT --epochs N) takes N there: from where the checkpoint stands it
+follows the schedule of a run of N epochs. A finished run of E epochs extended to N
+restarts at alpha * (1 - E/N) and falls linearly to the floor over the added epochs; a
+run resumed mid-way jumps to the rate a run of N epochs has at that point. A run started
+from a model (`init=`, --init-from) is a new run: its rate falls from alpha again over
+its own epochs (cbow.training.continuing).
 """
 
 from __future__ import annotations
