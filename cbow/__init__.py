@@ -4,6 +4,8 @@
     >>> result = cbow.train("corpus.txt", cbow.TrainConfig(size=100, epochs=5))
     >>> result.wv.most_similar("king")
     >>> kv = cbow.KeyedVectors.load("vectors.bin")
+    >>> result.save("model.cbow"); model = cbow.load_model("model.cbow")   # the whole model
+    >>> model.predict_output_word(["the", "cat", "on", "the"]), model.score(["the cat sat"])
 
 Callbacks (`cbow.Callback`, as gensim's CallbackAny2Vec) see every event of a run:
 `cbow.train(corpus, config, callbacks=[MyCallback()])`.
@@ -30,17 +32,20 @@ _PUBLIC = {
     "Checkpointer": "cbow.training.checkpoint",
     "EpochReport": "cbow.training.run",
     "KeyedVectors": "cbow.vectors.keyed",
+    "Model": "cbow.training.full_model",
     "TrainConfig": "cbow.training.config",
     "TrainResult": "cbow.training.run",
     "train": "cbow.training.loop",
     "Vocab": "cbow.data.vocab",
 }
-__all__ = sorted([*_PUBLIC, "load"])
+__all__ = sorted([*_PUBLIC, "load", "load_model"])
 
 
 def __getattr__(name: str):
     if name == "load":
         return import_module("cbow.vectors.keyed").KeyedVectors.load
+    if name == "load_model":
+        return import_module("cbow.training.full_model").load_model
     if name in _PUBLIC:
         return getattr(import_module(_PUBLIC[name]), name)
     raise AttributeError(f"module 'cbow' has no attribute {name!r}")

@@ -19,6 +19,11 @@ class CorpusError(CbowError):
     """The training text cannot be read or holds nothing to train on."""
 
 
+class CorpusTypeError(CorpusError, TypeError):
+    """An in-memory corpus holds something that is neither a line (str) nor a list of str
+    tokens (a TypeError too, as Python code expects of a wrong type)."""
+
+
 class VocabError(CbowError):
     """The vocabulary is empty, unusable, or a vocabulary file is malformed."""
 

@@ -115,8 +115,8 @@ def test_a_finite_blow_up_is_a_divergence_too(planted_lines, monkeypatch):
     """A loss of 1e16 nats is finite but trains nothing: the run stops as for inf."""
     real_make_step = schedule.make_step
 
-    def blowing_up_make_step(W_in, output, config):
-        real_step, batches = real_make_step(W_in, output, config), []
+    def blowing_up_make_step(W_in, output, config, frozen_rows=None):
+        real_step, batches = real_make_step(W_in, output, config, frozen_rows), []
 
         def step_fn(W_in, W_out, batch, lr_in, lr_out, rng):
             batches.append(len(batch))

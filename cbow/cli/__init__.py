@@ -12,6 +12,7 @@ command group, registered in `build_parser()` here:
     train_reports.py  the run's callbacks: epoch and held-out lines, --eval; the demo's neighbours
     plan.py           plan (= train --plan)
     vectors.py        similar, analogy, query (the prompt), convert
+    model.py          predict, score: what a whole model (.cbow with W_out) says of contexts and sentences
     evaluate.py       evaluate, compare
     plot.py, datasets.py, vocab.py, phrases.py, gradcheck.py   one command each
 
@@ -33,6 +34,7 @@ from cbow.cli.args import (
 from cbow.cli.datasets import _add_datasets
 from cbow.cli.evaluate import _add_compare, _add_evaluate
 from cbow.cli.gradcheck import _add_gradcheck
+from cbow.cli.model import _add_predict, _add_score
 from cbow.cli.phrases import _add_phrases
 from cbow.cli.plan import _add_plan
 from cbow.cli.plot import _add_plot
@@ -58,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for add in (_add_train, _add_similar, _add_analogy, _add_evaluate, _add_query, _add_convert, _add_plot,
-                _add_datasets, _add_vocab, _add_phrases, _add_gradcheck, _add_compare, _add_plan):
+                _add_datasets, _add_vocab, _add_phrases, _add_gradcheck, _add_compare, _add_plan, _add_predict,
+                _add_score):
         add(subparsers)
     for subparser in subparsers.choices.values():
         subparser.allow_abbrev = False

@@ -102,6 +102,13 @@ def non_negative_float(text: str) -> float:
     return value
 
 
+def finite_float(text: str) -> float:
+    value = _number(text, float)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
+
+
 def parse_duration(text: str) -> float:
     """Seconds in '30s', '10m', '1h', '90' (seconds) or '0' (off).
 

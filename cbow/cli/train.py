@@ -39,11 +39,13 @@ def _cmd_train(args) -> int:
         return _cmd_plan(args)
     if args.resume is not None:
         return _cmd_train_resume(args)
+    init = _load_init(args)  # before the config: a model's size and objective are the defaults
     config = _train_config(args)
     demo = args.corpus is None
     output = args.output if args.output is not None else (None if demo else "vectors.bin")
     if output is not None:
         check_train_output(output, args.binary)
+    _check_save_model(args)
     _check_plot_loss(args)
     if demo:
         if args.vocab:
@@ -73,17 +75,18 @@ def _cmd_train(args) -> int:
         vocab = _load_vocab(args.vocab, config) if args.vocab and not demo else None
         encoded = None if vocab is None else _prepare_corpus(args, config, source, output, vocab)[1]
         result = train(source, config, callbacks=callbacks, vocab=vocab, encoded=encoded, progress=show_progress,
-                       cache_dir=cache_dir)
+                       cache_dir=cache_dir, init=init)
     else:
         vocab = _load_vocab(args.vocab, config) if args.vocab else None
         result = _run_with_checkpoints(args, config, source, output, vocab, None, show_progress, callbacks,
-                                       cache_dir)
+                                       cache_dir, init=init)
         if result is None:
             return 130
     _warn_if_not_separated(result)
     wv = result.wv
     if output is not None:
-        _save_vectors(args, wv, output)
+        _save_vectors(args, wv, output, model=result)
+    _save_model(args, result)
     _plot_loss(args, config, result)
     if demo:
         _show_demo(wv)
@@ -92,20 +95,77 @@ def _cmd_train(args) -> int:
     return 0
 
 
+def _load_init(args):
+    """--init-from: the whole model or the vectors to start from (None without the flag).
+
+    A model's --size and objective become the run's unless given (a flag left at its
+    default takes the model's value, as --resume compares flags); vectors give --size.
+    """
+    if args.init_from is None:
+        if args.freeze_init:
+            raise ConfigError("--freeze-init keeps the rows --init-from gives fixed; add --init-from MODEL_OR_VECTORS")
+        return None
+    from cbow.training.continuing import describe_init, resolve_init
+    from cbow.training.full_model import Model
+
+    init = resolve_init(args.init_from)
+    default_size = _train_parser().get_default("size")
+    if isinstance(init, Model):
+        if args.size == default_size:
+            args.size = init.config.size
+        if not (args.hs or args.softmax or args.negative is not None):
+            args.hs, args.softmax = init.config.objective == "hs", init.config.objective == "softmax"
+            args.negative = init.config.negative if init.config.objective == "ns" else None
+    elif args.size == default_size:
+        args.size = init.vector_size
+    if not args.quiet:
+        print(f"starting from {args.init_from}: {describe_init(init)}", file=sys.stderr)
+    return init
+
+
+def _check_save_model(args) -> None:
+    """--save-model DIR.cbow: named as a cbow directory and writable, checked before training."""
+    if args.save_model is None:
+        return
+    from cbow.cli.args import _check_output_dir
+
+    if not args.save_model.lower().endswith(".cbow"):
+        raise ConfigError(f"--save-model {args.save_model}: a whole model is a .cbow directory; name it NAME.cbow")
+    _check_output_dir(args.save_model)
+
+
+def _save_model(args, result) -> None:
+    """--save-model: the whole model, beside the vectors."""
+    if args.save_model is None:
+        return
+    from cbow.atomic import replaces_existing
+    from cbow.cli.args import PROG
+
+    overwriting = replaces_existing(args.save_model)
+    result.save(args.save_model)
+    if overwriting:
+        print(f"{PROG} train: overwrote {args.save_model}", file=sys.stderr)
+    print(f"saved the whole model ({len(result.vocab):,} words, W_in and W_out) to {args.save_model}", file=sys.stderr)
+
+
 def _cmd_train_resume(args) -> int:
-    """`cbow train --resume CKPT`: settings, corpus and output from the checkpoint."""
+    """`cbow train --resume CKPT`: settings, corpus and output from the checkpoint; --epochs
+    may lengthen (or shorten) the run (cbow.training.schedule: the rate then follows a run
+    of that many epochs from where the checkpoint stands)."""
     from dataclasses import replace
 
     from cbow.training.checkpoint import NOT_MODEL_SETTINGS, CheckpointError, load_checkpoint
     from cbow.training.config import TrainConfig
 
+    if args.init_from is not None:
+        raise ConfigError("--init-from starts a new run, --resume continues a checkpointed one: give one of them")
     checkpoint = load_checkpoint(args.resume)
     saved = TrainConfig(**checkpoint.config)  # a setting newer than the checkpoint takes its default
     given = _train_config(args).to_dict()
     # Defaults as they apply to this command line (with or without a CORPUS: the demo's differ).
     defaults = _train_config(_train_parser().parse_args([] if args.corpus is None else [args.corpus])).to_dict()
     for key, value in given.items():
-        if key not in NOT_MODEL_SETTINGS and value != defaults[key] and value != saved.to_dict()[key]:
+        if key not in NOT_MODEL_SETTINGS | {"epochs"} and value != defaults[key] and value != saved.to_dict()[key]:
             flag = "--" + key.replace("_", "-")
             raise CheckpointError(
                 f"{args.resume}: made with {flag} {saved.to_dict()[key]!r}, you gave {value!r}; "
@@ -113,6 +173,12 @@ def _cmd_train_resume(args) -> int:
             )
     if args.workers is not None:  # how many processes train does not change the model
         saved = replace(saved, workers=args.workers)
+    epochs_before = saved.epochs
+    if given["epochs"] != defaults["epochs"] and given["epochs"] != saved.epochs:
+        if given["epochs"] < checkpoint.state.epoch:
+            raise CheckpointError(f"{args.resume}: {checkpoint.state.epoch} epochs are done already; --epochs "
+                                  f"{given['epochs']} would undo some: give --epochs {checkpoint.state.epoch} or more")
+        saved = replace(saved, epochs=given["epochs"])
     source = args.corpus or checkpoint.corpus_path
     if source is None:
         raise CheckpointError(f"{args.resume}: the run read standard input; give it again: "
@@ -125,6 +191,10 @@ def _cmd_train_resume(args) -> int:
     if not args.quiet:
         where = (f"epoch {checkpoint.state.epoch + 1}/{saved.epochs}, batch {checkpoint.state.batches_done}"
                  if checkpoint.state.epoch < saved.epochs else "training was complete")
+        if saved.epochs != epochs_before:
+            where += (f"; the run now has {saved.epochs} epochs instead of {epochs_before}, its rate "
+                      f"{'rising' if saved.epochs > epochs_before else 'falling'} to what a run of {saved.epochs} "
+                      "epochs has at this point")
         print(f"resuming {args.resume}: {where}", file=sys.stderr)
     show_progress = not args.quiet and sys.stderr.isatty()
     _check_plot_loss(args)
@@ -139,6 +209,7 @@ def _cmd_train_resume(args) -> int:
     if result is None:
         return 130
     _warn_if_not_separated(result)
-    _save_vectors(args, result.wv, output)
+    _save_vectors(args, result.wv, output, model=result)
+    _save_model(args, result)
     _plot_loss(args, saved, result)
     return 0

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 
 from cbow.cli.args import (
-    _fraction, add_reading_arguments, duration, non_negative_float, non_negative_int, positive_float, positive_int,
-    unit_interval, word_count,
+    _fraction, add_reading_arguments, duration, finite_float, non_negative_float, non_negative_int, positive_float,
+    positive_int, unit_interval, word_count,
 )
 from cbow.errors import ConfigError
 
@@ -31,7 +31,8 @@ TRAIN_EXAMPLE = (
     "  cbow train                      # the built-in demo corpus: neighbours and analogies\n"
     "  cbow train corpus.txt.gz -o vectors.bin --size 100 --window 5 --negative 5 --epochs 5\n"
     "  cbow train big/ -o vectors.bin --checkpoint-every 10m   # then, after a crash or Ctrl-C:\n"
-    "  cbow train --resume vectors.bin.ckpt"
+    "  cbow train --resume vectors.bin.ckpt\n"
+    "  cbow train more.txt --init-from model.cbow --epochs 3 -o model2.cbow   # continue a saved model"
 )
 
 
@@ -68,6 +69,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"vector size d (default {defaults.size})")
     model.add_argument("--window", type=positive_int, default=defaults.window,
                         help=f"maximum context window w; each target draws b ~ U{{1..w}} (default {defaults.window})")
+    model.add_argument("--no-shrink-windows", dest="shrink_windows", action="store_false",
+                        help="every target takes the full window w instead of drawing b ~ U{1..w} "
+                             "(gensim's shrink_windows=False)")
     model.add_argument("--cbow-update", choices=["mean", "word2vec"], default=defaults.cbow_update,
                         help="mean: exact gradient through the average, (1/C) dL/dh per context word; "
                              "word2vec: the classic rule, full dL/dh to each (default mean)")
@@ -89,12 +93,19 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     objective_group.add_argument("--negative", type=non_negative_int, default=None,
                         help=f"noise words per example for negative sampling (default {defaults.negative}; "
                              "0 with --hs)")
+    objective_group.add_argument("--ns-exponent", type=finite_float, default=defaults.ns_exponent, metavar="POWER",
+                        help="noise words are drawn in proportion to count^POWER: 1 = unigram, 0 = uniform, "
+                             f"< 0 favours rare words (default {defaults.ns_exponent:g}, as word2vec)")
     learning = parser.add_argument_group('learning', 'learning rates, batches and the guards against divergence')
     learning.add_argument("--alpha", type=positive_float, default=defaults.alpha,
                         help=f"initial learning rate of W_out, decays linearly to alpha*1e-4 (default {defaults.alpha:g})")
     learning.add_argument("--alpha-in", type=positive_float, default=None,
                         help="initial learning rate of W_in (default: alpha*window^q with --cbow-update mean, "
                              "q = --context-power; alpha with word2vec)")
+    learning.add_argument("--min-alpha", type=non_negative_float, default=None,
+                        help="the rate W_out's schedule ends at: it falls linearly from --alpha to this over the "
+                             "run, as gensim's min_alpha; W_in's keeps the same ratio (default: alpha*1e-4, "
+                             "word2vec's floor)")
     learning.add_argument("--batch-size", type=positive_int, default=None,
                         help=f"examples per minibatch (default {defaults.batch_size}; {HS_BATCH_SIZE} with --hs, "
                              "whose Huffman-path buffers then stay in cache: measured fastest on bench-text8)")
@@ -112,6 +123,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"ignore words rarer than this (default {defaults.min_count})")
     corpus_and_vocabulary.add_argument("--max-vocab", "--max-final-vocab", dest="max_vocab", type=positive_int, default=None,
                         help="keep only the N most frequent words (default: no limit)")
+    corpus_and_vocabulary.add_argument("--keep-words", metavar="FILE", default=None,
+                        help="words (one per line, spelt as the tokenizer makes them) kept in the vocabulary "
+                             "whenever they occur, whatever --min-count and --max-vocab say (gensim's trim_rule "
+                             "use case; default: none)")
     corpus_and_vocabulary.add_argument("--sample", type=non_negative_float, default=None,
                         help=f"subsampling threshold, 0 = off (default {defaults.sample:g}; {DEMO_SAMPLE:g} for the "
                              "built-in demo, whose 852 words are all frequent)")
@@ -134,6 +149,18 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     output = parser.add_argument_group('output')
     output.add_argument("--binary", type=int, choices=[0, 1], default=None,
                         help="1: word2vec binary, 0: text (default: by the output's suffix)")
+    output.add_argument("--save-model", metavar="DIR.cbow", default=None,
+                        help="also save the whole model (vectors, W_out, vocabulary with counts, settings) as a .cbow "
+                             "directory, to continue training it (--init-from) or ask it (cbow predict, cbow score); "
+                             "an -o NAME.cbow output is always the whole model")
+    continuing = parser.add_argument_group('continuing', "start from a trained model or from pretrained vectors")
+    continuing.add_argument("--init-from", metavar="MODEL_OR_VECTORS", default=None,
+                        help="a whole model (.cbow with W_out): continue it on CORPUS, the vocabulary growing by its "
+                             "new words (counts add up; old words keep their rows); or any vectors file: W_in starts "
+                             "from them for the words they share with CORPUS, W_out at zero. Unless given, --size "
+                             "and the objective are the model's. The rate falls from --alpha again over --epochs")
+    continuing.add_argument("--freeze-init", action="store_true",
+                        help="with --init-from: do not train the W_in rows it gives (new words and W_out train)")
     long_runs = parser.add_argument_group('long runs', "checkpoints (also saved at every epoch's end and on Ctrl-C or SIGTERM)")
     long_runs.add_argument("--checkpoint-every", type=duration, default=None, metavar="DURATION",
                         help="also save OUTPUT.ckpt every DURATION (30s, 10m, 1h); checkpoints are always "
@@ -180,6 +207,9 @@ def _train_config(args):
     elif negative:
         raise ConfigError(f"--{objective} trains without negative sampling; drop --negative {negative} "
                           "(or use --negative 0)")
+    if objective != "ns" and args.ns_exponent != TrainConfig().ns_exponent:
+        raise ConfigError(f"--ns-exponent shapes negative sampling's noise words; --{objective} draws none: "
+                          "drop --ns-exponent, or train with negative sampling")
     if args.context_power is not None and args.cbow_update == "word2vec":
         raise ConfigError("--context-power sizes the mean update's steps; --cbow-update word2vec gives every "
                           "context row the full dL/dh: drop --context-power, or use --cbow-update mean")
@@ -198,6 +228,8 @@ def _train_config(args):
         holdout_every=args.holdout_every, out_vector_weight=args.out_vector_weight,
         encoding_errors=args.encoding_errors,
         workers=args.workers if args.workers is not None else AUTO_WORKERS,
+        ns_exponent=args.ns_exponent, min_alpha=args.min_alpha, shrink_windows=args.shrink_windows,
+        keep_words=_absolute(args.keep_words), freeze_init=getattr(args, "freeze_init", False),
     )
 
 

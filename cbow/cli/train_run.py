@@ -25,10 +25,12 @@ def _corpus_cache_dir(args):
 
 
 def _load_vocab(path: str, config):
+    from cbow.data.prepare import corpus_keep_words
     from cbow.data.vocab import Vocab
 
     loaded = Vocab.load(path)
-    return Vocab.from_counts(loaded.words, loaded.counts, config.min_count, config.max_vocab, name=path)
+    return Vocab.from_counts(loaded.words, loaded.counts, config.min_count, config.max_vocab, name=path,
+                             keep_words=corpus_keep_words(config))
 
 
 def _use_low_memory(args, source) -> bool:
@@ -48,14 +50,20 @@ def _use_low_memory(args, source) -> bool:
     return size * (3 if compressed else 1) > available / 4
 
 
-def _prepare_corpus(args, config, source, output: str, vocab, cache_dir=None):
+def _prepare_corpus(args, config, source, output: str, vocab, cache_dir=None, init=None):
     """(vocab, encoded, ids_path or None): in memory (or from the cache), or counted in bounded
-    memory and memory-mapped."""
+    memory and memory-mapped. With a whole model to continue (`init`), its vocabulary grown
+    by the corpus' words."""
     from cbow.data.encode import encode_with_vocab
-    from cbow.data.prepare import corpus_tokenizer, prepare
+    from cbow.data.prepare import corpus_keep_words, corpus_tokenizer, prepare, prepare_grown
+    from cbow.training.full_model import Model
 
+    grow = isinstance(init, Model) and vocab is None
     if not _use_low_memory(args, source):
-        if vocab is None:
+        if grow:
+            vocab, encoded = prepare_grown(source, config, init.vocab, progress=not args.quiet and sys.stderr.isatty(),
+                                           cache_dir=cache_dir)
+        elif vocab is None:
             vocab, encoded = prepare(source, config, progress=not args.quiet and sys.stderr.isatty(),
                                      cache_dir=cache_dir)
         else:
@@ -64,11 +72,19 @@ def _prepare_corpus(args, config, source, output: str, vocab, cache_dir=None):
         return vocab, encoded, None
     import os
 
-    from cbow.data.counting import DEFAULT_MAX_TYPES, build_vocab_bounded, encode_to_file
+    from cbow.data.counting import DEFAULT_MAX_TYPES, build_vocab_bounded, count_words, encode_to_file
 
-    if vocab is None:
+    if grow:
+        from cbow.data.vocab import grow_vocab
+
+        counts = count_words(source, corpus_tokenizer(config), args.max_types_in_memory or DEFAULT_MAX_TYPES,
+                             config.encoding_errors)
+        vocab, _ = grow_vocab(init.vocab, counts.words, counts.counts, config.min_count, config.max_vocab,
+                              corpus_keep_words(config))
+    elif vocab is None:
         vocab = build_vocab_bounded(source, corpus_tokenizer(config), config.min_count, config.max_vocab,
-                                    args.max_types_in_memory or DEFAULT_MAX_TYPES, config.encoding_errors)
+                                    args.max_types_in_memory or DEFAULT_MAX_TYPES, config.encoding_errors,
+                                    keep_words=corpus_keep_words(config))
     ids_path = Path(output).parent / f".{Path(output).name}.ids.{os.getpid()}.tmp"
     encoded = encode_to_file(source, vocab, ids_path, corpus_tokenizer(config), config.max_sentence_length,
                              config.encoding_errors)
@@ -76,14 +92,14 @@ def _prepare_corpus(args, config, source, output: str, vocab, cache_dir=None):
 
 
 def _run_with_checkpoints(args, config, source, output: str, vocab, resume, show_progress, callbacks,
-                          cache_dir=None):
+                          cache_dir=None, init=None):
     """Train with OUTPUT.ckpt checkpoints; None when Ctrl-C stopped it (after saying how to resume)."""
     import os
 
     from cbow.training.checkpoint import HOLD_AT_ENV, Checkpointer, TrainingInterrupted, checkpoint_path_for
     from cbow.training.loop import train
 
-    vocab, encoded, ids_path = _prepare_corpus(args, config, source, output, vocab, cache_dir)
+    vocab, encoded, ids_path = _prepare_corpus(args, config, source, output, vocab, cache_dir, init)
     callbacks = [OutputSpace(output, check_train_output(output, args.binary).name), *callbacks]
     checkpointer = Checkpointer(
         checkpoint_path_for(output), args.checkpoint_every,
@@ -95,7 +111,7 @@ def _run_with_checkpoints(args, config, source, output: str, vocab, resume, show
     try:
         with checkpointer.catch_interrupts():
             return train(config=config, callbacks=callbacks, vocab=vocab, encoded=encoded, progress=show_progress,
-                         checkpointer=checkpointer, resume=resume)
+                         checkpointer=checkpointer, resume=resume, init=init)
     except TrainingInterrupted as stop:
         print(f"{PROG} train: interrupted; checkpoint saved to {stop.checkpoint_path}; resume with: "
               f"{PROG} train --resume {stop.checkpoint_path}", file=sys.stderr)
@@ -119,7 +135,8 @@ class OutputSpace(Callback):
         check_output_space(self.output, run.vocab, run.config.size, run.W_out.shape[0], self.format_name)
 
 
-def _save_vectors(args, wv, output: str) -> None:
+def _save_vectors(args, wv, output: str, model=None) -> None:
+    """Write the vectors to OUTPUT; a .cbow output gets the whole `model` (W_out too)."""
     from cbow.atomic import replaces_existing
     from cbow.cli.args import check_train_output
     from cbow.training.checkpoint import checkpoint_path_for
@@ -128,11 +145,15 @@ def _save_vectors(args, wv, output: str) -> None:
 
     output_format = check_train_output(output, args.binary)
     overwriting = replaces_existing(output)
-    wv.save(output, format=output_format)
+    whole = model is not None and output_format.name == "cbow"
+    if whole:
+        model.save(output)
+    else:
+        wv.save(output, format=output_format)
     if overwriting:
         print(f"{PROG} train: overwrote {output}", file=sys.stderr)
-    print(f"saved {counted(len(wv), 'vector')} of size {wv.vector_size} to {output} ({output_format})",
-          file=sys.stderr)
+    print(f"saved {counted(len(wv), 'vector')} of size {wv.vector_size}{' and W_out (the whole model)' if whole else ''} "
+          f"to {output} ({output_format})", file=sys.stderr)
     checkpoint = checkpoint_path_for(output)
     if checkpoint.exists():  # the run is complete: its checkpoint is no longer needed
         checkpoint.unlink()

@@ -73,9 +73,10 @@ def default_cache_dir() -> Path:
 
 
 def cache_key(source: Source, tokenizer, min_count: int, max_vocab: int | None,
-              max_sentence_length: int, phrases: str | None = None) -> dict | None:
+              max_sentence_length: int, phrases: str | None = None, keep_words: str | None = None) -> dict | None:
     """The key of `source` under these settings, or None when it cannot be cached.
-    `phrases`: the sha256 of the phrase table joined after tokenizing, or None."""
+    `phrases`: the sha256 of the phrase table joined after tokenizing, or None;
+    `keep_words`: the sha256 of the --keep-words list, or None."""
     if not isinstance(source, (str, os.PathLike)) or os.fspath(source) == "-":
         return None
     if not isinstance(tokenizer, str):
@@ -96,6 +97,7 @@ def cache_key(source: Source, tokenizer, min_count: int, max_vocab: int | None,
         "max_vocab": max_vocab,
         "max_sentence_length": max_sentence_length,
         **({"phrases": phrases} if phrases is not None else {}),
+        **({"keep_words": keep_words} if keep_words is not None else {}),
     }
 
 

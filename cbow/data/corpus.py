@@ -11,7 +11,10 @@ Sources
   suffix); a directory: every file under it, recursively, in sorted path order, skipping
   hidden files and directories (names starting with ``.``);
 - ``"-"``: standard input, read as bytes (``sys.stdin.buffer``);
-- any other iterable of ``str``: lines already in memory (e.g. the built-in demo corpus).
+- any other iterable of ``str``: lines already in memory (e.g. the built-in demo corpus);
+- an iterable of token lists (``[["the", "cat"], ...]``, what gensim's models take): a list
+  or tuple of ``str`` per sentence, taken as it is, never re-tokenized (`peek_sentences`).
+  A list, a re-iterable object or a one-shot generator: cbow reads a corpus once.
 
 Reading is in binary blocks of `BLOCK_SIZE` bytes cut at the last newline; a block is decoded
 as UTF-8 in one call. Bytes that are not UTF-8 become U+FFFD and are reported once per file
@@ -44,17 +47,17 @@ import sys
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable, Iterator, Union
+from typing import BinaryIO, Callable, Iterable, Iterator, Sequence, Union
 
 import numpy as np
 
 from cbow.data.not_text import check_not_vectors
 from cbow.data.tokenize import Tokenizer, get_tokenizer
-from cbow.errors import ConfigError, CorpusError
+from cbow.errors import ConfigError, CorpusError, CorpusTypeError
 
 logger = logging.getLogger(__name__)
 
-Source = Union[str, os.PathLike, Iterable[str]]
+Source = Union[str, os.PathLike, Iterable[str], Iterable[Sequence[str]]]
 
 BLOCK_SIZE = 1 << 22  # bytes per read: 4 MiB, ~700k tokens of English
 # A longer run of bytes without any whitespace is not text (binary data, one giant token):
@@ -338,9 +341,9 @@ def _iter_line_pieces(lines: Iterable[str], stats: CorpusStats) -> Iterator[tupl
             return
         for item in chunk:
             if not isinstance(item, str):
-                raise TypeError(
-                    f"corpus lines must be str, got {type(item).__name__}; "
-                    "decode them first or pass a file path"
+                raise CorpusTypeError(
+                    f"corpus lines must be str, got {type(item).__name__}; decode them first, pass a file "
+                    "path, or give every sentence as a list of str tokens (not lines and lists mixed)"
                 )
         # Items may end with "\n" (file.readlines()) or hold several lines.
         text = "\n".join(item[:-1] if item.endswith("\n") else item for item in chunk)
@@ -348,6 +351,76 @@ def _iter_line_pieces(lines: Iterable[str], stats: CorpusStats) -> Iterator[tupl
             text = text.replace("\r\n", "\n")
         stats.n_lines += text.count("\n") + 1
         yield text, False
+
+
+_NOTHING = object()
+TOKEN_LIST_TYPES = (list, tuple)  # what a sentence of a token-list corpus may be
+
+
+def peek_sentences(source: Source) -> tuple[bool, Source]:
+    """Whether `source` is a corpus of token lists, looking at its first item.
+
+    Returns
+    -------
+    is_tokens : bool
+        True when the first item is a list or tuple (a sentence of tokens); False for a
+        path, stdin, lines (str) and an empty iterable.
+    source : the corpus to read from now on: `source` itself, except for a one-shot
+        iterator (a generator: ``iter(it) is it``), which comes back with its first item
+        put in front again, so nothing is lost by looking.
+    """
+    if _is_path(source) or isinstance(source, (str, bytes, bytearray)):
+        return False, source
+    iterator = iter(source)
+    first = next(iterator, _NOTHING)
+    if iterator is source:  # one-shot: the item taken must be given back
+        source = iterator if first is _NOTHING else itertools.chain([first], iterator)
+    return isinstance(first, TOKEN_LIST_TYPES), source
+
+
+def _a(thing: object) -> str:
+    """'a list', 'an int': the article and the type's name."""
+    name = type(thing).__name__
+    return ("an " if name[:1] in "aeiou" else "a ") + name
+
+
+def _bad_sentence(sentence: object, number: int) -> CorpusTypeError:
+    """The error for sentence `number` (1-based) of a token-list corpus that is not a list of
+    non-empty str."""
+    if not isinstance(sentence, TOKEN_LIST_TYPES):
+        return CorpusTypeError(f"corpus sentence {number} is {_a(sentence)}, the first was a list of tokens; "
+                               "give every sentence as a list of str (or pass lines of text, not both)")
+    bad = next(token for token in sentence if not isinstance(token, str) or not token)
+    what = "an empty string" if isinstance(bad, str) else f"{_a(bad)} ({bad!r})"
+    return CorpusTypeError(f"corpus sentence {number}: token {sentence.index(bad) + 1} is {what}; tokens must be "
+                           "non-empty str")
+
+
+def iter_token_chunks(sentences: Iterable[Sequence[str]], stats: CorpusStats | None = None
+                      ) -> Iterator[list[Sequence[str]]]:
+    """The sentences of a token-list corpus, `_LINES_PER_BATCH` at a time, checked.
+
+    Each sentence is a list or tuple of non-empty str, counted as one line in `stats`; the
+    tokens are taken as they are (no tokenizer runs: a token may hold any character).
+
+    Raises
+    ------
+    CorpusTypeError : (a TypeError) a sentence is not a list or tuple, or holds a token
+        that is not a non-empty str (naming the sentence and the token)
+    """
+    if stats is None:
+        stats = CorpusStats()
+    iterator = iter(sentences)
+    while True:
+        chunk = list(itertools.islice(iterator, _LINES_PER_BATCH))
+        if not chunk:
+            return
+        for sentence in chunk:
+            if not isinstance(sentence, TOKEN_LIST_TYPES) or "" in sentence or not all(
+                    isinstance(token, str) for token in sentence):
+                raise _bad_sentence(sentence, stats.n_lines + chunk.index(sentence) + 1)
+        stats.n_lines += len(chunk)
+        yield chunk
 
 
 def iter_text_blocks(

@@ -23,6 +23,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Collection
 
 import numpy as np
 
@@ -59,13 +60,17 @@ class WordCounts:
     min_reduce: int
 
 
-def prune_counts(counter: collections.Counter, max_types: int, min_reduce: int) -> int:
+def prune_counts(counter: collections.Counter, max_types: int, min_reduce: int,
+                 spared: Collection[str] = ()) -> int:
     """Drop rare words until at most `max_types` remain (word2vec.c's ReduceVocab); return the new min_reduce.
 
-    Each round drops every word counted <= min_reduce, then raises min_reduce by one.
+    Each round drops every word counted <= min_reduce, then raises min_reduce by one;
+    the words in `spared` (--keep-words) are never dropped.
     """
     while len(counter) > max_types:
-        rare = [word for word, count in counter.items() if count <= min_reduce]
+        rare = [word for word, count in counter.items() if count <= min_reduce and word not in spared]
+        if not rare and min_reduce > max(counter.values(), default=0):
+            break  # only spared words are left above the limit
         for word in rare:
             del counter[word]
         min_reduce += 1
@@ -77,8 +82,10 @@ def count_words(
     tokenizer: str | Tokenizer = "default",
     max_types: int = DEFAULT_MAX_TYPES,
     encoding_errors: str = "replace",
+    spared: Collection[str] = (),
 ) -> WordCounts:
-    """Count every token of `source` holding at most `max_types` distinct words in memory.
+    """Count every token of `source` holding at most `max_types` distinct words in memory
+    (the words in `spared`, --keep-words, are never pruned).
 
     Raises
     ------
@@ -97,7 +104,7 @@ def count_words(
         counter.update(tokens)
         del tokens
         if len(counter) > max_types:
-            min_reduce = prune_counts(counter, max_types, min_reduce)
+            min_reduce = prune_counts(counter, max_types, min_reduce, spared)
     if n_tokens == 0:
         raise CorpusError(
             f"{describe_source(source)}: no words found ({counted(stats.n_lines, 'line')} read); check the "
@@ -120,15 +127,18 @@ def build_vocab_bounded(
     max_types: int = DEFAULT_MAX_TYPES,
     encoding_errors: str = "replace",
     min_vocab_size: int = MIN_VOCAB_SIZE,
+    keep_words: Collection[str] | None = None,
 ) -> Vocab:
     """`Vocab.build` in bounded memory (see `count_words`); equal to it when nothing was pruned.
 
-    Like `read_and_encode`, refuses fewer than `min_vocab_size` words (1 turns that off).
+    Like `read_and_encode`, refuses fewer than `min_vocab_size` words (1 turns that off);
+    `keep_words` are kept whenever they occur (--keep-words).
     """
     check_vocab_settings(min_count, max_vocab)
-    word_counts = count_words(source, tokenizer, max_types, encoding_errors)
+    word_counts = count_words(source, tokenizer, max_types, encoding_errors, keep_words or ())
     name = describe_source(source)
-    vocab = Vocab.from_counts(word_counts.words, word_counts.counts, min_count, max_vocab, name=name)
+    vocab = Vocab.from_counts(word_counts.words, word_counts.counts, min_count, max_vocab, name=name,
+                              keep_words=keep_words)
     check_vocab_size(vocab.words, len(word_counts.words), name, min_count, max_vocab, min_vocab_size)
     return vocab
 

@@ -25,7 +25,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Collection, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -35,6 +35,8 @@ from cbow.data.corpus import (
     check_max_sentence_length,
     describe_source,
     iter_text_blocks,
+    iter_token_chunks,
+    peek_sentences,
     split_sentences,
     total_size,
 )
@@ -42,7 +44,7 @@ from cbow.errors import CorpusError
 from cbow.data.id_files import IdSpool, KeptIdsWriter, removed_on_failure, write_npy_header
 from cbow.data.not_text import MIN_VOCAB_SIZE, check_vocab_size
 from cbow.data.tokenize import Tokenizer, ascii_token_spans, get_tokenizer, tokenize_default
-from cbow.data.vocab import Vocab, check_vocab_settings, select_words
+from cbow.data.vocab import Vocab, check_vocab_settings, keep_mask, select_words
 from cbow.wording import counted
 
 logger = logging.getLogger(__name__)
@@ -266,6 +268,10 @@ def _iter_id_blocks(
         line_counts.append(len(tokens))
         return tokens
 
+    is_tokens, source = peek_sentences(source)
+    if is_tokens:
+        yield from _iter_token_id_blocks(source, tokenize, ids_of_words, max_sentence_length, stats)
+        return
     table = _WordIdTable() if _ASCII_FAST_PATH and tokenize is tokenize_default else None
     carry = 0
     for text, open_end in iter_text_blocks(source, stats, on_bytes, encoding_errors):
@@ -283,6 +289,28 @@ def _iter_id_blocks(
         sentence_lengths, carry = split_sentences(
             line_lengths, open_end, carry, max_sentence_length
         )
+        yield ids, sentence_lengths
+
+
+def _iter_token_id_blocks(
+    sentences: Iterable[Sequence[str]],
+    tokenize: Tokenizer,
+    ids_of_words: Callable[[Iterable[str]], Iterable[int]],
+    max_sentence_length: int,
+    stats: CorpusStats,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """`_iter_id_blocks` of a corpus of token lists: each sentence's tokens as they are (the
+    tokenizer does not run), cut at `max_sentence_length` as a line would be; a phrase
+    tokenizer (cbow.data.phrases.phrase_tokenizer) still joins its phrases. The ids are
+    those of the same tokens written one sentence per line and read with the whitespace
+    tokenizer."""
+    join = getattr(tokenize, "join_tokens", None)
+    for chunk in iter_token_chunks(sentences, stats):
+        if join is not None:
+            chunk = [join(sentence) for sentence in chunk]
+        line_lengths = np.fromiter(map(len, chunk), dtype=np.int64, count=len(chunk))
+        ids = np.fromiter(ids_of_words(itertools.chain.from_iterable(chunk)), dtype=np.int32)
+        sentence_lengths, _ = split_sentences(line_lengths, False, 0, max_sentence_length)
         yield ids, sentence_lengths
 
 
@@ -376,14 +404,16 @@ def read_and_encode(
     encoding_errors: str = "replace",
     ids_path: str | os.PathLike | None = None,
     min_vocab_size: int = MIN_VOCAB_SIZE,
+    keep_words: Collection[str] | None = None,
 ) -> tuple[Vocab, EncodedCorpus]:
     """Read a corpus once: build its vocabulary and encode it as word ids.
 
     Parameters
     ----------
-    source : str, os.PathLike or iterable of str
+    source : str, os.PathLike, iterable of str or of token lists
         A text file (plain, ``.gz``, ``.bz2``, ``.xz``), a directory of them, ``"-"`` for
-        stdin, or lines in memory (see `cbow.corpus`).
+        stdin, lines in memory, or sentences as lists of str tokens, taken as they are
+        (see `cbow.corpus`). Read once: a one-shot generator will do.
     tokenizer : str or callable, default "default"
         See `cbow.tokenize.get_tokenizer`.
     min_count : int, default 5
@@ -404,6 +434,8 @@ def read_and_encode(
     min_vocab_size : int, default 5 (`cbow.data.not_text.MIN_VOCAB_SIZE`)
         Fewer vocabulary words than this is refused (`cbow.data.not_text.check_vocab_size`):
         the input is not running text, or `min_count` is too high for it. 1 turns it off.
+    keep_words : collection of str, optional
+        Words kept whenever they occur, past `min_count` and `max_vocab` (--keep-words).
 
     Returns
     -------
@@ -428,7 +460,7 @@ def read_and_encode(
     check_vocab_settings(min_count, max_vocab)
     if ids_path is not None:
         return _read_and_encode_to_file(source, tokenize, min_count, max_vocab, max_sentence_length,
-                                        progress, encoding_errors, Path(ids_path), min_vocab_size)
+                                        progress, encoding_errors, Path(ids_path), min_vocab_size, keep_words)
     name = describe_source(source)
     # token -> provisional id, in order of first appearance
     provisional = collections.defaultdict(itertools.count().__next__)
@@ -448,10 +480,11 @@ def read_and_encode(
         counts += np.bincount(block, minlength=len(provisional))
     words = list(provisional)  # provisional id order = first seen
     del provisional, get_id, lookup  # the dict is no longer needed
-    vocab = Vocab.from_counts(words, counts, min_count, max_vocab, name=name)
+    vocab = Vocab.from_counts(words, counts, min_count, max_vocab, name=name, keep_words=keep_words)
     check_vocab_size(vocab.words, len(words), name, min_count, max_vocab, min_vocab_size)
+    _report_missing_keep_words(keep_words, vocab, name)
     # provisional id -> final id, -1 for dropped words
-    kept = select_words(counts, min_count, max_vocab)
+    kept = select_words(counts, min_count, max_vocab, keep_mask(words, keep_words))
     final_id = np.full(len(words), -1, dtype=np.int32)
     final_id[kept] = np.arange(len(kept), dtype=np.int32)
     word_ids, offsets = _keep_ids(id_blocks, sentence_lengths, final_id)
@@ -470,6 +503,7 @@ def read_and_encode(
 def _read_and_encode_to_file(
     source: Source, tokenize: Tokenizer, min_count: int, max_vocab: int | None,
     max_sentence_length: int, progress: bool, encoding_errors: str, ids_path: Path, min_vocab_size: int,
+    keep_words: Collection[str] | None = None,
 ) -> tuple[Vocab, EncodedCorpus]:
     """`read_and_encode` through files: the same vocabulary and ids, one block in RAM."""
     name = describe_source(source)
@@ -500,9 +534,10 @@ def _read_and_encode_to_file(
                 counts += np.bincount(block, minlength=len(provisional))
             words = list(provisional)
             del provisional, get_id, lookup
-            vocab = Vocab.from_counts(words, counts, min_count, max_vocab, name=name)
+            vocab = Vocab.from_counts(words, counts, min_count, max_vocab, name=name, keep_words=keep_words)
             check_vocab_size(vocab.words, len(words), name, min_count, max_vocab, min_vocab_size)
-            kept = select_words(counts, min_count, max_vocab)
+            _report_missing_keep_words(keep_words, vocab, name)
+            kept = select_words(counts, min_count, max_vocab, keep_mask(words, keep_words))
             final_id = np.full(len(words), -1, dtype=np.int32)
             final_id[kept] = np.arange(len(kept), dtype=np.int32)
             with open(ids_path, "wb") as ids_file:
@@ -514,6 +549,37 @@ def _read_and_encode_to_file(
     logger.info("%s: %d tokens, %d distinct, %d kept in the vocabulary (min_count %d); %d sentences",
                 name, n_raw_tokens, len(words), len(vocab), min_count, len(offsets) - 1)
     return vocab, EncodedCorpus(np.load(ids_path, mmap_mode="r"), offsets, n_raw_tokens)
+
+
+def remap_corpus(corpus: EncodedCorpus, new_id: np.ndarray) -> EncodedCorpus:
+    """`corpus` with every id i replaced by new_id[i]: tokens mapped to -1 are dropped, and
+    the sentences they leave empty (as encoding drops out-of-vocabulary words).
+
+    Parameters
+    ----------
+    corpus : the encoded corpus (its ids may be memory-mapped; they are copied)
+    new_id : (V_old,) int32, the new id of each old id, or -1
+
+    Returns
+    -------
+    EncodedCorpus in memory, the same `n_raw_tokens`
+    """
+    lengths = np.diff(np.asarray(corpus.sentence_offsets, dtype=np.int64))
+    word_ids, offsets = _keep_ids([np.array(corpus.word_ids, dtype=np.int32)], lengths,
+                                  np.asarray(new_id, dtype=np.int32))
+    return EncodedCorpus(word_ids, offsets, corpus.n_raw_tokens)
+
+
+def _report_missing_keep_words(keep_words: Collection[str] | None, vocab: Vocab, name: str) -> None:
+    """Warn about --keep-words that never occur in the corpus (a typo, or a word the
+    tokenizer spells otherwise: the default one lowercases)."""
+    if not keep_words:
+        return
+    missing = sorted(word for word in keep_words if word not in vocab)
+    if missing:
+        shown = ", ".join(repr(word) for word in missing[:5]) + (", ..." if len(missing) > 5 else "")
+        logger.warning("%s: %s of the --keep-words never occur in the corpus (%s); list them as the tokenizer "
+                       "writes them (the default one lowercases)", name, counted(len(missing), "word"), shown)
 
 
 def encode_with_vocab(
@@ -528,7 +594,7 @@ def encode_with_vocab(
 
     Parameters
     ----------
-    source : str, os.PathLike or iterable of str
+    source : str, os.PathLike, iterable of str or of token lists
         As in `read_and_encode`.
     vocab : Vocab
         Tokens not in it are dropped.

@@ -311,6 +311,8 @@ def phrase_tokenizer(tokenizer: str | Tokenizer, table: PhraseTable) -> Tokenize
     def tokenize_with_phrases(line: str) -> list[str]:
         return apply_phrases(tokenize(line), table)
 
+    # a corpus of token lists is not tokenized, but its phrases are joined (cbow.data.encode)
+    tokenize_with_phrases.join_tokens = lambda tokens: apply_phrases(tokens, table)
     return tokenize_with_phrases
 
 

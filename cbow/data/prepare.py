@@ -18,6 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from cbow.data import cache as corpus_cache
+from cbow.data.corpus import describe_source
 from cbow.data.encode import EncodedCorpus, read_and_encode
 from cbow.data.tokenize import Tokenizer
 from cbow.data.vocab import Vocab
@@ -35,6 +36,7 @@ class CorpusSettings(Protocol):
     max_vocab: int | None
     max_sentence_length: int
     encoding_errors: str
+    keep_words: str | None  # a word list kept past min_count (cbow.data.vocab.load_word_list), or None
 
 
 def corpus_tokenizer(settings: CorpusSettings) -> str | Tokenizer:
@@ -48,15 +50,35 @@ def corpus_tokenizer(settings: CorpusSettings) -> str | Tokenizer:
     return phrase_tokenizer(settings.tokenizer, load_phrase_table(settings.phrases))
 
 
-def _phrases_digest(settings: CorpusSettings) -> str | None:
-    """sha256 of the phrase table (part of the cache key: another table, other ids)."""
-    path = getattr(settings, "phrases", None)
+def corpus_keep_words(settings: CorpusSettings) -> frozenset[str] | None:
+    """The --keep-words list of these settings, read (None without one).
+
+    Raises
+    ------
+    VocabError : the list cannot be read
+    """
+    path = getattr(settings, "keep_words", None)
+    if path is None:
+        return None
+    from cbow.data.vocab import load_word_list
+
+    return load_word_list(path)
+
+
+def _file_digest(path: str | None) -> str | None:
+    """sha256 of a file's bytes, None without a path or when it cannot be read (its reader
+    names the problem)."""
     if path is None:
         return None
     try:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except OSError:
-        return None  # the table's reader names the problem
+        return None
+
+
+def _phrases_digest(settings: CorpusSettings) -> str | None:
+    """sha256 of the phrase table (part of the cache key: another table, other ids)."""
+    return _file_digest(getattr(settings, "phrases", None))
 
 
 def prepare(
@@ -69,15 +91,17 @@ def prepare(
     memory-mapped.
     """
     key = None
+    keep_words = corpus_keep_words(settings)  # read first: a bad list fails before any reading
     if cache_dir is not None:
         key = corpus_cache.cache_key(source, settings.tokenizer, settings.min_count, settings.max_vocab,
-                                     settings.max_sentence_length, phrases=_phrases_digest(settings))
+                                     settings.max_sentence_length, phrases=_phrases_digest(settings),
+                                     keep_words=_file_digest(getattr(settings, "keep_words", None)))
         cached = corpus_cache.load(cache_dir, key) if key is not None else None
         if cached is not None:
             return cached
     settings = dict(tokenizer=corpus_tokenizer(settings), min_count=settings.min_count, max_vocab=settings.max_vocab,
                     max_sentence_length=settings.max_sentence_length, progress=progress,
-                    encoding_errors=settings.encoding_errors)
+                    encoding_errors=settings.encoding_errors, keep_words=keep_words)
     staging = corpus_cache.new_staging(cache_dir) if key is not None else None
     if staging is not None:
         # Encode straight into a cache entry: the ids go through files, never all in RAM.
@@ -107,3 +131,34 @@ def prepare(
         if cached is not None:
             return cached
     return vocab, encoded
+
+
+def prepare_grown(
+    source, settings: CorpusSettings, base: Vocab, progress: bool = False, cache_dir: str | Path | None = None
+) -> tuple[Vocab, EncodedCorpus]:
+    """`prepare` for continued training: the vocabulary of a model (`base`) grown by the
+    words of `source` (cbow.data.vocab.grow_vocab: counts add up, new words of at least
+    `min_count` occurrences enter), and `source` encoded with it.
+
+    The text is read once, counting every word (min_count 1, so the corpus cache serves
+    it too), then the ids are mapped to the grown vocabulary.
+    """
+    from dataclasses import replace
+
+    from cbow.data.encode import remap_corpus
+    from cbow.data.vocab import grow_vocab
+
+    keep_words = corpus_keep_words(settings)
+    every_word = replace(settings, min_count=1, max_vocab=None, keep_words=None)
+    counted, encoded = prepare(source, every_word, progress, cache_dir)
+    vocab, new_id = grow_vocab(base, counted.words, counted.counts, settings.min_count, settings.max_vocab,
+                               keep_words)
+    if not np.any(new_id >= 0):
+        from cbow.errors import CorpusError
+
+        raise CorpusError(f"{describe_source(source)}: no word of it is in the model's vocabulary ({len(base):,} words) "
+                          f"or occurs --min-count {settings.min_count} times; check --tokenizer, or lower --min-count")
+    n_new = len(vocab) - len(base)
+    logger.info("vocabulary grown from %d to %d words (%d new at --min-count %d)", len(base), len(vocab), n_new,
+                settings.min_count)
+    return vocab, remap_corpus(encoded, new_id)

@@ -71,13 +71,14 @@ def split_holdout(corpus: EncodedCorpus, fraction: float, seed: int = 1) -> tupl
             _subset(corpus, heldout_index, raw_heldout))
 
 
-def heldout_examples(
+def full_window_examples(
     corpus: EncodedCorpus, window: int, batch_size: int = 512
-) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Every target of `corpus` with its full-window context, in batches.
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Every target of `corpus` with its full-window context, in batches, with its position.
 
     Yields
     ------
+    target_positions : (B,) int64, the targets' positions in `corpus.word_ids`
     target_ids : (B,) int32
     context_ids : (B, 2w) int32, 0 where masked
     context_mask : (B, 2w) bool
@@ -99,4 +100,23 @@ def heldout_examples(
             continue
         context_mask = context_mask[has_context]
         context_ids = np.where(context_mask, word_ids[position[has_context]], 0).astype(np.int32)
-        yield word_ids[target_pos[has_context]], context_ids, context_mask
+        kept = target_pos[has_context]
+        yield kept, word_ids[kept], context_ids, context_mask
+
+
+def heldout_examples(
+    corpus: EncodedCorpus, window: int, batch_size: int = 512
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Every target of `corpus` with its full-window context, in batches
+    (`full_window_examples` without the positions).
+
+    Yields
+    ------
+    target_ids : (B,) int32
+    context_ids : (B, 2w) int32, 0 where masked
+    context_mask : (B, 2w) bool
+        Context = the words at distance 1..w on each side within the same sentence;
+        targets with no such word are skipped.
+    """
+    for _, target_ids, context_ids, context_mask in full_window_examples(corpus, window, batch_size):
+        yield target_ids, context_ids, context_mask

@@ -18,12 +18,12 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Collection, Iterator, Sequence
 
 import numpy as np
 
 from cbow.atomic import atomic_write
-from cbow.data.corpus import CorpusStats, Source, describe_source, iter_text_blocks
+from cbow.data.corpus import CorpusStats, Source, describe_source, iter_text_blocks, iter_token_chunks, peek_sentences
 from cbow.errors import ConfigError, CorpusError, VocabError
 from cbow.data.huffman import HuffmanTree, huffman_tree
 from cbow.data.tokenize import Tokenizer, get_tokenizer
@@ -53,7 +53,8 @@ def check_vocab_settings(min_count: int, max_vocab: int | None) -> None:
 
 
 def select_words(
-    counts: np.ndarray, min_count: int = 5, max_vocab: int | None = None
+    counts: np.ndarray, min_count: int = 5, max_vocab: int | None = None,
+    always_keep: np.ndarray | None = None,
 ) -> np.ndarray:
     """Choose and order the vocabulary from counts listed in first-seen order.
 
@@ -65,6 +66,9 @@ def select_words(
         Drop words occurring fewer times (0 and 1 keep every word that occurs).
     max_vocab : int, optional
         Keep only this many of the most frequent words (ties: the first seen).
+    always_keep : ndarray of bool, shape (n_types,), optional
+        Words kept whenever they occur, past `min_count` and `max_vocab` (--keep-words:
+        gensim's trim_rule returning RULE_KEEP); they take their place by count.
 
     Returns
     -------
@@ -77,7 +81,117 @@ def select_words(
     n_kept = int(np.count_nonzero(counts >= max(min_count, 1)))
     if max_vocab is not None:
         n_kept = min(n_kept, int(max_vocab))
-    return order[:n_kept]
+    if always_keep is None or not np.any(always_keep):
+        return order[:n_kept]
+    chosen = np.zeros(len(counts), dtype=bool)
+    chosen[order[:n_kept]] = True
+    chosen |= np.asarray(always_keep, dtype=bool) & (counts >= 1)
+    return order[chosen[order]]
+
+
+def keep_mask(words: Sequence[str], keep_words: Collection[str] | None) -> np.ndarray | None:
+    """(n_types,) bool: which of `words` are in `keep_words` (None when there is no list)."""
+    if not keep_words:
+        return None
+    return np.fromiter((word in keep_words for word in words), dtype=bool, count=len(words))
+
+
+def grow_vocab(
+    base: "Vocab",
+    words: Sequence[str],
+    counts: np.ndarray,
+    min_count: int = 5,
+    max_vocab: int | None = None,
+    keep_words: Collection[str] | None = None,
+) -> tuple["Vocab", np.ndarray]:
+    """The vocabulary of a model grown by the words of new text (continued training).
+
+    Parameters
+    ----------
+    base : the model's vocabulary (its words and counts)
+    words : the new text's distinct tokens, every one (counted with min_count 1), in the
+        order new words should take among equal counts (a `Vocab`'s: count descending,
+        then first seen)
+    counts : (len(words),) int, their counts in the new text
+    min_count : a word new to `base` enters when it occurs this often in the new text
+    max_vocab : the vocabulary's size limit for new words: they enter, most frequent first,
+        while it holds fewer words (the base words always stay); None: no limit
+    keep_words : words that enter whenever they occur (--keep-words), past both limits
+
+    Returns
+    -------
+    vocab : every base word, its count plus its count in the new text, and the new words
+        that entered; count descending, ties: base words first (in base order), then new
+        words in the order given
+    new_id : (len(words),) int32, the id in `vocab` of each of `words`, -1 for a new word
+        left out (too rare)
+    """
+    check_vocab_settings(min_count, max_vocab)
+    counts = np.asarray(counts, dtype=np.int64)
+    base_index = base.key_to_index
+    in_base = np.fromiter((word in base_index for word in words), dtype=bool, count=len(words))
+    merged = np.array(base.counts, dtype=np.int64)
+    base_ids = np.fromiter((base_index[word] for word, known in zip(words, in_base) if known), dtype=np.int64)
+    merged[base_ids] += counts[in_base]
+    new_positions = np.flatnonzero(~in_base)
+    entering = counts[new_positions] >= max(min_count, 1)
+    if max_vocab is not None:  # the most frequent new words, stable: ties keep the given order
+        room = max(0, int(max_vocab) - len(base))
+        by_count = np.argsort(-counts[new_positions], kind="stable")
+        allowed = np.zeros(len(new_positions), dtype=bool)
+        allowed[by_count[entering[by_count]][:room]] = True
+        entering &= allowed
+    kept = keep_mask([words[i] for i in new_positions.tolist()], keep_words)
+    if kept is not None:
+        entering |= kept & (counts[new_positions] >= 1)
+    entered = new_positions[entering]
+    all_words = list(base.words) + [words[i] for i in entered.tolist()]
+    all_counts = np.concatenate([merged, counts[entered]])
+    order = np.argsort(-all_counts, kind="stable")  # base words come first among equal counts
+    vocab = Vocab([all_words[i] for i in order.tolist()], all_counts[order])
+    rank = np.empty(len(order), dtype=np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    new_id = np.full(len(words), -1, dtype=np.int32)
+    new_id[np.flatnonzero(in_base)] = rank[base_ids]
+    new_id[entered] = rank[len(base) + np.arange(len(entered))]
+    return vocab, new_id
+
+
+def load_word_list(path: str | os.PathLike) -> frozenset[str]:
+    """Read a --keep-words file: UTF-8, one word per line, surrounding whitespace ignored,
+    empty lines skipped. The words are compared with the corpus' tokens as the tokenizer
+    makes them (lowercase with the default one).
+
+    Raises
+    ------
+    VocabError
+        The file is missing, unreadable, not UTF-8, holds no word, or a line holds two
+        words (naming the line).
+    """
+    name = os.fspath(path)
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise VocabError(f"{name}: no such file; check the --keep-words path") from None
+    except OSError as error:
+        raise VocabError(f"{name}: cannot read ({error.strerror or error}); check the --keep-words path") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line_no = data.count(b"\n", 0, error.start) + 1
+        raise VocabError(f"{name}:{line_no}: not UTF-8 text; save the word list as UTF-8") from None
+    words = []
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        word = line.strip()
+        if not word:
+            continue
+        if len(word.split()) > 1:
+            shown = word if len(word) <= 60 else word[:57] + "..."
+            raise VocabError(f"{name}:{line_no}: {shown!r} holds more than one word; put one word per line")
+        words.append(word)
+    if not words:
+        raise VocabError(f"{name}: holds no words; put one word per line")
+    return frozenset(words)
 
 
 @dataclass(frozen=True, eq=False)
@@ -126,6 +240,7 @@ class Vocab:
         min_count: int = 5,
         max_vocab: int | None = None,
         name: str | None = None,
+        keep_words: Collection[str] | None = None,
     ) -> "Vocab":
         """Make the vocabulary from every distinct token and its count.
 
@@ -142,6 +257,9 @@ class Vocab:
             all that reach `min_count`.
         name : str, optional
             The corpus name, put first in error messages.
+        keep_words : collection of str, optional
+            Words kept whenever they occur, whatever `min_count` and `max_vocab` say
+            (`select_words`, --keep-words).
 
         Returns
         -------
@@ -159,7 +277,7 @@ class Vocab:
             raise ValueError(
                 f"Vocab.from_counts: {len(words)} words but {len(counts)} counts"
             )
-        kept = select_words(counts, min_count, max_vocab)
+        kept = select_words(counts, min_count, max_vocab, keep_mask(words, keep_words))
         if kept.size == 0:
             place = f"{name}: " if name else ""
             if len(words) == 0:
@@ -188,9 +306,9 @@ class Vocab:
 
         Parameters
         ----------
-        source : str, os.PathLike or iterable of str
+        source : str, os.PathLike, iterable of str or of token lists
             Anything `cbow.corpus.iter_text_blocks` reads: a file, directory, ``"-"`` or
-            lines.
+            lines; or sentences as lists of tokens, counted as they are.
         tokenizer : str or callable, default "default"
             See `cbow.tokenize.get_tokenizer`.
         min_count, max_vocab
@@ -211,8 +329,13 @@ class Vocab:
         tokenize = get_tokenizer(tokenizer)
         stats = CorpusStats()
         counter: collections.Counter[str] = collections.Counter()
-        for text, _ in iter_text_blocks(source, stats):
-            counter.update(itertools.chain.from_iterable(map(tokenize, text.split("\n"))))
+        is_tokens, source = peek_sentences(source)
+        if is_tokens:  # token lists, taken as they are (cbow.data.corpus)
+            for chunk in iter_token_chunks(source, stats):
+                counter.update(itertools.chain.from_iterable(chunk))
+        else:
+            for text, _ in iter_text_blocks(source, stats):
+                counter.update(itertools.chain.from_iterable(map(tokenize, text.split("\n"))))
         name = describe_source(source)
         if not counter:
             raise CorpusError(

@@ -5,7 +5,9 @@ Per epoch, and all vectorized (no Python loop per token):
 1. Subsampling (word2vec.c's `-sample`): each token is kept with probability keep[id].
 2. Dynamic window: every kept target draws b ~ U{1..w} and takes up to b words on each
    side as its context, never crossing a sentence boundary (word2vec.c draws
-   `b = rand % window` and uses `window - b`, the same distribution).
+   `b = rand % window` and uses `window - b`, the same distribution). With
+   `shrink_windows=False` (gensim's option) every target takes the full w, and no window
+   size is drawn.
 3. Examples without any context word are skipped.
 
 Examples are built a chunk of targets at a time (bounded memory) and cut into
@@ -117,8 +119,10 @@ def build_examples(
     stop: int,
     window: int,
     rng: np.random.Generator,
+    shrink_windows: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Contexts for the targets ids[start:stop], with a dynamic window per target.
+    """Contexts for the targets ids[start:stop], with a dynamic window per target
+    (b ~ U{1..w} drawn from `rng`), or the full window w when not `shrink_windows`.
 
     Returns
     -------
@@ -131,7 +135,10 @@ def build_examples(
     n_ids = len(ids)
     target_index = np.arange(start, stop, dtype=np.int64)
     offsets = context_offsets(window)
-    reduced = rng.integers(1, window + 1, size=stop - start)  # b ~ U{1..w}
+    if shrink_windows:
+        reduced = rng.integers(1, window + 1, size=stop - start)  # b ~ U{1..w}
+    else:  # gensim's shrink_windows=False: the full window, nothing drawn
+        reduced = np.full(stop - start, window)
     position = target_index[:, None] + offsets[None, :]
     in_range = (position >= 0) & (position < n_ids)
     np.clip(position, 0, n_ids - 1, out=position)
@@ -166,6 +173,7 @@ def iter_batches(
     rng: np.random.Generator,
     keep_prob: np.ndarray | None = None,
     start_token: int = 0,
+    shrink_windows: bool = True,
 ) -> Iterator[Batch]:
     """Yield one epoch of minibatches in corpus order.
 
@@ -189,6 +197,8 @@ def iter_batches(
         Subsampling keep probabilities; None keeps every token.
     start_token : int
         Skip targets before this raw position (used to resume mid-epoch).
+    shrink_windows : bool
+        True: each target draws b ~ U{1..w}; False: every target takes the full window.
     """
     pending: list[tuple[np.ndarray, ...]] = []
     n_pending = 0
@@ -208,7 +218,7 @@ def iter_batches(
         for chunk_start in range(first, n_kept, CHUNK_TARGETS):
             chunk_stop = min(n_kept, chunk_start + CHUNK_TARGETS)
             target_index, target_ids, context_ids, context_mask = build_examples(
-                ids, sentence_ids, chunk_start, chunk_stop, window, rng
+                ids, sentence_ids, chunk_start, chunk_stop, window, rng, shrink_windows
             )
             pending.append((positions[target_index], target_ids, context_ids, context_mask))
             n_pending += len(target_ids)

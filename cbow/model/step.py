@@ -110,14 +110,16 @@ class OutputLayer:
         return draw_negatives(self.noise_cdf, (n_examples, self.negative), rng)
 
 
-NOISE_POWER = 0.75  # noise distribution of NS: unigram counts ^ 0.75 (word2vec.c)
+NOISE_POWER = 0.75  # noise distribution of NS: unigram counts ^ 0.75 (word2vec.c; TrainConfig.ns_exponent)
 
 
-def build_output_layer(vocab: Vocab, objective: str, negative: int = 0) -> tuple[OutputLayer, int]:
+def build_output_layer(vocab: Vocab, objective: str, negative: int = 0,
+                       noise_power: float = NOISE_POWER) -> tuple[OutputLayer, int]:
     """The objective's lookup tables for `vocab`, and the number of W_out rows it needs
-    (V for NS and the full softmax, V - 1 inner Huffman nodes for HS)."""
+    (V for NS and the full softmax, V - 1 inner Huffman nodes for HS). NS draws its noise
+    words from count^noise_power, normalised."""
     if objective == "ns":
-        noise = vocab.noise_distribution(NOISE_POWER)
+        noise = vocab.noise_distribution(noise_power)
         noise_cdf = np.cumsum(noise)
         noise_cdf /= noise_cdf[-1]
         sampler = AliasSampler.from_probabilities(noise)
@@ -206,12 +208,16 @@ def repeat_scale(row_ids: np.ndarray, weights: np.ndarray | None, power: float, 
 
 def in_update_weights(mean_weights: np.ndarray, context_flat: np.ndarray, lr_in: float,
                       cbow_update: str, repeat_guard: float = 0.0, context_power: float = 1.0,
-                      n_context: np.ndarray | None = None) -> np.ndarray:
+                      n_context: np.ndarray | None = None, in_row_scale: np.ndarray | None = None) -> np.ndarray:
     """The W_in update's weight of each context slot, rate and sign folded in.
 
     -lr_in/C (mean) or -lr_in (word2vec), times the repeat guard's per-row scale. With
     `context_power` q < 1 the mean update's weight is -lr_in * C^(1-q) / C = -lr_in C^-q
     (module docstring, context power). (M,) dtype of mean_weights.
+
+    in_row_scale : (V,) float, optional
+        A factor per row of W_in (gensim's vectors_lockf): 0 freezes a row (its slots
+        get weight 0, so the scatter-add leaves it bit for bit as it was), 1 trains it.
 
     n_context : (B,) int, optional
         The examples' context counts, when `mean_weights` is their 1/C repeated C times
@@ -234,6 +240,8 @@ def in_update_weights(mean_weights: np.ndarray, context_flat: np.ndarray, lr_in:
         raise ValueError(f"unknown cbow_update {cbow_update!r}")
     if repeat_guard:
         in_weights *= repeat_scale(context_flat, mean_weights, repeat_guard)
+    if in_row_scale is not None:
+        in_weights *= in_row_scale[context_flat].astype(dtype, copy=False)
     return in_weights
 
 
@@ -250,6 +258,7 @@ def sgd_step(
     repeat_guard: float = 0.0,
     repeat_guard_out: float = 0.0,
     context_power: float = 1.0,
+    in_row_scale: np.ndarray | None = None,
 ) -> float:
     """Apply one minibatch SGD step in place; return the batch's summed loss.
 
@@ -270,6 +279,7 @@ def sgd_step(
     repeat_guard_out : the same for W_out's rows (sparse objectives; not the dense softmax)
     context_power : q of the mean update's W_in step lr_in * C^-q dL/dh (module docstring);
         1 = plain SGD on the exact gradient; ignored by the word2vec rule
+    in_row_scale : (V,) factor of each W_in row's update, 0 = frozen (`in_update_weights`)
     """
     dtype = W_in.dtype
     inv_n_context = (1.0 / batch.n_context).astype(dtype)
@@ -288,7 +298,7 @@ def sgd_step(
     apply_row_grads(W_out, (row_ids, grad_rows), -lr_out)
 
     in_weights = in_update_weights(mean_weights, batch.context_flat, lr_in, cbow_update, repeat_guard,
-                                   context_power, batch.n_context)
+                                   context_power, batch.n_context, in_row_scale)
     sparse_ops.scatter_add_rows(W_in, batch.context_indptr, batch.context_flat, in_weights, grad_h)
     return loss
 
@@ -306,6 +316,7 @@ def fused_step(
     repeat_guard: float = 0.0,
     repeat_guard_out: float = 0.0,
     context_power: float = 1.0,
+    in_row_scale: np.ndarray | None = None,
 ) -> float:
     """`sgd_step` without clipping, fused (cbow.logistic_step, cbow.softmax_step); same update,
     the repeat guards and the context power included (the full softmax's dense W_out update has no row guard, as
@@ -318,7 +329,7 @@ def fused_step(
     inv_n_context = (1.0 / batch.n_context).astype(dtype)
     mean_weights = np.repeat(inv_n_context, batch.n_context)
     in_weights = in_update_weights(mean_weights, batch.context_flat, lr_in, cbow_update, repeat_guard,
-                                   context_power, batch.n_context)
+                                   context_power, batch.n_context, in_row_scale)
     if output.objective == "ns":
         noise_ids = output.draw_noise(len(batch), rng)
         slots = ns_slots(batch.target_ids, noise_ids, dtype)

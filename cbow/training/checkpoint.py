@@ -3,6 +3,7 @@
 A checkpoint is one `.npz` file (numpy's zip of arrays; no pickle) holding
 
     W_in (V, d) float32, W_out (V or V-1, d) float32   the weights after the last whole batch
+    frozen_rows  (V,) bool   only for a run with freeze_init: the W_in rows it leaves alone
     vocab_words  uint8   the words, UTF-8, joined by "\\n" (no word holds a newline)
     vocab_counts (V,) int64
     meta         uint8   UTF-8 JSON: format/version, TrainConfig as a dict, corpus identity
@@ -99,7 +100,7 @@ class Checkpoint:
 
 def _encode_meta(checkpoint: Checkpoint) -> np.ndarray:
     state = checkpoint.state
-    progress = {key: value for key, value in asdict(state).items() if key not in ("W_in", "W_out")}
+    progress = {key: value for key, value in asdict(state).items() if key not in ("W_in", "W_out", "frozen_rows")}
     meta = {
         "format": FORMAT,
         "version": VERSION,
@@ -129,9 +130,10 @@ def save_checkpoint(path: str | os.PathLike, checkpoint: Checkpoint) -> None:
                 f"the last good checkpoint {os.fspath(path)} is kept; lower --alpha or set --clip-grad"
             )
     words_blob = np.frombuffer("\n".join(checkpoint.vocab.words).encode("utf-8"), dtype=np.uint8)
+    frozen = {} if state.frozen_rows is None else {"frozen_rows": np.asarray(state.frozen_rows, dtype=bool)}
     with atomic_write(path) as handle:
         np.savez(handle, W_in=state.W_in, W_out=state.W_out, vocab_words=words_blob,
-                 vocab_counts=np.asarray(checkpoint.vocab.counts), meta=_encode_meta(checkpoint))
+                 vocab_counts=np.asarray(checkpoint.vocab.counts), meta=_encode_meta(checkpoint), **frozen)
 
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
@@ -175,7 +177,10 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
             f"{W_in.shape}, W_out {W_out.shape}, size {config['size']}); {fix}"
         )
     progress = meta["progress"]
-    state = TrainState(W_in=W_in, W_out=W_out, **progress)
+    frozen = arrays.get("frozen_rows")  # only a run with freeze_init has it (older checkpoints never)
+    if frozen is not None and frozen.shape != (len(words),):
+        raise CheckpointError(f"{name}: frozen_rows {frozen.shape} do not match {len(words)} words; {fix}")
+    state = TrainState(W_in=W_in, W_out=W_out, frozen_rows=frozen, **progress)
     return Checkpoint(
         config=config,
         vocab=Vocab(words, counts),
@@ -193,16 +198,18 @@ NOT_MODEL_SETTINGS = frozenset({"workers"})
 
 
 def check_compatible(checkpoint: Checkpoint, config_dict: dict, fingerprint: str,
-                     corpus_name: str, defaults: dict | None = None) -> None:
+                     corpus_name: str, defaults: dict | None = None,
+                     may_differ: frozenset[str] = NOT_MODEL_SETTINGS) -> None:
     """Raise CheckpointError unless `checkpoint` was made by this config on this corpus.
 
     `defaults` (TrainConfig's defaults as a dict) stand in for the settings a checkpoint
-    lacks because it was written before they existed; `NOT_MODEL_SETTINGS` may differ.
+    lacks because it was written before they existed; the settings in `may_differ`
+    (NOT_MODEL_SETTINGS unless given) may differ.
     """
     name = os.fspath(checkpoint.path) if checkpoint.path else "checkpoint"
     defaults = defaults or {}
     saved = {**defaults, **checkpoint.config}
-    for key in sorted((set(config_dict) | set(saved)) - NOT_MODEL_SETTINGS):
+    for key in sorted((set(config_dict) | set(saved)) - may_differ):
         if config_dict.get(key) != saved.get(key):
             flag = "--" + key.replace("_", "-")
             raise CheckpointError(

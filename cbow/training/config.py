@@ -34,17 +34,28 @@ class TrainConfig:
     ----------
     size : vector size d (word2vec `-size`)
     window : maximum window w; each target draws b ~ U{1..w} (word2vec `-window`)
+    shrink_windows : True (word2vec, gensim's default): each target draws its window b ~
+        U{1..w}; False: every target takes the full window w (gensim's shrink_windows=False)
     objective : "ns" (negative sampling), "hs" (hierarchical softmax), "softmax" (exact)
     negative : noise words per example for NS (word2vec `-negative`)
+    ns_exponent : power of the NS noise distribution, count^ns_exponent normalised (0.75 as
+        word2vec.c; gensim's ns_exponent: 1 is the unigram, 0 uniform, < 0 favours rare words)
     sample : subsampling threshold; 0 disables (word2vec `-sample`). 1e-4 as fastText
         (word2vec.c and gensim: 1e-3), which scored better (docs/quality.md)
     min_count : drop words rarer than this (word2vec `-min-count`)
     max_vocab : keep only the most frequent words (None: all)
+    keep_words : a file of words, one per line, kept in the vocabulary whenever they occur
+        in the corpus at all, whatever `min_count` and `max_vocab` say (gensim's trim_rule
+        returning RULE_KEEP; cbow.data.vocab.load_word_list); None: none
     epochs : passes over the corpus (word2vec `-iter`)
     alpha : initial learning rate of W_out (word2vec `-alpha`)
     alpha_in : initial learning rate of W_in; None picks `alpha * window^q` for the mean
         update, q = context_power (the exact gradient moves each context row C times less,
         DESIGN.md §3; MEAN_LR_IN_PER_WINDOW) and `alpha` for the word2vec update
+    min_alpha : the rate W_out's schedule ends at: the rate falls linearly from alpha to
+        min_alpha over the run, as gensim's min_alpha (cbow.training.schedule); W_in's
+        ends at min_alpha * lr_in / alpha, the same ratio. None: alpha * 1e-4, word2vec.c's
+        floor (MIN_LR_FRACTION)
     cbow_update : "mean" (exact gradient through the average) or "word2vec" (classic rule)
     batch_size : examples per minibatch (512: the fastest for NS, docs/performance.md)
     repeat_guard : power p of W_in's per-row step size: a row occurring n_r times in a
@@ -59,6 +70,9 @@ class TrainConfig:
         Ignored by the word2vec update. 0.75 scored best over all three sets
         (docs/quality.md); `cbow train --hs` uses 0.25 (cbow.cli.train_flags)
     seed : seed of every random generator of the run
+    freeze_init : with `cbow.train(..., init=...)` (--init-from, --freeze-init): the W_in
+        rows that came from the init are not trained (their updates are multiplied by 0,
+        gensim's vectors_lockf); new words and W_out train (cbow.training.continuing)
     clip_grad : per-example L2 clip of dL/dh and W_out row gradients (None: off)
     tokenizer : "default" or "whitespace"
     phrases : a phrase table (`cbow phrases --save-table`): its phrases are joined ("new_york")
@@ -83,20 +97,25 @@ class TrainConfig:
 
     size: int = 100
     window: int = 5
+    shrink_windows: bool = True
     objective: str = "ns"
     negative: int = 5
+    ns_exponent: float = 0.75
     sample: float = 1e-4
     min_count: int = 5
     max_vocab: int | None = None
+    keep_words: str | None = None
     epochs: int = 5
     alpha: float = 0.05
     alpha_in: float | None = None
+    min_alpha: float | None = None
     cbow_update: str = "mean"
     batch_size: int = 512
     repeat_guard: float = 0.0
     repeat_guard_out: float | None = None
     context_power: float = 0.75
     seed: int = 1
+    freeze_init: bool = False
     clip_grad: float | None = None
     tokenizer: str = "default"
     phrases: str | None = None
@@ -114,12 +133,15 @@ class TrainConfig:
             (self.objective in OBJECTIVE_NAMES, f"unknown objective {self.objective!r}; choose one of {', '.join(OBJECTIVE_NAMES)}"),
             (self.objective != "ns" or self.negative >= 1, f"negative sampling needs --negative >= 1, got {self.negative}"),
             (self.negative >= 0, f"--negative must be >= 0, got {self.negative}"),
+            (math.isfinite(self.ns_exponent), f"--ns-exponent must be a finite number, got {self.ns_exponent}"),
             (self.sample >= 0, f"--sample must be >= 0, got {self.sample}"),
             (self.min_count >= 1, f"--min-count must be >= 1, got {self.min_count}"),
             (self.max_vocab is None or self.max_vocab >= 1, f"--max-vocab must be >= 1, got {self.max_vocab}"),
             (self.epochs >= 1, f"--epochs must be >= 1, got {self.epochs}"),
             (self.alpha > 0 and math.isfinite(self.alpha), f"--alpha must be > 0, got {self.alpha}"),
             (self.alpha_in is None or (self.alpha_in > 0 and math.isfinite(self.alpha_in)), f"--alpha-in must be > 0, got {self.alpha_in}"),
+            (self.min_alpha is None or 0 <= self.min_alpha <= self.alpha,
+             f"--min-alpha must lie in [0, --alpha {self.alpha:g}], got {self.min_alpha}"),
             (self.cbow_update in CBOW_UPDATES, f"unknown --cbow-update {self.cbow_update!r}; choose mean or word2vec"),
             (self.batch_size >= 1, f"--batch-size must be >= 1, got {self.batch_size}"),
             (self.repeat_guard >= 0 and math.isfinite(self.repeat_guard), f"--repeat-guard must be >= 0, got {self.repeat_guard}"),
@@ -152,6 +174,14 @@ class TrainConfig:
         if self.cbow_update != "mean":
             return self.alpha
         return self.alpha * (MEAN_LR_IN_PER_WINDOW * self.window) ** self.context_power
+
+    @property
+    def min_lr_in(self) -> float | None:
+        """The rate W_in's schedule ends at with `min_alpha` (the same ratio to lr_in as
+        min_alpha to alpha), None without it."""
+        if self.min_alpha is None:
+            return None
+        return self.min_alpha * self.lr_in / self.alpha
 
     @property
     def out_guard_power(self) -> float:

@@ -33,7 +33,8 @@ Cost, N held-out targets, V words, d dims, B targets per batch, V_c words per ch
                  V_c = 8192: 32 MB + 6.5 MB at d = 100)
     HS           time O(N L d), L the mean path length (~log2 V); memory O(B L d)
 
-All arithmetic is float64 whatever the weights' dtype.
+All arithmetic is float64 whatever the weights' dtype. The probabilities themselves live
+in cbow.model.likelihood, which `predict_output_word` and `score` share.
 
 During training (`HeldoutMonitor`): after every epoch, and with `every` = N also every N
 training words, by the run's global word counter (corpus words before subsampling): it
@@ -59,7 +60,7 @@ import numpy as np
 from cbow.data.encode import EncodedCorpus
 from cbow.data.split import heldout_examples
 from cbow.data.vocab import HuffmanTree
-from cbow.numerics import log_sigmoid
+from cbow.model.likelihood import hidden_mean, huffman_nll, softmax_nll, target_nll  # noqa: F401 (re-exported)
 from cbow.wording import counted
 from cbow.training.callbacks import Callback
 from cbow.training.run import EpochReport, HeldoutPoint
@@ -92,64 +93,6 @@ class HeldoutLoss:
         """For the JSON-lines training log."""
         return {"heldout_nats": self.nats, "heldout_perplexity": self.perplexity,
                 "heldout_words": self.n_predicted}
-
-
-def _hidden(W_in: np.ndarray, context_ids: np.ndarray, context_mask: np.ndarray) -> np.ndarray:
-    """h = mean of the real context rows, in float64, shape (B, d)."""
-    rows = W_in[context_ids].astype(np.float64)  # (B, 2w, d): small, B <= batch_size
-    rows *= context_mask[..., None]
-    return rows.sum(axis=1) / context_mask.sum(axis=1)[:, None]
-
-
-def softmax_nll(h: np.ndarray, W_out: np.ndarray, target_ids: np.ndarray, vocab_chunk: int = 8192) -> np.ndarray:
-    """-log softmax(W_out h)_t per example, exact, chunked over V with a running logsumexp.
-
-    Parameters
-    ----------
-    h : (B, d) float64
-    W_out : (V, d) any float dtype; read `vocab_chunk` rows at a time, cast to float64
-    target_ids : (B,) int
-    vocab_chunk : rows of W_out per chunk: memory O(B * vocab_chunk)
-
-    Returns
-    -------
-    (B,) float64: logsumexp_w(u_w . h) - u_t . h
-    """
-    running_max = np.full(len(h), -np.inf)
-    running_sum = np.zeros(len(h))  # sum exp(s - running_max) over the chunks so far
-    for start in range(0, W_out.shape[0], vocab_chunk):
-        scores = h @ W_out[start:start + vocab_chunk].astype(np.float64).T  # (B, V_c)
-        new_max = np.maximum(running_max, scores.max(axis=1))
-        running_sum *= np.exp(running_max - new_max)  # rescale the old sum to the new max
-        scores -= new_max[:, None]
-        running_sum += np.exp(scores, out=scores).sum(axis=1)
-        running_max = new_max
-    target_scores = np.einsum("bd,bd->b", h, W_out[target_ids].astype(np.float64))
-    return running_max + np.log(running_sum) - target_scores
-
-
-def huffman_nll(h: np.ndarray, W_out: np.ndarray, target_ids: np.ndarray, huffman: HuffmanTree) -> np.ndarray:
-    """-log p(t | h) of hierarchical softmax: -sum_l log sigmoid((1 - 2 b_l) v_{n_l} . h).
-
-    Parameters
-    ----------
-    h : (B, d) float64
-    W_out : (V-1, d) inner-node vectors, any float dtype
-    target_ids : (B,) int
-    huffman : the vocabulary's HuffmanTree (codes, points, lengths)
-
-    Returns
-    -------
-    (B,) float64
-    """
-    lengths = huffman.lengths[target_ids]
-    depth = int(lengths.max())
-    path_mask = np.arange(depth) < lengths[:, None]
-    path_nodes = np.where(path_mask, huffman.points[target_ids, :depth], 0)
-    signs = np.where(huffman.codes[target_ids, :depth] != 0, -1.0, 1.0)
-    node_rows = W_out[path_nodes].astype(np.float64)  # (B, L, d)
-    x = np.einsum("bld,bd->bl", node_rows, h)
-    return -np.sum(np.where(path_mask, log_sigmoid(signs * x), 0.0), axis=1)
 
 
 def heldout_loss(
@@ -195,11 +138,8 @@ def heldout_loss(
                 break
             keep = slice(0, max_words - n_predicted)
             target_ids, context_ids, context_mask = target_ids[keep], context_ids[keep], context_mask[keep]
-        h = _hidden(W_in, context_ids, context_mask)
-        if objective == "hs":
-            nll = huffman_nll(h, W_out, target_ids, huffman)
-        else:
-            nll = softmax_nll(h, W_out, target_ids, vocab_chunk)
+        h = hidden_mean(W_in, context_ids, context_mask)
+        nll = target_nll(h, W_out, target_ids, objective, huffman, vocab_chunk)
         total += float(nll.sum())
         n_predicted += len(target_ids)
     if n_predicted == 0:

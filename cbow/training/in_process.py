@@ -23,7 +23,7 @@ from cbow.training.schedule import Step, divergence_advice, loss_diverged, make_
 def train_in_process(run: Run) -> None:
     """Train epochs run.epoch .. config.epochs - 1 (from a mid-epoch position when resumed),
     emitting the run's events; stops early when a callback asks at an epoch's end."""
-    step = make_step(run.W_in, run.output, run.config)
+    step = make_step(run.W_in, run.output, run.config, run.frozen_rows)
     while run.epoch < run.config.epochs:
         seconds = _train_epoch(run, step)
         if run.finish_epoch(seconds):
@@ -44,7 +44,7 @@ def _train_epoch(run: Run, step: Step) -> float:
     noise_rng = np.random.default_rng([config.seed, 2, epoch])
     words_before = epoch * run.words_per_epoch
     batches = iter_batches(corpus.word_ids, corpus.sentence_offsets, config.window, config.batch_size,
-                           batch_rng, run.keep_prob)
+                           batch_rng, run.keep_prob, shrink_windows=config.shrink_windows)
     if run.batches_done:  # resumed mid-epoch: replay the batch stream up to the saved position
         batches = itertools.islice(batches, run.batches_done, None)
         noise_rng.bit_generator.state = run.resumed_from.noise_rng_state

@@ -22,16 +22,19 @@ from pathlib import Path
 
 import numpy as np
 
-from cbow.data.encode import EncodedCorpus
-from cbow.data.prepare import prepare
+from cbow.data.encode import EncodedCorpus, encode_with_vocab
+from cbow.data.prepare import corpus_tokenizer, prepare, prepare_grown
 from cbow.data.split import split_holdout
 from cbow.data.vocab import Vocab
 from cbow.errors import ConfigError
-from cbow.model.hidden import init_weights
 from cbow.model.step import build_output_layer
 from cbow.training.cache_check import CacheCheck, cache_entry_of
 from cbow.training.callbacks import Callback, CallbackList, FunctionCallback
-from cbow.training.checkpoint import Checkpoint, CheckpointError, Checkpointer, check_compatible
+from cbow.training.checkpoint import (
+    NOT_MODEL_SETTINGS, Checkpoint, CheckpointError, Checkpointer, check_compatible,
+)
+from cbow.training.continuing import describe_init, initial_weights, resolve_init
+from cbow.training.full_model import Model
 from cbow.training.config import AUTO_WORKERS, TrainConfig
 from cbow.training.heldout import HeldoutMonitor
 from cbow.training.in_process import train_in_process
@@ -40,12 +43,16 @@ from cbow.training.parallel.pool import split_sentences, workers_for_run
 from cbow.training.progress import LossCurve, ProgressBar
 from cbow.training.schedule import guard_repeated_rows
 from cbow.training.run import EpochReport, HeldoutPoint, LossPoint, Run, TrainResult  # noqa: F401 (public types)
+from cbow.vectors.keyed import KeyedVectors
 
 logger = logging.getLogger(__name__)
 
+# Settings a resumed run may change: the processes, and how many epochs the run has
+RESUME_MAY_DIFFER = NOT_MODEL_SETTINGS | {"epochs"}
+
 
 def train(
-    source: str | Path | Iterable[str] | None = None,
+    source: str | Path | Iterable[str] | Iterable[Sequence[str]] | None = None,
     config: TrainConfig | None = None,
     *,
     callbacks: Sequence[Callback] = (),
@@ -57,18 +64,24 @@ def train(
     checkpointer: Checkpointer | None = None,
     resume: Checkpoint | None = None,
     cache_dir: str | Path | None = None,
+    init: Model | KeyedVectors | str | Path | None = None,
 ) -> TrainResult:
     """Train CBOW vectors.
 
     Parameters
     ----------
-    source : path of a text file, .gz, .bz2, directory, "-" (stdin), or an iterable of
-        lines. Ignored when `vocab` and `encoded` are given.
+    source : path of a text file, .gz, .bz2, directory, "-" (stdin), an iterable of lines
+        (str), or an iterable of sentences as lists of str tokens (what gensim takes:
+        `[["the", "cat"], ...]`), taken as they are, never re-tokenized (cbow.data.corpus).
+        The corpus is read once, counting and encoding in the same pass, so a one-shot
+        generator will do. Ignored when `vocab` and `encoded` are given.
     config : settings (defaults: `TrainConfig()`)
     callbacks : `cbow.Callback`s, called in order at every event of the run
         (cbow.training.callbacks); one returning True from `on_epoch_end` (or setting
         `run.stop_training`) ends the run after that epoch
-    vocab, encoded : an already counted and encoded corpus (skip reading)
+    vocab, encoded : an already counted and encoded corpus (skip reading); `vocab` alone:
+        encode `source` with this vocabulary instead of counting it (its words and counts
+        as they are: min_count and keep_words are not applied again)
     progress : show a tqdm bar on stderr (words/s, loss, lr)
     on_epoch_end : a function called with each EpochReport (a callback's on_epoch_end)
     on_heldout : with `config.holdout`, a function called with each HeldoutPoint as it is
@@ -80,6 +93,14 @@ def train(
         schedule, not the same bits). `config.workers` may differ from the checkpoint's,
         except for a checkpoint saved mid-epoch (CheckpointError names the --workers)
     cache_dir : if given, reuse/store the encoded corpus there (cbow.data.cache); None: no cache
+    init : start from a trained model or from word vectors (cbow.training.continuing): a
+        Model (a TrainResult, `cbow.load_model`) continues it on `source`, the vocabulary
+        growing by the new words (counts add up, new words above min_count enter), every
+        old word keeping its rows; KeyedVectors (or a vectors file's path) start W_in's
+        rows of the words they share with the corpus' vocabulary, W_out at zero. A path
+        to a .cbow directory with W_out is read as a model. `config.freeze_init` keeps the
+        W_in rows it gave fixed. The run's rate falls from config.alpha over its own
+        epochs, as any run's
 
     Returns
     -------
@@ -87,7 +108,8 @@ def train(
 
     Raises
     ------
-    ConfigError, CorpusError, VocabError : bad settings or input
+    ConfigError, CorpusError, VocabError : bad settings or input (an init of another
+        --size, init with resume, freeze_init without init)
     Diverged : the loss or the weights became NaN/inf; nothing is returned (the last
         checkpoint, written before the divergence, is kept)
     CheckpointError : `resume` belongs to another corpus or config
@@ -95,10 +117,28 @@ def train(
     """
     config = config or TrainConfig()
     started = time.perf_counter()
+    if init is not None:
+        if resume is not None:
+            raise ConfigError("init starts a new run from a model or vectors, resume continues a checkpointed run: "
+                              "give one of them (--init-from or --resume)")
+        init = resolve_init(init)
+        init_size = (init.W_in if isinstance(init, Model) else init.vectors).shape[1]
+        if init_size != config.size:
+            raise ConfigError(f"the {describe_init(init)} to start from have size {init_size}, this run --size "
+                              f"{config.size}; give --size {init_size}")
+    elif config.freeze_init and resume is None:
+        raise ConfigError("--freeze-init keeps the rows --init-from gives fixed, and nothing to start from was given; "
+                          "add --init-from VECTORS (init= in Python) or drop --freeze-init")
     if vocab is None or encoded is None:
         if source is None:
-            raise ConfigError("no corpus given; pass a path, '-' for stdin, or an iterable of lines")
-        vocab, encoded = prepare(source, config, progress, cache_dir)
+            raise ConfigError("no corpus given; pass a path, '-' for stdin, an iterable of lines or of token lists")
+        if vocab is not None:  # the vocabulary given: encode with it (one pass)
+            encoded = encode_with_vocab(source, vocab, corpus_tokenizer(config), config.max_sentence_length,
+                                        progress, config.encoding_errors)
+        elif isinstance(init, Model):  # continuing: the model's vocabulary grows by the new words
+            vocab, encoded = prepare_grown(source, config, init.vocab, progress, cache_dir)
+        else:
+            vocab, encoded = prepare(source, config, progress, cache_dir)
     cache_entry = cache_entry_of(encoded.word_ids)  # checked while the first epoch trains
     if config.objective == "hs" and len(vocab) < 2:
         raise ConfigError("hierarchical softmax needs at least 2 words in the vocabulary; lower --min-count")
@@ -111,7 +151,7 @@ def train(
                                                          encoded.sentence_offsets, config.epochs))
         logger.info("training with %d worker process(es)", config.workers)
 
-    output, n_out_rows = build_output_layer(vocab, config.objective, config.negative)
+    output, n_out_rows = build_output_layer(vocab, config.objective, config.negative, config.ns_exponent)
     keep_prob = vocab.keep_probabilities(config.sample) if config.sample > 0 else None
     config = guard_repeated_rows(config, vocab.counts, keep_prob)
     expected_kept = len(encoded.word_ids) if keep_prob is None else float(vocab.counts @ keep_prob)
@@ -119,18 +159,26 @@ def train(
     # the workers' slices of the corpus; [None]: this process trains (one worker, or one sentence)
     slices = split_sentences(encoded.sentence_offsets, config.workers) if config.workers > 1 else []
     slices = slices if len(slices) > 1 else [None]
+    frozen_rows = None
     if resume is not None:
         W_in = np.array(resume.state.W_in, dtype=np.float32)
         W_out = np.array(resume.state.W_out, dtype=np.float32)
-    else:
-        W_in, W_out = init_weights(len(vocab), config.size, n_out_rows, np.random.default_rng([config.seed, 0]))
+    else:  # word2vec.c's start, and the rows an init gives (cbow.training.continuing)
+        start = initial_weights(vocab, config, n_out_rows, init, output.huffman)
+        W_in, W_out, frozen_rows = start.W_in, start.W_out, start.frozen_rows
     result = TrainResult(vocab, W_in, W_out, config, prepare_seconds=prepare_seconds,
                          n_corpus_words=len(encoded.word_ids))
     run = Run(config, vocab, encoded, W_in, W_out, output, result, keep_prob=keep_prob,
-              resumed_from=resume.state if resume is not None else None)
+              resumed_from=resume.state if resume is not None else None, frozen_rows=frozen_rows)
     if resume is not None:
+        # --epochs may change on resume: the run goes on (or stops) as a run of that many
+        # epochs would from where it is (cbow.training.schedule)
         check_compatible(resume, config.to_dict(), run.fingerprint,
-                         f"the corpus given{'' if source is None else f' ({source})'}", TrainConfig().to_dict())
+                         f"the corpus given{'' if source is None else f' ({source})'}", TrainConfig().to_dict(),
+                         may_differ=RESUME_MAY_DIFFER)
+        if config.epochs < resume.state.epoch:
+            raise CheckpointError(f"{resume.path or 'checkpoint'}: {resume.state.epoch} epochs are done already; "
+                                  f"--epochs {config.epochs} would undo some: give --epochs {resume.state.epoch} or more")
         _check_resume_workers(resume, slices, config)
         result.epochs = [EpochReport(**report) for report in resume.state.epochs]
         result.loss_history = [LossPoint(**point) for point in resume.state.loss_history]

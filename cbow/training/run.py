@@ -25,7 +25,8 @@ from cbow.errors import Diverged
 from cbow.model.hidden import word_vectors
 from cbow.model.step import OutputLayer
 from cbow.training.config import TrainConfig
-from cbow.training.schedule import divergence_advice, learning_rate
+from cbow.training.full_model import Model
+from cbow.training.schedule import divergence_advice, learning_rates
 from cbow.vectors.keyed import KeyedVectors
 
 if TYPE_CHECKING:
@@ -145,6 +146,8 @@ class TrainState:
     epoch_loss_sum, epoch_examples : loss bookkeeping of the epoch so far
     interval_loss, interval_examples, next_record : loss-curve bookkeeping
     W_in, W_out : the weights (saved as they are; float32)
+    frozen_rows : (V,) bool, the W_in rows a run with freeze_init leaves alone (the rows
+        its init gave), saved as an array of its own; None otherwise
     epochs : finished EpochReports as dicts
     loss_history : LossPoints as dicts
     heldout_history : HeldoutPoints as dicts (runs with --holdout)
@@ -170,16 +173,14 @@ class TrainState:
     loss_history: list[dict] = field(default_factory=list)
     heldout_history: list[dict] = field(default_factory=list)
     worker_positions: list[dict] = field(default_factory=list)
+    frozen_rows: np.ndarray | None = None
 
 
 @dataclass
-class TrainResult:
-    """A trained model: the vocabulary, both matrices, and the per-epoch history."""
+class TrainResult(Model):
+    """A trained model (cbow.training.full_model.Model: `wv`, `predict_output_word`, `score`,
+    `save`) and its per-epoch history."""
 
-    vocab: Vocab
-    W_in: np.ndarray
-    W_out: np.ndarray
-    config: TrainConfig
     epochs: list[EpochReport] = field(default_factory=list)
     loss_history: list[LossPoint] = field(default_factory=list)
     heldout_history: list[HeldoutPoint] = field(default_factory=list)  # with config.holdout
@@ -190,13 +191,6 @@ class TrainResult:
     @property
     def epoch_losses(self) -> list[float]:
         return [report.mean_loss for report in self.epochs]
-
-    @property
-    def wv(self) -> KeyedVectors:
-        """The word vectors as KeyedVectors (gensim's `model.wv`): W_in, or W_in +
-        out_vector_weight * W_out when the config sets that weight."""
-        vectors = word_vectors(self.W_in, self.W_out, self.config.out_vector_weight)
-        return KeyedVectors(list(self.vocab.words), vectors, counts=self.vocab.counts)
 
 
 def corpus_fingerprint(vocab: Vocab, word_ids: np.ndarray, sentence_offsets: np.ndarray,
@@ -240,6 +234,7 @@ class Run:
         is checkpointed), None with workers and between epochs
     worker_positions : with worker processes, each worker's position (set at pauses)
     resumed_from : the checkpoint state the run started from, or None
+    frozen_rows : (V,) bool, W_in rows the step leaves alone (freeze_init), or None
     stop_training : set it (or return True from `on_epoch_end`) to end the run after the
         current epoch
     paused_seconds : time spent in pauses during the current epoch (left out of words/s)
@@ -249,13 +244,13 @@ class Run:
 
     def __init__(self, config: TrainConfig, vocab: Vocab, corpus: EncodedCorpus, W_in: np.ndarray,
                  W_out: np.ndarray, output: OutputLayer, result: TrainResult,
-                 keep_prob: np.ndarray | None = None, resumed_from: TrainState | None = None) -> None:
+                 keep_prob: np.ndarray | None = None, resumed_from: TrainState | None = None,
+                 frozen_rows: np.ndarray | None = None) -> None:
         self.config, self.vocab, self.corpus, self.keep_prob = config, vocab, corpus, keep_prob
         self.W_in, self.W_out, self.output, self.result = W_in, W_out, output, result
         self.words_per_epoch = len(corpus.word_ids)
         self.words_total = self.words_per_epoch * config.epochs
         self.record_every = max(1, self.words_total // LOSS_POINTS_PER_RUN)
-        self._alpha_in = config.lr_in  # a property of the config: computed once, read every batch
         self.callbacks: CallbackList | None = None
         self.stop_training = False
         self.completed = False
@@ -264,6 +259,7 @@ class Run:
         self.noise_rng: np.random.Generator | None = None
         self.worker_positions: list[WorkerPosition] = []
         self.resumed_from = resumed_from
+        self.frozen_rows = frozen_rows if resumed_from is None else resumed_from.frozen_rows
         self._fingerprint: str | None = None
         state = resumed_from
         self.epoch = state.epoch if state else 0
@@ -279,12 +275,12 @@ class Run:
     @property
     def lr_in(self) -> float:
         """W_in's learning rate at `words_done` (cbow.training.schedule)."""
-        return learning_rate(self._alpha_in, self.words_done, self.words_total)
+        return learning_rates(self.config, self.words_done, self.words_total)[0]
 
     @property
     def lr_out(self) -> float:
         """W_out's learning rate at `words_done`."""
-        return learning_rate(self.config.alpha, self.words_done, self.words_total)
+        return learning_rates(self.config, self.words_done, self.words_total)[1]
 
     @property
     def epoch_mean_loss(self) -> float:
@@ -354,7 +350,7 @@ class Run:
         words_end = epoch * self.words_per_epoch
         report = EpochReport(epoch=epoch, mean_loss=self.epoch_mean_loss, n_examples=self.epoch_examples,
                              seconds=seconds, words_per_second=self.words_per_epoch / max(seconds, 1e-9),
-                             lr_end=learning_rate(self.config.alpha, words_end, self.words_total),
+                             lr_end=learning_rates(self.config, words_end, self.words_total)[1],
                              words_done=words_end)
         if not (np.isfinite(self.W_in).all() and np.isfinite(self.W_out).all()):
             raise Diverged(f"training diverged in epoch {report.epoch}: the weights hold NaN or inf; "
@@ -386,5 +382,6 @@ class Run:
             loss_history=[asdict(point) for point in result.loss_history],
             heldout_history=[asdict(point) for point in result.heldout_history],
             worker_positions=[asdict(position) for position in self.worker_positions],
+            frozen_rows=self.frozen_rows,
         )
 

@@ -5,8 +5,20 @@ subsampling, all workers together), as word2vec.c does:
 
     lr(words_done) = alpha * max(MIN_LR_FRACTION, 1 - words_done / words_total)
 
-so a run resumed from a checkpoint, or trained by several processes, follows the same
+or, with `TrainConfig.min_alpha` set, gensim's linear fall from alpha to min_alpha:
+
+    lr(words_done) = alpha - (alpha - min_alpha) * min(1, words_done / words_total)
+
+(W_in's rate follows the same formula from lr_in to min_alpha * lr_in / alpha), so a run resumed from a checkpoint, or trained by several processes, follows the same
 schedule as one uninterrupted process.
+
+words_total is words per epoch x config.epochs. A run resumed with another --epochs
+(cbow train --resume CKPT --epochs N) takes N there: from where the checkpoint stands it
+follows the schedule of a run of N epochs. A finished run of E epochs extended to N
+restarts at alpha * (1 - E/N) and falls linearly to the floor over the added epochs; a
+run resumed mid-way jumps to the rate a run of N epochs has at that point. A run started
+from a model (`init=`, --init-from) is a new run: its rate falls from alpha again over
+its own epochs (cbow.training.continuing).
 """
 
 from __future__ import annotations
@@ -37,10 +49,20 @@ logger = logging.getLogger(__name__)
 Step = Callable[[np.ndarray, np.ndarray, object, float, float, np.random.Generator], float]
 
 
-def learning_rate(alpha: float, words_done: int, words_total: int) -> float:
-    """Linear decay from alpha to alpha * 1e-4 over the whole run (word2vec.c)."""
+def learning_rate(alpha: float, words_done: int, words_total: int, min_alpha: float | None = None) -> float:
+    """Linear decay over the whole run: from alpha to alpha * 1e-4, floored there (word2vec.c),
+    or with `min_alpha` from alpha to min_alpha (gensim; module docstring)."""
     fraction = min(1.0, words_done / max(1, words_total))
-    return alpha * max(MIN_LR_FRACTION, 1.0 - fraction)
+    if min_alpha is None:
+        return alpha * max(MIN_LR_FRACTION, 1.0 - fraction)
+    return alpha - (alpha - min_alpha) * fraction
+
+
+def learning_rates(config: TrainConfig, words_done: int, words_total: int) -> tuple[float, float]:
+    """(lr_in, lr_out) of a run of `config` at `words_done` of its `words_total` words: what
+    every engine steps with."""
+    return (learning_rate(config.lr_in, words_done, words_total, config.min_lr_in),
+            learning_rate(config.alpha, words_done, words_total, config.min_alpha))
 
 
 def loss_diverged(loss: float, n_examples: int) -> bool:
@@ -92,19 +114,22 @@ def guard_repeated_rows(config: TrainConfig, counts: np.ndarray, keep_prob: np.n
     return replace(config, repeat_guard_out=1.0)
 
 
-def make_step(W_in: np.ndarray, output: OutputLayer, config: TrainConfig) -> Step:
+def make_step(W_in: np.ndarray, output: OutputLayer, config: TrainConfig,
+              frozen_rows: np.ndarray | None = None) -> Step:
     """step(W_in, W_out, batch, lr_in, lr_out, rng) -> loss: the fused step, or the reference
-    `sgd_step` for clipped gradients (same update)."""
+    `sgd_step` for clipped gradients (same update). `frozen_rows` ((V,) bool, --freeze-init):
+    W_in rows the step leaves as they are."""
+    in_row_scale = None if frozen_rows is None else np.where(frozen_rows, 0, 1).astype(W_in.dtype)
     if USE_FUSED_STEP and config.clip_grad is None:
         workspace = Workspace(W_in.shape[1], W_in.dtype)
 
         def step(W_in, W_out, batch, lr_in, lr_out, rng) -> float:
             return fused_step(W_in, W_out, batch, output, lr_in, lr_out, rng,
                               config.cbow_update, workspace, config.repeat_guard,
-                              config.out_guard_power, config.context_power)
+                              config.out_guard_power, config.context_power, in_row_scale)
     else:
         def step(W_in, W_out, batch, lr_in, lr_out, rng) -> float:
             return sgd_step(W_in, W_out, batch, output, lr_in, lr_out, rng,
                             config.cbow_update, config.clip_grad, config.repeat_guard,
-                            config.out_guard_power, config.context_power)
+                            config.out_guard_power, config.context_power, in_row_scale)
     return step

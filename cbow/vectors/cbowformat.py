@@ -5,6 +5,18 @@
         vocab.json      {"format": "cbow-vectors", "version": 1, "n_words": V, "dim": d,
                          "words": [...], "counts": [...] or null, "config": {...}}
 
+A whole model (`cbow train -o NAME.cbow`, `--save-model`; cbow.training.full_model) adds
+the output layer, so training can continue and the model can predict:
+
+        W_out.npy       (V, d), or (V-1, d) for hierarchical softmax: float32, memory-mappable
+        W_in.npy        only when vectors.npy is not W_in itself (--out-vector-weight)
+        vocab.json      + "model": {"W_in": "vectors.npy" or "W_in.npy", "W_out": "W_out.npy",
+                                    "objective": ..., "huffman_sha256": ... (HS)}
+
+Readers that do not know "model" (this module's `load`, older cbow) read the vectors as
+before and ignore the rest: the version stays 1, and a directory without "model" is a
+vectors-only one.
+
 Any Unicode word can be stored (JSON escapes it); counts and the training config travel
 with the vectors, so `KeyedVectors.load(path, mmap="r")` gives the same object back
 without reading the matrix into memory. The directory is written beside its target
@@ -41,7 +53,8 @@ def is_cbow_dir(path: str | Path) -> bool:
 
 
 def save(path: str | Path, words: list[str], vectors: np.ndarray, counts: np.ndarray | None = None,
-         config: dict | None = None) -> None:
+         config: dict | None = None, matrices: dict[str, np.ndarray] | None = None,
+         model: dict | None = None) -> None:
     """Write the directory `path` atomically (replacing an older cbow directory there).
 
     Parameters
@@ -51,6 +64,9 @@ def save(path: str | Path, words: list[str], vectors: np.ndarray, counts: np.nda
     vectors : (V, d) float array, stored as float32
     counts : (V,) int, optional
     config : JSON-serialisable training settings, optional
+    matrices : more float32 matrices, file name -> (n, d) array (a model's W_out.npy,
+        W_in.npy), written beside vectors.npy; each must be finite with d columns
+    model : JSON-serialisable, stored as vocab.json's "model" (which names the matrices)
 
     Raises
     ------
@@ -67,6 +83,14 @@ def save(path: str | Path, words: list[str], vectors: np.ndarray, counts: np.nda
         raise FormatError(f"{path}: the words must be non-empty and distinct")
     if counts is not None and len(counts) != len(words):
         raise FormatError(f"{path}: {len(words)} words but {len(counts)} counts")
+    matrices = {name: np.ascontiguousarray(matrix, dtype="<f4") for name, matrix in (matrices or {}).items()}
+    for name, matrix in matrices.items():
+        if name in (MATRIX_FILE, VOCAB_FILE) or not name.endswith(".npy") or "/" in name:
+            raise ValueError(f"matrix file name {name!r}: must be NAME.npy, not {MATRIX_FILE}")
+        if matrix.ndim != 2 or matrix.shape[1] != vectors.shape[1]:
+            raise FormatError(f"{path}: {name} has shape {matrix.shape}, the vectors {vectors.shape}")
+        if not np.isfinite(matrix).all():
+            raise FormatError(f"{path}: {name} holds NaN or inf; refusing to save it")
     target = check_writable(path, directory_ok=True)
     if target.stream:
         raise OutputError(f"{target.shown}: the cbow format is a directory and cannot be written to a stream; "
@@ -79,6 +103,7 @@ def save(path: str | Path, words: list[str], vectors: np.ndarray, counts: np.nda
         "format": FORMAT_NAME, "version": VERSION, "n_words": len(words), "dim": int(vectors.shape[1]),
         "words": list(words), "counts": None if counts is None else [int(c) for c in counts],
         "config": config or {},
+        **({"model": model} if model is not None else {}),
     }
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent))
@@ -88,8 +113,10 @@ def save(path: str | Path, words: list[str], vectors: np.ndarray, counts: np.nda
         # mkdtemp makes 0700: give the directory the mode it had, or what a plain mkdir would
         os.chmod(staging, stat.S_IMODE(path.stat().st_mode) if path.is_dir() else 0o777 & ~current_umask())
         np.save(staging / MATRIX_FILE, vectors)
+        for name, matrix in matrices.items():
+            np.save(staging / name, matrix)
         (staging / VOCAB_FILE).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-        for name in (MATRIX_FILE, VOCAB_FILE):
+        for name in (MATRIX_FILE, *matrices, VOCAB_FILE):
             with open(staging / name, "rb") as handle:
                 os.fsync(handle.fileno())
         _swap_into_place(staging, path)
@@ -121,33 +148,64 @@ def load(path: str | Path, mmap: str | None = None) -> tuple[list[str], np.ndarr
     """Read a cbow directory: (words, vectors (V, d) float32, counts (V,) int64 or None, config).
 
     With mmap='r' the matrix is a read-only memory map; it is still checked for NaN/inf,
-    block by block, so a corrupt file fails here rather than in a query.
+    block by block, so a corrupt file fails here rather than in a query. A whole model's
+    other matrices are not read (`load_meta`, `load_matrix`).
     """
     path = Path(path)
-    vocab_path = path / VOCAB_FILE
+    meta = load_meta(path)
+    words, counts, config = _check_meta(path / VOCAB_FILE, meta)
+    vectors = load_matrix(path, MATRIX_FILE, len(words), meta["dim"], mmap, row_names=words)
+    return words, vectors, counts, config
+
+
+def load_meta(path: str | Path) -> dict:
+    """vocab.json of the cbow directory `path`, parsed but not checked (`load` checks it).
+
+    Raises
+    ------
+    FormatError : no vocab.json, or not JSON
+    """
+    vocab_path = Path(path) / VOCAB_FILE
     try:
-        meta = json.loads(vocab_path.read_text(encoding="utf-8"))
+        return json.loads(vocab_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise FormatError(f"{path}: no {VOCAB_FILE} inside; not a cbow vectors directory") from None
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise FormatError(f"{vocab_path}: unreadable or not JSON ({str(exc)[:80]}); the file is corrupt") from None
-    words, counts, config = _check_meta(vocab_path, meta)
-    matrix_path = path / MATRIX_FILE
+
+
+def load_matrix(path: str | Path, name: str, n_rows: int, dim: int, mmap: str | None = None,
+                row_names: list[str] | None = None) -> np.ndarray:
+    """The float32 matrix `name` of the cbow directory `path`, checked: shape (n_rows, dim),
+    finite (block by block, also when memory-mapped with mmap='r').
+
+    Raises
+    ------
+    FormatError : missing, unreadable, another dtype or shape, NaN/inf (naming the row:
+        its word when `row_names` are given)
+    """
+    matrix_path = Path(path) / name
     try:
-        vectors = np.load(matrix_path, mmap_mode=mmap, allow_pickle=False)
+        matrix = np.load(matrix_path, mmap_mode=mmap, allow_pickle=False)
     except FileNotFoundError:
         raise FormatError(f"{matrix_path}: missing; the cbow directory is incomplete") from None
     except (OSError, ValueError, EOFError) as exc:
         raise FormatError(f"{matrix_path}: not a readable .npy matrix ({str(exc)[:80]}); the file is corrupt") from None
-    if vectors.dtype != np.dtype("<f4") or vectors.shape != (len(words), meta["dim"]):
-        raise FormatError(f"{matrix_path}: holds {vectors.dtype} {vectors.shape}, but {VOCAB_FILE} announces "
-                          f"float32 ({len(words)}, {meta['dim']}); the two files disagree")
-    for start in range(0, len(words), 65536):
-        block_ok = np.isfinite(vectors[start:start + 65536]).all(axis=1)
+    if matrix.dtype != np.dtype("<f4") or matrix.shape != (n_rows, dim):
+        raise FormatError(f"{matrix_path}: holds {matrix.dtype} {matrix.shape}, but {VOCAB_FILE} announces "
+                          f"float32 ({n_rows}, {dim}); the two files disagree")
+    for start in range(0, n_rows, 65536):
+        block_ok = np.isfinite(matrix[start:start + 65536]).all(axis=1)
         if not block_ok.all():
             bad = start + int(np.flatnonzero(~block_ok)[0])
-            raise FormatError(f"{matrix_path}: the vector of {words[bad]!r} holds NaN or inf; the file is corrupt")
-    return words, vectors, counts, config
+            what = f"the vector of {row_names[bad]!r}" if row_names is not None else f"row {bad}"
+            raise FormatError(f"{matrix_path}: {what} holds NaN or inf; the file is corrupt")
+    return matrix
+
+
+def check_meta(path: str | Path, meta: dict) -> tuple[list[str], np.ndarray | None, dict]:
+    """(words, counts or None, config) of a parsed vocab.json, checked (FormatError otherwise)."""
+    return _check_meta(Path(path) / VOCAB_FILE, meta)
 
 
 def _check_meta(vocab_path: Path, meta) -> tuple[list[str], np.ndarray | None, dict]:

@@ -57,7 +57,7 @@ def _train_slice(task: WorkerTask, shared: SharedArrays) -> None:
     """The worker's loop: its slice once per epoch, lr from the global word count, waiting
     at the epoch gate and in the parent's pauses (module docstring)."""
     from cbow.data.windows import iter_batches
-    from cbow.training.schedule import learning_rate, loss_diverged, make_step
+    from cbow.training.schedule import learning_rates, loss_diverged, make_step
 
     config, worker = task.config, task.worker
     W_in, W_out = shared["W_in"], shared["W_out"]
@@ -75,7 +75,7 @@ def _train_slice(task: WorkerTask, shared: SharedArrays) -> None:
     words_done, loss_sum, n_examples = shared["words_done"], shared["loss_sum"], shared["n_examples"]
     batches_done, pause, stop = shared["batches_done"], shared["pause"], shared["stop"]
     signals = _Signals(shared, worker, task.parent_pid)
-    step = make_step(W_in, task.output, config)
+    step = make_step(W_in, task.output, config, task.frozen_rows)
     for epoch in range(task.first_epoch, task.stop_epoch):
         if not signals.wait_at_gate(epoch):
             return
@@ -85,7 +85,7 @@ def _train_slice(task: WorkerTask, shared: SharedArrays) -> None:
         noise_rng = np.random.default_rng([config.seed, 2, epoch, worker, *([start_batch] if start_batch else [])])
         words_before = epoch * slice_words
         batches = iter_batches(slice_ids, slice_offsets, config.window, config.batch_size, batch_rng,
-                               task.keep_prob)
+                               task.keep_prob, shrink_windows=config.shrink_windows)
         if start_batch:  # replay the batch stream up to the saved position (no training on them)
             batches = itertools.islice(batches, start_batch, None)
         for batch in batches:
@@ -94,8 +94,7 @@ def _train_slice(task: WorkerTask, shared: SharedArrays) -> None:
                     and not signals.hold():
                 return
             global_done = int(words_done.sum())
-            lr_out = learning_rate(config.alpha, global_done, task.words_total)
-            lr_in = learning_rate(config.lr_in, global_done, task.words_total)
+            lr_in, lr_out = learning_rates(config, global_done, task.words_total)
             with np.errstate(over="ignore", invalid="ignore"):
                 loss = step(W_in, W_out, batch, lr_in, lr_out, noise_rng)
             if loss_diverged(loss, len(batch)):

@@ -93,5 +93,5 @@ def train_in_workers(run: Run) -> None:
                      run.output, config, config.workers, first_epoch, config.epochs, run.words_total,
                      on_progress, resume_at=resume_at, at_epoch_end=at_epoch_end,
                      pause_wanted=pause_wanted, at_pause=at_pause,
-                     hold_at=lambda: callbacks.pause_at_words(run))
+                     hold_at=lambda: callbacks.pause_at_words(run), frozen_rows=run.frozen_rows)
     logger.info("trained %d epochs in %d worker processes", run.epoch - first_epoch, config.workers)

@@ -189,6 +189,7 @@ def run_workers(
     pause_wanted: Callable[[int, ProgressSnapshot], bool] | None = None,
     at_pause: Callable[[int, ProgressSnapshot, list[WorkerPosition]], None] | None = None,
     hold_at: Callable[[], int | None] | None = None,
+    frozen_rows: np.ndarray | None = None,
 ) -> ProgressSnapshot:
     """Train epochs first_epoch..stop_epoch-1 in `n_workers` processes; W_in, W_out updated.
 
@@ -215,6 +216,7 @@ def run_workers(
         and epoch end: every worker stops at its first batch boundary once the run's word
         count reaches it, and the parent pauses there (a pause at a word count that lands
         at the same place however fast the machine is: --holdout-every, a test's hold point)
+    frozen_rows : (V,) bool, W_in rows no worker's step moves (--freeze-init), or None
 
     Returns
     -------
@@ -291,6 +293,7 @@ def run_workers(
         logger.info("training in %d worker processes (%s words before)", n_workers,
                     int(shared["words_done"].sum()))
         task_args = dict(shared=shared.spec(), keep_prob=keep_prob, output=output, config=config,
+                         frozen_rows=frozen_rows,
                          first_epoch=first_epoch, stop_epoch=stop_epoch, words_total=words_total,
                          error_queue=None, mapped_file=mapped_file, parent_pid=os.getpid())
         # The tasks (vocabulary-sized tables) go through pipes after every process is started:

@@ -127,3 +127,4 @@ class WorkerTask:
     parent_pid: int  # os.getpid() of the parent: a worker stops waiting once it is gone
     mapped_file: tuple[str, int, int] | None = None  # (path, offset, n): word ids to memory-map
     start_batch: int = 0  # batches of first_epoch already applied (a mid-epoch resume)
+    frozen_rows: np.ndarray | None = None  # (V,) bool: W_in rows the step leaves alone (--freeze-init)
