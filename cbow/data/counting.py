@@ -29,6 +29,7 @@ import numpy as np
 from cbow.data.corpus import CorpusStats, Source, check_max_sentence_length, describe_source, iter_text_blocks
 from cbow.data.encode import EncodedCorpus, _iter_id_blocks
 from cbow.errors import CorpusError
+from cbow.data.heap import release_free_heap
 from cbow.data.id_files import KeptIdsWriter, removed_on_failure
 from cbow.data.tokenize import Tokenizer, get_tokenizer
 from cbow.data.vocab import Vocab, check_vocab_settings
@@ -121,8 +122,11 @@ def build_vocab_bounded(
     """`Vocab.build` in bounded memory (see `count_words`); equal to it when nothing was pruned."""
     check_vocab_settings(min_count, max_vocab)
     word_counts = count_words(source, tokenizer, max_types, encoding_errors)
-    return Vocab.from_counts(word_counts.words, word_counts.counts, min_count, max_vocab,
-                             name=describe_source(source))
+    vocab = Vocab.from_counts(word_counts.words, word_counts.counts, min_count, max_vocab,
+                              name=describe_source(source))
+    del word_counts
+    release_free_heap()  # the counter of every distinct word: back to the OS (cbow.data.heap)
+    return vocab
 
 
 def encode_to_file(
@@ -179,4 +183,5 @@ def encode_to_file(
     offsets = writer.sentence_offsets()
     logger.info("%s: %d tokens, %d in the vocabulary; %d sentences (ids in %s)", name, n_raw,
                 n_kept, len(offsets) - 1, ids_path)
+    release_free_heap()  # the blocks' temporaries: back to the OS (cbow.data.heap)
     return EncodedCorpus(word_ids, offsets, n_raw)
