@@ -154,3 +154,12 @@ def test_staging_left_by_a_killed_run_is_removed_a_day_later(tmp_path):
         os.utime(path, (two_days_ago, two_days_ago))
     staging = cache.new_staging(tmp_path / "c")
     assert sorted(path.name for path in parent.iterdir()) == sorted([recent.name, staging.name])
+
+
+def test_a_hit_maps_the_sentence_offsets_too(tmp_path, corpus_file):
+    """Ids and offsets come from the page cache, shared by every process that maps them."""
+    _, encoded = prepare(corpus_file, CONFIG, cache_dir=tmp_path / "c")
+    _, uncached = prepare(corpus_file, CONFIG)
+    assert isinstance(encoded.sentence_offsets, np.memmap)
+    assert encoded.sentence_offsets.dtype == np.int64
+    assert np.array_equal(encoded.sentence_offsets, uncached.sentence_offsets)
