@@ -31,6 +31,7 @@ from pathlib import Path
 
 ROLLUP_FIELDS = ("Pss", "Pss_Anon", "Pss_File", "Pss_Shmem", "Rss")
 LARGE_ANON_KIB = 4096
+KNOWN_ROLES = ("root", "worker", "resource tracker", "forkserver")
 
 
 @dataclass
@@ -268,7 +269,9 @@ class TreePssSampler:
             rollup = read_rollup(pid)
             if rollup is None:
                 continue
-            if pid not in self._roles:
+            if pid not in self._roles or self._roles[pid] not in KNOWN_ROLES:
+                # asked again until known: a child seen between its fork and its exec has
+                # no command line of its own yet
                 self._roles[pid] = process_role(pid, self.pid)
             processes.append(ProcessMemory(pid, self._roles[pid], rollup.get("Pss", 0), rollup.get("Pss_Anon", 0),
                                            rollup.get("Pss_File", 0), rollup.get("Pss_Shmem", 0),
