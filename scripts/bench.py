@@ -3,13 +3,21 @@
     python scripts/bench.py              # bench-text8 (../shared/data) or a generated corpus
     python scripts/bench.py --quick      # bench-small-text8: a quick run
     python scripts/bench.py --quality-table [--quick]   # analogy after 3 epochs by batch/workers
+    python scripts/bench.py --memory-table --no-speed --no-softmax [--concat 4]   # issue 19
 
 Settings (issue 6): size 100, window 5, negative 5 (or --hs --negative 0 vs gensim hs=1
 negative=0), sample 1e-4, min-count 5, 1 epoch, both systems on all cores (gensim
 `workers=N`, cbow `--workers N`). Every system runs in its own subprocess, one at a time,
 so timings and memory do not mix; the parent reads each child's peak RSS from wait4()
 (the largest single process of its tree) and samples the summed PSS of the child's
-process tree (cbow's workers share their matrices: PSS splits shared pages among them).
+process tree every 50 ms (pss.py; cbow's workers share their matrices: PSS splits shared
+pages among them, so the sum counts them once).
+
+--memory-table (issue 19): for NS and HS at 1 and 2 workers, gensim (corpus_file) and cbow
+cold (empty cache), warm and --no-cache, the peak tree PSS and its ratio to gensim's; then
+where cbow's memory goes at each peak (memory_breakdown.py: per-mapping PSS from
+/proc/PID/smaps at the peak, split with memory_components.py's targeted measurements) and
+each process's PSS by kind of mapping. --concat 4 runs it on the corpus four times over.
 
 Both read the same plain-text file (the .gz is decompressed once into --work-dir; gensim's
 fast `corpus_file` mode needs a plain file). cbow runs twice: "cold" (empty corpus cache:
@@ -32,9 +40,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
+
+from pss import TreePssSampler
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "data"
@@ -52,13 +61,16 @@ def child_cbow(args) -> dict:
                          objective="hs" if args.hs else "ns", negative=0 if args.hs else SETTINGS["negative"],
                          sample=SETTINGS["sample"], min_count=SETTINGS["min_count"], epochs=args.epochs,
                          batch_size=args.batch_size, workers=args.workers, seed=args.seed)
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), time.time()
     vocab, encoded = prepare(args.corpus, config, cache_dir=args.cache_dir)
-    prepared = time.perf_counter()
+    prepared, prepared_at = time.perf_counter(), time.time()
     result = train(None, config, vocab=vocab, encoded=encoded)
     finished = time.perf_counter()
     out = dict(prepare=prepared - started, train=result.train_seconds, total=finished - started,
-               raw_words=int(encoded.n_raw_tokens) * args.epochs, vocab=len(vocab), loss=result.epoch_losses[-1])
+               raw_words=int(encoded.n_raw_tokens) * args.epochs, vocab=len(vocab), loss=result.epoch_losses[-1],
+               started_at=started_at, prepared_at=prepared_at, trained_at=time.time(),
+               n_words=int(len(encoded.word_ids)), n_sentences=int(encoded.n_sentences), size=config.size,
+               n_out_rows=int(result.W_out.shape[0]))
     if args.analogies:
         out["analogy"] = analogy(result.wv)
     return out
@@ -142,23 +154,6 @@ def _timed(fn) -> float:
 
 
 # -- parent: run children one at a time, measure memory, print tables ---------------------
-def tree_pss_kib(pid: int) -> int:
-    """Summed PSS (KiB) of a process and its descendants, 0 if gone."""
-    total, stack = 0, [pid]
-    while stack:
-        current = stack.pop()
-        try:
-            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1])
-                    break
-            for task in Path(f"/proc/{current}/task").iterdir():
-                stack.extend(int(c) for c in (task / "children").read_text().split())
-        except (OSError, ValueError):
-            continue
-    return total
-
-
 class ChildFailed(RuntimeError):
     """A benchmark child exited with an error (e.g. a diverged run)."""
 
@@ -177,27 +172,18 @@ def run_child(kind: str, corpus: Path, args, **extra) -> dict:
         command.append("--analogies")
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=REPO)
-    peak_pss = [0]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.is_set():
-            peak_pss[0] = max(peak_pss[0], tree_pss_kib(process.pid))
-            time.sleep(0.25)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    sampler = TreePssSampler(process.pid, interval=0.05, mappings=extra.get("mappings", False)).start()
     stdout = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
-    done.set()
-    sampler.join()
+    peak = sampler.stop()
     if process.returncode != 0:
         raise ChildFailed(f"the {kind} child failed (exit {process.returncode}; its error is above)")
     result = json.loads(stdout.strip().splitlines()[-1])
     result["wall"] = time.perf_counter() - started
     result["max_rss_mb"] = usage.ru_maxrss / 1024
-    result["peak_pss_mb"] = peak_pss[0] / 1024
+    result["peak_pss_mb"] = peak.total_mib
+    result["peak"] = peak
     return result
 
 
@@ -209,10 +195,14 @@ def corpus_path(args) -> Path:
     work.mkdir(parents=True, exist_ok=True)
     if source.exists():
         target = work / source.name.removesuffix(".gz")
+        if args.concat > 1:  # --concat N: the text N times over, in one file
+            target = target.with_name(f"{target.stem}-x{args.concat}{target.suffix}")
         if not target.exists() or target.stat().st_mtime < source.stat().st_mtime:
             opener = gzip.open if source.suffix == ".gz" else open
-            with opener(source, "rb") as src, open(target.with_suffix(".part"), "wb") as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
+            with open(target.with_suffix(".part"), "wb") as dst:
+                for _ in range(args.concat):
+                    with opener(source, "rb") as src:
+                        shutil.copyfileobj(src, dst, 1 << 20)
             os.replace(target.with_suffix(".part"), target)
         return target
     sys.path.insert(0, str(REPO))
@@ -311,6 +301,85 @@ def speed_tables(args, corpus: Path) -> None:
                 ["objective", "cbow run", "train words/s", "end-to-end", "max RSS", "peak PSS"], ratio_rows)
 
 
+def memory_components(corpus: Path, cache_dir: Path, hs: bool, batch_size: int) -> dict:
+    """memory_components.py's targeted measurements (a warm cache for `corpus` in cache_dir)."""
+    command = [sys.executable, str(Path(__file__).resolve().parent / "memory_components.py"), "--corpus",
+               str(corpus), "--cache-dir", str(cache_dir), "--batch-size", str(batch_size)] + (["--hs"] if hs else [])
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True, cwd=REPO)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def memory_table(args, corpus: Path) -> None:
+    """Peak tree PSS of cbow (cold cache, warm cache, --no-cache) and gensim, run by run, with
+    ratios, and where cbow's memory goes at each run's peak (memory_breakdown.py). Every run
+    with its peak is written to <work dir>/memory-runs.json."""
+    from memory_breakdown import attribute, per_process_lines, phase_of
+
+    cache_root = Path(tempfile.mkdtemp(prefix="cache-", dir=args.work_dir))
+    rows, part_rows, details, saved = [], [], [], []
+    part_names = None
+    print(f"corpus: {corpus}  settings: {SETTINGS}; cbow batch {args.batch_size} (NS), {args.hs_batch_size} (HS)",
+          flush=True)
+    try:
+        for objective in args.memory_objectives:
+            hs = objective == "hs"
+            batch = args.hs_batch_size if hs else args.batch_size
+            components = None
+            for workers in args.memory_workers:
+                cache = cache_root / f"{objective}-{workers}"  # empty at the cold run
+                gensim_mib = None
+                for name, kind, cache_dir in [("gensim 4.4.0 corpus_file", "gensim", None),
+                                              ("cbow cold cache", "cbow", cache),
+                                              ("cbow warm cache", "cbow", cache),
+                                              ("cbow --no-cache", "cbow", None)]:
+                    try:
+                        run = run_child(kind, corpus, args, hs=hs, workers=workers, batch_size=batch,
+                                        cache_dir=cache_dir, mappings=kind == "cbow")
+                    except ChildFailed as exc:
+                        print(f"  {name} {objective} workers {workers}: {exc}", flush=True)
+                        continue
+                    if kind == "gensim":
+                        gensim_mib = run["peak_pss_mb"]
+                    ratio = f"{run['peak_pss_mb'] / gensim_mib:.2f}" if gensim_mib else ""
+                    phase = phase_of(run) if kind == "cbow" else ""
+                    row = [objective, workers, name, f"{run['peak_pss_mb']:.0f}", ratio, phase,
+                           len(run["peak"].processes), f"{run['max_rss_mb']:.0f}", f"{run['total']:.1f}",
+                           f"{run['raw_words'] / run['train']:,.0f}"]
+                    rows.append(row)
+                    saved.append(dict(objective=objective, workers=workers, system=name, run=run))
+                    print("  " + "  ".join(map(str, row)), flush=True)
+                    if kind != "cbow":
+                        continue
+                    if components is None:
+                        components = memory_components(corpus, cache, hs, batch)
+                    parts = attribute(run, components, workers)
+                    part_names = list(parts)
+                    part_rows.append([objective, workers, name.removeprefix("cbow "), f"{run['peak_pss_mb']:.0f}"]
+                                     + [f"{mib:.0f}" for mib in parts.values()])
+                    details.append(f"  {objective} workers {workers} {name}: peak {run['peak_pss_mb']:.1f} MiB "
+                                   f"({phase}, {run['peak'].seconds:.1f} s after start)")
+                    details.extend(per_process_lines(run["peak"]))
+            if components is not None:
+                details.append(f"  {objective} components (memory_components.py, MiB): " + ", ".join(
+                    f"{key} {value:.1f}" for key, value in components.items() if isinstance(value, float)))
+                details.append("    imports (fresh interpreter, anon / file PSS / RSS): " + "; ".join(
+                    f"{key} {v['Pss_Anon']:.1f} / {v['Pss_File']:.1f} / {v['Rss']:.1f}"
+                    for key, v in components["imports"].items()))
+    finally:
+        shutil.rmtree(cache_root, ignore_errors=True)
+        with open(Path(args.work_dir) / "memory-runs.json", "w") as out:  # to re-read the peaks later
+            json.dump(saved, out, default=lambda value: value.__dict__)
+    print_table("peak tree PSS (MiB: sum over the process and all its descendants, sampled every 50 ms); "
+                "/ gensim: < 1 is less memory",
+                ["objective", "workers", "system", "peak PSS", "/ gensim", "phase at peak", "processes",
+                 "max RSS", "end-to-end s", "train words/s"], rows)
+    if part_rows:
+        print_table("where cbow's memory goes at its peak (MiB; memory_breakdown.py says how each part is measured)",
+                    ["objective", "workers", "cbow", "peak PSS"] + part_names, part_rows)
+        print("\nper process at the peak (PSS MiB by kind of mapping, from /proc/PID/smaps)")
+        print("\n".join(details))
+
+
 def run_concurrent_softmax(corpus: Path, args, n_processes: int) -> dict:
     """`n_processes` softmax children at once, one BLAS thread each: what `cbow train
     --softmax --workers N` runs (every worker gets OPENBLAS_NUM_THREADS=1, cbow.workers).
@@ -388,6 +457,14 @@ def main() -> None:
     parser.add_argument("--no-speed", action="store_true", help="skip the speed tables")
     parser.add_argument("--no-softmax", action="store_true", help="skip the full-softmax GFLOP/s line")
     parser.add_argument("--softmax-steps", type=int, default=20)
+    parser.add_argument("--memory-table", action="store_true",
+                        help="peak tree PSS of cbow (cold cache, warm cache, --no-cache) and gensim side by side, "
+                             "with ratios and where cbow's memory goes at its peak")
+    parser.add_argument("--memory-objectives", nargs="+", choices=["ns", "hs"], default=["ns", "hs"])
+    parser.add_argument("--memory-workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--concat", type=int, default=1,
+                        help="train on the corpus repeated this many times (one file in --work-dir; "
+                             "issue 19 checks memory at 4)")
     parser.add_argument("--quality-table", action="store_true", help="analogy by batch size and workers (long)")
     parser.add_argument("--quality-batches", type=int, nargs="+", default=[64, 256, 1024, 4096])
     parser.add_argument("--quality-workers", type=int, nargs="+", default=[1, 2])
@@ -411,6 +488,8 @@ def main() -> None:
     args.workers = args.workers or available_cores()
     args.batch_size = args.batch_size or TrainConfig().batch_size
     corpus = corpus_path(args)
+    if args.memory_table:
+        memory_table(args, corpus)
     if not args.no_speed:
         speed_tables(args, corpus)
     if not args.no_softmax:

@@ -254,3 +254,12 @@ def test_training_on_a_big_damaged_entry_stops_after_its_first_epoch(tmp_path, c
     with pytest.raises(CbowError, match=r"changed on disk since it was written"):
         train(corpus_file, config, cache_dir=cache_dir, on_epoch_end=epochs_seen.append)
     assert epochs_seen == []  # stopped at the first epoch's end, before any later callback
+
+
+def test_a_hit_maps_the_sentence_offsets_too(tmp_path, corpus_file):
+    """Ids and offsets come from the page cache, shared by every process that maps them."""
+    _, encoded = prepare(corpus_file, CONFIG, cache_dir=tmp_path / "c")
+    _, uncached = prepare(corpus_file, CONFIG)
+    assert isinstance(encoded.sentence_offsets, np.memmap)
+    assert encoded.sentence_offsets.dtype == np.int64
+    assert np.array_equal(encoded.sentence_offsets, uncached.sentence_offsets)

@@ -204,3 +204,11 @@ def test_save_errors(tmp_path: Path) -> None:
 def test_repr_is_short() -> None:
     vocab = Vocab([str(i) for i in range(1000)], np.arange(1000, 0, -1))
     assert len(repr(vocab)) < 120 and "1,000 words" in repr(vocab)
+
+
+def test_load_leaves_key_to_index_to_its_first_use(tmp_path: Path) -> None:
+    """Training never looks words up: a loaded vocabulary builds its dict only when asked."""
+    Vocab(["the", "cat", "sat"], np.array([5, 3, 2])).save(tmp_path / "vocab.tsv")
+    loaded = Vocab.load(tmp_path / "vocab.tsv")
+    assert "key_to_index" not in loaded.__dict__
+    assert loaded.key_to_index == {"the": 0, "cat": 1, "sat": 2} and "cat" in loaded

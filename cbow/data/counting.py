@@ -30,6 +30,7 @@ import numpy as np
 from cbow.data.corpus import CorpusStats, Source, check_max_sentence_length, describe_source, iter_text_blocks
 from cbow.data.encode import EncodedCorpus, _iter_id_blocks
 from cbow.errors import CorpusError
+from cbow.data.heap import release_free_heap
 from cbow.data.id_files import KeptIdsWriter, removed_on_failure
 from cbow.data.not_text import MIN_VOCAB_SIZE, check_vocab_size
 from cbow.data.tokenize import Tokenizer, get_tokenizer
@@ -140,6 +141,8 @@ def build_vocab_bounded(
     vocab = Vocab.from_counts(word_counts.words, word_counts.counts, min_count, max_vocab, name=name,
                               keep_words=keep_words)
     check_vocab_size(vocab.words, len(word_counts.words), name, min_count, max_vocab, min_vocab_size)
+    del word_counts
+    release_free_heap()  # the counter of every distinct word: back to the OS (cbow.data.heap)
     return vocab
 
 
@@ -197,4 +200,5 @@ def encode_to_file(
     offsets = writer.sentence_offsets()
     logger.info("%s: %d tokens, %d in the vocabulary; %d sentences (ids in %s)", name, n_raw,
                 n_kept, len(offsets) - 1, ids_path)
+    release_free_heap()  # the blocks' temporaries: back to the OS (cbow.data.heap)
     return EncodedCorpus(word_ids, offsets, n_raw)

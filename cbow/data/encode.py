@@ -41,6 +41,7 @@ from cbow.data.corpus import (
     total_size,
 )
 from cbow.errors import CorpusError
+from cbow.data.heap import release_free_heap
 from cbow.data.id_files import IdSpool, KeptIdsWriter, removed_on_failure, write_npy_header
 from cbow.data.not_text import MIN_VOCAB_SIZE, check_vocab_size
 from cbow.data.tokenize import Tokenizer, ascii_token_spans, get_tokenizer, tokenize_default
@@ -339,6 +340,9 @@ def _read_ids(
     return id_blocks, np.concatenate(length_blocks), stats
 
 
+_TRIM_EVERY = 16  # blocks copied by _keep_ids between two release_free_heap calls
+
+
 def _keep_ids(
     id_blocks: list[np.ndarray],
     sentence_lengths: np.ndarray,
@@ -349,8 +353,10 @@ def _keep_ids(
     Parameters
     ----------
     id_blocks : list of ndarray of int32
-        Ids of all tokens, block by block; the list is emptied as the blocks are copied, so
-        the memory peak is about two copies of the corpus ids, not three or four.
+        Ids of all tokens, block by block; the list is emptied as the blocks are copied, and
+        the freed blocks are handed back to the OS every `_TRIM_EVERY` blocks (malloc keeps
+        them otherwise, cbow.data.heap), so the peak is about one copy of the corpus ids and
+        `_TRIM_EVERY` blocks, not two copies.
     sentence_lengths : ndarray of int64, shape (S,)
         Tokens per sentence, summing to the total length of the blocks.
     final_id : ndarray of int32, optional
@@ -371,8 +377,12 @@ def _keep_ids(
     kept_at_end = np.empty(len(sentence_ends), dtype=np.int64)  # kept ids up to each end
     n_out = start = n_done = 0
     id_blocks.reverse()
+    n_copied = 0
     while id_blocks:
         block = id_blocks.pop()  # freed once copied
+        n_copied += 1
+        if n_copied % _TRIM_EVERY == 0:
+            release_free_heap()
         keep = block >= 0
         kept_so_far = np.cumsum(keep, dtype=np.int64)
         stop = start + len(block)
@@ -497,6 +507,8 @@ def read_and_encode(
         min_count,
         len(offsets) - 1,
     )
+    del words, counts, final_id
+    release_free_heap()  # the blocks' temporaries and the dict: back to the OS (cbow.data.heap)
     return vocab, EncodedCorpus(word_ids, offsets, n_raw_tokens)
 
 
@@ -548,6 +560,8 @@ def _read_and_encode_to_file(
     offsets = writer.sentence_offsets()
     logger.info("%s: %d tokens, %d distinct, %d kept in the vocabulary (min_count %d); %d sentences",
                 name, n_raw_tokens, len(words), len(vocab), min_count, len(offsets) - 1)
+    del words, counts, final_id, length_blocks
+    release_free_heap()  # the blocks' temporaries and the dict: back to the OS (cbow.data.heap)
     return vocab, EncodedCorpus(np.load(ids_path, mmap_mode="r"), offsets, n_raw_tokens)
 
 
@@ -644,4 +658,5 @@ def encode_with_vocab(
         len(word_ids),
         len(offsets) - 1,
     )
+    release_free_heap()  # the blocks' temporaries: back to the OS (cbow.data.heap)
     return EncodedCorpus(word_ids, offsets, n_raw_tokens)

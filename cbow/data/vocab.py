@@ -528,6 +528,6 @@ class Vocab:
             counts.append(int(count))
         if not words:
             raise VocabError(f"{name}: holds no words; {_FIX_FILE}")
-        vocab = cls(words, np.array(counts, dtype=np.int64))
-        vocab.__dict__["key_to_index"] = {w: i for i, w in enumerate(words)}  # checked above
-        return vocab
+        # key_to_index is left to its first use: training never asks for it, and its 4 MiB
+        # (bench-text8's 84,692 words) would sit in the parent through the whole run.
+        return cls(words, np.array(counts, dtype=np.int64))
