@@ -22,7 +22,6 @@ libraries are told apart from the heap.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
