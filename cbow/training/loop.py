@@ -1,7 +1,8 @@
 """`cbow.train`: the one training loop. It only orchestrates; everything else is a callback.
 
     corpus -> prepare (vocab, ids) -> split held-out -> weights -> Run
-           -> engine (in this process, or worker processes) emitting the run's events
+           -> engine (in this process, worker processes, or a Dask cluster: `cluster=`,
+              cbow.training.cluster) emitting the run's events
            -> callbacks: loss curve, progress bar, held-out scores, yours, checkpoints
            -> TrainResult
 
@@ -54,6 +55,8 @@ def train(
     checkpointer: Checkpointer | None = None,
     resume: Checkpoint | None = None,
     cache_dir: str | Path | None = None,
+    cluster=None,
+    sync_every: str | int | None = None,
 ) -> TrainResult:
     """Train CBOW vectors.
 
@@ -77,6 +80,14 @@ def train(
         schedule, not the same bits). `config.workers` may differ from the checkpoint's,
         except for a checkpoint saved mid-epoch (CheckpointError names the --workers)
     cache_dir : if given, reuse/store the encoded corpus there (cbow.data.cache); None: no cache
+    cluster : train on a Dask cluster (cbow.training.cluster; needs the 'cluster' extra):
+        "local:N" starts N worker processes on this machine, "tcp://HOST:PORT" (or tls://)
+        joins a running scheduler, or a `distributed.Client`. A file or directory corpus
+        is read by the nodes (the same path on every one); `config.workers` is then the
+        training processes per node (0: its Dask worker's threads). None: this machine
+    sync_every : with `cluster`, how often the nodes' models are merged: a number of words
+        (10_000_000 or "10M"), "epoch", or "auto" (the default: from the first merge's
+        timing, the smallest interval whose exchange takes under 10% of a round)
 
     Returns
     -------
@@ -87,11 +98,23 @@ def train(
     ConfigError, CorpusError, VocabError : bad settings or input
     Diverged : the loss or the weights became NaN/inf; nothing is returned (the last
         checkpoint, written before the divergence, is kept)
-    CheckpointError : `resume` belongs to another corpus or config
+    CheckpointError : `resume` belongs to another corpus or config, or to the other kind of
+        engine (a cluster's checkpoint resumes on a cluster)
+    ClusterError : the cluster cannot be reached, runs another cbow, or a node failed
     TrainingInterrupted : Ctrl-C under `checkpointer.catch_interrupts()`; a checkpoint was saved
     """
     config = config or TrainConfig()
     started = time.perf_counter()
+    if cluster is not None:
+        from cbow.training.cluster.run import train_on_cluster
+
+        return train_on_cluster(source, config, cluster=cluster, sync_every=sync_every, callbacks=callbacks,
+                                vocab=vocab, encoded=encoded, progress=progress, on_epoch_end=on_epoch_end,
+                                on_heldout=on_heldout, checkpointer=checkpointer, resume=resume, started=started)
+    if resume is not None and resume.state.cluster is not None:
+        name = os.fspath(resume.path) if resume.path else "checkpoint"
+        raise CheckpointError(f"{name}: saved by a run on a cluster; resume it with --cluster "
+                              f"{resume.state.cluster.get('spec') or 'ADDRESS'} (or another cluster)")
     if vocab is None or encoded is None:
         if source is None:
             raise ConfigError("no corpus given; pass a path, '-' for stdin, or an iterable of lines")
@@ -127,10 +150,30 @@ def train(
         check_compatible(resume, config.to_dict(), run.fingerprint,
                          f"the corpus given{'' if source is None else f' ({source})'}", TrainConfig().to_dict())
         _check_resume_workers(resume, slices, config)
-        result.epochs = [EpochReport(**report) for report in resume.state.epochs]
-        result.loss_history = [LossPoint(**point) for point in resume.state.loss_history]
-        result.heldout_history = [HeldoutPoint(**point) for point in resume.state.heldout_history]
+        restore_histories(result, resume)
+    run.callbacks = callback_list(callbacks, progress, heldout, config, on_epoch_end, on_heldout, checkpointer)
+    if slices != [None]:
+        from cbow.training.parallel.engine import train_in_workers
 
+        drive(run, train_in_workers)
+    else:
+        drive(run, train_in_process)
+    return result
+
+
+def restore_histories(result: TrainResult, resume: Checkpoint) -> None:
+    """A resumed run's result starts with the checkpoint's epochs and curves."""
+    result.epochs = [EpochReport(**report) for report in resume.state.epochs]
+    result.loss_history = [LossPoint(**point) for point in resume.state.loss_history]
+    result.heldout_history = [HeldoutPoint(**point) for point in resume.state.heldout_history]
+
+
+def callback_list(callbacks: Sequence[Callback], progress: bool, heldout: EncodedCorpus | None,
+                  config: TrainConfig, on_epoch_end: Callable[[EpochReport], object] | None = None,
+                  on_heldout: Callable[[HeldoutPoint], object] | None = None,
+                  checkpointer: Checkpointer | None = None) -> CallbackList:
+    """The run's callbacks in their order: loss curve, progress bar, held-out scores, the
+    caller's, checkpointers last (the state they save has seen every other epoch end)."""
     user = [*callbacks]
     if on_epoch_end is not None or on_heldout is not None:
         user.append(FunctionCallback(on_epoch_end, on_heldout))
@@ -138,25 +181,21 @@ def train(
         user.append(checkpointer)
     built_in = [LossCurve(), *([ProgressBar()] if progress else []),
                 *([HeldoutMonitor(heldout, config.holdout_every)] if heldout is not None else [])]
-    # checkpoints go last: the state they save has seen every other callback's epoch end
-    run.callbacks = CallbackList([*built_in, *[c for c in user if not isinstance(c, Checkpointer)],
-                                  *[c for c in user if isinstance(c, Checkpointer)]])
+    return CallbackList([*built_in, *[c for c in user if not isinstance(c, Checkpointer)],
+                         *[c for c in user if isinstance(c, Checkpointer)]])
 
+
+def drive(run: Run, engine: Callable[[Run], None]) -> None:
+    """Run `engine` between the run's first and last events; times the training."""
     train_started = time.perf_counter()
     try:
         run.callbacks.on_train_begin(run)
         run.pause_if_wanted()  # a resumed run's due pause (a held-out score saved before it was made)
-        if slices != [None]:
-            from cbow.training.parallel.engine import train_in_workers
-
-            train_in_workers(run)
-        else:
-            train_in_process(run)
+        engine(run)
         run.completed = True
     finally:
         run.callbacks.on_train_end(run)
-    result.train_seconds = time.perf_counter() - train_started
-    return result
+    run.result.train_seconds = time.perf_counter() - train_started
 
 
 def _check_resume_workers(resume: Checkpoint, slices: list, config: TrainConfig) -> None:
