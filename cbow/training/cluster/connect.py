@@ -161,6 +161,9 @@ def _start_local(distributed, n_workers: int) -> ClusterSession:
     session = ClusterSession(client, f"local:{n_workers}", local, no_daemons)
     try:
         client.wait_for_workers(n_workers, timeout=CONNECT_TIMEOUT_SECONDS * n_workers)
+        from cbow.training.cluster.plugin import LeaveSignalsToTheClient
+
+        client.register_plugin(LeaveSignalsToTheClient(), name="cbow-leave-signals-to-the-client")
     except BaseException:
         session.close()
         raise
