@@ -158,7 +158,7 @@ def test_a_worker_with_another_cbow_is_named(client, corpus_file):
         cbow.__version__, old = version, cbow.__version__
         return old
 
-    first = sorted(client.scheduler_info()["workers"])[0]
+    first = min(client.scheduler_info()["workers"])
     old = client.run(set_version, "0.0.1", workers=[first])[first]
     try:
         with pytest.raises(ClusterError, match=rf"node {first} \(.*\): runs cbow 0.0.1, this client cbow {old}"):

@@ -154,7 +154,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     cluster.add_argument("--sync-every", type=sync_interval, default=None, metavar="N|epoch|auto",
                          help="merge the nodes' models every N words (10M, 500k), every epoch, or auto: the "
                               "smallest interval whose exchange takes under 10%% of a round, measured on the "
-                              "first (default auto; a number reproduces a run bit for bit with --workers 1)")
+                              "first, and at least 10 merges an epoch (default auto; a number reproduces a run "
+                              "bit for bit with --workers 1)")
     insight = parser.add_argument_group('insight', 'scores and curves while training')
     insight.add_argument("--holdout", type=_fraction, default=0.0, metavar="FRACTION",
                         help="keep this fraction of sentences (e.g. 0.5%%) out of training and report the exact "

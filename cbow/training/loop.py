@@ -87,7 +87,8 @@ def train(
         training processes per node (0: its Dask worker's threads). None: this machine
     sync_every : with `cluster`, how often the nodes' models are merged: a number of words
         (10_000_000 or "10M"), "epoch", or "auto" (the default: from the first merge's
-        timing, the smallest interval whose exchange takes under 10% of a round)
+        timing, the smallest interval whose exchange takes under 10% of a round, and at
+        least 10 merges an epoch)
 
     Returns
     -------

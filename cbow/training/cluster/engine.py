@@ -37,7 +37,8 @@ What travels per round and node: the model (V d 4 bytes per matrix, or only the 
 last merge changed, with their ids) to the node, the rows it changed back: at most
 2 x 2 x V x d x 4 bytes for W_in and W_out. `auto` picks the smallest K for which that
 exchange (measured on the first round, with everything else a round does besides
-training) stays under AUTO_SYNC_SHARE of the round's time.
+training) stays under AUTO_SYNC_SHARE of the round's time, but merges at least
+AUTO_MIN_MERGES_PER_EPOCH times an epoch (fewer merges lost quality; docs/cluster.md).
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ DEFAULT_SYNC_EVERY = "auto"
 AUTO_FIRST_ROUND_WORDS = 1_000_000  # --sync-every auto: the round it measures
 AUTO_SYNC_SHARE = 0.10  # --sync-every auto: the exchange's share of a round's time at most
 AUTO_MIN_SYNC_WORDS = 100_000
+# --sync-every auto merges at least this often per epoch, whatever the network allows: on
+# bench-text8 (2 nodes, 5 epochs) auto's 7.4M words (3 merges an epoch) lost 0.016 of
+# simlex to one machine; 1M-word rounds stayed within 0.01 (docs/cluster.md)
+AUTO_MIN_MERGES_PER_EPOCH = 10
 POLL_SECONDS = 0.2  # how often the client looks for Ctrl-C while a round runs
 # Tests: "ROUND,NODE,MARKER": node NODE's task of round ROUND exits its process mid-round
 # unless the file MARKER exists (it creates it first), as a crashed worker would.
@@ -235,9 +240,12 @@ class ClusterEngine:
         rate = max(words, 1) / max(train_seconds, 1e-3)
         wanted = exchange * rate * (1 - AUTO_SYNC_SHARE) / AUTO_SYNC_SHARE
         wanted = float(f"{max(wanted, AUTO_MIN_SYNC_WORDS):.2g}")  # two significant digits
-        self.sync_words = min(int(wanted), self.run.words_per_epoch)
+        most = max(AUTO_MIN_SYNC_WORDS, self.run.words_per_epoch // AUTO_MIN_MERGES_PER_EPOCH)
+        self.sync_words = min(int(wanted), most, self.run.words_per_epoch)
         logger.info("--sync-every auto: the first round's exchange took %.2f s, the nodes trained %s words/s: "
-                    "merging every %s words", exchange, f"{rate:,.0f}", f"{self.sync_words:,}")
+                    "merging every %s words (%s for the exchange to take 10%%, at most %s: %d merges an epoch)",
+                    exchange, f"{rate:,.0f}", f"{self.sync_words:,}", f"{int(wanted):,}", f"{most:,}",
+                    AUTO_MIN_MERGES_PER_EPOCH)
 
     def _task(self, node: int, target: int, words_before: int, whole: bool = False) -> RoundTask:
         run = self.run

@@ -53,7 +53,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -223,7 +223,9 @@ def train_round(shard: NodeShard, task: RoundTask) -> RoundResult:
     keep_prob, output = _tables(memory, shard, task.config)
     train_started = time.perf_counter()
     if task.node_workers > 1:
-        end, n_batches, loss, n_examples = _train_in_workers(shard, task, W_in, W_out, keep_prob, output)
+        end, n_batches, loss, n_examples, first_batch_at = _train_in_workers(shard, task, W_in, W_out, keep_prob,
+                                                                             output)
+        train_started = first_batch_at or train_started  # starting the pool is exchange, not training
     else:
         end, n_batches, loss, n_examples = _train_in_process(shard, task, W_in, W_out, keep_prob, output, memory)
     train_seconds = time.perf_counter() - train_started
@@ -338,7 +340,7 @@ class _RoundEnd(Exception):
 
 
 def _train_in_workers(shard: NodeShard, task: RoundTask, W_in: np.ndarray, W_out: np.ndarray, keep_prob,
-                      output) -> tuple[NodePosition, int, float, int]:
+                      output) -> tuple[NodePosition, int, float, int, float | None]:
     """The round in `task.node_workers` processes over shared weights (module docstring).
 
     The pool trains, as one epoch of its own, the shard's tokens not yet trained in this
@@ -352,6 +354,8 @@ def _train_in_workers(shard: NodeShard, task: RoundTask, W_in: np.ndarray, W_out
 
     so the pool is given a' as its rate and T' as its run's words (the 1e-4 floor then
     applies to a', which matters only in a run's last 0.01%).
+
+    Returns (end position, batches, loss, examples, when the first words were trained).
     """
     from cbow.training.parallel import pool
 
@@ -362,7 +366,7 @@ def _train_in_workers(shard: NodeShard, task: RoundTask, W_in: np.ndarray, W_out
     remaining = start.remaining if start.remaining is not None else [[0, shard_words]]
     to_epoch_end = task.target_words >= shard_words
     if not remaining or (not to_epoch_end and task.target_words <= start.words):
-        return replace(start), 0, 0.0, 0  # ahead of the others: nothing to do this round
+        return replace(start), 0, 0.0, 0, None  # ahead of the others: nothing to do this round
     sub = _tokens(corpus, remaining)
     words_total = task.words_per_epoch * config.epochs
     left = max(MIN_LR_FRACTION, 1.0 - task.words_before / words_total)
@@ -372,7 +376,11 @@ def _train_in_workers(shard: NodeShard, task: RoundTask, W_in: np.ndarray, W_out
                                          task.round]).generate_state(1, dtype=np.uint32)[0]))
     pool_total = max(1, (words_total - task.words_before) * shard_words // task.words_per_epoch)
     hold = None if to_epoch_end else task.target_words - start.words
-    seen: dict = {}
+    seen: dict = {"first_batch_at": None}
+
+    def on_progress(_epoch: int, snapshot) -> None:
+        if seen["first_batch_at"] is None and snapshot.words_done:
+            seen["first_batch_at"] = time.perf_counter()
 
     def at_pause(_epoch: int, snapshot, positions) -> None:
         seen.update(snapshot=snapshot, positions=positions)
@@ -383,7 +391,7 @@ def _train_in_workers(shard: NodeShard, task: RoundTask, W_in: np.ndarray, W_out
 
     try:
         pool.run_workers(W_in, W_out, sub.word_ids, sub.sentence_offsets, keep_prob, output, node_config,
-                         task.node_workers, 0, 1, pool_total, None, at_epoch_end=at_epoch_end, at_pause=at_pause,
+                         task.node_workers, 0, 1, pool_total, on_progress, at_epoch_end=at_epoch_end, at_pause=at_pause,
                          hold_at=lambda: hold)
     except _RoundEnd:
         pass
@@ -400,7 +408,7 @@ def _train_in_workers(shard: NodeShard, task: RoundTask, W_in: np.ndarray, W_out
     end = NodePosition(batches=start.batches + n_batches,
                        words=shard_words - sum(stop - first for first, stop in left_over), remaining=left_over,
                        loss_sum=start.loss_sum + loss, n_examples=start.n_examples + n_examples)
-    return end, n_batches, loss, n_examples
+    return end, n_batches, loss, n_examples, seen["first_batch_at"]
 
 
 def _tokens(corpus: EncodedCorpus, ranges: list[list[int]]) -> EncodedCorpus:
