@@ -43,7 +43,8 @@ from cbow.training.cluster.engine import AUTO_MIN_MERGES_PER_EPOCH, ClusterEngin
 from cbow.training.cluster.merge import Merge  # noqa: E402
 from cbow.training.cluster.node import NodeShard, train_round  # noqa: E402
 from cbow.training.config import TrainConfig  # noqa: E402
-from cbow.training.loop import callback_list, drive, train  # noqa: E402
+from cbow.training.loop import train  # noqa: E402
+from cbow.training.wiring import callback_list, drive  # noqa: E402
 from cbow.training.run import Run, TrainResult, corpus_fingerprint  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"

@@ -29,6 +29,7 @@ from cbow.training.cluster.connect import ClusterSession, check_daemons, open_cl
 from cbow.training.cluster.distribute import distribute
 from cbow.training.config import AUTO_WORKERS, TrainConfig
 from cbow.training.run import EpochReport, HeldoutPoint, Run, TrainResult
+from cbow.training.wiring import callback_list, drive, restore_histories
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +59,6 @@ def train_on_cluster(
     """
     from cbow.model.hidden import init_weights
     from cbow.model.step import build_output_layer
-    from cbow.training.loop import callback_list, drive, restore_histories
 
     started = time.perf_counter() if started is None else started
     sync = cluster_engine.parse_sync_every(sync_every if sync_every is not None else _saved_sync(resume))
