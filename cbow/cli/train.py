@@ -75,7 +75,7 @@ def _cmd_train(args) -> int:
         vocab = _load_vocab(args.vocab, config) if args.vocab and not demo else None
         encoded = None if vocab is None else _prepare_corpus(args, config, source, output, vocab)[1]
         result = train(source, config, callbacks=callbacks, vocab=vocab, encoded=encoded, progress=show_progress,
-                       cache_dir=cache_dir, init=init)
+                       cache_dir=cache_dir, init=init, cluster=args.cluster, sync_every=args.sync_every)
     else:
         vocab = _load_vocab(args.vocab, config) if args.vocab else None
         result = _run_with_checkpoints(args, config, source, output, vocab, None, show_progress, callbacks,

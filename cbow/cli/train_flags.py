@@ -167,6 +167,18 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                              "saved at the end of each epoch and on Ctrl-C or SIGTERM (default: no periodic saves)")
     long_runs.add_argument("--resume", metavar="CKPT", help="continue the run saved in CKPT (OUTPUT.ckpt); corpus, "
                         "output and settings come from the checkpoint")
+    cluster = parser.add_argument_group('cluster', "data-parallel training on Dask workers, merged every "
+                                        "--sync-every words (needs pip install 'cbow[cluster]')")
+    cluster.add_argument("--cluster", metavar="SPEC", default=None,
+                         help="train on a Dask cluster: local:N starts N worker processes here, tcp://HOST:PORT "
+                              "(or tls://) joins a running scheduler; the corpus path must be readable on every "
+                              "node; --workers is then the processes per node (default: its Dask threads). "
+                              "With --resume: the checkpoint's cluster unless given")
+    cluster.add_argument("--sync-every", type=sync_interval, default=None, metavar="N|epoch|auto",
+                         help="merge the nodes' models every N words (10M, 500k), every epoch, or auto: the "
+                              "smallest interval whose exchange takes under 10%% of a round, measured on the "
+                              "first, and at least 10 merges an epoch (default auto; a number reproduces a run "
+                              "bit for bit with --workers 1)")
     insight = parser.add_argument_group('insight', 'scores and curves while training')
     insight.add_argument("--holdout", type=_fraction, default=0.0, metavar="FRACTION",
                         help="keep this fraction of sentences (e.g. 0.5%%) out of training and report the exact "
@@ -184,6 +196,17 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                         help="--eval analogies search only the N most frequent words (default 30000, as gensim)")
     insight.add_argument("--plot-loss", metavar="PNG", default=None,
                         help="draw the training loss curve to this image (.png/.svg/.pdf; needs the 'plot' extra)")
+
+
+def sync_interval(text: str) -> str:
+    """--sync-every: a number of words (10M, 500k, 1e6), epoch or auto."""
+    from cbow.training.cluster.engine import parse_sync_every
+
+    try:
+        parse_sync_every(text)
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(str(error).split(": ", 1)[-1]) from None
+    return text
 
 
 def _train_parser() -> argparse.ArgumentParser:

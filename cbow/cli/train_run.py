@@ -1,8 +1,8 @@
 """How `cbow train` runs: the corpus (cached, in memory or memory-mapped), checkpoints, outputs.
 
 The corpus is encoded in memory (or read from the cache), or, for a corpus larger than a
-quarter of the free memory, counted in bounded memory and memory-mapped; a run (in one
-process or in workers) saves OUTPUT.ckpt checkpoints and stops cleanly on Ctrl-C; at the end the vectors (and
+quarter of the free memory, counted in bounded memory and memory-mapped (with --cluster
+the nodes read it); a run (in one process, in workers or on a cluster) saves OUTPUT.ckpt checkpoints and stops cleanly on Ctrl-C; at the end the vectors (and
 --plot-loss's image) are written.
 """
 
@@ -99,7 +99,13 @@ def _run_with_checkpoints(args, config, source, output: str, vocab, resume, show
     from cbow.training.checkpoint import HOLD_AT_ENV, Checkpointer, TrainingInterrupted, checkpoint_path_for
     from cbow.training.loop import train
 
-    vocab, encoded, ids_path = _prepare_corpus(args, config, source, output, vocab, cache_dir, init)
+    cluster = getattr(args, "cluster", None)
+    if cluster is None and resume is not None and resume.state.cluster is not None:
+        cluster = resume.state.cluster.get("spec") or None  # the checkpoint's cluster, unless a Client's
+    if cluster is not None:  # the nodes read the corpus themselves (cbow.training.cluster)
+        encoded, ids_path = None, None
+    else:
+        vocab, encoded, ids_path = _prepare_corpus(args, config, source, output, vocab, cache_dir, init)
     callbacks = [OutputSpace(output, check_train_output(output, args.binary).name), *callbacks]
     checkpointer = Checkpointer(
         checkpoint_path_for(output), args.checkpoint_every,
@@ -110,8 +116,9 @@ def _run_with_checkpoints(args, config, source, output: str, vocab, resume, show
     )
     try:
         with checkpointer.catch_interrupts():
-            return train(config=config, callbacks=callbacks, vocab=vocab, encoded=encoded, progress=show_progress,
-                         checkpointer=checkpointer, resume=resume, init=init)
+            return train(source if cluster is not None else None, config=config, callbacks=callbacks, vocab=vocab,
+                         encoded=encoded, progress=show_progress, checkpointer=checkpointer, resume=resume,
+                         init=init, cluster=cluster, sync_every=getattr(args, "sync_every", None))
     except TrainingInterrupted as stop:
         print(f"{PROG} train: interrupted; checkpoint saved to {stop.checkpoint_path}; resume with: "
               f"{PROG} train --resume {stop.checkpoint_path}", file=sys.stderr)

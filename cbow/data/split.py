@@ -28,6 +28,28 @@ def _subset(corpus: EncodedCorpus, sentence_index: np.ndarray, n_raw_tokens: int
     return EncodedCorpus(corpus.word_ids[starts + within], new_offsets, n_raw_tokens)
 
 
+def heldout_sentences(n_sentences: int, fraction: float, seed: int = 1) -> np.ndarray:
+    """The sentences `split_holdout` keeps out of a corpus of `n_sentences`: sorted int64 ids.
+
+    round(fraction * S) of them, at least 1 and at most S - 1, drawn without replacement
+    from a stream of their own (seed, 'holdout'), so training draws are unchanged. The
+    cluster engine draws with it over the sentences of all nodes.
+
+    Raises
+    ------
+    ConfigError
+        Fewer than 2 sentences, or fraction outside (0, 1).
+    """
+    if not (0 < fraction < 1):
+        raise ConfigError(f"--holdout must lie strictly between 0 and 1, got {fraction}")
+    if n_sentences < 2:
+        raise ConfigError(f"--holdout needs at least 2 sentences, the corpus has {n_sentences}; "
+                          "put one sentence per line or drop --holdout")
+    n_heldout = min(n_sentences - 1, max(1, round(fraction * n_sentences)))
+    rng = np.random.default_rng([seed, 0x401D])  # a stream of its own: training draws are unchanged
+    return np.sort(rng.choice(n_sentences, size=n_heldout, replace=False)).astype(np.int64)
+
+
 def split_holdout(corpus: EncodedCorpus, fraction: float, seed: int = 1) -> tuple[EncodedCorpus, EncodedCorpus]:
     """Split off a random fraction of whole sentences, deterministically from `seed`.
 
@@ -52,17 +74,10 @@ def split_holdout(corpus: EncodedCorpus, fraction: float, seed: int = 1) -> tupl
     ConfigError
         Fewer than 2 sentences, or fraction outside (0, 1).
     """
-    if not (0 < fraction < 1):
-        raise ConfigError(f"--holdout must lie strictly between 0 and 1, got {fraction}")
     n_sentences = corpus.n_sentences
-    if n_sentences < 2:
-        raise ConfigError(f"--holdout needs at least 2 sentences, the corpus has {n_sentences}; "
-                          "put one sentence per line or drop --holdout")
-    n_heldout = min(n_sentences - 1, max(1, round(fraction * n_sentences)))
-    rng = np.random.default_rng([seed, 0x401D])  # a stream of its own: training draws are unchanged
+    heldout_index = heldout_sentences(n_sentences, fraction, seed)
     is_heldout = np.zeros(n_sentences, dtype=bool)
-    is_heldout[rng.choice(n_sentences, size=n_heldout, replace=False)] = True
-    heldout_index = np.flatnonzero(is_heldout)
+    is_heldout[heldout_index] = True
     train_index = np.flatnonzero(~is_heldout)
     offsets = corpus.sentence_offsets
     heldout_words = int(np.sum(offsets[heldout_index + 1] - offsets[heldout_index]))

@@ -1,7 +1,8 @@
 """`cbow.train`: the one training loop. It only orchestrates; everything else is a callback.
 
     corpus -> prepare (vocab, ids) -> split held-out -> weights -> Run
-           -> engine (in this process, or worker processes) emitting the run's events
+           -> engine (in this process, worker processes, or a Dask cluster: `cluster=`,
+              cbow.training.cluster) emitting the run's events
            -> callbacks: loss curve, progress bar, held-out scores, yours, checkpoints
            -> TrainResult
 
@@ -29,18 +30,17 @@ from cbow.data.vocab import Vocab
 from cbow.errors import ConfigError
 from cbow.model.step import build_output_layer
 from cbow.training.cache_check import CacheCheck, cache_entry_of
-from cbow.training.callbacks import Callback, CallbackList, FunctionCallback
+from cbow.training.callbacks import Callback
 from cbow.training.checkpoint import (
     NOT_MODEL_SETTINGS, Checkpoint, CheckpointError, Checkpointer, check_compatible,
 )
 from cbow.training.continuing import describe_init, initial_weights, resolve_init
 from cbow.training.full_model import Model
 from cbow.training.config import AUTO_WORKERS, TrainConfig
-from cbow.training.heldout import HeldoutMonitor
 from cbow.training.in_process import train_in_process
+from cbow.training.wiring import callback_list, drive, restore_histories
 from cbow.training.memory import check_training_memory
 from cbow.training.parallel.pool import split_sentences, workers_for_run
-from cbow.training.progress import LossCurve, ProgressBar
 from cbow.training.schedule import guard_repeated_rows
 from cbow.training.run import EpochReport, HeldoutPoint, LossPoint, Run, TrainResult  # noqa: F401 (public types)
 from cbow.vectors.keyed import KeyedVectors
@@ -65,6 +65,8 @@ def train(
     resume: Checkpoint | None = None,
     cache_dir: str | Path | None = None,
     init: Model | KeyedVectors | str | Path | None = None,
+    cluster=None,
+    sync_every: str | int | None = None,
 ) -> TrainResult:
     """Train CBOW vectors.
 
@@ -101,6 +103,15 @@ def train(
         to a .cbow directory with W_out is read as a model. `config.freeze_init` keeps the
         W_in rows it gave fixed. The run's rate falls from config.alpha over its own
         epochs, as any run's
+    cluster : train on a Dask cluster (cbow.training.cluster; needs the 'cluster' extra):
+        "local:N" starts N worker processes on this machine, "tcp://HOST:PORT" (or tls://)
+        joins a running scheduler, or a `distributed.Client`. A file or directory corpus
+        is read by the nodes (the same path on every one); `config.workers` is then the
+        training processes per node (0: its Dask worker's threads). None: this machine
+    sync_every : with `cluster`, how often the nodes' models are merged: a number of words
+        (10_000_000 or "10M"), "epoch", or "auto" (the default: from the first merge's
+        timing, the smallest interval whose exchange takes under 10% of a round, and at
+        least 10 merges an epoch)
 
     Returns
     -------
@@ -112,7 +123,9 @@ def train(
         --size, init with resume, freeze_init without init)
     Diverged : the loss or the weights became NaN/inf; nothing is returned (the last
         checkpoint, written before the divergence, is kept)
-    CheckpointError : `resume` belongs to another corpus or config
+    CheckpointError : `resume` belongs to another corpus or config, or to the other kind of
+        engine (a cluster's checkpoint resumes on a cluster)
+    ClusterError : the cluster cannot be reached, runs another cbow, or a node failed
     TrainingInterrupted : Ctrl-C under `checkpointer.catch_interrupts()`; a checkpoint was saved
     """
     config = config or TrainConfig()
@@ -129,6 +142,22 @@ def train(
     elif config.freeze_init and resume is None:
         raise ConfigError("--freeze-init keeps the rows --init-from gives fixed, and nothing to start from was given; "
                           "add --init-from VECTORS (init= in Python) or drop --freeze-init")
+    if cluster is not None:
+        if init is not None:
+            raise ConfigError("a run on a cluster starts from scratch or from its own checkpoint; continuing a "
+                              "model or vectors (--init-from) trains on one machine: drop --cluster or --init-from")
+        if config.min_alpha is not None:
+            raise ConfigError("--min-alpha is not yet honoured on a cluster (its rounds keep word2vec's floor, "
+                              "alpha * 1e-4): drop --min-alpha or train on one machine")
+        from cbow.training.cluster.run import train_on_cluster
+
+        return train_on_cluster(source, config, cluster=cluster, sync_every=sync_every, callbacks=callbacks,
+                                vocab=vocab, encoded=encoded, progress=progress, on_epoch_end=on_epoch_end,
+                                on_heldout=on_heldout, checkpointer=checkpointer, resume=resume, started=started)
+    if resume is not None and resume.state.cluster is not None:
+        name = os.fspath(resume.path) if resume.path else "checkpoint"
+        raise CheckpointError(f"{name}: saved by a run on a cluster; resume it with --cluster "
+                              f"{resume.state.cluster.get('spec') or 'ADDRESS'} (or another cluster)")
     if vocab is None or encoded is None:
         if source is None:
             raise ConfigError("no corpus given; pass a path, '-' for stdin, an iterable of lines or of token lists")
@@ -180,36 +209,15 @@ def train(
             raise CheckpointError(f"{resume.path or 'checkpoint'}: {resume.state.epoch} epochs are done already; "
                                   f"--epochs {config.epochs} would undo some: give --epochs {resume.state.epoch} or more")
         _check_resume_workers(resume, slices, config)
-        result.epochs = [EpochReport(**report) for report in resume.state.epochs]
-        result.loss_history = [LossPoint(**point) for point in resume.state.loss_history]
-        result.heldout_history = [HeldoutPoint(**point) for point in resume.state.heldout_history]
+        restore_histories(result, resume)
+    run.callbacks = callback_list(callbacks, progress, heldout, config, on_epoch_end, on_heldout, checkpointer,
+                                  extra=[CacheCheck(cache_entry)] if cache_entry is not None else [])
+    if slices != [None]:
+        from cbow.training.parallel.engine import train_in_workers
 
-    user = [*callbacks]
-    if on_epoch_end is not None or on_heldout is not None:
-        user.append(FunctionCallback(on_epoch_end, on_heldout))
-    if checkpointer is not None:
-        user.append(checkpointer)
-    built_in = [LossCurve(), *([CacheCheck(cache_entry)] if cache_entry is not None else []),
-                *([ProgressBar()] if progress else []),
-                *([HeldoutMonitor(heldout, config.holdout_every)] if heldout is not None else [])]
-    # checkpoints go last: the state they save has seen every other callback's epoch end
-    run.callbacks = CallbackList([*built_in, *[c for c in user if not isinstance(c, Checkpointer)],
-                                  *[c for c in user if isinstance(c, Checkpointer)]])
-
-    train_started = time.perf_counter()
-    try:
-        run.callbacks.on_train_begin(run)
-        run.pause_if_wanted()  # a resumed run's due pause (a held-out score saved before it was made)
-        if slices != [None]:
-            from cbow.training.parallel.engine import train_in_workers
-
-            train_in_workers(run)
-        else:
-            train_in_process(run)
-        run.completed = True
-    finally:
-        run.callbacks.on_train_end(run)
-    result.train_seconds = time.perf_counter() - train_started
+        drive(run, train_in_workers)
+    else:
+        drive(run, train_in_process)
     return result
 
 

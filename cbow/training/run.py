@@ -154,6 +154,8 @@ class TrainState:
     worker_positions : with worker processes, each worker's slice and its position in
         `epoch` (`WorkerPosition` as dicts); empty for a run in one process.
         `batches_done` is then their sum
+    cluster : on a cluster (cbow.training.cluster.engine), the merges done, the sync
+        interval and every node's position and noise state; None elsewhere
     """
 
     epoch: int
@@ -174,6 +176,7 @@ class TrainState:
     heldout_history: list[dict] = field(default_factory=list)
     worker_positions: list[dict] = field(default_factory=list)
     frozen_rows: np.ndarray | None = None
+    cluster: dict | None = None
 
 
 @dataclass
@@ -187,6 +190,7 @@ class TrainResult(Model):
     prepare_seconds: float = 0.0
     train_seconds: float = 0.0
     n_corpus_words: int = 0
+    cluster: dict | None = None  # on a cluster: rounds, exchange time and bytes (ClusterEngine.stats)
 
     @property
     def epoch_losses(self) -> list[float]:
@@ -216,7 +220,8 @@ class Run:
     Attributes
     ----------
     config : the run's TrainConfig (`workers` resolved to the count used)
-    vocab, corpus : the vocabulary and the training sentences (held-out ones split off)
+    vocab, corpus : the vocabulary and the training sentences (held-out ones split off); on
+        a cluster, the client's view of the nodes' shards (cluster.distribute.ShardedCorpus)
     W_in, W_out : the live weights, trained in place (consistent in `at_pause` and
         `on_epoch_end`; with worker processes, only there)
     output : the objective's lookup tables (cbow.model.step.OutputLayer)
@@ -233,6 +238,7 @@ class Run:
     noise_rng : the in-process engine's negative-sampling stream of the epoch (its state
         is checkpointed), None with workers and between epochs
     worker_positions : with worker processes, each worker's position (set at pauses)
+    cluster_state : on a cluster, what `TrainState.cluster` saves (set at every merge)
     resumed_from : the checkpoint state the run started from, or None
     frozen_rows : (V,) bool, W_in rows the step leaves alone (freeze_init), or None
     stop_training : set it (or return True from `on_epoch_end`) to end the run after the
@@ -248,7 +254,7 @@ class Run:
                  frozen_rows: np.ndarray | None = None) -> None:
         self.config, self.vocab, self.corpus, self.keep_prob = config, vocab, corpus, keep_prob
         self.W_in, self.W_out, self.output, self.result = W_in, W_out, output, result
-        self.words_per_epoch = len(corpus.word_ids)
+        self.words_per_epoch = corpus.n_words
         self.words_total = self.words_per_epoch * config.epochs
         self.record_every = max(1, self.words_total // LOSS_POINTS_PER_RUN)
         self.callbacks: CallbackList | None = None
@@ -258,6 +264,7 @@ class Run:
         self.last_loss = float("nan")
         self.noise_rng: np.random.Generator | None = None
         self.worker_positions: list[WorkerPosition] = []
+        self.cluster_state: dict | None = None
         self.resumed_from = resumed_from
         self.frozen_rows = frozen_rows if resumed_from is None else resumed_from.frozen_rows
         self._fingerprint: str | None = None
@@ -300,6 +307,9 @@ class Run:
         """sha256 of vocabulary + encoded corpus (computed once, when first asked)."""
         if self._fingerprint is None:
             corpus = self.corpus
+            if getattr(corpus, "fingerprint", None):  # a corpus spread over a cluster knows its own
+                self._fingerprint = corpus.fingerprint
+                return self._fingerprint
             self._fingerprint = corpus_fingerprint(self.vocab, corpus.word_ids, corpus.sentence_offsets,
                                                    corpus.n_raw_tokens)
         return self._fingerprint
@@ -383,5 +393,6 @@ class Run:
             heldout_history=[asdict(point) for point in result.heldout_history],
             worker_positions=[asdict(position) for position in self.worker_positions],
             frozen_rows=self.frozen_rows,
+            cluster=self.cluster_state,
         )
 
