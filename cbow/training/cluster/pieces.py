@@ -51,6 +51,7 @@ from cbow.data.corpus import (
     _COMPRESSED, _READ_ERRORS, CorpusStats, _iter_text_pieces, iter_text_blocks, list_corpus_files,
 )
 from cbow.data.encode import EncodedCorpus, read_and_encode
+from cbow.data.not_text import check_vocab_size
 from cbow.data.vocab import Vocab
 from cbow.errors import CorpusError
 from cbow.training.cluster.node import NodeShard
@@ -224,8 +225,9 @@ def read_piece(piece: Piece, tokenizer: str, max_sentence_length: int, encoding_
     """
     lines = PieceLines(piece, encoding_errors)
     try:
+        # a piece is a fragment: the vocabulary-size check belongs to the whole corpus (vocab_from_counts)
         vocab, corpus = read_and_encode(lines, tokenizer, min_count=1, max_sentence_length=max_sentence_length,
-                                        encoding_errors=encoding_errors)
+                                        encoding_errors=encoding_errors, min_vocab_size=1)
     except CorpusError:
         if not lines.finished:
             raise
@@ -264,7 +266,9 @@ def merge_counts(first: CountSummary, second: CountSummary) -> CountSummary:
 
 def vocab_from_counts(total: CountSummary, min_count: int, max_vocab: int | None, name: str) -> Vocab:
     """The run's vocabulary from the whole corpus's counts: `Vocab.from_counts`, as one machine."""
-    return Vocab.from_counts(total.words, total.counts, min_count, max_vocab, name=name)
+    vocab = Vocab.from_counts(total.words, total.counts, min_count, max_vocab, name=name)
+    check_vocab_size(vocab.words, len(total.words), name, min_count, max_vocab)
+    return vocab
 
 
 @dataclass
