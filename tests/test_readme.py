@@ -34,6 +34,10 @@ SKIPPED = {
         "the set-up commands install the package and run the whole test suite (this test "
         "included); CI (.ci/run) runs them in a fresh virtual environment"
     ),
+    "pip install 'cbow[cluster]'": (
+        "starts a Dask scheduler and workers on other machines (head:8786); tests/test_cluster.py "
+        "and tests/test_cluster_cli.py run the same engine and CLI on a LocalCluster"
+    ),
 }
 # a line of the block -> the checkpoint whose appearance is the moment to press Ctrl-C
 INTERRUPTED = {
