@@ -4,7 +4,7 @@ Its default action ends the process on the spot: no finally block runs, so tempo
 (a half-written corpus cache entry, the encoded ids beside the output) and the workers'
 shared-memory segment would be left behind. While `sigterm_raises_interrupt()` is in
 force, SIGTERM raises KeyboardInterrupt instead, which every cleanup path already handles
-(and which the checkpointer turns into a saved checkpoint, cbow.checkpoint).
+(and which the checkpointer turns into a saved checkpoint, cbow.training.checkpoint).
 """
 
 from __future__ import annotations

@@ -124,7 +124,7 @@ def child_softmax(args) -> dict:
     W_out = np.zeros((n_out, d), dtype=np.float32)
     batches = iter_batches(encoded.word_ids, encoded.sentence_offsets, config.window, B, rng,
                            vocab.keep_probabilities(config.sample))
-    step = make_step(W_in, output, config)  # what training runs (cbow.softmax_step)
+    step = make_step(W_in, output, config)  # what training runs (cbow.model.softmax_step)
     warm = [next(batches) for _ in range(2)]
     for batch in warm:
         step(W_in, W_out, batch, 0.01, 0.01, rng)
@@ -382,7 +382,7 @@ def memory_table(args, corpus: Path) -> None:
 
 def run_concurrent_softmax(corpus: Path, args, n_processes: int) -> dict:
     """`n_processes` softmax children at once, one BLAS thread each: what `cbow train
-    --softmax --workers N` runs (every worker gets OPENBLAS_NUM_THREADS=1, cbow.workers).
+    --softmax --workers N` runs (every worker gets OPENBLAS_NUM_THREADS=1, cbow.training.parallel.pool).
     Throughput is all their examples over the span from the first start to the last end."""
     from cbow.training.parallel.pool import BLAS_THREAD_VARIABLES
 

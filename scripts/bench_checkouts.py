@@ -11,7 +11,7 @@ CPU seconds of the parent process itself (with workers: its polling, reports, an
 corpus reading, which the warm cache makes small);
 then the median per tree and the ratio of medians against the first tree.
 
-Used to measure the cost of the workers' epoch barrier (cbow.workers): the same run with
+Used to measure the cost of the workers' epoch barrier (cbow.training.parallel.pool): the same run with
 and without it.
 """
 

@@ -4,7 +4,7 @@
 
 1. Peak RSS (each measurement in a fresh subprocess, ru_maxrss) of counting + encoding the
    corpus and four copies of it concatenated (written to /tmp, removed afterwards), with the
-   in-memory path (`read_and_encode`) and the bounded path (`cbow.counting`: pruned counting
+   in-memory path (`read_and_encode`) and the bounded path (`cbow.data.counting`: pruned counting
    + ids streamed to a memory-mapped file).
 2. Training words/s on the corpus without checkpoints and with a checkpoint every 2 s (plus
    epoch ends), side by side in the same run: the ratio is the checkpointing overhead.

@@ -20,7 +20,7 @@ Systems (`--systems`, comma list, in this order by default):
 Every system gets the same settings (--size/--window/--negative/--sample/--min-count/
 --epochs; sample defaults to ours, TrainConfig().sample) and 2 threads for gensim
 and cbow (`--workers`; cbow's processes use one BLAS thread each). Every vector set is scored twice: by
-cbow.evaluate and by gensim's own KeyedVectors.evaluate_word_analogies /
+cbow.vectors.evaluate and by gensim's own KeyedVectors.evaluate_word_analogies /
 evaluate_word_pairs (questions-words 3CosAdd over the 30,000 most frequent words,
 case-insensitive; Spearman on wordsim353 and simlex999); the two must agree, and the
 script says so. Seconds are training only (vocabulary and encoding excluded for both).
@@ -53,14 +53,14 @@ from cbow.training.loop import train
 from cbow.vectors.keyed import KeyedVectors
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-OUT_VECTOR_WEIGHT = 0.5  # the cbow-mean+out row (cbow.model.word_vectors)
+OUT_VECTOR_WEIGHT = 0.5  # the cbow-mean+out row (cbow.model.hidden.word_vectors)
 ALL_SYSTEMS = ("cbow-mean", "cbow-mean+out", "cbow-exact", "cbow-word2vec", "gensim-0.025", "gensim-0.05", "cbow-mean-hs", "gensim-hs",
                "gensim-equal-time")
 AGREE_TOLERANCE = 1e-3  # analogy accuracy and Spearman of the two scorers (float32 ties only)
 
 
 def cbow_scores(kv: KeyedVectors, eval_dir: Path) -> dict:
-    """Analogy accuracy (top 30,000 words), wordsim353 and simlex999 Spearman, by cbow.evaluate."""
+    """Analogy accuracy (top 30,000 words), wordsim353 and simlex999 Spearman, by cbow.vectors.evaluate."""
     analogy = evaluate_word_analogies(kv, eval_dir / "questions-words.txt", restrict_vocab=30000)
     return {"analogy": analogy.accuracy, "answered": analogy.total,
             "ws353": evaluate_word_pairs(kv, eval_dir / "wordsim353.tsv").spearman,

@@ -7,7 +7,7 @@
 Each positional argument is one run: `UPDATE:key=value,...` with keys of TrainConfig
 (alpha, alpha_in, sample, batch_size, seed, window, negative, objective, repeat_guard,
 repeat_guard_out, context_power, workers, ...). The corpus is read and encoded once (cached with pickle in --cache,
-so later screens skip it); every run is scored with cbow.evaluate (questions-words 3CosAdd over the 30,000 most frequent words,
+so later screens skip it); every run is scored with cbow.vectors.evaluate (questions-words 3CosAdd over the 30,000 most frequent words,
 wordsim353 and simlex999 Spearman) and appended as one JSON line to --out, so a long screen
 can be read while it runs. One process, one run at a time (the machine is shared).
 This is the evidence behind the defaults in README ("How good are the vectors?").

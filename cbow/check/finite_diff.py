@@ -1,6 +1,6 @@
 """Finite differences for gradient checks: the numerical derivative and the error measure.
 
-Used by `cbow.gradcheck` (the `cbow gradcheck` command); pure functions over float64 arrays.
+Used by `cbow.check.gradcheck` (the `cbow gradcheck` command); pure functions over float64 arrays.
 
     numeric_i = (-L(x + 2 eps e_i) + 8 L(x + eps e_i) - 8 L(x - eps e_i) + L(x - 2 eps e_i))
                 / (12 eps)                                         (fourth-order central)

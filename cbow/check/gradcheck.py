@@ -12,10 +12,10 @@ over three matrices:
 
 - h       dL/dh from the objective's `backward` (the loss of the objective alone);
 - W_out   the touched rows of dL/dW_out, scattered into a dense matrix;
-- W_in    dL/dW_in through the mean (`cbow.model.hidden_backward`), loss of the whole
+- W_in    dL/dW_in through the mean (`cbow.model.hidden.hidden_backward`), loss of the whole
           composition W_in -> h -> objective.
 
-and then the update the TRAINER applies (`cbow.step.sgd_step` with lr = 1 on a float64
+and then the update the TRAINER applies (`cbow.model.step.sgd_step` with lr = 1 on a float64
 copy): `applied W_out` and `applied W_in` are (weights before - weights after), compared
 with the same numerical gradients. With `--cbow-update mean` every row must pass. With
 `--cbow-update word2vec` the applied W_in update is, by design, C times the true gradient

@@ -60,7 +60,7 @@ def _epoch_evaluations(args):
 
 
 def _warn_if_not_separated(result) -> None:
-    """After a run: say so when the vectors still share one direction (cbow.separation)."""
+    """After a run: say so when the vectors still share one direction (cbow.check.separation)."""
     from cbow.check.separation import separation_advice
 
     advice = separation_advice(result.W_in, result.n_corpus_words, result.config.epochs)

@@ -31,7 +31,7 @@ Two layers:
 
 - `iter_sentences` yields sentences (lists of tokens) one by one: the general interface.
 - `iter_text_blocks` yields ``(text, open_end)`` blocks of whole lines and `split_sentences`
-  turns a block's per-line token counts into sentence lengths; `cbow.encode` uses them to
+  turns a block's per-line token counts into sentence lengths; `cbow.data.encode` uses them to
   go from text to word ids without keeping token lists alive.
 """
 
@@ -546,7 +546,7 @@ def iter_sentences(
         A file (plain, ``.gz``, ``.bz2``, ``.xz``), a directory, ``"-"`` for stdin, or lines
         (each item one line; a trailing newline is dropped).
     tokenizer : str or callable, default "default"
-        A name from `cbow.tokenize.TOKENIZERS` or a function ``str -> list[str]``.
+        A name from `cbow.data.tokenize.TOKENIZERS` or a function ``str -> list[str]``.
     max_sentence_length : int, default 10000
         A line of more tokens becomes several sentences of this many (gensim's cap).
     stats : CorpusStats, optional

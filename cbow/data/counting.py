@@ -1,6 +1,6 @@
 """Corpora larger than memory: count words in bounded memory, encode into a memory-mapped file.
 
-`cbow.encode.read_and_encode` reads once and keeps every token's id in RAM (4 bytes a
+`cbow.data.encode.read_and_encode` reads once and keeps every token's id in RAM (4 bytes a
 token plus its provisional dict): fast, and right for corpora that fit. For bigger ones
 this module reads twice and holds only
 
@@ -11,7 +11,7 @@ this module reads twice and holds only
 - one block of ids at a time, appended to a raw int32 file that is then opened as an
   `np.memmap`: the OS pages the corpus in and out, so training memory no longer grows with it.
 
-The second pass encodes with `cbow.encode`'s block reader, so the ids are exactly those
+The second pass encodes with `cbow.data.encode`'s block reader, so the ids are exactly those
 `encode_with_vocab` gives.
 """
 

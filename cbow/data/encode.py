@@ -11,7 +11,7 @@ of a block die as soon as their ids are taken (keeping them alive would make the
 collector re-scan millions of strings), and everything after the lookups is vectorized.
 ASCII text under the default tokenizer skips even that: see `_encode_ascii_block`.
 
-A sentence is a line, or a 10,000-token piece of a longer line (`cbow.corpus`); sentences
+A sentence is a line, or a 10,000-token piece of a longer line (`cbow.data.corpus`); sentences
 whose words are all out of the vocabulary disappear, so every sentence of an
 `EncodedCorpus` holds at least one word.
 """
@@ -260,7 +260,7 @@ def _iter_id_blocks(
     `ids_of_words` maps an iterable of tokens to an iterable of int ids (lazily, in order).
     The ids of a block are all its tokens in order (int32); the sentence lengths (int64)
     add up over the blocks to the number of ids (a sentence may start in an earlier block,
-    see `cbow.corpus.split_sentences`).
+    see `cbow.data.corpus.split_sentences`).
     """
     line_counts: list[int] = []  # tokens per line of the current block
 
@@ -423,9 +423,9 @@ def read_and_encode(
     source : str, os.PathLike, iterable of str or of token lists
         A text file (plain, ``.gz``, ``.bz2``, ``.xz``), a directory of them, ``"-"`` for
         stdin, lines in memory, or sentences as lists of str tokens, taken as they are
-        (see `cbow.corpus`). Read once: a one-shot generator will do.
+        (see `cbow.data.corpus`). Read once: a one-shot generator will do.
     tokenizer : str or callable, default "default"
-        See `cbow.tokenize.get_tokenizer`.
+        See `cbow.data.tokenize.get_tokenizer`.
     min_count : int, default 5
         Words occurring fewer times are dropped (word2vec.c `-min-count`).
     max_vocab : int, optional
@@ -435,9 +435,9 @@ def read_and_encode(
     progress : bool, default False
         Show a tqdm bar of the bytes read on stderr.
     encoding_errors : {"replace", "strict"}, default "replace"
-        Bytes that are not UTF-8 (see `cbow.corpus.iter_text_blocks`).
+        Bytes that are not UTF-8 (see `cbow.data.corpus.iter_text_blocks`).
     ids_path : path, optional
-        Write the ids to this `.npy` file instead of memory (`cbow.id_files`): the provisional
+        Write the ids to this `.npy` file instead of memory (`cbow.data.id_files`): the provisional
         ids are spooled beside it (``<ids_path>.spool``, removed before returning) and
         `corpus.word_ids` comes back memory-mapped, so the reading pass never holds the
         corpus' ids in RAM. The caller owns the file.
@@ -619,7 +619,7 @@ def encode_with_vocab(
     progress : bool, default False
         Show a tqdm bar of the bytes read on stderr.
     encoding_errors : {"replace", "strict"}, default "replace"
-        Bytes that are not UTF-8 (see `cbow.corpus.iter_text_blocks`).
+        Bytes that are not UTF-8 (see `cbow.data.corpus.iter_text_blocks`).
 
     Returns
     -------

@@ -2,20 +2,20 @@
 
 The encoded corpus is 4 bytes a token (99 MB for the 24.8M tokens of text8). Kept in the
 process it dominates the reading pass's peak; written block by block to a file it lives in
-the page cache, and training maps it back (`cbow.pages` drops the pages a chunk no longer
+the page cache, and training maps it back (`cbow.data.pages` drops the pages a chunk no longer
 needs). Two writers use this module:
 
-- `cbow.encode.read_and_encode(..., ids_path=...)`, the corpus cache's cold path: the single
+- `cbow.data.encode.read_and_encode(..., ids_path=...)`, the corpus cache's cold path: the single
   reading pass spools its provisional ids (`IdSpool`); once the vocabulary is known they are
   read back block by block, remapped, filtered and appended to the final `.npy`
   (`KeptIdsWriter` behind `write_npy_header`).
-- `cbow.counting.encode_to_file` (bounded counting): final ids straight from the text into a
+- `cbow.data.counting.encode_to_file` (bounded counting): final ids straight from the text into a
   raw int32 file.
 
 Sentences: every block comes with the token counts of the sentences it completes (a sentence
-may begin in an earlier block, `cbow.corpus.split_sentences`); `KeptIdsWriter` turns them into
+may begin in an earlier block, `cbow.data.corpus.split_sentences`); `KeptIdsWriter` turns them into
 the offsets of the kept ids, dropping sentences left empty, exactly as
-`cbow.encode._keep_ids` does in memory.
+`cbow.data.encode._keep_ids` does in memory.
 """
 
 from __future__ import annotations

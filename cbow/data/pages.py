@@ -1,6 +1,6 @@
 """Give back the pages of a memory-mapped corpus once training is done with them.
 
-A corpus loaded from the cache (`cbow.cache`) is a read-only `np.memmap` of its `.npy`
+A corpus loaded from the cache (`cbow.data.cache`) is a read-only `np.memmap` of its `.npy`
 file. Every page training reads stays mapped in the process, so by the end of an epoch the
 whole corpus (4 bytes a token: 99 MB for text8) counts in its resident memory, and in each
 worker's. `release_pages` tells the kernel that a finished range is not needed any more

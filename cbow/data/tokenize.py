@@ -17,7 +17,7 @@ Two are built in, chosen by name with `--tokenizer`:
 Speed: an ASCII line (the common case) takes one ``str.translate`` (uppercase -> lowercase,
 every other non-letter -> space) and ``str.split``, ~5x faster than the regex; other lines
 go through the regex. `ascii_token_spans` finds the default tokens of a whole ASCII block
-with numpy, for `cbow.encode`. All paths give the same tokens (tested on random strings).
+with numpy, for `cbow.data.encode`. All paths give the same tokens (tested on random strings).
 """
 
 from __future__ import annotations
@@ -187,7 +187,7 @@ def ascii_token_spans(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     Notes
     -----
     Equal to ``[tokenize_default(line) for line in data.decode().split("\\n")]`` (tested);
-    `cbow.encode` uses it to skip making a string per token.
+    `cbow.data.encode` uses it to skip making a string per token.
     """
     raw = np.frombuffer(data, dtype=np.uint8)
     n_bytes = len(raw)

@@ -5,7 +5,7 @@ first in the corpus comes first), so a word's id is its rank. From the counts it
 word2vec's subsampling keep-probabilities, the negative-sampling noise distribution
 (count^0.75) and the Huffman tree of hierarchical softmax.
 
-The Huffman tree of hierarchical softmax lives in `cbow.huffman`.
+The Huffman tree of hierarchical softmax lives in `cbow.data.huffman`.
 """
 
 from __future__ import annotations
@@ -307,10 +307,10 @@ class Vocab:
         Parameters
         ----------
         source : str, os.PathLike, iterable of str or of token lists
-            Anything `cbow.corpus.iter_text_blocks` reads: a file, directory, ``"-"`` or
+            Anything `cbow.data.corpus.iter_text_blocks` reads: a file, directory, ``"-"`` or
             lines; or sentences as lists of tokens, counted as they are.
         tokenizer : str or callable, default "default"
-            See `cbow.tokenize.get_tokenizer`.
+            See `cbow.data.tokenize.get_tokenizer`.
         min_count, max_vocab
             As in `from_counts`.
 

@@ -211,7 +211,7 @@ def iter_batches(
         ids, sentence_ids, positions = subsample(
             word_ids[token_start:token_stop], chunk_offsets, keep_prob, rng
         )
-        release_pages(word_ids[token_start:token_stop])  # a mapped corpus: pages back (cbow.pages)
+        release_pages(word_ids[token_start:token_stop])  # a mapped corpus: pages back (cbow.data.pages)
         positions += token_start
         first = int(np.searchsorted(positions, start_token))
         n_kept = len(ids)

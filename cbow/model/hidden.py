@@ -146,7 +146,7 @@ def hidden_forward(
     instead of nan; the window generator never emits one.
 
     h = A W_in with A the (B, V) sparse matrix of the mean weights, computed by
-    `cbow.sparse_ops.gather_rows` (scipy's compiled `csr_matvecs`; faster than a gather of
+    `cbow.model.sparse_ops.gather_rows` (scipy's compiled `csr_matvecs`; faster than a gather of
     the (B, 2w, d) context rows and a batched matmul; measured: docs/performance.md#kernel-choices-and-batch-sizes).
     """
     context_ids = np.asarray(context_ids)
@@ -154,7 +154,7 @@ def hidden_forward(
     n_context = context_mask.sum(axis=1)
     inverse_counts = _inverse_counts(n_context, W_in.dtype)
     # h = A W_in, A the (B, V) CSR matrix holding 1/C_b at each real context id of row b:
-    # scipy's compiled kernels (cbow.sparse_ops), no (B, 2w, d) temporary, padding never read
+    # scipy's compiled kernels (cbow.model.sparse_ops), no (B, 2w, d) temporary, padding never read
     real_ids = _checked_ids(context_ids[context_mask], W_in.shape[0])  # row-major, by example
     indptr = np.zeros(len(n_context) + 1, dtype=np.int32)
     np.cumsum(n_context, out=indptr[1:])
@@ -206,7 +206,7 @@ def apply_row_grads(W: np.ndarray, row_grads: RowGrads, scale: float) -> None:
 
     Notes
     -----
-    Done by `cbow.sparse_ops.scatter_add_each`: scipy's compiled `csc_matvecs` with A the
+    Done by `cbow.model.sparse_ops.scatter_add_each`: scipy's compiled `csc_matvecs` with A the
     (n_rows, M) matrix whose column m holds `scale` at row row_ids[m] (far faster than
     np.add.at; measured: docs/performance.md#kernel-choices-and-batch-sizes), or the public csr_matrix path when W is not a
     C-contiguous, writable float32/float64 array.

@@ -164,12 +164,12 @@ def logistic_step(
     in_weights : (M_ctx,) dtype of W_in
         The W_in update's weight of each context slot, learning rate and sign folded in
         (-lr_in/C for the exact mean update, -lr_in for the word2vec rule; times the
-        per-row repeat guard, cbow.step.in_update_weights).
+        per-row repeat guard, cbow.model.step.in_update_weights).
     slots : the output slots
     lr_out : learning rate of W_out
     workspace : reusable buffers (d and dtype of the weights)
     out_scale : (M,) dtype of W_out, optional
-        A per-slot factor of the W_out update (the repeat guard, cbow.step); None = 1.
+        A per-slot factor of the W_out update (the repeat guard, cbow.model.step); None = 1.
     """
     B = len(context_indptr) - 1
     M = len(slots.row_ids)

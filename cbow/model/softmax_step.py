@@ -1,4 +1,4 @@
-"""The full-softmax SGD step, fused: the update of `cbow.objectives.full_softmax` in GEMMs.
+"""The full-softmax SGD step, fused: the update of `cbow.model.objectives.full_softmax` in GEMMs.
 
 The reference path (forward, backward, apply) materialises the (B, V) scores, a copy for
 dL/ds and the dense (V, d) gradient: at B = 1024 and V = 85k that is 350 MB per (B, V)
@@ -56,7 +56,7 @@ def softmax_step(
         The contexts in CSR form.
     mean_weights : (M_ctx,) 1/C of each context slot: h = A W_in
     in_weights : (M_ctx,) the W_in update's weight of each slot (learning rate and sign
-        folded in, as in `cbow.logistic_step.logistic_step`)
+        folded in, as in `cbow.model.logistic_step.logistic_step`)
     target_ids : (B,) int
     lr_out : learning rate of W_out
     workspace : reusable buffers (d and dtype of the weights)

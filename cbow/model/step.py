@@ -57,8 +57,8 @@ wide window (C = 10) a fifth of the W_in step of one with C = 2, which costs ana
 them back and keeps the similarity scores (measured: docs/quality.md#the-context-power).
 
 `sgd_step` is the reference: it runs the objectives' pure forward/backward. `fused_step`
-computes the same update in fewer passes (cbow.logistic_step for NS and HS,
-cbow.softmax_step for the full softmax); tests check that the two agree, and the trainer
+computes the same update in fewer passes (cbow.model.logistic_step for NS and HS,
+cbow.model.softmax_step for the full softmax); tests check that the two agree, and the trainer
 uses the fused one unless gradients are clipped.
 """
 
@@ -318,7 +318,7 @@ def fused_step(
     context_power: float = 1.0,
     in_row_scale: np.ndarray | None = None,
 ) -> float:
-    """`sgd_step` without clipping, fused (cbow.logistic_step, cbow.softmax_step); same update,
+    """`sgd_step` without clipping, fused (cbow.model.logistic_step, cbow.model.softmax_step); same update,
     the repeat guards and the context power included (the full softmax's dense W_out update has no row guard, as
     in `sgd_step`).
 

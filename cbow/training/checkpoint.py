@@ -21,7 +21,7 @@ generator's state and the number of batches applied; resuming rebuilds the epoch
 from its seed, skips that many, and restores the noise state. With one worker the resumed
 run is then bit-identical to an uninterrupted one.
 
-With worker processes (cbow.workers) the parent saves while the workers wait, at the
+With worker processes (cbow.training.parallel.pool) the parent saves while the workers wait, at the
 epoch barrier or in a mid-epoch pause; the state then holds every worker's position
 (`worker_positions`: its slice, batches and words done in the epoch). Resuming replays
 each worker's batch stream (seeded (seed, 1, epoch, worker)) past its position; the noise

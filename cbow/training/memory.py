@@ -11,7 +11,7 @@ tokens kept by subsampling, w window, B batch size, K negatives, L longest Huffm
     encoded corpus           4 N + 8 (S + 1)         int32 ids, int64 sentence offsets;
                              4 CHUNK + 8 (S + 1)     ids memory-mapped from the corpus cache:
                                                      one chunk of sentences is resident at a
-                                                     time (cbow.pages drops the others)
+                                                     time (cbow.data.pages drops the others)
     epoch arrays             8 N + 20 N'             sentence id of every token, then the
                                                      kept ids, their sentence ids and positions
     window chunk             ~40 (2w) CHUNK          windows.py builds 16,384 targets at a time:
@@ -22,7 +22,7 @@ tokens kept by subsampling, w window, B batch size, K negatives, L longest Huffm
                                                      logsumexp; the dense dL/dW_out and lr times it
     vocabulary tables        ~100 V (+ 5 V L for HS)  words, counts, keep/noise tables
 
-with k > 1 worker processes (cbow.workers), in addition (the epoch arrays are built per
+with k > 1 worker processes (cbow.training.parallel.pool), in addition (the epoch arrays are built per
 slice, so k workers hold the same total as one process):
 
     shared weights           4 V d + 4 V d           the shared segment's copy of W_in, W_out
@@ -34,13 +34,13 @@ slice, so k workers hold the same total as one process):
 (each worker's own Python, numpy and scipy are not counted, as the interpreter is not
 for one process: tests/test_plan.py measures the peak above the resident size after import)
 
-and the reading pass (cbow.encode.read_and_encode) peaks, before training starts, at
+and the reading pass (cbow.data.encode.read_and_encode) peaks, before training starts, at
 
     24 MiB + 155 T_block + 8 N_raw + 8 S + 150 V_distinct
 
 (without the 8 N_raw of the two copies of the ids when it encodes into the corpus cache:
-they go through files, cbow.id_files)
-with T_block the tokens of one 4 MiB block of text (cbow.corpus.BLOCK_SIZE): its hash
+they go through files, cbow.data.id_files)
+with T_block the tokens of one 4 MiB block of text (cbow.data.corpus.BLOCK_SIZE): its hash
 table, the per-token arrays of one block, two copies of the ids and the dict of words.
 The constants 40 and 155 count the arrays the code holds (windows.py, encode.py) and were
 checked against the measured peak RSS (tests/test_plan.py); they follow that code, so revisit them
@@ -129,7 +129,7 @@ def memory_estimate(
     max_code_length : longest Huffman path (default ceil(log2 V) + 4)
     bytes_per_token : bytes of text per token read, which sizes the reading blocks
         (default 6, English text with its spaces)
-    mapped_corpus : the ids are encoded into and mapped from the corpus cache (cbow.cache)
+    mapped_corpus : the ids are encoded into and mapped from the corpus cache (cbow.data.cache)
         rather than held in memory
     The worker count is `config.workers` (the module docstring's k; 1: no shared copies).
     """

@@ -6,8 +6,8 @@ reports what the run would be:
 - vocabulary size V after --min-count / --max-vocab, tokens N kept in the vocabulary;
 - tokens per epoch after subsampling, in expectation: sum_w count_w * keep_w, with keep_w
   word2vec.c's keep probability (`Vocab.keep_probabilities`);
-- memory of the run, component by component (`cbow.memory.memory_estimate`);
-- an ETA from a short timed probe: `cbow.train.train` on the first sentences of the corpus
+- memory of the run, component by component (`cbow.training.memory.memory_estimate`);
+- an ETA from a short timed probe: `cbow.train` on the first sentences of the corpus
   (about `probe_seconds` of work) with the same settings in one process (starting worker
   processes alone takes about a second each, longer than the probe), giving corpus words
   per second; with --workers N > 1 the plan says the run will be faster than that ETA.
@@ -17,7 +17,7 @@ token, what training holds too) and the probe trains on a slice. When W_in and W
 would exceed `PROBE_WEIGHT_LIMIT`, the probe uses the most frequent words only (their ids
 are the lowest, so the slice is just filtered) and says so: the ETA is then rougher.
 
-The memory model of a run is `cbow.memory.memory_estimate` (documented there).
+The memory model of a run is `cbow.training.memory.memory_estimate` (documented there).
 """
 
 from __future__ import annotations
@@ -128,11 +128,11 @@ def make_plan(source, config: TrainConfig | None = None, probe_seconds: float = 
 
     Parameters
     ----------
-    source : what `cbow.train.train` reads (path, directory, "-", iterable of lines)
+    source : what `cbow.train` reads (path, directory, "-", iterable of lines)
     config : the run's settings
     probe_seconds : about how long the timed probe trains (0 skips it: no ETA)
     progress : a progress bar for the reading pass
-    cache_dir : the encoded-corpus cache (cbow.cache) a `train` with the same cache will
+    cache_dir : the encoded-corpus cache (cbow.data.cache) a `train` with the same cache will
         use: the reading is stored there (the run then skips it) and memory is estimated
         for a corpus mapped from it; None reads into memory, as `train` without a cache
     """

@@ -3,11 +3,11 @@
 `cbow compare a.bin b.bin --analogies q.txt --pairs ws.tsv` answers "is a better than b?"
 honestly: each model is scored only on the items BOTH can answer (a question with a word
 outside either model's restricted vocabulary is dropped for both), per-item outcomes are
-paired, and `cbow.stats` gives the difference with a paired-bootstrap interval and a
+paired, and `cbow.vectors.stats` gives the difference with a paired-bootstrap interval and a
 paired permutation p-value. Coverage (how many items each model could answer) is always
 reported, because a model that skips its hard questions looks better than it is.
 
-The per-item outcomes are those of `cbow.evaluate` (gensim's rules: the `restrict_vocab`
+The per-item outcomes are those of `cbow.vectors.evaluate` (gensim's rules: the `restrict_vocab`
 most frequent words, upper-cased case-insensitive matching where the most frequent
 spelling wins, the best of the top candidates whose spelling is not a, b or c), so
 `cbow compare` and `cbow evaluate` never disagree on a question. Items are paired by

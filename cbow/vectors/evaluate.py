@@ -28,7 +28,7 @@ skipped as out of vocabulary.
 Per-question and per-pair outcomes are kept on the results (`AnalogyResult.outcomes`,
 `PairsResult.human` / `.model`), with the position of each item in its file
 (`AnalogyResult.question_index`, `PairsResult.pair_index`), so confidence intervals can be
-computed and two models can be paired on the same items (`cbow.compare`).
+computed and two models can be paired on the same items (`cbow.vectors.compare`).
 """
 
 from __future__ import annotations

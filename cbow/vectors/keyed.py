@@ -377,7 +377,7 @@ class KeyedVectors:
 
     def evaluate_word_analogies(self, path: str | Path, restrict_vocab: int | None = 30000,
                                 case_insensitive: bool = True, method: str = "3CosAdd"):
-        """`cbow.evaluate.evaluate_word_analogies` on these vectors, as a method like gensim's
+        """`cbow.vectors.evaluate.evaluate_word_analogies` on these vectors, as a method like gensim's
         (note the default `restrict_vocab` of 30,000 words, the usual reporting setting,
         where gensim's is 300,000). Returns its AnalogyResult (`.accuracy`, `.sections`)."""
         from cbow.vectors.evaluate import evaluate_word_analogies  # evaluate imports this module
@@ -387,7 +387,7 @@ class KeyedVectors:
 
     def evaluate_word_pairs(self, path: str | Path, restrict_vocab: int | None = 300000,
                             case_insensitive: bool = True):
-        """`cbow.evaluate.evaluate_word_pairs` on these vectors, as a method like gensim's.
+        """`cbow.vectors.evaluate.evaluate_word_pairs` on these vectors, as a method like gensim's.
         Returns its PairsResult (`.spearman`, `.pearson`, `.oov_ratio`)."""
         from cbow.vectors.evaluate import evaluate_word_pairs
 

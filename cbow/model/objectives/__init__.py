@@ -11,10 +11,10 @@ The contract every objective obeys
 - `loss` is a Python float: the SUM over the B examples of the per-example loss, so the
   gradients are the per-example gradients summed, i.e. the minibatch SGD step of
   DESIGN.md §3 (divide by B only to display a mean).
-- `grad_h` is dL/dh, shape (B, d). `row_grads` is a `cbow.model.RowGrads`:
+- `grad_h` is dL/dh, shape (B, d). `row_grads` is a `cbow.model.hidden.RowGrads`:
   (row_ids (M,) int, grad_rows (M, d)) for the rows of W_out the batch touched, ids
   repeated when touched more than once (scatter-add them with
-  `cbow.model.apply_row_grads`), or (None, grad (n_rows, d)) for a dense gradient.
+  `cbow.model.hidden.apply_row_grads`), or (None, grad (n_rows, d)) for a dense gradient.
 - `backward` is the exact derivative of the loss `forward` returned (gradient-checked in
   float64 in tests/objectives/), and neither function mutates its inputs or the cache, so
   `backward` may be called twice on one cache.

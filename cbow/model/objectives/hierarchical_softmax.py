@@ -27,7 +27,7 @@ slots are masked out of the loss and the gradient). backward returns row_ids (M,
 grad_rows (M, d) for the M = sum of path lengths real slots, in (example, depth) order.
 The loss is the SUM over the B examples.
 
-Huffman arrays (the convention of cbow.vocab and word2vec.c `CreateBinaryTree`): codes
+Huffman arrays (the convention of cbow.data.vocab and word2vec.c `CreateBinaryTree`): codes
 (V, L_max) bits, points (V, L_max) inner-node ids, lengths (V,); for word w and
 l < lengths[w], points[w, l] is the l-th node from the root (points[w, 0] = V-2) and
 codes[w, l] the branch taken there. Entries at l >= lengths[w] are ignored.

@@ -8,7 +8,7 @@ sentences (the corpus cut into N slices of about N_words/N tokens at sentence bo
 and writes its updates straight into the shared matrices, without locks: "Hogwild!"
 (Niu et al. 2011), exactly what word2vec.c's threads and gensim's workers do. Two workers
 rarely touch the same row at the same moment, and when they do one update may be partly
-lost, which SGD tolerates. This module is the parent's side; `cbow.worker_loop` runs in
+lost, which SGD tolerates. This module is the parent's side; `cbow.training.parallel.child` runs in
 each worker.
 
 The learning rate follows the GLOBAL word count: each worker publishes the raw words it
@@ -43,7 +43,7 @@ memory that only the parent writes:
 A worker's position in its epoch is its batches done (`batches_done`, reset by the parent
 when it opens the gate) and words done; a checkpoint stores both for every worker with
 the worker's slice. Resuming rebuilds each worker's batches of that epoch from the batch
-stream's seed and skips that many, as the single-process loop does (cbow.checkpoint).
+stream's seed and skips that many, as the single-process loop does (cbow.training.checkpoint).
 Each worker draws from two generators per epoch: the batch stream (seed, 1, epoch,
 worker) for subsampling and window sizes, replayed on resume, and the noise stream
 (seed, 2, epoch, worker) for negative samples, re-seeded on a mid-epoch resume (a run with
@@ -373,7 +373,7 @@ def run_workers(
         for process in processes:
             process.join(timeout=5)
             if process.is_alive():
-                process.kill()  # SIGKILL: workers ignore SIGTERM (cbow.worker_loop)
+                process.kill()  # SIGKILL: workers ignore SIGTERM (cbow.training.parallel.child)
                 process.join()
         shared.close_and_unlink()
         error_queue.close()

@@ -118,8 +118,8 @@ class WorkerTask:
     first_sentence: int
     stop_sentence: int
     keep_prob: np.ndarray | None
-    output: object  # cbow.step.OutputLayer
-    config: object  # cbow.train.TrainConfig
+    output: object  # cbow.model.step.OutputLayer
+    config: object  # cbow.TrainConfig
     first_epoch: int
     stop_epoch: int
     words_total: int
