@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from cbow.training import heldout as heldout_module
-from cbow.training import loop as train_module
 from cbow.training.checkpoint import Checkpointer, TrainingInterrupted, load_checkpoint
 from cbow.cli import word_count
 from cbow.data.encode import read_and_encode
@@ -92,7 +91,7 @@ def test_each_score_equals_a_direct_computation_on_the_weights_of_that_moment(co
             snapshots.append((self.W_in.copy(), self.W_out.copy()))
             return super()._score(words_done, lr, train_loss, epoch_end)
 
-    monkeypatch.setattr(train_module, "HeldoutMonitor", Recording)
+    monkeypatch.setattr("cbow.training.wiring.HeldoutMonitor", Recording)
     result = train(config=config, vocab=vocab, encoded=encoded)
     _, heldout = split_holdout(encoded, config.holdout, config.seed)
     assert len(snapshots) == len(result.heldout_history) > config.epochs
