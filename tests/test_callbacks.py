@@ -157,3 +157,23 @@ def test_train_end_is_called_when_training_fails(corpus):
 def test_the_package_face():
     assert cbow.Callback is Callback and cbow.train is train
     assert "Callback" in dir(cbow)
+
+
+def test_every_epoch_ends_with_a_loss_point_when_its_last_words_gave_no_examples():
+    """A worker pool's last poll can see all of an epoch's examples but not its last few words
+    (they were subsampled away): the curve's last point still sits at the epoch's end."""
+    from types import SimpleNamespace
+
+    from cbow.training.progress import LossCurve
+    from cbow.training.run import EpochReport
+
+    run = SimpleNamespace(result=SimpleNamespace(loss_history=[]), words_done=98, next_record=50, record_every=50, epoch=0,
+                          interval_loss=6.0, interval_examples=3, lr_out=0.02)
+    curve = LossCurve()
+    curve.on_progress(run)  # every example of epoch 1 is counted here, at word 98 of 100
+    report = EpochReport(epoch=1, mean_loss=2.0, n_examples=3, seconds=1.0, words_per_second=100.0,
+                         lr_end=0.01, words_done=100)
+    curve.on_epoch_end(run, report)
+    assert [(point.epoch, point.words_done, point.mean_loss, point.lr) for point in run.result.loss_history] \
+        == [(1, 100, 2.0, 0.01)]
+    assert run.next_record == 150

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 from typing import TYPE_CHECKING
@@ -22,8 +23,13 @@ class LossCurve(Callback):
             self._record(run, run.epoch + 1, run.words_done, run.lr_out)
 
     def on_epoch_end(self, run: Run, report: EpochReport) -> None:
+        history = run.result.loss_history
         if run.interval_examples:  # the epoch's last interval
             self._record(run, report.epoch, report.words_done, report.lr_end)
+        elif history and history[-1].epoch == report.epoch and history[-1].words_done < report.words_done:
+            # a worker's last poll saw every example but not the last words (they gave none):
+            # the same interval, so its point moves to the epoch's end, where every epoch has one
+            history[-1] = dataclasses.replace(history[-1], words_done=report.words_done, lr=report.lr_end)
         run.next_record = report.words_done + run.record_every
 
     @staticmethod
