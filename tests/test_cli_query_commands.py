@@ -86,3 +86,18 @@ def test_evaluate_names_the_real_reason_for_skipped_questions(tmp_path, capsys):
     assert "1 skipped as OOV (words not in the vocabulary of 6)" in table and "30000" not in table
     assert main(["evaluate", str(path), "--analogies", str(questions), "--restrict-vocab", "4"]) == 0
     assert "(words outside the top 4 of 6)" in capsys.readouterr().out
+
+
+def test_analogy_takes_an_expression_as_query_does(tmp_path, capsys):
+    words = ["man", "king", "woman", "queen", "cat", "dog"]
+    vectors = np.array([[0, 1, 0], [1, 1, 0], [0, -1, 0.1], [1, -1, 0.1], [0, 0, 1], [0.1, 0, 1]], dtype=np.float32)
+    path = tmp_path / "v.txt"
+    formats.save_word2vec_format(path, words, vectors)
+    expected = KeyedVectors.load(path).most_similar(positive=["king", "woman"], negative=["man"], topn=2)
+    for expression in (["king-man+woman"], ["king - man + woman"], ["King-man+woman"]):
+        assert main(["analogy", str(path), *expression, "--topn", "2", "--json"]) == 0
+        assert [word for word, _ in json.loads(capsys.readouterr().out)] == [word for word, _ in expected]
+    assert main(["analogy", str(path), "man", "king"]) == 2
+    assert "not two words" in capsys.readouterr().err
+    assert main(["analogy", str(path), "king-"]) == 2
+    assert "ends with an operator" in capsys.readouterr().err

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from cbow.cli.args import PROG, _add_vectors_argument, _load_vectors, positive_int
+from cbow.errors import CbowError
 
 
 def _add_similar(subparsers) -> None:
@@ -61,13 +62,15 @@ def _cmd_similar(args) -> int:
 def _add_analogy(subparsers) -> None:
     parser = subparsers.add_parser(
         "analogy", help="solve a : b :: c : ? (3CosAdd, or 3CosMul with --cosmul)",
-        epilog="example:\n  cbow analogy vectors.bin man king woman      # man : king :: woman : ? -> queen",
+        epilog="examples:\n  cbow analogy vectors.bin man king woman      # man : king :: woman : ? -> queen\n"
+               "  cbow analogy vectors.bin king-man+woman      # the same as an expression (gensim's\n"
+               "                                               # most_similar(positive, negative))",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_vectors_argument(parser)
-    parser.add_argument("a")
-    parser.add_argument("b")
-    parser.add_argument("c")
+    parser.add_argument("a", help="the first word (man), or a whole expression: 'king - man + woman'")
+    parser.add_argument("b", nargs="?", help="the word a maps to (king)")
+    parser.add_argument("c", nargs="?", help="the word whose counterpart is asked for (woman)")
     parser.add_argument("--topn", "--top", dest="topn", type=positive_int, default=5, help="answers to show (default 5)")
     parser.add_argument("--cosmul", action="store_true", help="3CosMul (Levy & Goldberg) instead of 3CosAdd")
     parser.add_argument("--restrict-vocab", type=positive_int, default=None,
@@ -79,10 +82,22 @@ def _add_analogy(subparsers) -> None:
 def _cmd_analogy(args) -> int:
     import json
 
+    if args.b is not None and args.c is None:
+        raise CbowError("give three words (a b c for a : b :: c : ?) or one expression ('king - man + woman'), "
+                        "not two words")
     kv = _load_vectors(args)
-    a, b, c = _resolved(kv, [args.a, args.b, args.c], "analogy")
+    if args.b is None:  # one expression: its + words and - words
+        from cbow.vectors.query import parse_expression
+
+        positive, negative = parse_expression(args.a, is_word=kv.__contains__)
+        if not positive:
+            raise CbowError(f"{args.a!r} has no word to add; write e.g. 'king - man + woman'")
+        positive, negative = _resolved(kv, positive, "analogy"), _resolved(kv, negative, "analogy")
+    else:
+        a, b, c = _resolved(kv, [args.a, args.b, args.c], "analogy")
+        positive, negative = [b, c], [a]
     method = kv.most_similar_cosmul if args.cosmul else kv.most_similar
-    answers = method(positive=[b, c], negative=[a], topn=args.topn, restrict_vocab=args.restrict_vocab)
+    answers = method(positive=positive, negative=negative, topn=args.topn, restrict_vocab=args.restrict_vocab)
     if args.json:
         print(json.dumps([[w, round(s, 6)] for w, s in answers], ensure_ascii=False))
     else:
