@@ -104,6 +104,11 @@ def test_two_node_run_is_deterministic_and_its_checkpoint_resumes_only_on_a_clus
     assert saved.state.cluster["nodes"] == 2 and saved.state.cluster["sync_words"] == 5000
     with pytest.raises(CheckpointError, match="saved by a run on a cluster; resume it with --cluster"):
         train(corpus_file, SMALL, resume=saved)
+    # a finished run goes on with more --epochs, as on one machine
+    longer = train(corpus_file, TrainConfig(**{**SMALL.__dict__, "epochs": 3}), cluster=client, sync_every="5k",
+                   resume=saved)
+    assert [report.epoch for report in longer.epochs] == [1, 2, 3]
+    assert not np.array_equal(longer.W_in, two_node_run.W_in)
 
 
 def test_a_worker_killed_mid_round_is_replaced_and_the_vectors_do_not_change(client, corpus_file, two_node_run,
@@ -183,3 +188,13 @@ def test_the_workers_forget_the_run(client, two_node_run):
 
 if __name__ == "__main__":  # pragma: no cover
     os._exit(pytest.main([__file__, "-q"]))
+
+
+def test_without_subsampling_a_big_batch_is_guarded_as_on_one_machine(client, corpus_file):
+    """--sample 0 with a batch where the top word repeats hundreds of times: the cluster turns
+    W_out's repeat guard on as one machine does (cbow.training.schedule.guard_repeated_rows)."""
+    config = TrainConfig(**{**SMALL.__dict__, "sample": 0.0, "batch_size": 8192, "epochs": 1})
+    one = train(corpus_file, config)
+    cluster = train(corpus_file, config, cluster=client, sync_every="epoch")
+    assert one.config.repeat_guard_out == cluster.config.repeat_guard_out == 1.0
+    assert np.isfinite(cluster.W_in).all()

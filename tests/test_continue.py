@@ -281,6 +281,18 @@ def test_cbow_train_resume_with_more_epochs(files, capsys):
     capsys.readouterr()
 
 
+def test_a_finished_cli_run_kept_with_keep_checkpoint_goes_on(files, capsys):
+    out, ckpt = files / "k.bin", files / "k.bin.ckpt"
+    assert main(["train", str(files / "a.txt"), "-o", str(out), "--size", "12", "--epochs", "1", "--keep-checkpoint",
+                 *COMMON]) == 0
+    first = KeyedVectors.load(out)
+    assert load_checkpoint(ckpt).state.epoch == 1  # the finished run's last epoch end
+    assert main(["train", "--resume", str(ckpt), "--epochs", "2", "-q"]) == 0
+    assert not ckpt.exists()  # this time not kept
+    assert not np.array_equal(KeyedVectors.load(out).vectors, first.vectors)
+    capsys.readouterr()
+
+
 def test_cli_refuses_freeze_without_init_and_init_with_resume(files, capsys):
     assert main(["train", str(files / "a.txt"), "--freeze-init", "-o", str(files / "x.bin")]) == 2
     assert "--freeze-init keeps the rows --init-from gives fixed" in capsys.readouterr().err

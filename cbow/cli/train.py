@@ -154,7 +154,7 @@ def _cmd_train_resume(args) -> int:
     of that many epochs from where the checkpoint stands)."""
     from dataclasses import replace
 
-    from cbow.training.checkpoint import NOT_MODEL_SETTINGS, CheckpointError, load_checkpoint
+    from cbow.training.checkpoint import RESUME_MAY_DIFFER, CheckpointError, load_checkpoint
     from cbow.training.config import TrainConfig
 
     if args.init_from is not None:
@@ -165,7 +165,7 @@ def _cmd_train_resume(args) -> int:
     # Defaults as they apply to this command line (with or without a CORPUS: the demo's differ).
     defaults = _train_config(_train_parser().parse_args([] if args.corpus is None else [args.corpus])).to_dict()
     for key, value in given.items():
-        if key not in NOT_MODEL_SETTINGS | {"epochs"} and value != defaults[key] and value != saved.to_dict()[key]:
+        if key not in RESUME_MAY_DIFFER and value != defaults[key] and value != saved.to_dict()[key]:
             flag = "--" + key.replace("_", "-")
             raise CheckpointError(
                 f"{args.resume}: made with {flag} {saved.to_dict()[key]!r}, you gave {value!r}; "

@@ -165,6 +165,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     long_runs.add_argument("--checkpoint-every", type=duration, default=None, metavar="DURATION",
                         help="also save OUTPUT.ckpt every DURATION (30s, 10m, 1h); checkpoints are always "
                              "saved at the end of each epoch and on Ctrl-C or SIGTERM (default: no periodic saves)")
+    long_runs.add_argument("--keep-checkpoint", action="store_true",
+                        help="keep OUTPUT.ckpt when the run finishes (by default it is deleted), so that "
+                             "--resume OUTPUT.ckpt --epochs N can lengthen the run later")
     long_runs.add_argument("--resume", metavar="CKPT", help="continue the run saved in CKPT (OUTPUT.ckpt); corpus, "
                         "output and settings come from the checkpoint")
     cluster = parser.add_argument_group('cluster', "data-parallel training on Dask workers, merged every "

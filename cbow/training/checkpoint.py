@@ -195,6 +195,16 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
 
 # Settings that do not change the model a run converges to: a run may resume with others.
 NOT_MODEL_SETTINGS = frozenset({"workers"})
+# Settings a resumed run may change: the processes, and how many epochs the run has (it goes
+# on, or stops, as a run of that many epochs would from where it is: cbow.training.schedule)
+RESUME_MAY_DIFFER = NOT_MODEL_SETTINGS | {"epochs"}
+
+
+def check_resume_epochs(checkpoint: Checkpoint, epochs: int) -> None:
+    """Refuse an --epochs below the epochs the checkpoint has done already."""
+    if epochs < checkpoint.state.epoch:
+        raise CheckpointError(f"{checkpoint.path or 'checkpoint'}: {checkpoint.state.epoch} epochs are done already; "
+                              f"--epochs {epochs} would undo some: give --epochs {checkpoint.state.epoch} or more")
 
 
 def check_compatible(checkpoint: Checkpoint, config_dict: dict, fingerprint: str,

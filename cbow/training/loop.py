@@ -32,7 +32,7 @@ from cbow.model.step import build_output_layer
 from cbow.training.cache_check import CacheCheck, cache_entry_of
 from cbow.training.callbacks import Callback
 from cbow.training.checkpoint import (
-    NOT_MODEL_SETTINGS, Checkpoint, CheckpointError, Checkpointer, check_compatible,
+    RESUME_MAY_DIFFER, Checkpoint, CheckpointError, Checkpointer, check_compatible, check_resume_epochs,
 )
 from cbow.training.continuing import describe_init, initial_weights, resolve_init
 from cbow.training.full_model import Model
@@ -46,9 +46,6 @@ from cbow.training.run import EpochReport, HeldoutPoint, LossPoint, Run, TrainRe
 from cbow.vectors.keyed import KeyedVectors
 
 logger = logging.getLogger(__name__)
-
-# Settings a resumed run may change: the processes, and how many epochs the run has
-RESUME_MAY_DIFFER = NOT_MODEL_SETTINGS | {"epochs"}
 
 
 def train(
@@ -205,9 +202,7 @@ def train(
         check_compatible(resume, config.to_dict(), run.fingerprint,
                          f"the corpus given{'' if source is None else f' ({source})'}", TrainConfig().to_dict(),
                          may_differ=RESUME_MAY_DIFFER)
-        if config.epochs < resume.state.epoch:
-            raise CheckpointError(f"{resume.path or 'checkpoint'}: {resume.state.epoch} epochs are done already; "
-                                  f"--epochs {config.epochs} would undo some: give --epochs {resume.state.epoch} or more")
+        check_resume_epochs(resume, config.epochs)
         _check_resume_workers(resume, slices, config)
         restore_histories(result, resume)
     run.callbacks = callback_list(callbacks, progress, heldout, config, on_epoch_end, on_heldout, checkpointer,

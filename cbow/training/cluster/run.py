@@ -23,12 +23,15 @@ from cbow.data.encode import EncodedCorpus
 from cbow.data.vocab import Vocab
 from cbow.errors import ConfigError
 from cbow.training.callbacks import Callback
-from cbow.training.checkpoint import Checkpoint, Checkpointer, check_compatible
+from cbow.training.checkpoint import (
+    RESUME_MAY_DIFFER, Checkpoint, Checkpointer, check_compatible, check_resume_epochs,
+)
 from cbow.training.cluster import engine as cluster_engine
 from cbow.training.cluster.connect import ClusterSession, check_daemons, open_cluster
 from cbow.training.cluster.distribute import distribute
 from cbow.training.config import AUTO_WORKERS, TrainConfig
 from cbow.training.run import EpochReport, HeldoutPoint, Run, TrainResult
+from cbow.training.schedule import guard_repeated_rows
 from cbow.training.wiring import callback_list, drive, restore_histories
 
 logger = logging.getLogger(__name__)
@@ -79,6 +82,7 @@ def train_on_cluster(
         prepare_seconds = time.perf_counter() - started
         output, n_out_rows = build_output_layer(vocab, config.objective, config.negative, config.ns_exponent)
         keep_prob = vocab.keep_probabilities(config.sample) if config.sample > 0 else None
+        config = guard_repeated_rows(config, vocab.counts, keep_prob)  # as on one machine: the same bits
         if resume is not None:
             W_in = np.array(resume.state.W_in, dtype=np.float32)
             W_out = np.array(resume.state.W_out, dtype=np.float32)
@@ -91,7 +95,9 @@ def train_on_cluster(
         if resume is not None:
             cluster_engine.check_cluster_resume(resume, n_nodes, node_workers, corpus.shard_words)
             check_compatible(resume, config.to_dict(), run.fingerprint,
-                             f"the corpus given{'' if source is None else f' ({source})'}", TrainConfig().to_dict())
+                             f"the corpus given{'' if source is None else f' ({source})'}", TrainConfig().to_dict(),
+                             may_differ=RESUME_MAY_DIFFER)
+            check_resume_epochs(resume, config.epochs)
             restore_histories(result, resume)
         run.callbacks = callback_list(callbacks, progress, distributed.heldout, config, on_epoch_end, on_heldout,
                                       checkpointer)
