@@ -122,6 +122,16 @@ def test_a_failed_store_after_encoding_to_file_keeps_the_ids_in_memory(tmp_path,
     assert np.array_equal(encoded.word_ids, uncached.word_ids)
 
 
+def test_a_corpus_cached_with_replaced_bytes_is_not_used_by_a_strict_reading(tmp_path, corpus_file):
+    with open(corpus_file, "ab") as handle:
+        handle.write(b"caf\xe9 au lait\n")  # not UTF-8
+    replaced = TrainConfig(min_count=1, tokenizer="whitespace", encoding_errors="replace")
+    vocab, _ = prepare(corpus_file, replaced, cache_dir=tmp_path / "c")
+    assert "caf\ufffd" in vocab
+    with pytest.raises(CbowError, match="UTF-8"):
+        prepare(corpus_file, TrainConfig(min_count=1, tokenizer="whitespace"), cache_dir=tmp_path / "c")
+
+
 @pytest.mark.parametrize("failure", ["bad corpus", "interrupt"])
 def test_a_run_that_fails_while_encoding_leaves_no_staging_directory(tmp_path, corpus_file, monkeypatch, failure):
     if failure == "bad corpus":

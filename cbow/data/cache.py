@@ -73,10 +73,13 @@ def default_cache_dir() -> Path:
 
 
 def cache_key(source: Source, tokenizer, min_count: int, max_vocab: int | None,
-              max_sentence_length: int, phrases: str | None = None, keep_words: str | None = None) -> dict | None:
+              max_sentence_length: int, phrases: str | None = None, keep_words: str | None = None,
+              encoding_errors: str = "strict") -> dict | None:
     """The key of `source` under these settings, or None when it cannot be cached.
     `phrases`: the sha256 of the phrase table joined after tokenizing, or None;
-    `keep_words`: the sha256 of the --keep-words list, or None."""
+    `keep_words`: the sha256 of the --keep-words list, or None; `encoding_errors`: a
+    corpus read with 'replace' is another corpus (U+FFFD tokens) than the strict reading,
+    which would refuse it. (Absent from the key when strict: older entries stay valid.)"""
     if not isinstance(source, (str, os.PathLike)) or os.fspath(source) == "-":
         return None
     if not isinstance(tokenizer, str):
@@ -98,6 +101,7 @@ def cache_key(source: Source, tokenizer, min_count: int, max_vocab: int | None,
         "max_sentence_length": max_sentence_length,
         **({"phrases": phrases} if phrases is not None else {}),
         **({"keep_words": keep_words} if keep_words is not None else {}),
+        **({"encoding_errors": encoding_errors} if encoding_errors != "strict" else {}),
     }
 
 

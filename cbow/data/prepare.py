@@ -95,7 +95,8 @@ def prepare(
     if cache_dir is not None:
         key = corpus_cache.cache_key(source, settings.tokenizer, settings.min_count, settings.max_vocab,
                                      settings.max_sentence_length, phrases=_phrases_digest(settings),
-                                     keep_words=_file_digest(getattr(settings, "keep_words", None)))
+                                     keep_words=_file_digest(getattr(settings, "keep_words", None)),
+                                     encoding_errors=settings.encoding_errors)
         cached = corpus_cache.load(cache_dir, key) if key is not None else None
         if cached is not None:
             return cached
