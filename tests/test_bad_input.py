@@ -134,6 +134,12 @@ def test_vocab_then_train_with_vocab(tmp_path):
                        *FAST[:-3], "-q", cwd=tmp_path)
     assert trained.returncode == 0, trained.stderr
     assert (tmp_path / "v.txt").read_text(encoding="utf-8").splitlines()[0] == "3 8"  # min-count applies
+    # to stdout, counted in bounded memory: the ids' temporary file goes when the run does
+    streamed = run_cbow("train", "c.txt", "--vocab", "vocab.tsv", "-o", "-", "--low-memory", *FAST[:-3], "-q",
+                        cwd=tmp_path)
+    assert streamed.returncode == 0, streamed.stderr
+    assert streamed.stdout.splitlines()[0] == "7 8"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["c.txt", "v.txt", "v.txt.log.jsonl", "vocab.tsv"]
 
 
 # --- disk full ---------------------------------------------------------------------------

@@ -47,6 +47,16 @@ def test_table_alone_then_applied_with_read_table(tmp_path, corpus_file):
     assert applied.read_bytes() == once.read_bytes()
 
 
+def test_replacing_an_output_says_overwrote(tmp_path, corpus_file, capsys):
+    table_path, output = tmp_path / "t.tsv", tmp_path / "out.txt"
+    command = ["phrases", str(corpus_file), "-o", str(output), "--save-table", str(table_path)]
+    assert main(command) == 0
+    assert "overwrote" not in capsys.readouterr().err
+    assert main(command) == 0
+    stderr = capsys.readouterr().err
+    assert f"overwrote {table_path}" in stderr and f"overwrote {output}" in stderr
+
+
 def test_read_table_streams_stdin(tmp_path):
     table_path, output = tmp_path / "t.tsv", tmp_path / "out.txt"
     table_path.write_text("phrase\tcount\tscore\tpass\nnew york\t10\t500\t1\n", encoding="utf-8")
