@@ -126,6 +126,10 @@ def test_interrupt_and_resume_in_process(tmp_path, objective, stop_after):
     assert np.array_equal(resumed.W_out, reference.W_out)
     assert resumed.epoch_losses == pytest.approx(reference.epoch_losses, rel=1e-12)
     assert [p.words_done for p in resumed.loss_history] == [p.words_done for p in reference.loss_history]
+    # the resumed epoch's words/s counts the words trained after the checkpoint, not the whole epoch
+    first = resumed.epochs[0]
+    assert first.words_per_second * first.seconds == pytest.approx(len(encoded.word_ids) - checkpoint.state.words_done)
+    assert reference.epochs[0].words_per_second * reference.epochs[0].seconds == pytest.approx(len(encoded.word_ids))
 
 
 def test_resume_refuses_another_corpus_or_config(tmp_path):

@@ -244,6 +244,8 @@ class Run:
     stop_training : set it (or return True from `on_epoch_end`) to end the run after the
         current epoch
     paused_seconds : time spent in pauses during the current epoch (left out of words/s)
+    timed_from_words : `words_done` where this process began to time the current epoch (its
+        start, or a mid-epoch checkpoint's position): its words/s counts only words trained here
     callbacks : the run's CallbackList (set by `cbow.train`)
     completed : True once every epoch (or an early stop) finished normally
     """
@@ -277,6 +279,7 @@ class Run:
         self.interval_loss = state.interval_loss if state else 0.0
         self.interval_examples = state.interval_examples if state else 0
         self.next_record = state.next_record if state else self.record_every
+        self.timed_from_words = self.words_done
 
     # -- the schedule, read from the position ---------------------------------------------
     @property
@@ -293,10 +296,6 @@ class Run:
     def epoch_mean_loss(self) -> float:
         """Mean training loss per example of the epoch so far."""
         return self.epoch_loss_sum / max(1, self.epoch_examples)
-
-    @property
-    def epoch_start_words(self) -> int:
-        return self.epoch * self.words_per_epoch
 
     @property
     def epoch_end_words(self) -> int:
@@ -359,7 +358,8 @@ class Run:
         epoch = self.epoch + 1  # 1-based: the epoch that ended
         words_end = epoch * self.words_per_epoch
         report = EpochReport(epoch=epoch, mean_loss=self.epoch_mean_loss, n_examples=self.epoch_examples,
-                             seconds=seconds, words_per_second=self.words_per_epoch / max(seconds, 1e-9),
+                             seconds=seconds,
+                             words_per_second=(words_end - self.timed_from_words) / max(seconds, 1e-9),
                              lr_end=learning_rates(self.config, words_end, self.words_total)[1],
                              words_done=words_end)
         if not (np.isfinite(self.W_in).all() and np.isfinite(self.W_out).all()):
@@ -372,6 +372,7 @@ class Run:
                     report.mean_loss, report.words_per_second)
         # the position becomes the next epoch's start: a checkpoint saved now resumes there
         self.epoch, self.words_done, self.batches_done = report.epoch, report.words_done, 0
+        self.timed_from_words = report.words_done
         self.epoch_loss_sum, self.epoch_examples = 0.0, 0
         self.noise_rng, self.worker_positions, self.paused_seconds = None, [], 0.0
         stop = self.callbacks.on_epoch_end(self, report) if self.callbacks is not None else False

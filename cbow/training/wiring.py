@@ -48,6 +48,7 @@ def drive(run: Run, engine: Callable[[Run], None]) -> None:
     try:
         run.callbacks.on_train_begin(run)
         run.pause_if_wanted()  # a resumed run's due pause (a held-out score saved before it was made)
+        run.paused_seconds = 0.0  # before the engine's clock starts: not part of any epoch's time
         engine(run)
         run.completed = True
     finally:
