@@ -122,3 +122,8 @@ def test_cli_plan(tmp_path, capsys):
     assert report["vocab_size"] == 300 and report["memory_bytes"]["total"] > 0
     assert cli.main(["plan"]) == 2
     assert "CORPUS" in capsys.readouterr().err
+    for flags in (["--init-from", "m.cbow"], ["--cluster", "local:2"], ["--resume", "x.ckpt"]):
+        assert cli.main(["plan", str(corpus), *flags]) == 2
+        assert f"does not model {flags[0]}" in capsys.readouterr().err
+    assert cli.main(["train", str(corpus), "--plan", "--cluster", "local:2"]) == 2
+    assert "does not model --cluster" in capsys.readouterr().err

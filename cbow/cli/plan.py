@@ -35,6 +35,12 @@ def _cmd_plan(args) -> int:
 
     if args.corpus is None:
         raise ConfigError("no corpus to plan for; give CORPUS (a file, directory, or - for stdin)")
+    # what the plan does not model: say so rather than plan another run than the one asked for
+    unmodelled = [flag for flag, given in (("--resume", args.resume), ("--init-from", args.init_from),
+                                           ("--cluster", args.cluster)) if given is not None]
+    if unmodelled:
+        raise ConfigError(f"the plan is for a new run on one machine; it does not model {' or '.join(unmodelled)}: "
+                          "drop it to plan that run")
     config = _train_config(args)
     # getattr: `cbow train --plan` calls this with train's namespace, which lacks plan's own flags
     plan = make_plan(args.corpus, config, probe_seconds=getattr(args, "probe_seconds", 1.5),
