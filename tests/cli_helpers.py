@@ -25,7 +25,7 @@ def assert_one_line_error(result, *fragments):
 
 def holding_at(fraction: float) -> dict:
     """The environment of a `cbow train` that saves a checkpoint at `fraction` of its run's
-    words and then waits for a signal (cbow.checkpoint.HOLD_AT_ENV): a test reaches a
+    words and then waits for a signal (cbow.training.checkpoint.HOLD_AT_ENV): a test reaches a
     mid-run state there whatever the machine's speed, instead of racing the clock."""
     from cbow.training.checkpoint import HOLD_AT_ENV
 

@@ -1,4 +1,4 @@
-"""--context-power q: the mean update's W_in step alpha_in * C^-q dL/dh (cbow.step), a step
+"""--context-power q: the mean update's W_in step alpha_in * C^-q dL/dh (cbow.model.step), a step
 size per example on the exact gradient, with the word2vec rule's size at q = 0."""
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""Tests of cbow.corpus: every kind of source, sentence splitting, decoding, errors."""
+"""Tests of cbow.data.corpus: every kind of source, sentence splitting, decoding, errors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests of cbow.encode: ids and sentence offsets against a naive reference."""
+"""Tests of cbow.data.encode: ids and sentence offsets against a naive reference."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""cbow.model: init, the hidden mean and its exact gradient, the scatter-add update."""
+"""cbow.model.hidden: init, the hidden mean and its exact gradient, the scatter-add update."""
 
 from __future__ import annotations
 

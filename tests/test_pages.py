@@ -1,4 +1,4 @@
-"""cbow.pages: finished ranges of a memory-mapped corpus leave the process, data intact."""
+"""cbow.data.pages: finished ranges of a memory-mapped corpus leave the process, data intact."""
 
 import sys
 

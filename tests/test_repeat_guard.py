@@ -1,4 +1,4 @@
-"""The repeat guards (cbow.step): per-row step sizes of the W_in and W_out updates,
+"""The repeat guards (cbow.model.step): per-row step sizes of the W_in and W_out updates,
 hand-checked on a batch with repeated rows; each leaves the other matrix's update alone."""
 
 import numpy as np

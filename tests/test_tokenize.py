@@ -1,4 +1,4 @@
-"""Tests of cbow.tokenize: the default and whitespace tokenizers and the name lookup."""
+"""Tests of cbow.data.tokenize: the default and whitespace tokenizers and the name lookup."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests of cbow.vocab: selection and order, subsampling, noise, TSV files."""
+"""Tests of cbow.data.vocab: selection and order, subsampling, noise, TSV files."""
 
 from __future__ import annotations
 

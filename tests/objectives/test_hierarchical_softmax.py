@@ -14,11 +14,11 @@ from cbow.model.objectives import hierarchical_softmax as hs
 from gradcheck import cbow_gradient_errors, tiny_contexts
 
 V, D, B = 12, 5, 4
-COUNTS = [60, 40, 30, 20, 15, 10, 8, 5, 4, 3, 2, 1]  # word ids sorted by count, as cbow.vocab
+COUNTS = [60, 40, 30, 20, 15, 10, 8, 5, 4, 3, 2, 1]  # word ids sorted by count, as cbow.data.vocab
 
 
 def huffman(counts, pad=-1):
-    """Huffman codes/points in word2vec.c's convention, built independently of cbow.vocab.
+    """Huffman codes/points in word2vec.c's convention, built independently of cbow.data.vocab.
 
     Inner nodes are numbered 0..V-2 in order of creation, so the root is V-2. For word w
     and l < lengths[w], points[w, l] is the l-th inner node from the root and codes[w, l]
