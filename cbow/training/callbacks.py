@@ -22,8 +22,9 @@ per-epoch --eval scores (cbow.training.epoch_eval), the JSON-lines log
     on_heldout(run, point)          a held-out score was made (with --holdout)
     on_train_end(run)               the run ended: normally (run.completed) or not
 
-Order matters where callbacks build on each other: the run's list is [loss curve, progress
-bar, held-out scores, the caller's callbacks in their order, checkpointers last], so the
+Order matters where callbacks build on each other: the run's list is [loss curve, the
+run's own checks (a big cache's checksum), progress bar, held-out scores, the caller's
+callbacks in their order, checkpointers last] (cbow.training.wiring.callback_list), so the
 report a checkpoint or a log sees already holds its held-out score.
 """
 
