@@ -31,10 +31,10 @@ class StopAtEpochEnd(Checkpointer):
         super().__init__(path, every_seconds=None)
         self.stop_epoch, self.seen = epoch, 0
 
-    def at_epoch_end(self, state_fn):
+    def on_epoch_end(self, run, report):
         self.seen += 1
         self.interrupted = self.seen == self.stop_epoch
-        super().at_epoch_end(state_fn)
+        super().on_epoch_end(run, report)
 
 
 def test_epoch_end_checkpoint_of_two_workers_resumes_with_any_worker_count(planted_lines, tmp_path):

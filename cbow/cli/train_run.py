@@ -160,7 +160,7 @@ def _save_vectors(args, wv, output: str, model=None) -> None:
     if overwriting:
         print(f"{PROG} train: overwrote {output}", file=sys.stderr)
     print(f"saved {counted(len(wv), 'vector')} of size {wv.vector_size}{' and W_out (the whole model)' if whole else ''} "
-          f"to {output} ({output_format})", file=sys.stderr)
+          f"to {'standard output' if output == '-' else output} ({output_format})", file=sys.stderr)
     checkpoint = checkpoint_path_for(output)
     if checkpoint.exists() and not getattr(args, "keep_checkpoint", False):  # complete: no longer needed
         checkpoint.unlink()

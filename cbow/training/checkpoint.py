@@ -282,22 +282,11 @@ class Checkpointer(Callback):
         if self.hold_at is not None:
             self.hold_at_words = max(1, int(self.hold_at * words_total))
 
-    def due(self, words_done: int = 0) -> bool:
-        """Whether `after_batch` would save now: Ctrl-C was pressed, the interval passed, or
-        the run reached the test's hold point."""
+    def _due(self, words_done: int) -> bool:
+        """Whether to save at the next consistent point: Ctrl-C was pressed, the interval
+        passed, or the run reached the test's hold point."""
         return (self.interrupted or self._hold_reached(words_done)
                 or (self.every_seconds is not None and self.clock() - self._last_save >= self.every_seconds))
-
-    def after_batch(self, state_fn: Callable[[], TrainState], words_done: int = 0) -> None:
-        """At a consistent point (`words_done`: the run's words so far): saves when due; on
-        Ctrl-C saves and raises; at the hold point saves and waits for Ctrl-C."""
-        if self.interrupted:
-            self.save(state_fn())
-            raise TrainingInterrupted(self.path)
-        if self.due(words_done):
-            self.save(state_fn())
-            if self._hold_reached(words_done):
-                self._hold()
 
     def _hold_reached(self, words_done: int) -> bool:
         return self.hold_at_words is not None and words_done >= self.hold_at_words
@@ -309,11 +298,6 @@ class Checkpointer(Callback):
             time.sleep(0.01)
         raise TrainingInterrupted(self.path)
 
-    def at_epoch_end(self, state_fn: Callable[[], TrainState]) -> None:
-        self.save(state_fn())
-        if self.interrupted:
-            raise TrainingInterrupted(self.path)
-
     # -- the callback's events ------------------------------------------------------------
     def on_train_begin(self, run: Run) -> None:
         self.bind(run.config.to_dict(), run.vocab, run.fingerprint, run.words_total)
@@ -322,13 +306,22 @@ class Checkpointer(Callback):
         return self.hold_at_words
 
     def wants_pause(self, run: Run) -> bool:
-        return self.due(run.words_done)
+        return self._due(run.words_done)
 
     def at_pause(self, run: Run) -> None:
-        self.after_batch(run.state, run.words_done)
+        """Saves when due; on Ctrl-C saves and raises; at the hold point saves and waits for Ctrl-C."""
+        if self.interrupted:
+            self.save(run.state())
+            raise TrainingInterrupted(self.path)
+        if self._due(run.words_done):
+            self.save(run.state())
+            if self._hold_reached(run.words_done):
+                self._hold()
 
     def on_epoch_end(self, run: Run, report: EpochReport) -> None:
-        self.at_epoch_end(run.state)
+        self.save(run.state())
+        if self.interrupted:
+            raise TrainingInterrupted(self.path)
 
     def save(self, state: TrainState) -> None:
         if self._identity is None:
