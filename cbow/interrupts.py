@@ -19,7 +19,9 @@ def sigterm_raises_interrupt() -> Callable[[], None]:
 
     Only in the main thread (where Python runs signal handlers), and only over SIGTERM's
     default action: a handler someone else installed (the checkpointer's, an application's)
-    is kept, and then the returned function does nothing.
+    is kept, and then the returned function does nothing. Nor does it undo a handler
+    installed since (the CLI ignores SIGTERM once a checkpoint is saved and it only has to
+    exit, cbow.cli.train_run).
     """
     if (threading.current_thread() is not threading.main_thread()
             or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
@@ -28,5 +30,9 @@ def sigterm_raises_interrupt() -> Callable[[], None]:
     def interrupt(signum, frame) -> None:
         raise KeyboardInterrupt
 
+    def restore() -> None:
+        if signal.getsignal(signal.SIGTERM) is interrupt:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
     signal.signal(signal.SIGTERM, interrupt)
-    return lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    return restore

@@ -120,6 +120,7 @@ def _run_with_checkpoints(args, config, source, output: str, vocab, resume, show
                          encoded=encoded, progress=show_progress, checkpointer=checkpointer, resume=resume,
                          init=init, cluster=cluster, sync_every=getattr(args, "sync_every", None))
     except TrainingInterrupted as stop:
+        _ignore_further_sigterm()
         print(f"{PROG} train: interrupted; checkpoint saved to {stop.checkpoint_path}; resume with: "
               f"{PROG} train --resume {stop.checkpoint_path}", file=sys.stderr)
         return None
@@ -127,6 +128,22 @@ def _run_with_checkpoints(args, config, source, output: str, vocab, resume, show
         if ids_path is not None:
             del encoded
             ids_path.unlink(missing_ok=True)
+
+
+def _ignore_further_sigterm() -> None:
+    """After a SIGTERM's checkpoint is saved, the process only has to exit (status 130).
+
+    `timeout` sends SIGTERM to the process and then to its group, and the handler that
+    turned the first into a checkpoint is gone: a second one arriving while the process
+    exits would end it by the signal, status -15 instead of 130. With workers that stop in
+    milliseconds (forked), the second one usually comes that late.
+    """
+    import signal
+
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    except ValueError:  # not the main thread: nothing to protect there
+        pass
 
 
 class OutputSpace(Callback):
