@@ -9,6 +9,7 @@ positional and its --format of the commands that read vectors.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import math
 import re
@@ -18,6 +19,8 @@ from typing import TYPE_CHECKING
 from cbow.errors import CbowError, ConfigError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from cbow.vectors.format_names import OutputFormat
 
 PROG = "cbow"
@@ -32,6 +35,18 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         sys.stderr.write(f"{self.prog}: error: {message}{_choice_hint(message)} (see {self.prog} --help)\n")
         raise SystemExit(2)
+
+
+@contextlib.contextmanager
+def noting_overwrite(command: str, path) -> Iterator[None]:
+    """Around the writing of an output: once it is written, say on stderr when it replaced
+    an existing file ("cbow vocab: overwrote vocab.tsv"), as every command does."""
+    from cbow.atomic import replaces_existing
+
+    overwriting = replaces_existing(path)
+    yield
+    if overwriting:
+        print(f"{PROG} {command}: overwrote {path}", file=sys.stderr)
 
 
 def _choice_hint(message: str) -> str:

@@ -7,7 +7,9 @@ import contextlib
 import sys
 import time
 
-from cbow.cli.args import PROG, _check_output_dir, add_reading_arguments, non_negative_float, positive_int
+from cbow.cli.args import (
+    _check_output_dir, add_reading_arguments, non_negative_float, noting_overwrite, positive_int,
+)
 from cbow.errors import ConfigError
 
 
@@ -99,13 +101,7 @@ class _PassProgress:
             self.bar = None
 
 
-def _say_overwrote(overwriting: bool, path: str) -> None:
-    if overwriting:
-        print(f"{PROG} phrases: overwrote {path}", file=sys.stderr)
-
-
 def _cmd_phrases(args) -> int:
-    from cbow.atomic import replaces_existing
     from cbow.data.counting import DEFAULT_MAX_TYPES
     from cbow.data.phrase_corpus import write_phrased_corpus
     from cbow.data.phrase_table import load_phrase_table, save_phrase_table
@@ -137,15 +133,13 @@ def _cmd_phrases(args) -> int:
             for pass_no, (pairs, threshold) in enumerate(zip(table.passes, settings.thresholds), start=1):
                 print(f"pass {pass_no}: {len(pairs):,} phrases score > {threshold:g}", file=sys.stderr)
             if args.save_table is not None:
-                overwriting = replaces_existing(args.save_table)
-                save_phrase_table(table, args.save_table)
-                _say_overwrote(overwriting, args.save_table)
+                with noting_overwrite("phrases", args.save_table):
+                    save_phrase_table(table, args.save_table)
                 print(f"saved {len(table):,} phrases to {args.save_table}", file=sys.stderr)
         if args.output is not None:
-            overwriting = replaces_existing(args.output)
-            rewrite = write_phrased_corpus(args.corpus, table, args.output, args.tokenizer,
-                                           args.encoding_errors, progress())
-            _say_overwrote(overwriting, args.output)
+            with noting_overwrite("phrases", args.output):
+                rewrite = write_phrased_corpus(args.corpus, table, args.output, args.tokenizer,
+                                               args.encoding_errors, progress())
             print(f"wrote {args.output}: {rewrite.n_lines:,} lines, {rewrite.n_tokens_in:,} tokens -> "
                   f"{rewrite.n_tokens_out:,} ({time.perf_counter() - started:.1f} s); train on it with "
                   "--tokenizer whitespace", file=sys.stderr)

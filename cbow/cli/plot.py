@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cbow.cli.args import PROG, _add_vectors_argument, _check_output_dir, _load_vectors, positive_int
+from cbow.cli.args import _add_vectors_argument, _check_output_dir, _load_vectors, noting_overwrite, positive_int
 from cbow.errors import ConfigError
 
 
@@ -26,7 +26,6 @@ def _add_plot(subparsers) -> None:
 
 
 def _cmd_plot(args) -> int:
-    from cbow.atomic import replaces_existing
     from cbow.vectors.plot import _figure_module, plot_words
 
     _figure_module()  # fail before loading vectors when matplotlib is missing
@@ -35,9 +34,7 @@ def _cmd_plot(args) -> int:
     words = list(dict.fromkeys(args.words + (kv.index_to_key[: args.top] if args.top else [])))
     if not words:
         raise ConfigError("nothing to draw; name words or give --top N")
-    overwriting = replaces_existing(args.output)
-    plot_words(words, kv[words], args.output, pairs=args.pairs, title=args.title)
-    if overwriting:
-        print(f"{PROG} plot: overwrote {args.output}", file=sys.stderr)
+    with noting_overwrite("plot", args.output):
+        plot_words(words, kv[words], args.output, pairs=args.pairs, title=args.title)
     print(f"drew {len(words)} words to {args.output}", file=sys.stderr)
     return 0

@@ -143,13 +143,10 @@ def _save_model(args, result) -> None:
     """--save-model: the whole model, beside the vectors."""
     if args.save_model is None:
         return
-    from cbow.atomic import replaces_existing
-    from cbow.cli.args import PROG
+    from cbow.cli.args import noting_overwrite
 
-    overwriting = replaces_existing(args.save_model)
-    result.save(args.save_model)
-    if overwriting:
-        print(f"{PROG} train: overwrote {args.save_model}", file=sys.stderr)
+    with noting_overwrite("train", args.save_model):
+        result.save(args.save_model)
     print(f"saved the whole model ({len(result.vocab):,} words, W_in and W_out) to {args.save_model}", file=sys.stderr)
 
 

@@ -161,21 +161,18 @@ class OutputSpace(Callback):
 
 def _save_vectors(args, wv, output: str, model=None) -> None:
     """Write the vectors to OUTPUT; a .cbow output gets the whole `model` (W_out too)."""
-    from cbow.atomic import replaces_existing
-    from cbow.cli.args import check_train_output
+    from cbow.cli.args import check_train_output, noting_overwrite
     from cbow.training.checkpoint import checkpoint_path_for
 
     from cbow.wording import counted
 
     output_format = check_train_output(output, args.binary)
-    overwriting = replaces_existing(output)
     whole = model is not None and output_format.name == "cbow"
-    if whole:
-        model.save(output)
-    else:
-        wv.save(output, format=output_format)
-    if overwriting:
-        print(f"{PROG} train: overwrote {output}", file=sys.stderr)
+    with noting_overwrite("train", output):
+        if whole:
+            model.save(output)
+        else:
+            wv.save(output, format=output_format)
     print(f"saved {counted(len(wv), 'vector')} of size {wv.vector_size}{' and W_out (the whole model)' if whole else ''} "
           f"to {'standard output' if output == '-' else output} ({output_format})", file=sys.stderr)
     checkpoint = checkpoint_path_for(output)

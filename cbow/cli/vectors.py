@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from cbow.cli.args import PROG, _add_vectors_argument, _load_vectors, positive_int
+from cbow.cli.args import _add_vectors_argument, _load_vectors, noting_overwrite, positive_int
 from cbow.errors import CbowError
 
 
@@ -221,7 +221,6 @@ def _add_convert(subparsers) -> None:
 
 
 def _cmd_convert(args) -> int:
-    from cbow.atomic import replaces_existing
     from cbow.vectors.formats import check_output_format
     from cbow.vectors.keyed import KeyedVectors
     from cbow.vectors.projector import metadata_path_for
@@ -231,10 +230,8 @@ def _cmd_convert(args) -> int:
     if args.limit is not None and args.limit < len(kv):
         kv = KeyedVectors(kv.index_to_key[:args.limit], kv.vectors[:args.limit],
                           counts=None if kv.counts is None else kv.counts[:args.limit], config=kv.config)
-    overwriting = replaces_existing(args.output)
-    kv.save(args.output, format=output_format)
-    if overwriting:
-        print(f"{PROG} convert: overwrote {args.output}", file=sys.stderr)
+    with noting_overwrite("convert", args.output):
+        kv.save(args.output, format=output_format)
     where = "standard output" if args.output == "-" else args.output
     if output_format.name == "tsv":
         where += f" and the words to {metadata_path_for(args.output)}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cbow.cli.args import PROG, _check_output_dir, add_reading_arguments, positive_int
+from cbow.cli.args import _check_output_dir, add_reading_arguments, noting_overwrite, positive_int
 
 
 def _add_vocab(subparsers) -> None:
@@ -27,15 +27,12 @@ def _add_vocab(subparsers) -> None:
 
 
 def _cmd_vocab(args) -> int:
-    from cbow.atomic import replaces_existing
     from cbow.data.counting import DEFAULT_MAX_TYPES, build_vocab_bounded
 
     _check_output_dir(args.output)
     vocab = build_vocab_bounded(args.corpus, args.tokenizer, args.min_count, args.max_vocab,
                                 args.max_types_in_memory or DEFAULT_MAX_TYPES, args.encoding_errors)
-    overwriting = replaces_existing(args.output)
-    vocab.save(args.output)
-    if overwriting:
-        print(f"{PROG} vocab: overwrote {args.output}", file=sys.stderr)
+    with noting_overwrite("vocab", args.output):
+        vocab.save(args.output)
     print(f"saved {len(vocab):,} words ({vocab.total_words:,} tokens) to {args.output}", file=sys.stderr)
     return 0
