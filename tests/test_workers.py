@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from cbow.training.parallel import pool as workers
+from cbow.training.parallel import blas
 from cbow.training.parallel import shared as shared_memory
 from cbow.corpora import planted
 from cbow.errors import ConfigError, Diverged
@@ -143,28 +144,66 @@ def test_a_failing_worker_is_reported_and_memory_freed():
     assert shm_segments() <= before
 
 
-def test_a_script_without_the_main_guard_is_told_how_to_fix_it(tmp_path):
-    """Worker processes import the calling script: unguarded, it starts training again in
-    each of them and they die while starting. The script's last line names the fix."""
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])
+def test_a_script_without_the_main_guard_is_told_how_to_fix_it(start_method, tmp_path):
+    """Spawned workers import the calling script: unguarded, it starts training again in
+    each of them and they die while starting; the script's last line names the fix.
+    Forked workers (Linux) import nothing, so there the script just trains."""
+    if start_method == "fork" and not workers.workers_fork():
+        pytest.skip("workers are forked on Linux only")
     script = tmp_path / "unguarded.py"
     script.write_text(
+        "from cbow.training.parallel import pool\n"
+        f"pool.START_METHOD = {start_method!r}\n"
         "from cbow import TrainConfig, train\n"
         "lines = ['the king rules the land and the queen rules the sea'] * 300\n"
         "train(lines, TrainConfig(size=8, window=2, min_count=1, epochs=1, workers=2))\n"
+        "print('trained')\n"
     )
     ran = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
                          cwd=tmp_path)
+    if start_method == "fork":
+        assert ran.returncode == 0 and ran.stdout == "trained\n", ran.stderr
+        return
     assert ran.returncode != 0
     last_line = ran.stderr.strip().splitlines()[-1]
     assert last_line.startswith("RuntimeError: training worker") and 'if __name__ == "__main__":' in last_line
 
 
+@pytest.mark.skipif(not workers.workers_fork(), reason="workers are forked on Linux only")
+def test_forked_workers_train_the_runs_own_weights_in_shared_memory(planted_lines):
+    """No second copy of the weights: the run allocates them in anonymous shared memory and
+    the workers write into them, so the result's matrices are those very arrays."""
+    result = train(planted_lines[:3000], TrainConfig(size=16, window=2, min_count=3, epochs=1, workers=2))
+    assert shared_memory.in_shared_memory(result.W_in) and shared_memory.in_shared_memory(result.W_out)
+    assert not shared_memory.in_shared_memory(np.zeros(3))
+    assert np.isfinite(result.W_in).all() and np.abs(result.W_out).sum() > 0  # W_out starts at 0
+
+
+@pytest.mark.skipif(not blas.loaded_openblas_paths(), reason="numpy here does not use OpenBLAS")
+def test_a_forked_process_is_told_to_use_one_blas_thread():
+    """What a forked worker does first: every loaded OpenBLAS then runs one thread."""
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report its counts, exit without running the test's teardown
+        try:
+            told = blas.use_one_blas_thread()
+            os.write(writer, repr((told, sorted(blas.blas_threads().values()))).encode())
+        finally:
+            os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader) as report:
+        told, counts = eval(report.read())
+    os.waitpid(pid, 0)
+    assert told >= 1 and counts and set(counts) == {1}
+
+
 @pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="segments are listed in /dev/shm (Linux)")
 @pytest.mark.parametrize("caller", ["cli", "cli-group", "library"])
-def test_sigterm_during_a_two_worker_run_unlinks_the_shared_segment(caller, tmp_path):
+def test_sigterm_during_a_two_worker_run_stops_it_and_leaves_no_segment(caller, tmp_path):
     """The CLI saves a checkpoint first (as on Ctrl-C); a library call without a
-    checkpointer gets a KeyboardInterrupt; either way the workers stop and the segment
-    is unlinked at once. "cli-group": as `timeout` does, SIGTERM to the process and then
+    checkpointer gets a KeyboardInterrupt; either way the workers stop and no segment
+    is left in /dev/shm. "cli-group": as `timeout` does, SIGTERM to the process and then
     to its whole group, so the parent gets it twice (which interrupted it before it
     saved) and the workers get it too (they died of it and failed the run)."""
     out = tmp_path / "v.bin"
@@ -179,10 +218,10 @@ def test_sigterm_during_a_two_worker_run_unlinks_the_shared_segment(caller, tmp_
                                text=True, cwd=tmp_path, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
-        while not shm_segments(process.pid):
-            assert process.poll() is None and time.monotonic() < deadline, "no segment appeared"
+        while len(worker_processes_of(process.pid)) < 2:
+            assert process.poll() is None and time.monotonic() < deadline, "no workers started"
             time.sleep(0.01)
-        time.sleep(0.5)  # the workers are starting or training
+        time.sleep(0.5)  # the workers are training
         process.send_signal(signal.SIGTERM)
         if caller == "cli-group":
             time.sleep(0.2)  # apart, so the parent's handler surely runs twice
@@ -203,7 +242,8 @@ def test_sigterm_during_a_two_worker_run_unlinks_the_shared_segment(caller, tmp_
 
 
 def worker_processes_of(pid: int) -> set[int]:
-    """The pids of the multiprocessing workers whose parent is `pid` (from /proc)."""
+    """The pids of the multiprocessing workers whose parent is `pid` (from /proc): spawned,
+    or forked (then with its parent's command line); not multiprocessing's resource tracker."""
     found = set()
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -214,7 +254,7 @@ def worker_processes_of(pid: int) -> set[int]:
                     command = handle.read()
             except OSError:  # ended meanwhile
                 continue
-            if parent == pid and b"spawn_main" in command:
+            if parent == pid and b"resource_tracker" not in command:
                 found.add(int(entry))
     return found
 
@@ -295,6 +335,8 @@ def test_automatic_worker_count_trains_small_runs_in_one_process(planted_lines, 
 
 def test_automatic_worker_count_trains_in_one_process_when_shared_memory_is_short(planted_lines, monkeypatch,
                                                                                   caplog):
+    """Spawned workers share a /dev/shm segment (forked ones do not: see the test below)."""
+    monkeypatch.setattr(workers, "START_METHOD", "spawn")
     monkeypatch.setattr(workers, "available_cores", lambda: 2)
     monkeypatch.setattr(workers, "AUTO_MIN_TRAINING_WORDS", 0)
     monkeypatch.setattr(shared_memory, "shm_free_bytes", lambda: 1000)
@@ -308,11 +350,26 @@ def test_automatic_worker_count_trains_in_one_process_when_shared_memory_is_shor
 
 def test_a_shared_memory_space_too_small_is_refused_before_training(planted_lines, monkeypatch):
     """A container's 64 MB /dev/shm: the segment would be created, and the first write past
-    the space would end the run with SIGBUS and no message."""
+    the space would end the run with SIGBUS and no message. (Spawned workers only.)"""
+    monkeypatch.setattr(workers, "START_METHOD", "spawn")
     free = shared_memory.shm_free_bytes()
     assert free is None or free > 0  # this machine's own answer
     monkeypatch.setattr(shared_memory, "shm_free_bytes", lambda: 1000)
     before = shm_segments()
     with pytest.raises(ConfigError, match=r"(?s)MB free.*--shm-size.*--workers 1"):
         train(planted_lines[:2000], TrainConfig(size=16, window=2, min_count=3, epochs=1, workers=2))
+    assert shm_segments() <= before
+
+
+@pytest.mark.skipif(not workers.workers_fork(), reason="workers are forked on Linux only")
+def test_forked_workers_need_no_room_in_dev_shm(planted_lines, monkeypatch):
+    """A container's small /dev/shm does not matter to forked workers: their shared memory
+    is anonymous, outside /dev/shm. AUTO keeps all cores and an explicit count trains."""
+    monkeypatch.setattr(shared_memory, "shm_free_bytes", lambda: 1000)
+    monkeypatch.setattr(workers, "available_cores", lambda: 2)
+    monkeypatch.setattr(workers, "AUTO_MIN_TRAINING_WORDS", 0)
+    before = shm_segments()
+    small = dict(size=16, window=2, min_count=3, epochs=1)
+    assert train(planted_lines[:2000], TrainConfig(workers=workers.AUTO, **small)).config.workers == 2
+    assert train(planted_lines[:2000], TrainConfig(workers=2, **small)).config.workers == 2
     assert shm_segments() <= before

@@ -40,7 +40,7 @@ from cbow.training.config import AUTO_WORKERS, TrainConfig
 from cbow.training.in_process import train_in_process
 from cbow.training.wiring import callback_list, drive, restore_histories
 from cbow.training.memory import check_training_memory
-from cbow.training.parallel.pool import split_sentences, workers_for_run
+from cbow.training.parallel.pool import split_sentences, to_shared_memory, workers_for_run
 from cbow.training.schedule import guard_repeated_rows
 from cbow.training.run import EpochReport, HeldoutPoint, LossPoint, Run, TrainResult  # noqa: F401 (public types)
 from cbow.vectors.keyed import KeyedVectors
@@ -192,6 +192,10 @@ def train(
     else:  # word2vec.c's start, and the rows an init gives (cbow.training.continuing)
         start = initial_weights(vocab, config, n_out_rows, init, output.huffman)
         W_in, W_out, frozen_rows = start.W_in, start.W_out, start.frozen_rows
+        del start  # holds W_in and W_out too
+    if slices != [None]:  # forked workers train these very arrays: no second copy for them
+        W_in = to_shared_memory(W_in)
+        W_out = to_shared_memory(W_out)
     result = TrainResult(vocab, W_in, W_out, config, prepare_seconds=prepare_seconds,
                          n_corpus_words=len(encoded.word_ids))
     run = Run(config, vocab, encoded, W_in, W_out, output, result, keep_prob=keep_prob,

@@ -25,25 +25,32 @@ import traceback
 
 import numpy as np
 
+from cbow.training.parallel.blas import use_one_blas_thread
 from cbow.training.parallel.shared import (
     DIVERGED, FINISHED, PAUSED, RUNNING, STOPPED, WAITING, WORKER_POLL_SECONDS, SharedArrays, WorkerTask,
 )
 
 
 def worker_main(task_source, error_queue) -> None:
-    """Entry point of a worker process: receive its WorkerTask from the `task_source` pipe,
-    attach, train the slice, report failures on `error_queue`, detach."""
+    """Entry point of a worker process: its WorkerTask (`task_source`: the task itself in a
+    forked worker, the pipe to receive it from in a spawned one), attach, train the slice,
+    report failures on `error_queue`, detach."""
     for signum in (signal.SIGINT, signal.SIGTERM):  # the parent's to handle (module docstring)
         signal.signal(signum, signal.SIG_IGN)
-    try:
-        task: WorkerTask = task_source.recv()
-    except EOFError:  # the parent failed before sending it: nothing to do
-        return
-    finally:
-        task_source.close()
+    if isinstance(task_source, WorkerTask):  # forked: everything is inherited
+        task = task_source
+        use_one_blas_thread()
+        shared = task.shared
+    else:
+        try:
+            task = task_source.recv()
+        except EOFError:  # the parent failed before sending it: nothing to do
+            return
+        finally:
+            task_source.close()
+        name, specs = task.shared
+        shared = SharedArrays(specs, name=name)
     task.error_queue = error_queue
-    name, specs = task.shared
-    shared = SharedArrays(specs, name=name)
     try:
         _train_slice(task, shared)
     except BaseException:  # report everything; the parent raises it
@@ -60,15 +67,16 @@ def _train_slice(task: WorkerTask, shared: SharedArrays) -> None:
     from cbow.training.schedule import learning_rates, loss_diverged, make_step
 
     config, worker = task.config, task.worker
-    W_in, W_out = shared["W_in"], shared["W_out"]
-    offsets = shared["sentence_offsets"]
+    arrays = task.inherited if task.inherited is not None else shared
+    W_in, W_out = arrays["W_in"], arrays["W_out"]
+    offsets = arrays["sentence_offsets"]
     token_start = int(offsets[task.first_sentence])
     token_stop = int(offsets[task.stop_sentence])
     if task.mapped_file is not None:
         path, offset, n_words = task.mapped_file
         all_ids = np.memmap(path, dtype=np.int32, mode="r", offset=offset, shape=(n_words,))
     else:
-        all_ids = shared["word_ids"]
+        all_ids = arrays["word_ids"]
     slice_ids = all_ids[token_start:token_stop]
     slice_offsets = offsets[task.first_sentence:task.stop_sentence + 1] - token_start
     slice_words = token_stop - token_start

@@ -1,9 +1,15 @@
 """Training in N worker processes over shared weights, lock-free (word2vec.c's threads, as processes).
 
 Python threads would serialise on the interpreter lock between numpy calls, so the workers
-are processes. The parent puts W_in, W_out and the encoded corpus in
-`multiprocessing.shared_memory` segments (a corpus memory-mapped from the cache is mapped
-by each worker instead: the page cache shares it); worker w trains on its own contiguous run of
+are processes. On Linux they are forked (START_METHOD): W_in and W_out are anonymous shared
+mappings from before the fork (`cbow.training.parallel.shared.shared_array`; the training
+loop allocates the run's weights there, so there is no second copy), and the corpus, the
+tables and the imported modules are the parent's pages, which the workers read without
+copying (the garbage collector's objects are frozen before the fork so that a worker's
+collections do not write to, and so copy, every inherited page). Elsewhere they are spawned,
+and the parent copies W_in, W_out and the encoded corpus into a
+`multiprocessing.shared_memory` segment (a corpus memory-mapped from the cache is mapped
+by each worker instead: the page cache shares it). Worker w trains on its own contiguous run of
 sentences (the corpus cut into N slices of about N_words/N tokens at sentence boundaries)
 and writes its updates straight into the shared matrices, without locks: "Hogwild!"
 (Niu et al. 2011), exactly what word2vec.c's threads and gensim's workers do. Two workers
@@ -50,21 +56,25 @@ worker) for subsampling and window sizes, replayed on resume, and the noise stre
 N > 1 workers is not bit-reproducible anyway: the interleaving of updates is not). So
 `workers=1` trains in-process, with no shared memory, bit for bit reproducible.
 
-BLAS: the workers are started with OPENBLAS_NUM_THREADS=1 (and the OMP/MKL/BLIS
-equivalents) in their environment, set before they import numpy ("spawn" start method),
-so N workers use N cores, not N x cores.
+BLAS: every worker uses one BLAS thread, so N workers use N cores, not N x cores: a forked
+worker tells its inherited OpenBLAS so (cbow.training.parallel.blas); a spawned one is started
+with OPENBLAS_NUM_THREADS=1 (and the OMP/MKL/BLIS equivalents) in its environment, read
+when it imports numpy.
 
-Cleanup: the parent unlinks every segment in a `finally`, on success, on a worker's error,
-on divergence and on Ctrl-C (the workers ignore SIGINT; the parent stops them); a worker
-waiting at the gate or in a pause also stops if its parent dies (kill -9). Library
-users calling `train(..., workers > 1)` from a script need the usual
-`if __name__ == "__main__":` guard of multiprocessing's spawn start method.
+Cleanup: the parent stops the workers and unlinks the spawn path's segment in a `finally`,
+on success, on a worker's error, on divergence and on Ctrl-C (the workers ignore SIGINT;
+the parent stops them); a worker waiting at the gate or in a pause also stops if its
+parent dies (kill -9). Anonymous mappings need no unlinking: they go with the last process
+that maps them. Library users calling `train(..., workers > 1)` from a script need the
+usual `if __name__ == "__main__":` guard where workers are spawned (not Linux).
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
+import sys
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -73,9 +83,12 @@ from multiprocessing import get_context
 
 import numpy as np
 
+from cbow.data.heap import release_free_heap
 from cbow.training.config import AUTO_WORKERS
+from cbow.training.parallel.blas import BLAS_THREAD_VARIABLES
 from cbow.training.parallel.shared import (
-    DIVERGED, FINISHED, WORKER_POLL_SECONDS, SharedArrays, WorkerTask, _shm_shortfall,
+    DIVERGED, FINISHED, WORKER_POLL_SECONDS, SharedArrays, WorkerTask, _shm_shortfall, in_shared_memory,
+    shared_array,
 )
 from cbow.training.run import WorkerPosition
 from cbow.interrupts import sigterm_raises_interrupt
@@ -83,10 +96,24 @@ from cbow.interrupts import sigterm_raises_interrupt
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.02  # the parent's progress / barrier polling interval
-BLAS_THREAD_VARIABLES = (
-    "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS",
-)
+# fork where it is safe and cheap (Linux: the workers share the parent's memory); macOS's
+# system libraries are not fork-safe, and Windows has no fork
+START_METHOD = "fork" if sys.platform.startswith("linux") else "spawn"
+
+
+def workers_fork() -> bool:
+    """Whether worker processes are forked (and share the parent's memory) here."""
+    return START_METHOD == "fork"
+
+
+def to_shared_memory(array: np.ndarray) -> np.ndarray:
+    """`array` itself where forked workers can write into it, else a copy in anonymous
+    shared memory (the caller drops the original). Where workers are spawned, `array`."""
+    if not workers_fork() or in_shared_memory(array):
+        return array
+    shared = shared_array(array.shape, array.dtype)
+    shared[...] = array
+    return shared
 
 def available_cores() -> int:
     """Cores this process may run on (its affinity mask), at least 1."""
@@ -97,8 +124,10 @@ def available_cores() -> int:
 
 
 AUTO = AUTO_WORKERS  # TrainConfig.workers: all cores, or one process for a run too small to gain
-# Starting a worker costs about a second (a fresh interpreter imports numpy and scipy), so
-# a short run is faster in one process (docs/performance.md, "Worker processes").
+# Starting a spawned worker costs about a second (a fresh interpreter imports numpy and
+# scipy), a forked one far less, but each still holds its own batch buffers and the parent
+# waits at every epoch's end: a short run is faster in one process (docs/performance.md,
+# "Worker processes").
 AUTO_MIN_TRAINING_WORDS = 4_000_000
 
 
@@ -121,8 +150,11 @@ def resolve_workers(requested: int, training_words: int, shared_bytes: int = 0) 
 
 
 def shared_bytes_estimate(vocab_size: int, size: int, word_ids: np.ndarray, sentence_offsets: np.ndarray) -> int:
-    """About what `run_workers` puts in shared memory: both matrices, the sentence offsets,
-    and the word ids unless the workers map the corpus cache's file themselves."""
+    """About what `run_workers` puts in /dev/shm: nothing where workers are forked (anonymous
+    mappings are not in /dev/shm); else both matrices, the sentence offsets, and the word ids
+    unless the workers map the corpus cache's file themselves."""
+    if workers_fork():
+        return 0
     corpus_bytes = 0 if _whole_file_map(word_ids) is not None else 4 * len(word_ids)
     return 2 * 4 * vocab_size * size + corpus_bytes + 8 * len(sentence_offsets)
 
@@ -195,8 +227,9 @@ def run_workers(
 
     Parameters
     ----------
-    W_in, W_out : float32 arrays, copied into shared memory, and back before every
-        `at_epoch_end` / `at_pause` call and at the end
+    W_in, W_out : float32 arrays, trained in place where they are `shared_array`s and
+        workers fork; else copied into shared memory, and back before every `at_epoch_end`
+        / `at_pause` call and at the end
     word_ids, sentence_offsets : the encoded corpus
     keep_prob, output, config : as for the single-process loop
     n_workers : processes to start (fewer if the corpus has fewer sentences)
@@ -236,13 +269,18 @@ def run_workers(
         raise ValueError("resume_at positions do not match the workers' slices")
     slice_words = [int(sentence_offsets[stop] - sentence_offsets[first]) for first, stop in slices]
     n_epochs = stop_epoch
-    context = get_context("spawn")
-    mapped_file = _whole_file_map(word_ids)
-    shared = SharedArrays({
+    forked = workers_fork()
+    context = get_context(START_METHOD)
+    mapped_file = None if forked else _whole_file_map(word_ids)
+    # forked workers inherit the weights and the corpus; spawned ones find them in the segment
+    inherited_specs = {} if forked else {
         "W_in": (W_in.shape, W_in.dtype),
         "W_out": (W_out.shape, W_out.dtype),
         "word_ids": ((0,) if mapped_file else word_ids.shape, np.int32),
         "sentence_offsets": (sentence_offsets.shape, np.int64),
+    }
+    shared = SharedArrays({
+        **inherited_specs,
         "words_done": ((n_workers,), np.int64),
         "epochs_done": ((n_workers,), np.int64),
         "batches_done": ((n_workers,), np.int64),  # of the epoch in progress
@@ -255,18 +293,32 @@ def run_workers(
         "pause": ((1,), np.int64),  # the pause in progress (1, 2, ...), 0: none
         "hold_at": ((1,), np.int64),  # words at which the workers hold for a pause, 0: none
         "diverged_at": ((2,), np.float64),
-    })
+    }, anonymous=forked)
     # SIGTERM's default action would skip the finally below: the workers would run on until
     # they noticed, and only then would multiprocessing's resource tracker unlink the segment.
     restore_sigterm = sigterm_raises_interrupt()
     processes = []
     error_queue = context.SimpleQueue()
     try:
-        shared["W_in"][...] = W_in
-        shared["W_out"][...] = W_out
-        if mapped_file is None:
-            shared["word_ids"][...] = word_ids
-        shared["sentence_offsets"][...] = sentence_offsets
+        if forked:
+            shared_in, shared_out = to_shared_memory(W_in), to_shared_memory(W_out)
+            inherited = dict(W_in=shared_in, W_out=shared_out, word_ids=word_ids,
+                             sentence_offsets=sentence_offsets)
+        else:
+            shared_in, shared_out, inherited = shared["W_in"], shared["W_out"], None
+            shared_in[...] = W_in
+            shared_out[...] = W_out
+            if mapped_file is None:
+                shared["word_ids"][...] = word_ids
+            shared["sentence_offsets"][...] = sentence_offsets
+
+        def copy_weights_out() -> None:
+            """The shared weights into the caller's arrays, unless they are the same."""
+            if shared_in is not W_in:
+                W_in[...] = shared_in
+            if shared_out is not W_out:
+                W_out[...] = shared_out
+
         for key in ("words_done", "epochs_done", "batches_done", "state", "acked", "loss_sum", "n_examples",
                     "stop", "pause", "diverged_at"):
             shared[key][...] = 0
@@ -292,31 +344,17 @@ def run_workers(
         hold_point = set_hold_point(int(shared["words_done"].sum()))  # before any worker starts
         logger.info("training in %d worker processes (%s words before)", n_workers,
                     int(shared["words_done"].sum()))
-        task_args = dict(shared=shared.spec(), keep_prob=keep_prob, output=output, config=config,
-                         frozen_rows=frozen_rows,
+        task_args = dict(shared=shared if forked else shared.spec(), keep_prob=keep_prob, output=output,
+                         config=config, frozen_rows=frozen_rows, inherited=inherited,
                          first_epoch=first_epoch, stop_epoch=stop_epoch, words_total=words_total,
                          error_queue=None, mapped_file=mapped_file, parent_pid=os.getpid())
-        # The tasks (vocabulary-sized tables) go through pipes after every process is started:
-        # in the start arguments, a task larger than a pipe's buffer would hold the parent
-        # until that child had imported numpy, starting the workers a second apart.
-        task_writers = []
-        with _single_threaded_blas_env():
-            for worker in range(n_workers):
-                task_reader, task_writer = context.Pipe(duplex=False)
-                process = context.Process(target=worker_main, args=(task_reader, error_queue),
-                                          name=f"cbow-worker-{worker}", daemon=True)
-                process.start()
-                task_reader.close()
-                processes.append(process)
-                task_writers.append(task_writer)
-        for worker, ((first, stop), task_writer) in enumerate(zip(slices, task_writers)):
-            with task_writer:
-                try:
-                    task_writer.send(WorkerTask(worker=worker, first_sentence=first, stop_sentence=stop,
-                                                start_batch=start_batches[worker], **task_args))
-                except (BrokenPipeError, ConnectionResetError):  # it died before reading its task
-                    processes[worker].join(timeout=5)
-                    raise _worker_died(worker, processes[worker].exitcode) from None
+        tasks = [WorkerTask(worker=worker, first_sentence=first, stop_sentence=stop,
+                            start_batch=start_batches[worker], **task_args)
+                 for worker, (first, stop) in enumerate(slices)]
+        if forked:
+            _fork_workers(context, worker_main, tasks, error_queue, processes)
+        else:
+            _spawn_workers(context, worker_main, tasks, error_queue, processes)
 
         def positions(epoch: int) -> list[WorkerPosition]:
             return [WorkerPosition(first, stop, int(shared["batches_done"][worker]),
@@ -337,7 +375,7 @@ def run_workers(
                 logger.info("epoch %d: the first worker to finish waited %.3f s for the last",
                             gate + 1, time.perf_counter() - first_arrival)
                 first_arrival = None
-                _copy_weights_out(shared, W_in, W_out)
+                copy_weights_out()
                 if at_epoch_end is not None and at_epoch_end(gate, snapshot):
                     stopped_early = gate + 1 < stop_epoch
                     if stopped_early:
@@ -354,7 +392,7 @@ def run_workers(
                 snapshot = _snapshot(shared)
                 if on_progress is not None:
                     on_progress(gate, snapshot)
-                _copy_weights_out(shared, W_in, W_out)
+                copy_weights_out()
                 if at_pause is not None:
                     at_pause(gate, snapshot, positions(gate))
                 hold_point = set_hold_point(snapshot.words_done)  # before the pause ends
@@ -365,7 +403,7 @@ def run_workers(
             return _snapshot(shared)
         for process in processes:
             process.join()
-        _copy_weights_out(shared, W_in, W_out)
+        copy_weights_out()
         return _snapshot(shared)
     finally:
         if shared.arrays:
@@ -375,15 +413,51 @@ def run_workers(
             if process.is_alive():
                 process.kill()  # SIGKILL: workers ignore SIGTERM (cbow.training.parallel.child)
                 process.join()
+        if forked:
+            gc.unfreeze()
         shared.close_and_unlink()
         error_queue.close()
         restore_sigterm()
 
 
-def _copy_weights_out(shared: SharedArrays, W_in: np.ndarray, W_out: np.ndarray) -> None:
-    """The shared weights into the caller's arrays (which outlive the segment)."""
-    W_in[...] = shared["W_in"]
-    W_out[...] = shared["W_out"]
+def _fork_workers(context, worker_main, tasks: list[WorkerTask], error_queue, processes: list) -> None:
+    """Fork one worker per task (appended to `processes`). The task is inherited, not sent.
+    Before the fork, the heap's free pages go back to the OS (the workers would inherit
+    them) and the garbage collector's objects are frozen: a worker's collections then skip
+    them, and do not write to (and so copy) every inherited page that holds one."""
+    release_free_heap()
+    gc.collect()
+    gc.freeze()  # until the workers end (run_workers): the parent's collections would copy pages too
+    for task in tasks:
+        process = context.Process(target=worker_main, args=(task, error_queue),
+                                  name=f"cbow-worker-{task.worker}", daemon=True)
+        process.start()
+        processes.append(process)
+
+
+def _spawn_workers(context, worker_main, tasks: list[WorkerTask], error_queue, processes: list) -> None:
+    """Spawn one worker per task (appended to `processes`), then send each its task.
+
+    The tasks (vocabulary-sized tables) go through pipes after every process is started:
+    in the start arguments, a task larger than a pipe's buffer would hold the parent until
+    that child had imported numpy, starting the workers a second apart."""
+    task_writers = []
+    with _single_threaded_blas_env():
+        for task in tasks:
+            task_reader, task_writer = context.Pipe(duplex=False)
+            process = context.Process(target=worker_main, args=(task_reader, error_queue),
+                                      name=f"cbow-worker-{task.worker}", daemon=True)
+            process.start()
+            task_reader.close()
+            processes.append(process)
+            task_writers.append(task_writer)
+    for task, process, task_writer in zip(tasks, processes, task_writers):
+        with task_writer:
+            try:
+                task_writer.send(task)
+            except (BrokenPipeError, ConnectionResetError):  # it died before reading its task
+                process.join(timeout=5)
+                raise _worker_died(task.worker, process.exitcode) from None
 
 
 def _raise_on_failure(shared: SharedArrays, processes: list, error_queue, config) -> None:
