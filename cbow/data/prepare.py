@@ -3,14 +3,21 @@
 `prepare` is the stage before any epoch: it reads the corpus (a file, .gz/.bz2, a
 directory, stdin or lines), builds the vocabulary and encodes the sentences as word ids,
 going through the encoded-corpus cache (cbow.data.cache) when one is given, so a second
-run on the same file and settings skips the tokenizer.
+run on the same file and settings skips the tokenizer. Where the ids go to a file, the
+reading pass runs in a forked child (cbow.data.reading_process), whose scattered heap
+ends with it. Without the cache (--no-cache), a
+file's ids still go through a temporary file, deleted as soon as it is mapped: the
+reading pass holds one block of ids in RAM instead of all of them, and training reads them
+from the page cache as from a cache entry (and shares them with forked workers).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
@@ -20,6 +27,7 @@ import numpy as np
 from cbow.data import cache as corpus_cache
 from cbow.data.corpus import describe_source
 from cbow.data.encode import EncodedCorpus, read_and_encode
+from cbow.data.reading_process import read_to_file
 from cbow.data.tokenize import Tokenizer
 from cbow.data.vocab import Vocab
 from cbow.errors import OutputError
@@ -107,7 +115,7 @@ def prepare(
     if staging is not None:
         # Encode straight into a cache entry: the ids go through files, never all in RAM.
         try:
-            vocab, encoded = read_and_encode(source, **settings, ids_path=staging / corpus_cache.IDS_FILE)
+            vocab, encoded = read_to_file(source, settings, staging / corpus_cache.IDS_FILE)
         except OutputError as exc:  # e.g. the cache's disk is full: read again, in memory
             logger.warning("%s; encoding in memory instead", exc)
             shutil.rmtree(staging, ignore_errors=True)
@@ -124,6 +132,8 @@ def prepare(
             # not stored: the mapped file is (or is about to be) unlinked; keep a copy in memory
             shutil.rmtree(staging, ignore_errors=True)
             return vocab, replace(encoded, word_ids=np.array(encoded.word_ids))
+    if key is None and _rereadable(source):
+        return _encode_through_unlinked_file(source, settings)
     vocab, encoded = read_and_encode(source, **settings)
     if key is not None and corpus_cache.store(cache_dir, key, vocab, encoded) is not None:
         # Continue from the memory-mapped copy: the in-memory ids are freed, and worker
@@ -132,6 +142,26 @@ def prepare(
         if cached is not None:
             return cached
     return vocab, encoded
+
+
+def _rereadable(source) -> bool:
+    """A file or directory by name (read again if writing a temporary file fails), on a
+    system where a mapped file may be deleted (POSIX), not stdin or text in memory."""
+    return os.name == "posix" and isinstance(source, (str, os.PathLike)) and str(source) != "-"
+
+
+def _encode_through_unlinked_file(source, settings: dict) -> tuple[Vocab, EncodedCorpus]:
+    """`read_and_encode` into a temporary `.npy` file, mapped and then deleted at once: its
+    pages stay in the page cache until the mapping goes, and nothing is left on disk
+    whatever happens next. In memory instead where the temporary directory is full."""
+    directory = tempfile.mkdtemp(prefix="cbow-ids-")
+    try:
+        return read_to_file(source, settings, Path(directory) / corpus_cache.IDS_FILE)
+    except OutputError as exc:
+        logger.warning("%s; encoding in memory instead", exc)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    return read_and_encode(source, **settings)
 
 
 def prepare_grown(
