@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from cbow.data.encode import EncodedCorpus
+from cbow.data.pages import release_pages
 from cbow.data.vocab import Vocab
 from cbow.errors import Diverged
 from cbow.model.hidden import word_vectors
@@ -201,7 +202,9 @@ def corpus_fingerprint(vocab: Vocab, word_ids: np.ndarray, sentence_offsets: np.
                        n_raw_tokens: int) -> str:
     """sha256 of the vocabulary and the encoded corpus: equal iff training sees the same data.
 
-    Hashes `word_ids` in slices, so a memory-mapped corpus is streamed, not copied.
+    Hashes `word_ids` in slices, so a memory-mapped corpus is streamed, not copied, and
+    gives each slice's pages back once hashed (cbow.data.pages): read through, the whole
+    corpus would stay mapped in this process (99 MB for text8) for the rest of the run.
     """
     digest = hashlib.sha256()
     digest.update("\n".join(vocab.words).encode("utf-8"))
@@ -209,7 +212,9 @@ def corpus_fingerprint(vocab: Vocab, word_ids: np.ndarray, sentence_offsets: np.
     digest.update(str(n_raw_tokens).encode())
     step = 1 << 24
     for start in range(0, len(word_ids), step):
-        digest.update(np.ascontiguousarray(word_ids[start:start + step], dtype="<i4"))
+        piece = word_ids[start:start + step]
+        digest.update(np.ascontiguousarray(piece, dtype="<i4"))
+        release_pages(piece)
     digest.update(np.ascontiguousarray(sentence_offsets, dtype="<i8"))
     return digest.hexdigest()
 
