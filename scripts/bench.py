@@ -56,6 +56,7 @@ def child_cbow(args) -> dict:
     from cbow.training.config import TrainConfig
     from cbow.data.prepare import prepare
     from cbow.training.loop import train
+    from cbow.training.plan import run_memory
 
     config = TrainConfig(size=SETTINGS["size"], window=SETTINGS["window"],
                          objective="hs" if args.hs else "ns", negative=0 if args.hs else SETTINGS["negative"],
@@ -70,7 +71,8 @@ def child_cbow(args) -> dict:
                raw_words=int(encoded.n_raw_tokens) * args.epochs, vocab=len(vocab), loss=result.epoch_losses[-1],
                started_at=started_at, prepared_at=prepared_at, trained_at=time.time(),
                n_words=int(len(encoded.word_ids)), n_sentences=int(encoded.n_sentences), size=config.size,
-               n_out_rows=int(result.W_out.shape[0]))
+               n_out_rows=int(result.W_out.shape[0]),
+               plan_mb=run_memory(vocab, encoded, result.config, args.corpus).total / 2**20)
     if args.analogies:
         out["analogy"] = analogy(result.wv)
     return out
@@ -342,7 +344,8 @@ def memory_table(args, corpus: Path) -> None:
                         gensim_mib = run["peak_pss_mb"]
                     ratio = f"{run['peak_pss_mb'] / gensim_mib:.2f}" if gensim_mib else ""
                     phase = phase_of(run) if kind == "cbow" else ""
-                    row = [objective, workers, name, f"{run['peak_pss_mb']:.0f}", ratio, phase,
+                    plan = f"{run['plan_mb']:.0f} ({run['plan_mb'] / run['peak_pss_mb'] - 1:+.0%})" if kind == "cbow" else ""
+                    row = [objective, workers, name, f"{run['peak_pss_mb']:.0f}", ratio, plan, phase,
                            len(run["peak"].processes), f"{run['max_rss_mb']:.0f}", f"{run['total']:.1f}",
                            f"{run['raw_words'] / run['train']:,.0f}"]
                     rows.append(row)
@@ -370,8 +373,8 @@ def memory_table(args, corpus: Path) -> None:
         with open(Path(args.work_dir) / "memory-runs.json", "w") as out:  # to re-read the peaks later
             json.dump(saved, out, default=lambda value: value.__dict__)
     print_table("peak tree PSS (MiB: sum over the process and all its descendants, sampled every 50 ms); "
-                "/ gensim: < 1 is less memory",
-                ["objective", "workers", "system", "peak PSS", "/ gensim", "phase at peak", "processes",
+                "/ gensim: < 1 is less memory; cbow plan: its estimate (cbow.training.memory) and its error",
+                ["objective", "workers", "system", "peak PSS", "/ gensim", "cbow plan", "phase at peak", "processes",
                  "max RSS", "end-to-end s", "train words/s"], rows)
     if part_rows:
         print_table("where cbow's memory goes at its peak (MiB; memory_breakdown.py says how each part is measured)",

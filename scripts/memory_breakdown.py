@@ -8,13 +8,13 @@ targeted measurements of memory_components.py. How each part is found:
 | part | from |
 | --- | --- |
 | libraries (shared) | smaps: PSS of .so and other file mappings, summed over the tree |
-| interpreter + imports | memory_components: a fresh interpreter's anonymous PSS after the module set of that kind of process (parent or worker), once per process |
+| interpreter + imports | memory_components: a fresh interpreter's anonymous PSS after the module set of that kind of process (parent or worker), once per process; once in all where workers are forked (Linux: they share the parent's pages) |
 | resource tracker | its whole PSS (a process multiprocessing starts for named shared memory) |
 | weights | smaps: the shared segments' PSS up to 4 (V + V_out) d, plus anonymous mappings the size of W_in or W_out (malloc maps arrays of 32 MiB and more on their own, bench-text8's at d = 100; smaller ones land in malloc's heap and so under rest) |
 | corpus ids | smaps: the mapped corpus file, anonymous mappings the size of the ids (4 N), the rest of the shared segments |
 | vocabulary objects | memory_components (tracemalloc): the Vocab and its word -> id dict; during the reading pass instead the provisional dict of every distinct token |
 | reading pass buffers | memory_components: the encoder's hash table and its largest one-block temporaries (reading phase only) |
-| objective tables | memory_components (tracemalloc): keep probabilities, noise or Huffman tables, once per training process (the parent's and each worker's pickled copy) |
+| objective tables | memory_components (tracemalloc): keep probabilities, noise or Huffman tables, once per training process (the parent's and each spawned worker's pickled copy; once where workers are forked) |
 | batch buffers | memory_components (tracemalloc): one training loop's peak over its inputs, once per training process |
 | rest | the peak minus all of the above: malloc's retained free memory (freed, not given back), small objects, what no probe names |
 """
@@ -39,8 +39,9 @@ def phase_of(run: dict) -> str:
     return "training" if wall <= run["trained_at"] else "after training"
 
 
-def attribute(run: dict, components: dict, workers: int) -> dict[str, float]:
-    """MiB of each part of the run's peak (see the module docstring), rest last."""
+def attribute(run: dict, components: dict, workers: int, forked: bool = True) -> dict[str, float]:
+    """MiB of each part of the run's peak (see the module docstring), rest last. `forked`:
+    the workers were forked (they share the parent's interpreter and tables)."""
     peak = run["peak"]
     phase = phase_of(run)
     d = run["size"]
@@ -69,7 +70,8 @@ def attribute(run: dict, components: dict, workers: int) -> dict[str, float]:
                 parts["corpus ids"] += pss_kib / 1024
         if proc.role == "worker":
             n_workers += 1
-            parts["interpreter + imports"] += imports["worker"]["Pss_Anon"]
+            if not forked:
+                parts["interpreter + imports"] += imports["worker"]["Pss_Anon"]
         else:
             parts["interpreter + imports"] += imports["parent"]["Pss_Anon"]
     shm_weights = min(shm_kib / 1024, sum(weights_bytes) / MIB)
@@ -81,7 +83,8 @@ def attribute(run: dict, components: dict, workers: int) -> dict[str, float]:
     else:
         parts["vocabulary objects"] = components["vocab_objects"]
         training_processes = n_workers if n_workers else 1
-        parts["objective tables"] = components["output_tables"] * (training_processes + (1 if n_workers else 0))
+        copies = 1 if forked else training_processes + (1 if n_workers else 0)
+        parts["objective tables"] = components["output_tables"] * copies
         if phase == "training":
             parts["batch buffers"] = components["batch_buffers"] * training_processes
     parts["rest"] = peak.total_mib - sum(parts.values())

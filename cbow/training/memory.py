@@ -3,48 +3,47 @@
 `memory_estimate` is pure and shared by `cbow plan` (the dry run) and `train` (which calls
 `check_training_memory` before allocating the weights and refuses with the numbers).
 
-Memory model of a run (bytes; V words, d dims, N tokens, S sentences, N' = expected
-tokens kept by subsampling, w window, B batch size, K negatives, L longest Huffman path):
+Memory model of a run: the peak of the summed PSS of its processes (bytes; V words, d dims,
+N tokens, S sentences, w window, B batch size, K negatives, L longest Huffman path, P
+training processes: the workers, or 1):
 
-    W_in                     4 V d                   float32
-    W_out                    4 V d  (HS: 4 (V-1) d)
-    encoded corpus           4 N + 8 (S + 1)         int32 ids, int64 sentence offsets;
-                             4 CHUNK + 8 (S + 1)     ids memory-mapped from the corpus cache:
-                                                     one chunk of sentences is resident at a
-                                                     time (cbow.data.pages drops the others)
-    epoch arrays             8 N + 20 N'             sentence id of every token, then the
-                                                     kept ids, their sentence ids and positions
-    window chunk             ~40 (2w) CHUNK          windows.py builds 16,384 targets at a time:
+    Python and libraries     PYTHON_BYTES            the interpreter, numpy, scipy and cbow's
+                                                     modules, and the shared libraries' pages
+    W_in                     4 V d                   float32; with workers, in anonymous shared
+    W_out                    4 V d  (HS: 4 (V-1) d)  memory that every process writes: one copy
+    encoded corpus           8 (S + 1) + P 4 CHUNK   ids mapped from a file (the corpus cache, or
+                                                     a temporary file without it): one chunk of
+                                                     tokens resident per process at a time
+                                                     (cbow.data.pages drops the others), the
+                                                     sentence offsets in full;
+                             4 N + 8 (S + 1)         ids in memory (text given as lines or on
+                                                     stdin, without the cache)
+    window chunk             P ~40 (2w) CHUNK_T      windows.py builds 16,384 targets at a time:
                                                      int64 positions, gathers, masks, ids
-    batch buffers            NS 8 B (K+1) d          gathered W_out rows and their gradients
-                             HS 8 B L d              the same along the Huffman paths
-                             softmax 12 B V + 8 V d  scores and the two temporaries of their
+    batch buffers            P x NS 8 B (K+1) d      gathered W_out rows and their gradients
+                                 HS 8 B L d          the same along the Huffman paths
+                                 softmax 12 B V + 8 V d  scores and the two temporaries of their
                                                      logsumexp; the dense dL/dW_out and lr times it
-    vocabulary tables        ~100 V (+ 5 V L for HS)  words, counts, keep/noise tables
-
-with k > 1 worker processes (cbow.training.parallel.pool), in addition (the epoch arrays are built per
-slice, so k workers hold the same total as one process):
-
-    shared weights           4 V d + 4 V d           the shared segment's copy of W_in, W_out
-                                                     (the parent keeps its own to report from)
-    shared corpus            4 N + 8 (S + 1)         its copy of the ids (8 (S + 1) when mapped:
-                                                     the workers map the cache file)
-    extra worker buffers   (k - 1) (window chunk + batch buffers)
-
-(each worker's own Python, numpy and scipy are not counted, as the interpreter is not
-for one process: tests/test_plan.py measures the peak above the resident size after import)
+    vocabulary tables        ~140 V (+ 5 V L for HS)  words, counts, keep/noise tables
+    worker processes         (P - 1) WORKER_BYTES    where workers are forked (Linux) they share
+                                                     all of the above with the parent, and add
+                                                     the pages they write: malloc's arenas, the
+                                                     objects their loop touches; a spawned worker
+                                                     (elsewhere) is a whole interpreter with its
+                                                     own tables: PYTHON_BYTES + vocabulary tables
 
 and the reading pass (cbow.data.encode.read_and_encode) peaks, before training starts, at
 
-    24 MiB + 155 T_block + 8 N_raw + 8 S + 150 V_distinct
+    PYTHON_BYTES + 24 MiB + 155 T_block + 8 N_raw + 8 S + 150 V_distinct
 
-(without the 8 N_raw of the two copies of the ids when it encodes into the corpus cache:
-they go through files, cbow.data.id_files)
+(without the 8 N_raw of the two copies of the ids when it encodes into a file, as it does
+for a file or directory: they go through files, cbow.data.id_files)
 with T_block the tokens of one 4 MiB block of text (cbow.data.corpus.BLOCK_SIZE): its hash
 table, the per-token arrays of one block, two copies of the ids and the dict of words.
-The constants 40 and 155 count the arrays the code holds (windows.py, encode.py) and were
-checked against the measured peak RSS (tests/test_plan.py); they follow that code, so revisit them
-when it changes. The estimate is the larger of the reading peak and the training total.
+The constants count the arrays the code holds (windows.py, encode.py) and were checked
+against the peaks scripts/bench.py --memory-table measures (its "plan" column); they follow
+that code, so revisit them when it changes. The estimate is the larger of the reading peak
+and the training total.
 """
 
 from __future__ import annotations
@@ -64,7 +63,9 @@ if TYPE_CHECKING:  # train imports this module
 # Keep this share of available memory free for Python, numpy temporaries and the OS.
 _HEADROOM = 0.9
 BYTES_PER_DISTINCT_WORD = 150  # the reading pass's dict entry + str object, CPython 3.10+
-BYTES_PER_VOCAB_WORD = 100  # Vocab: the word str, index dict entry, counts, tables
+BYTES_PER_VOCAB_WORD = 140  # Vocab: the word str, index dict entry, counts, tables
+PYTHON_BYTES = 53 * 2**20  # a process after its imports: 33 MiB of its own, 20 MiB of libraries' pages
+WORKER_BYTES = 20 * 2**20  # the pages a forked worker writes beyond its buffers
 CHUNK_BYTES_PER_SLOT = 40  # windows.build_examples: bytes per (target, context slot)
 READ_TABLE_BYTES = 24 * 2**20  # encode.py's ASCII fast path: 2**20-slot hash table, 24 B a slot
 DEFAULT_BYTES_PER_TOKEN = 6.0  # English: ~700k tokens per 4 MiB block (corpus.py)
@@ -129,10 +130,11 @@ def memory_estimate(
     max_code_length : longest Huffman path (default ceil(log2 V) + 4)
     bytes_per_token : bytes of text per token read, which sizes the reading blocks
         (default 6, English text with its spaces)
-    mapped_corpus : the ids are encoded into and mapped from the corpus cache (cbow.data.cache)
-        rather than held in memory
-    The worker count is `config.workers` (the module docstring's k; 1: no shared copies).
+    mapped_corpus : the ids are mapped from a file (the corpus cache, cbow.data.cache, or a
+        deleted temporary file) rather than held in memory
+    The worker count is `config.workers` (the module docstring's P).
     """
+    from cbow.training.parallel.pool import workers_fork  # it imports the training modules
     V, d, B = vocab_size, config.size, config.batch_size
     n_raw_tokens = n_tokens if n_raw_tokens is None else n_raw_tokens
     n_distinct = vocab_size if n_distinct is None else n_distinct
@@ -146,24 +148,24 @@ def memory_estimate(
     else:  # scores and the two temporaries of their logsumexp (B x V); dL/dW_out and lr * it (V x d)
         batch = 12 * B * V + 8 * V * d
     tables = BYTES_PER_VOCAB_WORD * V + (5 * V * max_code_length if config.objective == "hs" else 0)
+    processes = min(config.workers, n_sentences) if config.workers > 1 and n_sentences > 1 else 1
+    chunk_tokens = min(n_tokens, CHUNK_TOKENS)
     components = {
+        "Python and libraries": PYTHON_BYTES,
         "W_in": 4 * V * d,
         "W_out": 4 * n_out_rows * d,
-        "encoded corpus": 4 * (min(n_tokens, CHUNK_TOKENS) if mapped_corpus else n_tokens) + 8 * (n_sentences + 1),
-        "epoch arrays": int(8 * n_tokens + 20 * expected_kept),
-        "window chunk": CHUNK_BYTES_PER_SLOT * 2 * config.window * min(CHUNK_TARGETS, max(1, n_tokens)),
-        "batch buffers": batch,
+        "encoded corpus": (processes * 4 * chunk_tokens if mapped_corpus else 4 * n_tokens) + 8 * (n_sentences + 1),
+        "window chunk": processes * CHUNK_BYTES_PER_SLOT * 2 * config.window * min(CHUNK_TARGETS, max(1, n_tokens)),
+        "batch buffers": processes * batch,
         "vocabulary tables": tables,
     }
-    if config.workers > 1 and n_sentences > 1:  # as cbow.train, which trains one sentence in-process
-        workers = min(config.workers, n_sentences)
-        components["shared weights"] = components["W_in"] + components["W_out"]
-        components["shared corpus"] = (0 if mapped_corpus else 4 * n_tokens) + 8 * (n_sentences + 1)
-        components["extra worker buffers"] = (workers - 1) * (components["window chunk"] + components["batch buffers"])
+    if processes > 1:  # as cbow.train, which trains one sentence in-process
+        each = WORKER_BYTES if workers_fork() else PYTHON_BYTES + tables
+        components["worker processes"] = (processes - 1) * each
     bytes_per_token = DEFAULT_BYTES_PER_TOKEN if bytes_per_token is None else bytes_per_token
     block_tokens = min(n_raw_tokens, BLOCK_SIZE / bytes_per_token)
     id_copies = 0 if mapped_corpus else 8 * n_raw_tokens
-    reading_peak = int(READ_TABLE_BYTES + READ_BYTES_PER_BLOCK_TOKEN * block_tokens + id_copies
+    reading_peak = int(PYTHON_BYTES + READ_TABLE_BYTES + READ_BYTES_PER_BLOCK_TOKEN * block_tokens + id_copies
                        + 8 * (n_sentences + 1) + BYTES_PER_DISTINCT_WORD * n_distinct)
     return MemoryEstimate(components, reading_peak)
 
@@ -198,9 +200,11 @@ def check_training_memory(vocab_size: int, config, n_tokens: int, n_sentences: i
                           expected_kept: float) -> MemoryEstimate:
     """Estimate a run whose corpus is already encoded and refuse it if it cannot fit.
 
-    The encoded corpus and the reading pass are over by now, so only the rest counts.
+    The interpreter, the encoded corpus and the reading pass are in memory by now, so only
+    the rest counts.
     """
     estimate = memory_estimate(vocab_size, config, n_tokens, n_sentences, expected_kept)
-    still_needed = estimate.training - estimate.components["encoded corpus"]
+    still_needed = (estimate.training - estimate.components["encoded corpus"]
+                    - estimate.components["Python and libraries"])
     check_fits(still_needed, estimate, available_memory())
     return estimate
