@@ -57,7 +57,7 @@ def test_a_child_that_dies_is_reported_with_its_exit_code(corpus_file, tmp_path,
 def test_without_the_cache_a_files_ids_are_mapped_from_a_deleted_file(corpus_file):
     """--no-cache: the ids go through a temporary file that is gone once mapped; a text in
     memory stays in memory (it could not be read twice)."""
-    vocab, corpus = prepare(corpus_file, TrainConfig(min_count=3), cache_dir=None)
+    _, corpus = prepare(corpus_file, TrainConfig(min_count=3), cache_dir=None)
     assert isinstance(corpus.word_ids, np.memmap) and not os.path.exists(corpus.word_ids.filename)
     assert np.array_equal(corpus.word_ids, read_and_encode(corpus_file, min_count=3)[1].word_ids)
     lines = corpus_file.read_text(encoding="utf-8").splitlines()
@@ -70,6 +70,6 @@ def test_a_full_temporary_directory_encodes_in_memory(corpus_file, monkeypatch, 
 
     monkeypatch.setattr(prepare_module, "read_to_file", full_disk)
     with caplog.at_level("WARNING"):
-        vocab, corpus = prepare(corpus_file, TrainConfig(min_count=3), cache_dir=None)
+        _, corpus = prepare(corpus_file, TrainConfig(min_count=3), cache_dir=None)
     assert "encoding in memory instead" in caplog.text
     assert not isinstance(corpus.word_ids, np.memmap) and len(corpus.word_ids) == corpus.n_words

@@ -3,12 +3,12 @@
 `prepare` is the stage before any epoch: it reads the corpus (a file, .gz/.bz2, a
 directory, stdin or lines), builds the vocabulary and encodes the sentences as word ids,
 going through the encoded-corpus cache (cbow.data.cache) when one is given, so a second
-run on the same file and settings skips the tokenizer. Where the ids go to a file, the
-reading pass runs in a forked child (cbow.data.reading_process), whose scattered heap
-ends with it. Without the cache (--no-cache), a
+run on the same file and settings skips the tokenizer. Without the cache (--no-cache), a
 file's ids still go through a temporary file, deleted as soon as it is mapped: the
 reading pass holds one block of ids in RAM instead of all of them, and training reads them
-from the page cache as from a cache entry (and shares them with forked workers).
+from the page cache as from a cache entry (and shares them with forked workers). Where
+the ids go to a file, the reading pass runs in a forked child
+(cbow.data.reading_process), whose scattered heap ends with it.
 """
 
 from __future__ import annotations

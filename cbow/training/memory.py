@@ -8,7 +8,8 @@ N tokens, S sentences, w window, B batch size, K negatives, L longest Huffman pa
 training processes: the workers, or 1):
 
     Python and libraries     PYTHON_BYTES            the interpreter, numpy, scipy and cbow's
-                                                     modules, and the shared libraries' pages
+                                                     modules (33 MiB), the shared libraries'
+                                                     pages (22 MiB), what malloc keeps (6 MiB)
     W_in                     4 V d                   float32; with workers, in anonymous shared
     W_out                    4 V d  (HS: 4 (V-1) d)  memory that every process writes: one copy
     encoded corpus           8 (S + 1) + P 4 CHUNK   ids mapped from a file (the corpus cache, or
@@ -21,10 +22,13 @@ training processes: the workers, or 1):
     window chunk             P ~40 (2w) CHUNK_T      windows.py builds 16,384 targets at a time:
                                                      int64 positions, gathers, masks, ids
     batch buffers            P x NS 8 B (K+1) d      gathered W_out rows and their gradients
-                                 HS 8 B L d          the same along the Huffman paths
+                                 HS 16 B L d         the same along the Huffman paths, and the
+                                                     fused step's per-path arrays
                                  softmax 12 B V + 8 V d  scores and the two temporaries of their
                                                      logsumexp; the dense dL/dW_out and lr times it
-    vocabulary tables        ~140 V (+ 5 V L for HS)  words, counts, keep/noise tables
+    vocabulary tables        ~140 V (+ 13 V L for HS)  words, counts, keep/noise tables; HS: the
+                                                     padded codes and points (5 V L) and the
+                                                     flattened paths (8 bytes a node)
     worker processes         (P - 1) WORKER_BYTES    where workers are forked (Linux) they share
                                                      all of the above with the parent, and add
                                                      the pages they write: malloc's arenas, the
@@ -64,8 +68,9 @@ if TYPE_CHECKING:  # train imports this module
 _HEADROOM = 0.9
 BYTES_PER_DISTINCT_WORD = 150  # the reading pass's dict entry + str object, CPython 3.10+
 BYTES_PER_VOCAB_WORD = 140  # Vocab: the word str, index dict entry, counts, tables
-PYTHON_BYTES = 53 * 2**20  # a process after its imports: 33 MiB of its own, 20 MiB of libraries' pages
-WORKER_BYTES = 20 * 2**20  # the pages a forked worker writes beyond its buffers
+PYTHON_BYTES = 61 * 2**20  # a process after its imports (module docstring)
+WORKER_BYTES = 25 * 2**20  # the pages a forked worker writes beyond its buffers
+HS_TABLE_BYTES_PER_SLOT = 13  # HS tables per word and path slot (module docstring)
 CHUNK_BYTES_PER_SLOT = 40  # windows.build_examples: bytes per (target, context slot)
 READ_TABLE_BYTES = 24 * 2**20  # encode.py's ASCII fast path: 2**20-slot hash table, 24 B a slot
 DEFAULT_BYTES_PER_TOKEN = 6.0  # English: ~700k tokens per 4 MiB block (corpus.py)
@@ -144,10 +149,11 @@ def memory_estimate(
     if config.objective == "ns":  # the gathered W_out rows (kept in the cache) and their gradients
         batch = 8 * B * (config.negative + 1) * d
     elif config.objective == "hs":  # the same along the paths, padded to the longest one
-        batch = 8 * B * max_code_length * d
+        batch = 16 * B * max_code_length * d
     else:  # scores and the two temporaries of their logsumexp (B x V); dL/dW_out and lr * it (V x d)
         batch = 12 * B * V + 8 * V * d
-    tables = BYTES_PER_VOCAB_WORD * V + (5 * V * max_code_length if config.objective == "hs" else 0)
+    tables = BYTES_PER_VOCAB_WORD * V + (HS_TABLE_BYTES_PER_SLOT * V * max_code_length
+                                         if config.objective == "hs" else 0)
     processes = min(config.workers, n_sentences) if config.workers > 1 and n_sentences > 1 else 1
     chunk_tokens = min(n_tokens, CHUNK_TOKENS)
     components = {

@@ -115,6 +115,7 @@ def to_shared_memory(array: np.ndarray) -> np.ndarray:
     shared[...] = array
     return shared
 
+
 def available_cores() -> int:
     """Cores this process may run on (its affinity mask), at least 1."""
     try:
@@ -486,10 +487,11 @@ def _raise_on_failure(shared: SharedArrays, processes: list, error_queue, config
 
 def _worker_died(worker: int, exitcode: int | None) -> RuntimeError:
     """The error for a worker process that ended without reporting (the two usual causes)."""
+    guard = "" if workers_fork() else (
+        ". A script that calls cbow's train() with workers > 1 must call it under "
+        "`if __name__ == \"__main__\":` (each worker process imports the script), or use workers=1")
     return RuntimeError(
-        f"training worker {worker} died (exit code {exitcode}); out of memory? try fewer --workers. "
-        "A script that calls cbow's train() with workers > 1 must call it under "
-        "`if __name__ == \"__main__\":` (each worker process imports the script), or use workers=1"
+        f"training worker {worker} died (exit code {exitcode}); out of memory? try fewer --workers{guard}"
     )
 
 
