@@ -1,5 +1,5 @@
 """The reading pass in a forked child (cbow.data.reading_process): same result, same errors,
-its log records and its death reported here, and --no-cache's ids in a deleted file."""
+its log records and its death reported here, and --no-cache's ids and offsets in deleted files."""
 
 import logging
 import os
@@ -58,14 +58,17 @@ def test_without_the_cache_a_files_ids_are_mapped_from_a_deleted_file(corpus_fil
     """--no-cache: the ids go through a temporary file that is gone once mapped; a text in
     memory stays in memory (it could not be read twice)."""
     _, corpus = prepare(corpus_file, TrainConfig(min_count=3), cache_dir=None)
-    assert isinstance(corpus.word_ids, np.memmap) and not os.path.exists(corpus.word_ids.filename)
-    assert np.array_equal(corpus.word_ids, read_and_encode(corpus_file, min_count=3)[1].word_ids)
+    for mapped in (corpus.word_ids, corpus.sentence_offsets):
+        assert isinstance(mapped, np.memmap) and not os.path.exists(mapped.filename)
+    in_memory = read_and_encode(corpus_file, min_count=3)[1]
+    assert np.array_equal(corpus.word_ids, in_memory.word_ids)
+    assert np.array_equal(corpus.sentence_offsets, in_memory.sentence_offsets)
     lines = corpus_file.read_text(encoding="utf-8").splitlines()
     assert not isinstance(prepare(lines, TrainConfig(min_count=3), cache_dir=None)[1].word_ids, np.memmap)
 
 
 def test_a_full_temporary_directory_encodes_in_memory(corpus_file, monkeypatch, caplog):
-    def full_disk(source, settings, ids_path):
+    def full_disk(source, settings, ids_path, offsets_path=None):
         raise OutputError(f"{ids_path}: no space left on device")
 
     monkeypatch.setattr(prepare_module, "read_to_file", full_disk)

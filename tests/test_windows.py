@@ -122,3 +122,22 @@ def test_small_chunks_keep_every_example_and_the_progress(monkeypatch):
             assert np.all(sentence_of[context] == sentence_of[target])
     assert [b.words_done for b in batches] == sorted(b.words_done for b in batches)
     assert batches[-1].words_done == targets[-1] + 1
+
+
+def test_a_slice_of_the_offsets_needs_no_rebased_copy(monkeypatch):
+    """A worker passes its slice of the corpus' offsets as they are (a view of the mapped
+    file, not a private copy): the batches equal those of the rebased copy."""
+    monkeypatch.setattr(windows, "CHUNK_TOKENS", 7)
+    lengths = [5, 3, 8, 1, 6, 9, 4, 2, 7]
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    word_ids = (np.arange(offsets[-1], dtype=np.int32) * 7) % 23
+    first, stop = 2, 8  # sentences 2..7
+    ids = word_ids[offsets[first]:offsets[stop]]
+    keep_prob = np.full(23, 0.8)
+    as_view = list(iter_batches(ids, offsets[first:stop + 1], 2, 4, np.random.default_rng(3), keep_prob))
+    rebased = list(iter_batches(ids, offsets[first:stop + 1] - offsets[first], 2, 4, np.random.default_rng(3),
+                                keep_prob))
+    assert len(as_view) == len(rebased) > 3
+    for a, b in zip(as_view, rebased):
+        assert np.array_equal(a.target_ids, b.target_ids) and np.array_equal(a.context_ids, b.context_ids)
+        assert a.words_done == b.words_done

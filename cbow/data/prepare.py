@@ -151,12 +151,13 @@ def _rereadable(source) -> bool:
 
 
 def _encode_through_unlinked_file(source, settings: dict) -> tuple[Vocab, EncodedCorpus]:
-    """`read_and_encode` into a temporary `.npy` file, mapped and then deleted at once: its
-    pages stay in the page cache until the mapping goes, and nothing is left on disk
-    whatever happens next. In memory instead where the temporary directory is full."""
+    """`read_and_encode` into temporary `.npy` files (ids and offsets), mapped and then
+    deleted at once: their pages stay in the page cache until the mappings go, and nothing
+    is left on disk whatever happens next. In memory instead where the directory is full."""
     directory = tempfile.mkdtemp(prefix="cbow-ids-")
     try:
-        return read_to_file(source, settings, Path(directory) / corpus_cache.IDS_FILE)
+        return read_to_file(source, settings, Path(directory) / corpus_cache.IDS_FILE,
+                            Path(directory) / corpus_cache.OFFSETS_FILE)
     except OutputError as exc:
         logger.warning("%s; encoding in memory instead", exc)
     finally:

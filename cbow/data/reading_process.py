@@ -30,7 +30,7 @@ import numpy as np
 
 from cbow.data.encode import EncodedCorpus, read_and_encode
 from cbow.data.vocab import Vocab
-from cbow.errors import CorpusError
+from cbow.errors import CorpusError, OutputError
 
 logger = logging.getLogger(__name__)
 
@@ -53,16 +53,22 @@ class _RecordCollector(logging.Handler):
         self.records.append(record)
 
 
-def _read_in_child(writer, source, settings: dict, ids_path: Path) -> None:
-    """The child: read and encode, send ("ok", (words, counts, offsets, n_raw), records) or
-    ("error", exception, records) to `writer`."""
+def _read_in_child(writer, source, settings: dict, ids_path: Path, offsets_path: Path | None) -> None:
+    """The child: read and encode, send ("ok", (words, counts, offsets or None when saved to
+    `offsets_path`, n_raw), records) or ("error", exception, records) to `writer`."""
     collector = _RecordCollector()
     root = logging.getLogger()
     root.handlers = [collector]  # the parent's handlers get the records there
     try:
         vocab, corpus = read_and_encode(source, **settings, ids_path=ids_path)
-        outcome = ("ok", (vocab.words, np.asarray(vocab.counts), np.asarray(corpus.sentence_offsets),
-                          corpus.n_raw_tokens))
+        offsets = np.asarray(corpus.sentence_offsets)
+        if offsets_path is not None:
+            try:
+                np.save(offsets_path, offsets)
+            except OSError as exc:  # a full disk: the caller reads in memory instead
+                raise OutputError(f"cannot write {offsets_path}: {exc.strerror or exc}") from exc
+            offsets = None
+        outcome = ("ok", (vocab.words, np.asarray(vocab.counts), offsets, corpus.n_raw_tokens))
     except BaseException as exc:  # everything goes back to the parent, which raises it
         outcome = ("error", exc)
     try:
@@ -72,15 +78,23 @@ def _read_in_child(writer, source, settings: dict, ids_path: Path) -> None:
     writer.close()
 
 
-def read_to_file(source, settings: dict, ids_path: str | os.PathLike) -> tuple[Vocab, EncodedCorpus]:
+def read_to_file(source, settings: dict, ids_path: str | os.PathLike,
+                 offsets_path: str | os.PathLike | None = None) -> tuple[Vocab, EncodedCorpus]:
     """`read_and_encode(source, **settings, ids_path=ids_path)`, in a forked child where
-    `reading_forks()` (module docstring), else in this process; same result, same errors."""
+    `reading_forks()` (module docstring), else in this process; same result, same errors.
+    With `offsets_path`, the sentence offsets are saved there (`.npy`) and come back
+    memory-mapped too (pages a run can give back, cbow.data.pages); the caller owns both files."""
     ids_path = Path(ids_path)
+    offsets_path = None if offsets_path is None else Path(offsets_path)
     if not reading_forks():
-        return read_and_encode(source, **settings, ids_path=ids_path)
+        vocab, corpus = read_and_encode(source, **settings, ids_path=ids_path)
+        if offsets_path is None:
+            return vocab, corpus
+        np.save(offsets_path, np.asarray(corpus.sentence_offsets))
+        return vocab, EncodedCorpus(corpus.word_ids, np.load(offsets_path, mmap_mode="r"), corpus.n_raw_tokens)
     context = get_context("fork")
     reader, writer = context.Pipe(duplex=False)
-    child = context.Process(target=_read_in_child, args=(writer, source, settings, ids_path),
+    child = context.Process(target=_read_in_child, args=(writer, source, settings, ids_path, offsets_path),
                             name="cbow-reading", daemon=True)
     child.start()
     writer.close()
@@ -102,4 +116,6 @@ def read_to_file(source, settings: dict, ids_path: str | os.PathLike) -> tuple[V
     if kind == "error":
         raise payload
     words, counts, offsets, n_raw_tokens = payload
+    if offsets is None:
+        offsets = np.load(offsets_path, mmap_mode="r")
     return Vocab(words, counts), EncodedCorpus(np.load(ids_path, mmap_mode="r"), offsets, n_raw_tokens)

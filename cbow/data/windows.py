@@ -186,7 +186,10 @@ def iter_batches(
     word_ids : (N,) int32
         The encoded corpus (may be a memory map).
     sentence_offsets : (S+1,) int64
-        Starts at 0 for this `word_ids` (rebase a slice of a corpus first).
+        Where each sentence starts, counted from sentence_offsets[0], which is word_ids[0]:
+        the corpus' own offsets, or a slice of them with `word_ids` the matching slice of
+        the ids (no rebased copy needed). A memory-mapped one gives its pages back chunk by
+        chunk, as the ids do.
     window : int
         Maximum window w (each target draws its own b ~ U{1..w}).
     batch_size : int
@@ -202,16 +205,19 @@ def iter_batches(
     """
     pending: list[tuple[np.ndarray, ...]] = []
     n_pending = 0
+    base = int(sentence_offsets[0])
     for first_sentence, stop_sentence in sentence_chunks(sentence_offsets, CHUNK_TOKENS):
-        token_start = int(sentence_offsets[first_sentence])
-        token_stop = int(sentence_offsets[stop_sentence])
+        token_start = int(sentence_offsets[first_sentence]) - base
+        token_stop = int(sentence_offsets[stop_sentence]) - base
         if token_stop <= start_token:
             continue
-        chunk_offsets = np.asarray(sentence_offsets[first_sentence:stop_sentence + 1]) - token_start
+        chunk_offsets = np.asarray(sentence_offsets[first_sentence:stop_sentence + 1]) - (base + token_start)
         ids, sentence_ids, positions = subsample(
             word_ids[token_start:token_stop], chunk_offsets, keep_prob, rng
         )
-        release_pages(word_ids[token_start:token_stop])  # a mapped corpus: pages back (cbow.data.pages)
+        # a mapped corpus: pages back (cbow.data.pages)
+        release_pages(word_ids[token_start:token_stop])
+        release_pages(sentence_offsets[first_sentence:stop_sentence])
         positions += token_start
         first = int(np.searchsorted(positions, start_token))
         n_kept = len(ids)

@@ -202,9 +202,10 @@ def corpus_fingerprint(vocab: Vocab, word_ids: np.ndarray, sentence_offsets: np.
                        n_raw_tokens: int) -> str:
     """sha256 of the vocabulary and the encoded corpus: equal iff training sees the same data.
 
-    Hashes `word_ids` in slices, so a memory-mapped corpus is streamed, not copied, and
-    gives each slice's pages back once hashed (cbow.data.pages): read through, the whole
-    corpus would stay mapped in this process (99 MB for text8) for the rest of the run.
+    Hashes `word_ids` and `sentence_offsets` in slices, so a memory-mapped corpus is
+    streamed, not copied, and gives each slice's pages back once hashed (cbow.data.pages):
+    read through, the whole corpus would stay mapped in this process (99 MB for text8) for
+    the rest of the run.
     """
     digest = hashlib.sha256()
     digest.update("\n".join(vocab.words).encode("utf-8"))
@@ -215,7 +216,10 @@ def corpus_fingerprint(vocab: Vocab, word_ids: np.ndarray, sentence_offsets: np.
         piece = word_ids[start:start + step]
         digest.update(np.ascontiguousarray(piece, dtype="<i4"))
         release_pages(piece)
-    digest.update(np.ascontiguousarray(sentence_offsets, dtype="<i8"))
+    for start in range(0, len(sentence_offsets), step):
+        piece = sentence_offsets[start:start + step]
+        digest.update(np.ascontiguousarray(piece, dtype="<i8"))
+        release_pages(piece)
     return digest.hexdigest()
 
 

@@ -78,7 +78,7 @@ def _train_slice(task: WorkerTask, shared: SharedArrays) -> None:
     else:
         all_ids = arrays["word_ids"]
     slice_ids = all_ids[token_start:token_stop]
-    slice_offsets = offsets[task.first_sentence:task.stop_sentence + 1] - token_start
+    slice_offsets = offsets[task.first_sentence:task.stop_sentence + 1]  # a view: iter_batches rebases
     slice_words = token_stop - token_start
     words_done, loss_sum, n_examples = shared["words_done"], shared["loss_sum"], shared["n_examples"]
     batches_done, pause, stop = shared["batches_done"], shared["pause"], shared["stop"]
