@@ -48,8 +48,9 @@ def test_split_sentences_covers_the_corpus_in_equal_runs():
     assert workers.split_sentences(offsets[:2], 4) == [(0, 1)]  # one sentence: one worker
 
 
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])
 @pytest.mark.parametrize("corpus_in", ["memory", "mapped file"])
-def test_two_workers_apply_the_sum_of_their_slices_updates(corpus_in, tmp_path):
+def test_two_workers_apply_the_sum_of_their_slices_updates(corpus_in, start_method, tmp_path, monkeypatch):
     """Each worker does one batch of its slice at lr ~ alpha (words_total huge): the shared
     result is the start plus both in-process updates, up to the O(lr^2) effect of one
     worker reading the other's writes (Hogwild).
@@ -60,6 +61,9 @@ def test_two_workers_apply_the_sum_of_their_slices_updates(corpus_in, tmp_path):
     20 others that no sentence holds: every other row is written by one worker only and must
     match; the shared noise rows only have to move.
     """
+    if start_method == "fork" and not workers.workers_fork():
+        pytest.skip("workers are forked on Linux only")
+    monkeypatch.setattr(workers, "START_METHOD", start_method)  # spawn: what macOS and Windows run
     rng = np.random.default_rng(0)
     V, d = 80, 8
     noise_words = np.arange(60, V)
