@@ -178,7 +178,9 @@ def split_sentences(sentence_offsets: np.ndarray, n_slices: int) -> list[tuple[i
     """
     n_sentences = len(sentence_offsets) - 1
     n_words = int(sentence_offsets[-1])
-    targets = [n_words * k / n_slices for k in range(1, n_slices)]
+    # int64 targets: a float one would make searchsorted cast all of the (mapped) offsets
+    # to float64, reading every page of them into this process
+    targets = [np.int64(-(-n_words * k // n_slices)) for k in range(1, n_slices)]
     cuts = [0] + [int(np.searchsorted(sentence_offsets, t)) for t in targets] + [n_sentences]
     cuts = sorted(set(min(max(c, 0), n_sentences) for c in cuts))
     return [(a, b) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
