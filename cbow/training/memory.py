@@ -26,9 +26,9 @@ training processes: the workers, or 1):
                                                      fused step's per-path arrays
                                  softmax 12 B V + 8 V d  scores and the two temporaries of their
                                                      logsumexp; the dense dL/dW_out and lr times it
-    vocabulary tables        ~140 V (+ 13 V L for HS)  words, counts, keep/noise tables; HS: the
+    vocabulary tables        ~140 V (+ 10 V L for HS)  words, counts, keep/noise tables; HS: the
                                                      padded codes and points (5 V L) and the
-                                                     flattened paths (8 bytes a node)
+                                                     flattened paths (5 bytes a node)
     worker processes         (P - 1) WORKER_BYTES    where workers are forked (Linux) they share
                                                      all of the above with the parent, and add
                                                      the pages they write: malloc's arenas, the
@@ -70,7 +70,7 @@ BYTES_PER_DISTINCT_WORD = 150  # the reading pass's dict entry + str object, CPy
 BYTES_PER_VOCAB_WORD = 140  # Vocab: the word str, index dict entry, counts, tables
 PYTHON_BYTES = 61 * 2**20  # a process after its imports (module docstring)
 WORKER_BYTES = 25 * 2**20  # the pages a forked worker writes beyond its buffers
-HS_TABLE_BYTES_PER_SLOT = 13  # HS tables per word and path slot (module docstring)
+HS_TABLE_BYTES_PER_SLOT = 10  # HS tables per word and path slot (module docstring)
 CHUNK_BYTES_PER_SLOT = 40  # windows.build_examples: bytes per (target, context slot)
 READ_TABLE_BYTES = 24 * 2**20  # encode.py's ASCII fast path: 2**20-slot hash table, 24 B a slot
 DEFAULT_BYTES_PER_TOKEN = 6.0  # English: ~700k tokens per 4 MiB block (corpus.py)
