@@ -69,7 +69,7 @@ _HEADROOM = 0.9
 BYTES_PER_DISTINCT_WORD = 150  # the reading pass's dict entry + str object, CPython 3.10+
 BYTES_PER_VOCAB_WORD = 140  # Vocab: the word str, index dict entry, counts, tables
 PYTHON_BYTES = 61 * 2**20  # a process after its imports (module docstring)
-WORKER_BYTES = 25 * 2**20  # the pages a forked worker writes beyond its buffers
+WORKER_BYTES = 20 * 2**20  # the pages a forked worker writes beyond its buffers
 HS_TABLE_BYTES_PER_SLOT = 10  # HS tables per word and path slot (module docstring)
 CHUNK_BYTES_PER_SLOT = 40  # windows.build_examples: bytes per (target, context slot)
 READ_TABLE_BYTES = 24 * 2**20  # encode.py's ASCII fast path: 2**20-slot hash table, 24 B a slot
@@ -129,7 +129,8 @@ def memory_estimate(
     config : the run's settings (size, window, objective, negative, batch_size)
     n_tokens : N, in-vocabulary tokens
     n_sentences : S
-    expected_kept : N', tokens kept per epoch by subsampling (expected)
+    expected_kept : N', tokens kept per epoch by subsampling (expected); no term depends on it
+        since windows are built a chunk at a time (kept for the callers)
     n_raw_tokens : tokens read before dropping rare words (default N)
     n_distinct : distinct words in the text (default V)
     max_code_length : longest Huffman path (default ceil(log2 V) + 4)
