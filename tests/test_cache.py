@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from cbow.data import cache
+from cbow.data import cache, reading_process
 from cbow.errors import CbowError
 from cbow.training.config import TrainConfig
 from cbow.data.prepare import prepare
@@ -30,6 +30,7 @@ def forbid_reading(monkeypatch):
         raise AssertionError("the corpus was read again")
 
     monkeypatch.setattr(prepare_module, "read_and_encode", fail)
+    monkeypatch.setattr(prepare_module, "read_to_file", fail)  # the reading pass in a child
 
 
 def test_second_run_reads_the_cache(tmp_path, corpus_file, monkeypatch):
@@ -94,15 +95,16 @@ def test_cli_caches_unless_told_not_to(tmp_path, corpus_file):
 
 
 def test_the_first_run_encodes_straight_into_the_entry(tmp_path, corpus_file, monkeypatch):
-    # The cold path never holds all ids in memory: read_and_encode writes them to the entry.
+    # The cold path never holds all ids in memory: the reading pass (in a forked child where
+    # there is fork, cbow.data.reading_process) writes them to the entry.
     calls = []
-    real = prepare_module.read_and_encode
+    real = prepare_module.read_to_file
 
-    def spy(*args, **kwargs):
-        calls.append(kwargs.get("ids_path"))
-        return real(*args, **kwargs)
+    def spy(source, settings, ids_path, offsets_path=None):
+        calls.append(ids_path)
+        return real(source, settings, ids_path, offsets_path)
 
-    monkeypatch.setattr(prepare_module, "read_and_encode", spy)
+    monkeypatch.setattr(prepare_module, "read_to_file", spy)
     _, encoded = prepare(corpus_file, CONFIG, cache_dir=tmp_path / "c")
     assert len(calls) == 1 and calls[0] is not None and calls[0].name == cache.IDS_FILE
     _, uncached = prepare(corpus_file, CONFIG)
@@ -138,8 +140,8 @@ def test_a_run_that_fails_while_encoding_leaves_no_staging_directory(tmp_path, c
         with open(corpus_file, "ab") as handle:
             handle.write(b"caf\xe9 au lait\n")  # not UTF-8: refused with encoding_errors="strict"
         config, expected = TrainConfig(min_count=3, encoding_errors="strict"), CbowError
-    else:  # Ctrl-C, or SIGTERM under the CLI, in the middle of the corpus
-        real = prepare_module.read_and_encode
+    else:  # Ctrl-C, or SIGTERM under the CLI, in the middle of the corpus (in the reading child)
+        real = reading_process.read_and_encode
 
         def interrupted(source, **settings):
             def lines():
@@ -147,7 +149,7 @@ def test_a_run_that_fails_while_encoding_leaves_no_staging_directory(tmp_path, c
                 raise KeyboardInterrupt
             return real(lines(), **settings)
 
-        monkeypatch.setattr(prepare_module, "read_and_encode", interrupted)
+        monkeypatch.setattr(reading_process, "read_and_encode", interrupted)
         config, expected = CONFIG, KeyboardInterrupt
     with pytest.raises(expected):
         prepare(corpus_file, config, cache_dir=tmp_path / "c")
