@@ -99,22 +99,21 @@ def test_plan_counts_and_expected_subsampled_tokens(planted_lines):
 
 def test_memory_estimate_components_scale_as_stated():
     config = TrainConfig(size=100, objective="hs", negative=0)
-    small = memory_estimate(1000, config, n_tokens=10_000, n_sentences=100, expected_kept=8000)
-    big = memory_estimate(2000, config, n_tokens=10_000, n_sentences=100, expected_kept=8000)
+    small = memory_estimate(1000, config, n_tokens=10_000, n_sentences=100)
+    big = memory_estimate(2000, config, n_tokens=10_000, n_sentences=100)
     assert small.components["W_in"] == 4 * 1000 * 100 and small.components["W_out"] == 4 * 999 * 100
     assert big.components["W_in"] == 2 * small.components["W_in"]
     assert small.total == max(small.training, small.reading_peak)
     assert "worker processes" not in small.components  # one process
-    one = memory_estimate(1000, TrainConfig(size=100), n_tokens=10_000, n_sentences=100, expected_kept=8000)
-    three = memory_estimate(1000, TrainConfig(size=100, workers=3), n_tokens=10_000, n_sentences=100,
-                            expected_kept=8000)
+    one = memory_estimate(1000, TrainConfig(size=100), n_tokens=10_000, n_sentences=100)
+    three = memory_estimate(1000, TrainConfig(size=100, workers=3), n_tokens=10_000, n_sentences=100)
     for shared_once in ("Python and libraries", "W_in", "W_out", "vocabulary tables"):
         assert three.components[shared_once] == one.components[shared_once]
     for per_process in ("window chunk", "batch buffers"):
         assert three.components[per_process] == 3 * one.components[per_process]
     each_worker = memory.WORKER_BYTES if workers_fork() else memory.PYTHON_BYTES + one.components["vocabulary tables"]
     assert three.components["worker processes"] == 2 * each_worker
-    mapped = memory_estimate(1000, TrainConfig(size=100), n_tokens=10**6, n_sentences=100, expected_kept=8000,
+    mapped = memory_estimate(1000, TrainConfig(size=100), n_tokens=10**6, n_sentences=100,
                              mapped_corpus=True)
     assert mapped.components["encoded corpus"] == 4 * memory.CHUNK_TOKENS + 8 * 101  # one chunk resident
 

@@ -97,6 +97,11 @@ def _is_path(source: object) -> bool:
     return isinstance(source, (str, os.PathLike))
 
 
+def names_files(source: object) -> bool:
+    """Whether `source` is a file or directory by name (not stdin, not text in memory)."""
+    return _is_path(source) and os.fspath(source) != "-"
+
+
 def describe_source(source: Source) -> str:
     """Name `source` for messages: the path as given, ``<stdin>`` or ``<lines>``."""
     if _is_path(source):
@@ -148,7 +153,7 @@ def list_corpus_files(source: str | os.PathLike) -> list[Path]:
 
 def total_size(source: Source) -> int | None:
     """Return the bytes on disk of a path source (for progress bars), else None."""
-    if not _is_path(source) or os.fspath(source) == "-":
+    if not names_files(source):
         return None
     return sum(path.stat().st_size for path in list_corpus_files(source))
 

@@ -25,7 +25,7 @@ from typing import Protocol
 import numpy as np
 
 from cbow.data import cache as corpus_cache
-from cbow.data.corpus import describe_source
+from cbow.data.corpus import describe_source, names_files
 from cbow.data.encode import EncodedCorpus, read_and_encode
 from cbow.data.reading_process import read_to_file
 from cbow.data.tokenize import Tokenizer
@@ -147,7 +147,7 @@ def prepare(
 def _rereadable(source) -> bool:
     """A file or directory by name (read again if writing a temporary file fails), on a
     system where a mapped file may be deleted (POSIX), not stdin or text in memory."""
-    return os.name == "posix" and isinstance(source, (str, os.PathLike)) and str(source) != "-"
+    return os.name == "posix" and names_files(source)
 
 
 def _encode_through_unlinked_file(source, settings: dict) -> tuple[Vocab, EncodedCorpus]:

@@ -180,8 +180,7 @@ def train(
     output, n_out_rows = build_output_layer(vocab, config.objective, config.negative, config.ns_exponent)
     keep_prob = vocab.keep_probabilities(config.sample) if config.sample > 0 else None
     config = guard_repeated_rows(config, vocab.counts, keep_prob)
-    expected_kept = len(encoded.word_ids) if keep_prob is None else float(vocab.counts @ keep_prob)
-    check_training_memory(len(vocab), config, len(encoded.word_ids), encoded.n_sentences, expected_kept)
+    check_training_memory(len(vocab), config, len(encoded.word_ids), encoded.n_sentences)
     # the workers' slices of the corpus; [None]: this process trains (one worker, or one sentence)
     slices = split_sentences(encoded.sentence_offsets, config.workers) if config.workers > 1 else []
     slices = slices if len(slices) > 1 else [None]

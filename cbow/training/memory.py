@@ -114,7 +114,6 @@ def memory_estimate(
     config: TrainConfig,
     n_tokens: int,
     n_sentences: int,
-    expected_kept: float,
     n_raw_tokens: int | None = None,
     n_distinct: int | None = None,
     max_code_length: int | None = None,
@@ -129,8 +128,6 @@ def memory_estimate(
     config : the run's settings (size, window, objective, negative, batch_size)
     n_tokens : N, in-vocabulary tokens
     n_sentences : S
-    expected_kept : N', tokens kept per epoch by subsampling (expected); no term depends on it
-        since windows are built a chunk at a time (kept for the callers)
     n_raw_tokens : tokens read before dropping rare words (default N)
     n_distinct : distinct words in the text (default V)
     max_code_length : longest Huffman path (default ceil(log2 V) + 4)
@@ -203,14 +200,13 @@ def check_fits(n_bytes: int, estimate: MemoryEstimate, available: int | None) ->
     )
 
 
-def check_training_memory(vocab_size: int, config, n_tokens: int, n_sentences: int,
-                          expected_kept: float) -> MemoryEstimate:
+def check_training_memory(vocab_size: int, config, n_tokens: int, n_sentences: int) -> MemoryEstimate:
     """Estimate a run whose corpus is already encoded and refuse it if it cannot fit.
 
     The interpreter, the encoded corpus and the reading pass are in memory by now, so only
     the rest counts.
     """
-    estimate = memory_estimate(vocab_size, config, n_tokens, n_sentences, expected_kept)
+    estimate = memory_estimate(vocab_size, config, n_tokens, n_sentences)
     still_needed = (estimate.training - estimate.components["encoded corpus"]
                     - estimate.components["Python and libraries"])
     check_fits(still_needed, estimate, available_memory())

@@ -162,13 +162,12 @@ def make_plan(source, config: TrainConfig | None = None, probe_seconds: float = 
 def run_memory(vocab: Vocab, corpus: EncodedCorpus, config: TrainConfig, source=None) -> MemoryEstimate:
     """`memory_estimate` of a run of `config` (its worker count resolved) on this encoded
     corpus, read from `source` (a path sizes the reading blocks; anything else: English)."""
-    expected_kept = float(np.sum(vocab.counts * vocab.keep_probabilities(config.sample)))
     max_code_length = int(vocab.huffman().lengths.max()) if config.objective == "hs" and len(vocab) >= 2 else None
-    n_bytes = total_size(source) if isinstance(source, (str, Path)) and str(source) != "-" else None
+    n_bytes = total_size(source)  # None for stdin and text in memory
     bytes_per_token = n_bytes / corpus.n_raw_tokens if n_bytes else None
     if n_bytes and str(source).endswith((".gz", ".bz2", ".xz")):
         bytes_per_token = None  # compressed size: blocks are counted in decompressed bytes
-    return memory_estimate(len(vocab), config, corpus.n_words, corpus.n_sentences, expected_kept,
+    return memory_estimate(len(vocab), config, corpus.n_words, corpus.n_sentences,
                            n_raw_tokens=corpus.n_raw_tokens, max_code_length=max_code_length,
                            bytes_per_token=bytes_per_token, mapped_corpus=isinstance(corpus.word_ids, np.memmap))
 
