@@ -53,6 +53,15 @@ class _RecordCollector(logging.Handler):
         self.records.append(record)
 
 
+def _save_offsets(path: Path, offsets: np.ndarray) -> None:
+    """The sentence offsets as a `.npy` file; OutputError where it cannot be written (a full
+    disk: the caller reads in memory instead)."""
+    try:
+        np.save(path, offsets)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
 def _read_in_child(writer, source, settings: dict, ids_path: Path, offsets_path: Path | None) -> None:
     """The child: read and encode, send ("ok", (words, counts, offsets or None when saved to
     `offsets_path`, n_raw), records) or ("error", exception, records) to `writer`."""
@@ -63,10 +72,7 @@ def _read_in_child(writer, source, settings: dict, ids_path: Path, offsets_path:
         vocab, corpus = read_and_encode(source, **settings, ids_path=ids_path)
         offsets = np.asarray(corpus.sentence_offsets)
         if offsets_path is not None:
-            try:
-                np.save(offsets_path, offsets)
-            except OSError as exc:  # a full disk: the caller reads in memory instead
-                raise OutputError(f"cannot write {offsets_path}: {exc.strerror or exc}") from exc
+            _save_offsets(offsets_path, offsets)
             offsets = None
         outcome = ("ok", (vocab.words, np.asarray(vocab.counts), offsets, corpus.n_raw_tokens))
     except BaseException as exc:  # everything goes back to the parent, which raises it
@@ -90,7 +96,7 @@ def read_to_file(source, settings: dict, ids_path: str | os.PathLike,
         vocab, corpus = read_and_encode(source, **settings, ids_path=ids_path)
         if offsets_path is None:
             return vocab, corpus
-        np.save(offsets_path, np.asarray(corpus.sentence_offsets))
+        _save_offsets(offsets_path, np.asarray(corpus.sentence_offsets))
         return vocab, EncodedCorpus(corpus.word_ids, np.load(offsets_path, mmap_mode="r"), corpus.n_raw_tokens)
     context = get_context("fork")
     reader, writer = context.Pipe(duplex=False)

@@ -212,14 +212,11 @@ def corpus_fingerprint(vocab: Vocab, word_ids: np.ndarray, sentence_offsets: np.
     digest.update(np.ascontiguousarray(vocab.counts, dtype="<i8").tobytes())
     digest.update(str(n_raw_tokens).encode())
     step = 1 << 24
-    for start in range(0, len(word_ids), step):
-        piece = word_ids[start:start + step]
-        digest.update(np.ascontiguousarray(piece, dtype="<i4"))
-        release_pages(piece)
-    for start in range(0, len(sentence_offsets), step):
-        piece = sentence_offsets[start:start + step]
-        digest.update(np.ascontiguousarray(piece, dtype="<i8"))
-        release_pages(piece)
+    for array, dtype in ((word_ids, "<i4"), (sentence_offsets, "<i8")):
+        for start in range(0, len(array), step):
+            piece = array[start:start + step]
+            digest.update(np.ascontiguousarray(piece, dtype=dtype))
+            release_pages(piece)
     return digest.hexdigest()
 
 

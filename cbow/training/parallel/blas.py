@@ -41,6 +41,21 @@ def loaded_openblas_paths() -> list[str]:
     return paths
 
 
+def _openblas_functions(verb: str):
+    """(path, function) of `<verb>_num_threads` in every loaded OpenBLAS that has it, under
+    the first of its build's names (`_SET_THREADS_NAMES` with `verb` for "set")."""
+    for path in loaded_openblas_paths():
+        try:
+            library = ctypes.CDLL(path)  # already loaded: the same handle, no second copy
+        except OSError:
+            continue
+        for name in _SET_THREADS_NAMES:
+            function = getattr(library, name.replace("set_", f"{verb}_"), None)
+            if function is not None:
+                yield path, function
+                break
+
+
 def use_one_blas_thread() -> int:
     """Make every loaded OpenBLAS, and any BLAS loaded from now on, use one thread.
 
@@ -50,32 +65,18 @@ def use_one_blas_thread() -> int:
     """
     os.environ.update({name: "1" for name in BLAS_THREAD_VARIABLES})
     told = 0
-    for path in loaded_openblas_paths():
-        try:
-            library = ctypes.CDLL(path)  # already loaded: the same handle, no second copy
-        except OSError:
-            continue
-        for name in _SET_THREADS_NAMES:
-            set_threads = getattr(library, name, None)
-            if set_threads is not None:
-                set_threads.argtypes = [ctypes.c_int]
-                set_threads.restype = None
-                set_threads(1)
-                told += 1
-                break
+    for _, set_threads in _openblas_functions("set"):
+        set_threads.argtypes = [ctypes.c_int]
+        set_threads.restype = None
+        set_threads(1)
+        told += 1
     return told
 
 
 def blas_threads() -> dict[str, int]:
     """{library file: its thread count} for every loaded OpenBLAS (for tests and reports)."""
     counts = {}
-    for path in loaded_openblas_paths():
-        library = ctypes.CDLL(path)
-        for name in _SET_THREADS_NAMES:
-            get_name = name.replace("set_", "get_")
-            get_threads = getattr(library, get_name, None)
-            if get_threads is not None:
-                get_threads.restype = ctypes.c_int
-                counts[path] = int(get_threads())
-                break
+    for path, get_threads in _openblas_functions("get"):
+        get_threads.restype = ctypes.c_int
+        counts[path] = int(get_threads())
     return counts
