@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from cbow.model import sparse_ops, step
-from cbow.model.logistic_step import HuffmanPaths, Workspace
-from cbow.model.noise import AliasSampler
-from cbow.data.vocab import huffman_tree
+from cbow.data.huffman import HuffmanPaths, huffman_tree
+from cbow.model.logistic_step import Workspace
+from cbow.model.noise import AliasSampler, alias_columns
 from cbow.data.windows import iter_batches
 
 
@@ -36,7 +36,7 @@ def small_case(objective, seed=0, V=40, d=6, K=4):
         W_out = rng.standard_normal((V, d))
     else:
         tree = huffman_tree(counts)
-        output = step.OutputLayer("hs", huffman=tree, huffman_paths=HuffmanPaths.from_tree(tree, np.float64))
+        output = step.OutputLayer("hs", huffman_paths=HuffmanPaths.from_tree(tree, np.float64))
         W_out = rng.standard_normal((V - 1, d))
     return batch, W_in * 0.5, W_out * 0.5, output
 
@@ -88,13 +88,16 @@ def test_alias_table_holds_exactly_the_distribution():
     rng = np.random.default_rng(0)
     probs = rng.random(500) ** 4
     probs /= probs.sum()
-    sampler = AliasSampler.from_probabilities(probs)
-    implied = sampler.accept / len(probs)
-    np.add.at(implied, sampler.alias, (1 - sampler.accept) / len(probs))
+    accept, alias = alias_columns(probs)  # the exact columns, before packing
+    implied = accept / len(probs)
+    np.add.at(implied, alias, (1 - accept) / len(probs))
     np.testing.assert_allclose(implied, probs, rtol=1e-9, atol=1e-15)
     # what draw() reads: alias and the 32-bit threshold packed in one word per column
+    sampler = AliasSampler.from_probabilities(probs)
     threshold = (sampler.packed & np.uint64((1 << 33) - 1)).astype(np.float64) / 2.0**32
-    np.testing.assert_array_equal(sampler.packed >> np.uint64(33), sampler.alias)
+    np.testing.assert_array_equal(sampler.packed >> np.uint64(33), alias)
+    np.testing.assert_array_equal(sampler.alias, alias)
+    np.testing.assert_allclose(sampler.accept, accept, rtol=0, atol=2.0**-32)
     drawn = threshold / len(probs)
     np.add.at(drawn, sampler.alias, (1 - threshold) / len(probs))
     np.testing.assert_allclose(drawn, probs, rtol=0, atol=2.0**-32)

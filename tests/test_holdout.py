@@ -12,7 +12,7 @@ from cbow.errors import ConfigError
 from cbow.cli.args import parse_fraction
 from cbow.data.split import heldout_examples, split_holdout
 from cbow.training.heldout import heldout_loss
-from cbow.data.vocab import huffman_tree
+from cbow.data.huffman import huffman_tree
 
 V, D = 13, 4
 

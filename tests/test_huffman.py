@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cbow.errors import VocabError
-from cbow.data.huffman import HuffmanTree, huffman_tree
+from cbow.data.huffman import HuffmanPaths, HuffmanTree, huffman_paths, huffman_tree
 from cbow.data.vocab import Vocab
 
 # --- Huffman tree -----------------------------------------------------------------------
@@ -167,3 +167,42 @@ def test_huffman_two_words_and_too_few() -> None:
         Vocab(["a"], np.array([5])).huffman()
 
 
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(1, 40), min_size=2, max_size=80))
+def test_flattened_paths_are_the_padded_trees_rows(count_list: list[int]) -> None:
+    # huffman_paths climbs from the leaves straight into the flat arrays; the padded tree is
+    # made from them, so compare both with an independent port of word2vec.c
+    counts = np.array(count_list)
+    flat = huffman_paths(counts)
+    codes, points = word2vec_tree(counts[np.argsort(-counts, kind="stable")].tolist())
+    rank = np.empty(len(counts), dtype=int)
+    rank[np.argsort(-counts, kind="stable")] = np.arange(len(counts))
+    for word in range(len(counts)):
+        nodes = flat.nodes[flat.start[word]:flat.start[word + 1]]
+        signs = flat.signs[flat.start[word]:flat.start[word + 1]]
+        assert nodes.tolist() == points[rank[word]]
+        assert signs.tolist() == [1 - 2 * bit for bit in codes[rank[word]]]
+    assert flat.nodes.dtype == np.int32 and flat.signs.dtype == np.int8
+    round_trip = HuffmanPaths.from_tree(flat.tree())
+    for name in ("start", "nodes", "signs", "lengths"):
+        np.testing.assert_array_equal(getattr(round_trip, name), getattr(flat, name))
+
+
+def test_a_training_run_never_pads_the_huffman_paths(planted_lines) -> None:
+    # The fused step reads the flat paths; the padded (V, L) tree is 22 MiB at 150k words
+    # and is made only where something indexes paths by depth.
+    from cbow.training.callbacks import Callback
+    from cbow.training.config import TrainConfig
+    from cbow.training.loop import train
+
+    seen = []
+
+    class Watch(Callback):
+        def on_train_end(self, run) -> None:
+            seen.append("huffman" in vars(run.output))
+
+    train(planted_lines, TrainConfig(objective="hs", negative=0, size=16, window=3, min_count=3, epochs=1,
+                                     batch_size=256, seed=3), callbacks=[Watch()])
+    assert seen == [False]

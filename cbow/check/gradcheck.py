@@ -52,7 +52,7 @@ from cbow.check.finite_diff import EPS, numerical_gradient, relative_error
 from cbow.model.hidden import apply_row_grads, hidden_backward, hidden_forward
 from cbow.model.objectives import OBJECTIVES, hierarchical_softmax
 from cbow.model.step import CBOW_UPDATES, OutputLayer, draw_negatives, sgd_step
-from cbow.data.vocab import huffman_tree
+from cbow.data.huffman import huffman_paths
 from cbow.data.windows import Batch
 
 __all__ = [
@@ -191,7 +191,7 @@ def _build_problem(settings: GradcheckSettings) -> _TinyProblem:
         noise_cdf = np.cumsum(noise / noise.sum())
         output = OutputLayer("ns", negative=settings.negative, noise_cdf=noise_cdf)
     elif settings.objective == "hs":
-        output = OutputLayer("hs", huffman=huffman_tree(counts))
+        output = OutputLayer("hs", huffman_paths=huffman_paths(counts))
     else:
         output = OutputLayer("softmax")
     return _TinyProblem(W_in, W_out, context_ids, context_mask, target_ids, output,

@@ -11,7 +11,9 @@ so bit 0 means "go the sigmoid(x) way". Frequent words get short codes.
 
 The construction is word2vec.c's two-pointer merge over the count-sorted leaves (runs of
 equal counts are merged in bulk), then every path is read off with numpy: depths by pointer
-jumping, inner-node paths level by level from the root.
+jumping, then all paths climbed at once from the leaves into one flat array (`HuffmanPaths`,
+what training reads). The padded (V, L) `HuffmanTree` is made from it only where code
+indexes paths by depth.
 """
 
 from __future__ import annotations
@@ -41,6 +43,48 @@ class HuffmanTree:
     codes: np.ndarray
     points: np.ndarray
     lengths: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class HuffmanPaths:
+    """Every word's Huffman path flattened: word w's nodes are nodes[start[w]:start[w+1]].
+
+    The form training reads (`cbow.model.logistic_step.hs_slots`); `tree()` gives the padded
+    `HuffmanTree` for the code that indexes paths by depth (likelihoods, the reference step).
+
+    Attributes
+    ----------
+    start : (V+1,) int64
+    nodes : (sum of lengths,) int32, inner-node ids from the root down
+    signs : (sum of lengths,) int8, 1 - 2 * code bit (a batch's slots are cast to the
+        step's float type: int8 is a quarter of float32's memory, 4.8 MiB less on text8)
+    lengths : (V,) int32
+    """
+
+    start: np.ndarray
+    nodes: np.ndarray
+    signs: np.ndarray
+    lengths: np.ndarray
+
+    @classmethod
+    def from_tree(cls, tree: HuffmanTree, dtype=np.float32) -> "HuffmanPaths":
+        """The flattened paths of `tree` (`dtype`: kept for callers; the slots take the step's)."""
+        lengths = np.asarray(tree.lengths, dtype=np.int32)
+        real = np.arange(tree.points.shape[1]) < lengths[:, None]  # row-major: word, depth
+        start = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=start[1:])
+        signs = (1 - 2 * tree.codes[real].astype(np.int8)).astype(np.int8)
+        return cls(start, tree.points[real].astype(np.int32), signs, lengths)
+
+    def tree(self) -> HuffmanTree:
+        """The same paths padded to the longest, as a `HuffmanTree` (5 V L bytes)."""
+        V, L = len(self.lengths), int(self.lengths.max())
+        real = np.arange(L) < self.lengths[:, None]  # row-major: word, depth, as `nodes`
+        points = np.zeros((V, L), dtype=np.int32)
+        codes = np.zeros((V, L), dtype=np.int8)
+        points[real] = self.nodes
+        codes[real] = self.signs < 0  # sign -1 is bit 1
+        return HuffmanTree(codes=codes, points=points, lengths=self.lengths.copy())
 
 
 def _huffman_parents(counts: list[int]) -> tuple[list[int], bytearray]:
@@ -122,8 +166,8 @@ def _huffman_parents(counts: list[int]) -> tuple[list[int], bytearray]:
     return parent, binary
 
 
-def huffman_tree(counts: np.ndarray) -> HuffmanTree:
-    """Huffman codes of words with the given counts (word2vec.c's tree).
+def huffman_paths(counts: np.ndarray) -> HuffmanPaths:
+    """Huffman paths of words with the given counts (word2vec.c's tree), flattened.
 
     Parameters
     ----------
@@ -133,8 +177,10 @@ def huffman_tree(counts: np.ndarray) -> HuffmanTree:
 
     Returns
     -------
-    HuffmanTree
-        Codes, inner-node points and path lengths, rows in the order of `counts`.
+    HuffmanPaths
+        Every word's inner nodes and signs from the root down, words in the order of
+        `counts`. The padded (V, L) form is `.tree()`; building this one never makes it
+        (5 V L bytes: 22 MiB for 150k words).
 
     Raises
     ------
@@ -151,7 +197,7 @@ def huffman_tree(counts: np.ndarray) -> HuffmanTree:
     order = np.argsort(-counts, kind="stable")  # sorted position -> word id
     parent_list, binary_bytes = _huffman_parents(counts[order].tolist())
     root = 2 * V - 2
-    parent = np.array(parent_list, dtype=np.int64)
+    parent = np.array(parent_list, dtype=np.int32)  # int32: the climb below gathers from it
     parent[root] = root
     binary = np.frombuffer(bytes(binary_bytes), dtype=np.int8)
     # Depth of every node by pointer jumping: ~log2(depth) passes over the 2V-1 nodes.
@@ -161,33 +207,33 @@ def huffman_tree(counts: np.ndarray) -> HuffmanTree:
     while np.any(ancestor != root):
         depth += np.where(ancestor != root, depth[ancestor], 0)
         ancestor = ancestor[ancestor]
-    L = int(depth[:V].max())
-    # Paths of the inner nodes, built level by level from the root: an inner node's path is
-    # its parent's plus itself (points) and its parent's bits plus its own bit (codes).
-    inner_depth = depth[V:]
-    inner_parent = parent[V:] - V
-    inner_bit = binary[V:]
-    by_depth = np.argsort(inner_depth, kind="stable")
-    level_starts = np.searchsorted(inner_depth[by_depth], np.arange(L + 1))
-    inner_points = np.zeros((V - 1, L), dtype=np.int32)
-    inner_codes = np.zeros((V - 1, L), dtype=np.int8)
-    inner_points[V - 2, 0] = V - 2  # the root
-    for d in range(1, L):
-        nodes = by_depth[level_starts[d]:level_starts[d + 1]]
-        if nodes.size == 0:
-            break
-        above = inner_parent[nodes]
-        # whole rows: the parent's row is zero past its own path
-        inner_points[nodes] = inner_points[above]
-        inner_points[nodes, d] = nodes
-        inner_codes[nodes] = inner_codes[above]
-        inner_codes[nodes, d - 1] = inner_bit[nodes]
-    # A word's path is its parent's path; its codes add the bit of its own branch.
-    leaf = np.empty(V, dtype=np.int64)  # word id -> leaf (sorted position)
-    leaf[order] = np.arange(V)
+    leaf = np.empty(V, dtype=np.int32)  # word id -> leaf (sorted position)
+    leaf[order] = np.arange(V, dtype=np.int32)
     lengths = depth[leaf].astype(np.int32)
-    above = parent[leaf] - V
-    points = inner_points[above]
-    codes = inner_codes[above]
-    codes[np.arange(V), lengths - 1] = binary[leaf]
-    return HuffmanTree(codes=codes, points=points, lengths=lengths)
+    start = np.zeros(V + 1, dtype=np.int64)
+    np.cumsum(lengths, out=start[1:])
+    nodes = np.empty(int(start[-1]), dtype=np.int32)
+    signs = np.empty(int(start[-1]), dtype=np.int8)
+    # Walk every path up from its leaf, filling it from its last slot: the slot of inner
+    # node p holds p and the sign of the branch taken below it (the bit of the child we came
+    # from). Words sorted by length, longest first, so the words still climbing at step s
+    # (those longer than s) are a prefix: O(sum of lengths) in all.
+    by_length = np.argsort(-lengths, kind="stable")
+    n_longer = len(lengths) - np.searchsorted(np.sort(lengths), np.arange(int(lengths.max())), side="right")
+    child = leaf[by_length]
+    slot = start[by_length + 1] - 1
+    for n_climbing in n_longer.tolist():
+        child, slot = child[:n_climbing], slot[:n_climbing]
+        above = parent[child]
+        nodes[slot] = above - V
+        signs[slot] = 1 - 2 * binary[child]
+        child, slot = above, slot - 1
+    return HuffmanPaths(start, nodes, signs, lengths)
+
+
+def huffman_tree(counts: np.ndarray) -> HuffmanTree:
+    """Huffman codes of words with the given counts (word2vec.c's tree) as padded arrays.
+
+    `huffman_paths(counts).tree()`: see `huffman_paths` (parameters, errors).
+    """
+    return huffman_paths(counts).tree()

@@ -25,8 +25,9 @@ import numpy as np
 from cbow.atomic import atomic_write
 from cbow.data.corpus import CorpusStats, Source, describe_source, iter_text_blocks, iter_token_chunks, peek_sentences
 from cbow.errors import ConfigError, CorpusError, VocabError
-from cbow.data.huffman import HuffmanTree, huffman_tree
+from cbow.data.huffman import HuffmanPaths, HuffmanTree, huffman_paths
 from cbow.data.tokenize import Tokenizer, get_tokenizer
+from cbow.data.word_list import WordList
 from cbow.wording import counted
 
 logger = logging.getLogger(__name__)
@@ -200,9 +201,11 @@ class Vocab:
 
     Attributes
     ----------
-    words : list of str
+    words : WordList (a read-only sequence of str; any sequence of str is taken)
         ``index_to_key``: id -> word. Sorted by count descending, ties broken by first
-        appearance in the corpus (when built with `from_counts` or `build`).
+        appearance in the corpus (when built with `from_counts` or `build`). Packed into
+        one UTF-8 buffer (`cbow.data.word_list`): its characters and an 8-byte offset a
+        word instead of a str object each.
     counts : ndarray of int64, shape (V,)
         Occurrences of each word in the training text (>= 1), read-only.
 
@@ -212,7 +215,7 @@ class Vocab:
     ``key_to_index`` (word -> id) is built on first use.
     """
 
-    words: list[str]
+    words: Sequence[str]
     counts: np.ndarray
 
     def __post_init__(self) -> None:
@@ -227,7 +230,7 @@ class Vocab:
                 "vocabulary; every word must occur at least once"
             )
         counts.flags.writeable = False
-        object.__setattr__(self, "words", list(self.words))
+        object.__setattr__(self, "words", WordList(self.words))
         object.__setattr__(self, "counts", counts)
 
     # --- construction ---------------------------------------------------------------
@@ -360,7 +363,7 @@ class Vocab:
         return index
 
     @property
-    def index_to_key(self) -> list[str]:
+    def index_to_key(self) -> Sequence[str]:
         """id -> word (gensim's name for `words`)."""
         return self.words
 
@@ -432,7 +435,7 @@ class Vocab:
         return weights / weights.sum()
 
     def huffman(self) -> HuffmanTree:
-        """The Huffman tree of hierarchical softmax (word2vec.c's; module docstring).
+        """The Huffman tree of hierarchical softmax (word2vec.c's; module docstring), padded.
 
         Returns
         -------
@@ -445,7 +448,17 @@ class Vocab:
         VocabError
             The vocabulary has fewer than 2 words.
         """
-        return huffman_tree(self.counts)
+        return self.huffman_paths().tree()
+
+    def huffman_paths(self) -> HuffmanPaths:
+        """The same tree's paths flattened (what training reads; `huffman()` pads them).
+
+        Raises
+        ------
+        VocabError
+            The vocabulary has fewer than 2 words.
+        """
+        return huffman_paths(self.counts)
 
     # --- files ----------------------------------------------------------------------
 

@@ -31,9 +31,9 @@ import numpy as np
 
 from cbow.model import sparse_ops
 from cbow.numerics import log_sigmoid_sum_and_grad
-from cbow.data.vocab import HuffmanTree
+from cbow.data.huffman import HuffmanPaths
 
-__all__ = ["HuffmanPaths", "OutputSlots", "Workspace", "ns_slots", "hs_slots", "logistic_step"]
+__all__ = ["OutputSlots", "Workspace", "ns_slots", "hs_slots", "logistic_step"]
 
 
 @dataclass(frozen=True)
@@ -52,35 +52,6 @@ class OutputSlots:
     row_ids: np.ndarray
     signs: np.ndarray
     per_example: int = 0
-
-
-@dataclass(frozen=True)
-class HuffmanPaths:
-    """Every word's Huffman path flattened: word w's nodes are nodes[start[w]:start[w+1]].
-
-    Attributes
-    ----------
-    start : (V+1,) int64
-    nodes : (sum of lengths,) int32, inner-node ids from the root down
-    signs : (sum of lengths,) int8, 1 - 2 * code bit (a batch's slots are cast to the
-        step's float type: int8 is a quarter of float32's memory, 4.8 MiB less on text8)
-    lengths : (V,) int32
-    """
-
-    start: np.ndarray
-    nodes: np.ndarray
-    signs: np.ndarray
-    lengths: np.ndarray
-
-    @classmethod
-    def from_tree(cls, tree: HuffmanTree, dtype=np.float32) -> "HuffmanPaths":
-        """The flattened paths of `tree` (`dtype`: kept for callers; the slots take the step's)."""
-        lengths = np.asarray(tree.lengths, dtype=np.int32)
-        real = np.arange(tree.points.shape[1]) < lengths[:, None]  # row-major: word, depth
-        start = np.zeros(len(lengths) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=start[1:])
-        signs = (1 - 2 * tree.codes[real].astype(np.int8)).astype(np.int8)
-        return cls(start, tree.points[real].astype(np.int32), signs, lengths)
 
 
 def ns_slots(target_ids: np.ndarray, noise_ids: np.ndarray, dtype) -> OutputSlots:

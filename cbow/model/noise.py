@@ -31,12 +31,40 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["AliasSampler"]
+__all__ = ["AliasSampler", "alias_columns"]
 
 _LOW_BITS = np.uint64(32)
 _LITTLE_ENDIAN = np.little_endian
 _ALIAS_SHIFT = np.uint64(33)
 _THRESHOLD_MASK = np.uint64((1 << 33) - 1)
+
+
+def alias_columns(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vose's alias columns of `probs` ((V,) non-negative, summing to 1 up to rounding).
+
+    Returns
+    -------
+    accept : (V,) float64, the probability that column i yields i itself
+    alias : (V,) int32, the outcome column i yields otherwise
+    """
+    probs = np.asarray(probs, dtype=np.float64)
+    V = len(probs)
+    scaled = probs * (V / probs.sum())
+    accept = np.ones(V, dtype=np.float64)
+    alias = np.arange(V, dtype=np.int32)
+    small = [int(i) for i in np.flatnonzero(scaled < 1.0)]
+    large = [int(i) for i in np.flatnonzero(scaled >= 1.0)]
+    # Pair each under-full column with an over-full outcome that tops it up.
+    while small and large:
+        under, over = small.pop(), large[-1]
+        accept[under] = scaled[under]
+        alias[under] = over
+        scaled[over] -= 1.0 - scaled[under]
+        if scaled[over] < 1.0:
+            large.pop()
+            small.append(over)
+    # Whatever is left is full up to rounding: keeps itself (accept 1, alias itself).
+    return accept, alias
 
 
 @dataclass(frozen=True)
@@ -45,45 +73,33 @@ class AliasSampler:
 
     Attributes
     ----------
-    accept : ndarray of float64, shape (V,)
-        Probability that column i yields i itself.
-    alias : ndarray of int32, shape (V,)
-        The outcome column i yields otherwise.
     packed : ndarray of uint64, shape (V,)
         alias[i] << 33 | threshold[i], threshold[i] = floor(accept[i] * 2^32) in 33 bits
-        (2^32 when accept[i] = 1: always kept); what `draw` reads.
+        (2^32 when accept[i] = 1: always kept); all that `draw` reads, and all that is kept
+        (8 bytes a word: `accept` and `alias` are read back from it).
     """
 
-    accept: np.ndarray
-    alias: np.ndarray
     packed: np.ndarray
 
     @classmethod
     def from_probabilities(cls, probs: np.ndarray) -> "AliasSampler":
         """Build the table of `probs` ((V,) non-negative, summing to 1 up to rounding)."""
-        probs = np.asarray(probs, dtype=np.float64)
-        V = len(probs)
-        scaled = probs * (V / probs.sum())
-        accept = np.ones(V, dtype=np.float64)
-        alias = np.arange(V, dtype=np.int32)
-        small = [int(i) for i in np.flatnonzero(scaled < 1.0)]
-        large = [int(i) for i in np.flatnonzero(scaled >= 1.0)]
-        # Vose: pair each under-full column with an over-full outcome that tops it up.
-        while small and large:
-            under, over = small.pop(), large[-1]
-            accept[under] = scaled[under]
-            alias[under] = over
-            scaled[over] -= 1.0 - scaled[under]
-            if scaled[over] < 1.0:
-                large.pop()
-                small.append(over)
-        # Whatever is left is full up to rounding: keeps itself (accept 1, alias itself).
+        accept, alias = alias_columns(probs)
         threshold = np.floor(np.minimum(accept, 1.0) * 2.0**32).astype(np.uint64)
-        packed = (alias.astype(np.uint64) << _ALIAS_SHIFT) | threshold
-        return cls(accept, alias, packed)
+        return cls((alias.astype(np.uint64) << _ALIAS_SHIFT) | threshold)
+
+    @property
+    def accept(self) -> np.ndarray:
+        """(V,) float64: the probability that column i yields i itself (to 2^-32, as drawn)."""
+        return (self.packed & _THRESHOLD_MASK).astype(np.float64) / 2.0**32
+
+    @property
+    def alias(self) -> np.ndarray:
+        """(V,) int32: the outcome column i yields otherwise."""
+        return (self.packed >> _ALIAS_SHIFT).astype(np.int32)
 
     def __len__(self) -> int:
-        return len(self.accept)
+        return len(self.packed)
 
     def draw(self, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
         """Ids drawn independently from the distribution, int32 of `shape`."""
@@ -92,7 +108,7 @@ class AliasSampler:
         # mask pass over the draws.
         halves = bits.view(np.uint32)
         low, high = (halves[0::2], halves[1::2]) if _LITTLE_ENDIAN else (halves[1::2], halves[0::2])
-        column = np.multiply(high, np.uint64(len(self.accept)), dtype=np.uint64)
+        column = np.multiply(high, np.uint64(len(self.packed)), dtype=np.uint64)
         column >>= _LOW_BITS  # (r_hi * V) >> 32: uniform on 0..V-1
         entry = self.packed[column]
         keep = low < (entry & _THRESHOLD_MASK)  # u < accept[i]

@@ -65,12 +65,13 @@ uses the fused one unless gradients are clipped.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from cbow.model import sparse_ops
-from cbow.data.huffman import HuffmanTree
-from cbow.model.logistic_step import HuffmanPaths, Workspace, hs_slots, logistic_step, ns_slots
+from cbow.data.huffman import HuffmanPaths, HuffmanTree
+from cbow.model.logistic_step import Workspace, hs_slots, logistic_step, ns_slots
 from cbow.model.hidden import apply_row_grads
 from cbow.model.noise import AliasSampler
 from cbow.model.objectives import full_softmax, hierarchical_softmax, negative_sampling
@@ -89,19 +90,25 @@ class OutputLayer:
     ----------
     objective : "ns", "hs" or "softmax"
     negative : K, noise words per example (NS only)
-    noise_cdf : (V,) float64 cumulative noise distribution (NS only)
-    huffman : the vocabulary's Huffman tree (HS only)
+    noise_cdf : (V,) float64 cumulative noise distribution (NS without a sampler)
+    huffman_paths : the vocabulary's Huffman paths flattened (HS only; what the fused step
+        reads); `huffman` pads them on first use
     noise_sampler : alias table of the noise distribution (NS); when set, both step paths
         draw the noise words from it (faster than `noise_cdf`, same distribution)
-    huffman_paths : the Huffman paths flattened (HS, fused step)
     """
 
     objective: str
     negative: int = 0
     noise_cdf: np.ndarray | None = None
-    huffman: HuffmanTree | None = None
-    noise_sampler: AliasSampler | None = None
     huffman_paths: HuffmanPaths | None = None
+    noise_sampler: AliasSampler | None = None
+
+    @cached_property
+    def huffman(self) -> HuffmanTree | None:
+        """The Huffman paths padded (HS; None otherwise): the reference step, likelihoods and
+        --init-from index paths by depth. Made on first use (5 V L bytes, 22 MiB for 150k
+        words), so a run that never asks does not hold it."""
+        return None if self.huffman_paths is None else self.huffman_paths.tree()
 
     def draw_noise(self, n_examples: int, rng: np.random.Generator) -> np.ndarray:
         """(n_examples, K) int32 noise ids from the sampler, or from the CDF without one."""
@@ -119,14 +126,11 @@ def build_output_layer(vocab: Vocab, objective: str, negative: int = 0,
     (V for NS and the full softmax, V - 1 inner Huffman nodes for HS). NS draws its noise
     words from count^noise_power, normalised."""
     if objective == "ns":
-        noise = vocab.noise_distribution(noise_power)
-        noise_cdf = np.cumsum(noise)
-        noise_cdf /= noise_cdf[-1]
-        sampler = AliasSampler.from_probabilities(noise)
-        return OutputLayer("ns", negative=negative, noise_cdf=noise_cdf, noise_sampler=sampler), len(vocab)
+        # the alias table only: both steps draw from it (a CDF beside it would be 8 bytes a word more)
+        sampler = AliasSampler.from_probabilities(vocab.noise_distribution(noise_power))
+        return OutputLayer("ns", negative=negative, noise_sampler=sampler), len(vocab)
     if objective == "hs":
-        tree = vocab.huffman()
-        return OutputLayer("hs", huffman=tree, huffman_paths=HuffmanPaths.from_tree(tree)), len(vocab) - 1
+        return OutputLayer("hs", huffman_paths=vocab.huffman_paths()), len(vocab) - 1
     return OutputLayer("softmax"), len(vocab)
 
 
@@ -334,8 +338,7 @@ def fused_step(
         noise_ids = output.draw_noise(len(batch), rng)
         slots = ns_slots(batch.target_ids, noise_ids, dtype)
     elif output.objective == "hs":
-        paths = output.huffman_paths or HuffmanPaths.from_tree(output.huffman, dtype)
-        slots = hs_slots(batch.target_ids, paths, dtype)
+        slots = hs_slots(batch.target_ids, output.huffman_paths, dtype)
     elif output.objective == "softmax":
         return softmax_step(W_in, W_out, batch.context_indptr, batch.context_flat, mean_weights,
                             in_weights, batch.target_ids, lr_out, workspace)

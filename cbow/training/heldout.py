@@ -59,7 +59,7 @@ import numpy as np
 
 from cbow.data.encode import EncodedCorpus
 from cbow.data.split import heldout_examples
-from cbow.data.vocab import HuffmanTree
+from cbow.data.huffman import HuffmanTree
 from cbow.model.likelihood import hidden_mean, huffman_nll, softmax_nll, target_nll  # noqa: F401 (re-exported)
 from cbow.wording import counted
 from cbow.training.callbacks import Callback

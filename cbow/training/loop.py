@@ -189,7 +189,8 @@ def train(
         W_in = np.array(resume.state.W_in, dtype=np.float32)
         W_out = np.array(resume.state.W_out, dtype=np.float32)
     else:  # word2vec.c's start, and the rows an init gives (cbow.training.continuing)
-        start = initial_weights(vocab, config, n_out_rows, init, output.huffman)
+        # the padded tree only when an HS model's W_out rows are carried over (it is made on first use)
+        start = initial_weights(vocab, config, n_out_rows, init, output.huffman if init is not None else None)
         W_in, W_out, frozen_rows = start.W_in, start.W_out, start.frozen_rows
         del start  # holds W_in and W_out too
     if slices != [None]:  # forked workers train these very arrays: no second copy for them

@@ -162,7 +162,7 @@ def make_plan(source, config: TrainConfig | None = None, probe_seconds: float = 
 def run_memory(vocab: Vocab, corpus: EncodedCorpus, config: TrainConfig, source=None) -> MemoryEstimate:
     """`memory_estimate` of a run of `config` (its worker count resolved) on this encoded
     corpus, read from `source` (a path sizes the reading blocks; anything else: English)."""
-    max_code_length = int(vocab.huffman().lengths.max()) if config.objective == "hs" and len(vocab) >= 2 else None
+    max_code_length = int(vocab.huffman_paths().lengths.max()) if config.objective == "hs" and len(vocab) >= 2 else None
     n_bytes = total_size(source)  # None for stdin and text in memory
     bytes_per_token = n_bytes / corpus.n_raw_tokens if n_bytes else None
     if n_bytes and str(source).endswith((".gz", ".bz2", ".xz")):
