@@ -63,3 +63,26 @@ def test_batches_from_a_mapped_corpus_equal_those_from_memory(mapped_ids, monkey
         np.testing.assert_array_equal(a.context_flat, b.context_flat)
         n_batches += 1
     assert n_batches > 100
+
+
+@linux_only
+def test_a_pass_over_a_mapped_corpus_keeps_few_of_its_pages(tmp_path, monkeypatch):
+    # A fault maps the whole page-cache folio around it (up to 2 MiB with large folios), so
+    # giving back only each chunk's own pages let the pages of earlier chunks come back with
+    # the next faults, and searching the offsets mapped pages all over them: the workers and
+    # the parent held most of the offsets (10 MiB on bench-text8 x4).
+    from cbow.training.parallel.pool import split_sentences
+
+    rng = np.random.default_rng(1)
+    np.save(tmp_path / "ids.npy", rng.integers(0, 1000, size=2**21, dtype=np.int32))  # 8 MiB
+    np.save(tmp_path / "offsets.npy", np.arange(0, 2**21 + 1, 2, dtype=np.int64))  # 8 MiB
+    ids = np.load(tmp_path / "ids.npy", mmap_mode="r")
+    offsets = np.load(tmp_path / "offsets.npy", mmap_mode="r")
+    monkeypatch.setattr("cbow.data.windows.CHUNK_TOKENS", 100_000)
+    before = resident_file_kib()
+    assert len(split_sentences(offsets, 2)) == 2
+    assert resident_file_kib() - before < 1024
+    most = 0
+    for batch in iter_batches(ids, offsets, 3, 4096, rng, np.full(1000, 0.7)):
+        most = max(most, resident_file_kib() - before)
+    assert most < 6 * 1024, f"{most} KiB of the 16 MiB corpus resident at once"

@@ -155,11 +155,23 @@ def build_examples(
 
 
 def sentence_chunks(sentence_offsets: np.ndarray, chunk_tokens: int) -> Iterator[tuple[int, int]]:
-    """(first, stop) sentence ranges of about `chunk_tokens` tokens each (at least one sentence)."""
+    """(first, stop) sentence ranges of about `chunk_tokens` tokens each (at least one sentence).
+
+    Each chunk's end is searched near its start (a window growing 16-fold from 256 sentences)
+    rather than over all the offsets: a binary search over mapped offsets would read pages
+    all over them, and the kernel maps a whole page-cache folio (up to 2 MiB) per fault.
+    """
     n_sentences = len(sentence_offsets) - 1
     first = 0
     while first < n_sentences:
-        stop = int(np.searchsorted(sentence_offsets, sentence_offsets[first] + chunk_tokens, side="right")) - 1
+        limit = sentence_offsets[first] + chunk_tokens
+        span = 256
+        while True:
+            window = sentence_offsets[first:min(len(sentence_offsets), first + span)]
+            if first + span >= len(sentence_offsets) or window[-1] > limit:
+                break
+            span *= 16
+        stop = first + int(np.searchsorted(window, limit, side="right")) - 1
         stop = min(max(stop, first + 1), n_sentences)
         yield first, stop
         first = stop
@@ -215,9 +227,11 @@ def iter_batches(
         ids, sentence_ids, positions = subsample(
             word_ids[token_start:token_stop], chunk_offsets, keep_prob, rng
         )
-        # a mapped corpus: pages back (cbow.data.pages)
-        release_pages(word_ids[token_start:token_stop])
-        release_pages(sentence_offsets[first_sentence:stop_sentence])
+        # A mapped corpus gives its pages back (cbow.data.pages): all of them behind this
+        # chunk, not only its own, because a fault maps the whole page-cache folio around it
+        # (up to 2 MiB on ext4), pages of chunks already given back included.
+        release_pages(word_ids[:token_stop])
+        release_pages(sentence_offsets[:stop_sentence])
         positions += token_start
         first = int(np.searchsorted(positions, start_token))
         n_kept = len(ids)

@@ -63,6 +63,7 @@ def worker_main(task_source, error_queue) -> None:
 def _train_slice(task: WorkerTask, shared: SharedArrays) -> None:
     """The worker's loop: its slice once per epoch, lr from the global word count, waiting
     at the epoch gate and in the parent's pauses (module docstring)."""
+    from cbow.data.pages import release_pages
     from cbow.data.windows import iter_batches
     from cbow.training.schedule import learning_rates, loss_diverged, make_step
 
@@ -72,6 +73,7 @@ def _train_slice(task: WorkerTask, shared: SharedArrays) -> None:
     offsets = arrays["sentence_offsets"]
     token_start = int(offsets[task.first_sentence])
     token_stop = int(offsets[task.stop_sentence])
+    release_pages(offsets)  # mapped: the folios of those two reads (iter_batches maps its own)
     if task.mapped_file is not None:
         path, offset, n_words = task.mapped_file
         all_ids = np.memmap(path, dtype=np.int32, mode="r", offset=offset, shape=(n_words,))
