@@ -12,7 +12,7 @@ targeted measurements of memory_components.py. How each part is found:
 | resource tracker | its whole PSS (a process multiprocessing starts for named shared memory) |
 | weights | smaps: the shared segments' PSS up to 4 (V + V_out) d, plus anonymous mappings the size of W_in or W_out (malloc maps arrays of 32 MiB and more on their own, bench-text8's at d = 100; smaller ones land in malloc's heap and so under rest) |
 | corpus ids | smaps: the mapped corpus file, anonymous mappings the size of the ids (4 N), the rest of the shared segments |
-| vocabulary objects | memory_components (tracemalloc): the Vocab and its word -> id dict; during the reading pass instead the provisional dict of every distinct token |
+| vocabulary objects | memory_components (tracemalloc): the Vocab (its packed words and counts); during the reading pass instead the provisional dict of every distinct token |
 | reading pass buffers | memory_components: the encoder's hash table and its largest one-block temporaries (reading phase only) |
 | objective tables | memory_components (tracemalloc): keep probabilities, noise or Huffman tables, once per training process (the parent's and each spawned worker's pickled copy; once where workers are forked) |
 | batch buffers | memory_components (tracemalloc): one training loop's peak over its inputs, once per training process |

@@ -10,8 +10,9 @@ run, read from /proc/PID/smaps at its peak, into named parts:
   a module set (`MODULE_SETS`): bare Python, numpy, a worker's modules, the parent's.
   Alone on the machine PSS_File would equal the libraries' RSS; in a tree of processes the
   libraries are shared, so bench.py takes them from the run's smaps instead.
-- vocab_objects: tracemalloc of `Vocab.load` of the cached vocabulary plus its
-  `key_to_index` (what the parent holds while training, warm or cold).
+- vocab_objects: tracemalloc of `Vocab.load` of the cached vocabulary, its words packed
+  (what the parent holds while training, warm or cold; training never builds
+  `key_to_index`).
 - counting_dict: tracemalloc of the reading pass's provisional dict (every distinct token
   -> int, cbow.data.encode) rebuilt from the corpus's distinct tokens, in first-seen
   order, with str and int objects made as the reader makes them.
@@ -167,10 +168,8 @@ def main() -> None:
                                  config.max_sentence_length)
     vocab_path = corpus_cache._entry_dir(Path(args.cache_dir), key) / "vocab.tsv"
 
-    def load_vocab():
-        loaded = Vocab.load(vocab_path)
-        loaded.key_to_index  # noqa: B018 - built on first use; the parent has it
-        return loaded
+    def load_vocab():  # without key_to_index: a training run never builds it
+        return Vocab.load(vocab_path)
 
     _, vocab_mib, _ = traced(load_vocab)
 

@@ -12,23 +12,24 @@ training processes: the workers, or 1):
                                                      pages (22 MiB), what malloc keeps (6 MiB)
     W_in                     4 V d                   float32; with workers, in anonymous shared
     W_out                    4 V d  (HS: 4 (V-1) d)  memory that every process writes: one copy
-    encoded corpus           8 (S + 1) + P 4 CHUNK   ids mapped from a file (the corpus cache, or
-                                                     a temporary file without it): one chunk of
-                                                     tokens resident per process at a time
-                                                     (cbow.data.pages drops the others), the
-                                                     sentence offsets in full;
+    encoded corpus           P 4 CHUNK               ids and sentence offsets mapped from files
+                                                     (the corpus cache, or temporary files
+                                                     without it): one chunk of them resident
+                                                     per process at a time (cbow.data.pages
+                                                     drops the others);
                              4 N + 8 (S + 1)         ids in memory (text given as lines or on
                                                      stdin, without the cache)
     window chunk             P ~40 (2w) CHUNK_T      windows.py builds 16,384 targets at a time:
                                                      int64 positions, gathers, masks, ids
     batch buffers            P x NS 8 B (K+1) d      gathered W_out rows and their gradients
-                                 HS 16 B L d         the same along the Huffman paths, and the
+                                 HS 8 B L d          the same along the Huffman paths, and the
                                                      fused step's per-path arrays
                                  softmax 12 B V + 8 V d  scores and the two temporaries of their
                                                      logsumexp; the dense dL/dW_out and lr times it
-    vocabulary tables        ~140 V (+ 10 V L for HS)  words, counts, keep/noise tables; HS: the
-                                                     padded codes and points (5 V L) and the
-                                                     flattened paths (5 bytes a node)
+    vocabulary tables        ~60 V (+ 5 V L for HS)  the words packed (~16 bytes a word),
+                                                     counts, keep probabilities, NS's alias
+                                                     table; HS: the flattened paths (5 bytes
+                                                     a node, ~0.9 L nodes a word)
     worker processes         (P - 1) WORKER_BYTES    where workers are forked (Linux) they share
                                                      all of the above with the parent, and add
                                                      the pages they write: malloc's arenas, the
@@ -67,10 +68,10 @@ if TYPE_CHECKING:  # train imports this module
 # Keep this share of available memory free for Python, numpy temporaries and the OS.
 _HEADROOM = 0.9
 BYTES_PER_DISTINCT_WORD = 150  # the reading pass's dict entry + str object, CPython 3.10+
-BYTES_PER_VOCAB_WORD = 140  # Vocab: the word str, index dict entry, counts, tables
+BYTES_PER_VOCAB_WORD = 60  # Vocab: the packed words (~16 B), counts, keep probabilities, NS's alias table (20 B)
 PYTHON_BYTES = 61 * 2**20  # a process after its imports (module docstring)
 WORKER_BYTES = 20 * 2**20  # the pages a forked worker writes beyond its buffers
-HS_TABLE_BYTES_PER_SLOT = 10  # HS tables per word and path slot (module docstring)
+HS_TABLE_BYTES_PER_SLOT = 5  # HS's flattened paths per word and longest-path slot (module docstring)
 CHUNK_BYTES_PER_SLOT = 40  # windows.build_examples: bytes per (target, context slot)
 READ_TABLE_BYTES = 24 * 2**20  # encode.py's ASCII fast path: 2**20-slot hash table, 24 B a slot
 DEFAULT_BYTES_PER_TOKEN = 6.0  # English: ~700k tokens per 4 MiB block (corpus.py)
@@ -147,7 +148,7 @@ def memory_estimate(
     if config.objective == "ns":  # the gathered W_out rows (kept in the cache) and their gradients
         batch = 8 * B * (config.negative + 1) * d
     elif config.objective == "hs":  # the same along the paths, padded to the longest one
-        batch = 16 * B * max_code_length * d
+        batch = 8 * B * max_code_length * d
     else:  # scores and the two temporaries of their logsumexp (B x V); dL/dW_out and lr * it (V x d)
         batch = 12 * B * V + 8 * V * d
     tables = BYTES_PER_VOCAB_WORD * V + (HS_TABLE_BYTES_PER_SLOT * V * max_code_length
@@ -158,7 +159,7 @@ def memory_estimate(
         "Python and libraries": PYTHON_BYTES,
         "W_in": 4 * V * d,
         "W_out": 4 * n_out_rows * d,
-        "encoded corpus": (processes * 4 * chunk_tokens if mapped_corpus else 4 * n_tokens) + 8 * (n_sentences + 1),
+        "encoded corpus": processes * 4 * chunk_tokens if mapped_corpus else 4 * n_tokens + 8 * (n_sentences + 1),
         "window chunk": processes * CHUNK_BYTES_PER_SLOT * 2 * config.window * min(CHUNK_TARGETS, max(1, n_tokens)),
         "batch buffers": processes * batch,
         "vocabulary tables": tables,
