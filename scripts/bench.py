@@ -311,10 +311,17 @@ def memory_components(corpus: Path, cache_dir: Path, hs: bool, batch_size: int) 
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _median_peak_run(runs: list[dict]) -> dict:
+    """The run whose peak is the median of `runs`' (the lower middle one of an even count),
+    with its own breakdown: a row shows one real run, not a mix of several."""
+    return sorted(runs, key=lambda run: run["peak_pss_mb"])[(len(runs) - 1) // 2]
+
+
 def memory_table(args, corpus: Path) -> None:
     """Peak tree PSS of cbow (cold cache, warm cache, --no-cache) and gensim, run by run, with
-    ratios, and where cbow's memory goes at each run's peak (memory_breakdown.py). Every run
-    with its peak is written to <work dir>/memory-runs.json."""
+    ratios, and where cbow's memory goes at each run's peak (memory_breakdown.py); with
+    --repeats N each row is the run with the median peak of N. Every run with its peak is
+    written to <work dir>/memory-runs.json."""
     from memory_breakdown import attribute, per_process_lines, phase_of
 
     cache_root = Path(tempfile.mkdtemp(prefix="cache-", dir=args.work_dir))
@@ -328,18 +335,28 @@ def memory_table(args, corpus: Path) -> None:
             batch = args.hs_batch_size if hs else args.batch_size
             components = None
             for workers in args.memory_workers:
-                cache = cache_root / f"{objective}-{workers}"  # empty at the cold run
+                systems = [("gensim 4.4.0 corpus_file", "gensim", False), ("cbow cold cache", "cbow", True),
+                           ("cbow warm cache", "cbow", True), ("cbow --no-cache", "cbow", False)]
+                runs_of = {name: [] for name, _, _ in systems}
+                for repeat in range(args.repeats):  # the four in order, again and again: noise hits all alike
+                    cache = cache_root / f"{objective}-{workers}-{repeat}"  # empty at this repeat's cold run
+                    for name, kind, cached in systems:
+                        try:
+                            run = run_child(kind, corpus, args, hs=hs, workers=workers, batch_size=batch,
+                                            cache_dir=cache if cached else None, mappings=kind == "cbow")
+                        except ChildFailed as exc:
+                            print(f"  {name} {objective} workers {workers}: {exc}", flush=True)
+                            continue
+                        runs_of[name].append(run)
+                        saved.append(dict(objective=objective, workers=workers, system=name, repeat=repeat, run=run))
+                        if args.repeats > 1:
+                            print(f"  [{repeat + 1}/{args.repeats}] {objective} {workers} {name}: peak "
+                                  f"{run['peak_pss_mb']:.1f} MiB", flush=True)
                 gensim_mib = None
-                for name, kind, cache_dir in [("gensim 4.4.0 corpus_file", "gensim", None),
-                                              ("cbow cold cache", "cbow", cache),
-                                              ("cbow warm cache", "cbow", cache),
-                                              ("cbow --no-cache", "cbow", None)]:
-                    try:
-                        run = run_child(kind, corpus, args, hs=hs, workers=workers, batch_size=batch,
-                                        cache_dir=cache_dir, mappings=kind == "cbow")
-                    except ChildFailed as exc:
-                        print(f"  {name} {objective} workers {workers}: {exc}", flush=True)
+                for name, kind, _ in systems:
+                    if not runs_of[name]:
                         continue
+                    run = _median_peak_run(runs_of[name])
                     if kind == "gensim":
                         gensim_mib = run["peak_pss_mb"]
                     ratio = f"{run['peak_pss_mb'] / gensim_mib:.2f}" if gensim_mib else ""
@@ -349,12 +366,11 @@ def memory_table(args, corpus: Path) -> None:
                            len(run["peak"].processes), f"{run['max_rss_mb']:.0f}", f"{run['total']:.1f}",
                            f"{run['raw_words'] / run['train']:,.0f}"]
                     rows.append(row)
-                    saved.append(dict(objective=objective, workers=workers, system=name, run=run))
                     print("  " + "  ".join(map(str, row)), flush=True)
                     if kind != "cbow":
                         continue
                     if components is None:
-                        components = memory_components(corpus, cache, hs, batch)
+                        components = memory_components(corpus, cache, hs, batch)  # the last repeat's warm cache
                     parts = attribute(run, components, workers)
                     part_names = list(parts)
                     part_rows.append([objective, workers, name.removeprefix("cbow "), f"{run['peak_pss_mb']:.0f}"]
@@ -455,8 +471,9 @@ def main() -> None:
     parser.add_argument("--work-dir", default=os.path.join(tempfile.gettempdir(), "cbow-bench"),
                         help="where the decompressed corpus and temporary caches live")
     parser.add_argument("--repeats", type=int, default=1,
-                        help="run every system of the speed tables this many times, in turn, and report "
-                             "the medians (a shared machine's load changes from minute to minute)")
+                        help="run every system of the speed tables (and of --memory-table) this many times, in "
+                             "turn, and report the medians (a shared machine's load changes from minute to "
+                             "minute; a memory row shows its median-peak run)")
     parser.add_argument("--no-speed", action="store_true", help="skip the speed tables")
     parser.add_argument("--no-softmax", action="store_true", help="skip the full-softmax GFLOP/s line")
     parser.add_argument("--softmax-steps", type=int, default=20)
