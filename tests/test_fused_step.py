@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cbow.model import sparse_ops, step
-from cbow.data.huffman import HuffmanPaths, huffman_tree
+from cbow.data.huffman import huffman_paths
 from cbow.model.logistic_step import Workspace
 from cbow.model.noise import AliasSampler, alias_columns
 from cbow.data.windows import iter_batches
@@ -35,8 +35,7 @@ def small_case(objective, seed=0, V=40, d=6, K=4):
         output = step.OutputLayer("softmax")
         W_out = rng.standard_normal((V, d))
     else:
-        tree = huffman_tree(counts)
-        output = step.OutputLayer("hs", huffman_paths=HuffmanPaths.from_tree(tree, np.float64))
+        output = step.OutputLayer("hs", huffman_paths=huffman_paths(counts))
         W_out = rng.standard_normal((V - 1, d))
     return batch, W_in * 0.5, W_out * 0.5, output
 

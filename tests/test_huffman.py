@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cbow.errors import VocabError
-from cbow.data.huffman import HuffmanPaths, HuffmanTree, huffman_paths, huffman_tree
+from cbow.data.huffman import HuffmanTree, huffman_paths, huffman_tree
 from cbow.data.vocab import Vocab
 
 # --- Huffman tree -----------------------------------------------------------------------
@@ -185,9 +185,13 @@ def test_flattened_paths_are_the_padded_trees_rows(count_list: list[int]) -> Non
         assert nodes.tolist() == points[rank[word]]
         assert signs.tolist() == [1 - 2 * bit for bit in codes[rank[word]]]
     assert flat.nodes.dtype == np.int32 and flat.signs.dtype == np.int8
-    round_trip = HuffmanPaths.from_tree(flat.tree())
-    for name in ("start", "nodes", "signs", "lengths"):
-        np.testing.assert_array_equal(getattr(round_trip, name), getattr(flat, name))
+    padded = flat.tree()  # the same paths, each row zero past its length
+    np.testing.assert_array_equal(padded.lengths, flat.lengths)
+    np.testing.assert_array_equal(np.diff(flat.start), flat.lengths)
+    real = np.arange(padded.points.shape[1]) < flat.lengths[:, None]
+    np.testing.assert_array_equal(padded.points[real], flat.nodes)
+    np.testing.assert_array_equal(padded.codes[real], (flat.signs < 0).astype(np.int8))
+    assert not padded.points[~real].any() and not padded.codes[~real].any()
 
 
 def test_a_training_run_never_pads_the_huffman_paths(planted_lines) -> None:

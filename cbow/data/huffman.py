@@ -66,16 +66,6 @@ class HuffmanPaths:
     signs: np.ndarray
     lengths: np.ndarray
 
-    @classmethod
-    def from_tree(cls, tree: HuffmanTree, dtype=np.float32) -> "HuffmanPaths":
-        """The flattened paths of `tree` (`dtype`: kept for callers; the slots take the step's)."""
-        lengths = np.asarray(tree.lengths, dtype=np.int32)
-        real = np.arange(tree.points.shape[1]) < lengths[:, None]  # row-major: word, depth
-        start = np.zeros(len(lengths) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=start[1:])
-        signs = (1 - 2 * tree.codes[real].astype(np.int8)).astype(np.int8)
-        return cls(start, tree.points[real].astype(np.int32), signs, lengths)
-
     def tree(self) -> HuffmanTree:
         """The same paths padded to the longest, as a `HuffmanTree` (5 V L bytes)."""
         V, L = len(self.lengths), int(self.lengths.max())
@@ -219,7 +209,8 @@ def huffman_paths(counts: np.ndarray) -> HuffmanPaths:
     # from). Words sorted by length, longest first, so the words still climbing at step s
     # (those longer than s) are a prefix: O(sum of lengths) in all.
     by_length = np.argsort(-lengths, kind="stable")
-    n_longer = len(lengths) - np.searchsorted(np.sort(lengths), np.arange(int(lengths.max())), side="right")
+    # words longer than s, for each step s: a count in the descending lengths (negated: ascending)
+    n_longer = np.searchsorted(-lengths[by_length], -np.arange(int(lengths.max())), side="left")
     child = leaf[by_length]
     slot = start[by_length + 1] - 1
     for n_climbing in n_longer.tolist():
