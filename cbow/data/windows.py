@@ -227,11 +227,11 @@ def iter_batches(
         ids, sentence_ids, positions = subsample(
             word_ids[token_start:token_stop], chunk_offsets, keep_prob, rng
         )
-        # A mapped corpus gives its pages back (cbow.data.pages): all of them behind this
-        # chunk, not only its own, because a fault maps the whole page-cache folio around it
-        # (up to 2 MiB on ext4), pages of chunks already given back included.
-        release_pages(word_ids[:token_stop])
-        release_pages(sentence_offsets[:stop_sentence])
+        # A mapped corpus gives its pages back (cbow.data.pages): all of them, not only this
+        # chunk's, because a fault maps the whole page-cache folio around it (up to 2 MiB on
+        # ext4), pages of chunks already given back and of chunks still ahead included.
+        release_pages(word_ids)
+        release_pages(sentence_offsets)
         positions += token_start
         first = int(np.searchsorted(positions, start_token))
         n_kept = len(ids)
