@@ -9,7 +9,7 @@ training processes: the workers, or 1):
 
     Python and libraries     PYTHON_BYTES            the interpreter, numpy, scipy and cbow's
                                                      modules (33 MiB), the shared libraries'
-                                                     pages (22 MiB), what malloc keeps (6 MiB)
+                                                     pages (21 MiB)
     W_in                     4 V d                   float32; with workers, in anonymous shared
     W_out                    4 V d  (HS: 4 (V-1) d)  memory that every process writes: one copy
     encoded corpus           P 4 CHUNK               ids and sentence offsets mapped from files
@@ -39,12 +39,13 @@ training processes: the workers, or 1):
 
 and the reading pass (cbow.data.encode.read_and_encode) peaks, before training starts, at
 
-    PYTHON_BYTES + 24 MiB + 155 T_block + 8 N_raw + 8 S + 150 V_distinct
+    PYTHON_BYTES + 31 MiB + 155 T_block + 8 N_raw + 8 S + 150 V_distinct
 
 (without the 8 N_raw of the two copies of the ids when it encodes into a file, as it does
 for a file or directory: they go through files, cbow.data.id_files)
 with T_block the tokens of one 4 MiB block of text (cbow.data.corpus.BLOCK_SIZE): its hash
-table, the per-token arrays of one block, two copies of the ids and the dict of words.
+table (24 MiB) and what malloc keeps of its freed temporaries (7 MiB), the per-token arrays
+of one block, two copies of the ids and the dict of words.
 The constants count the arrays the code holds (windows.py, encode.py) and were checked
 against the peaks scripts/bench.py --memory-table measures (its "plan" column); they follow
 that code, so revisit them when it changes. The estimate is the larger of the reading peak
@@ -69,11 +70,12 @@ if TYPE_CHECKING:  # train imports this module
 _HEADROOM = 0.9
 BYTES_PER_DISTINCT_WORD = 150  # the reading pass's dict entry + str object, CPython 3.10+
 BYTES_PER_VOCAB_WORD = 60  # Vocab: the packed words (~16 B), counts, keep probabilities, NS's alias table (20 B)
-PYTHON_BYTES = 61 * 2**20  # a process after its imports (module docstring)
-WORKER_BYTES = 20 * 2**20  # the pages a forked worker writes beyond its buffers
+PYTHON_BYTES = 54 * 2**20  # a process after its imports (module docstring)
+WORKER_BYTES = 15 * 2**20  # the pages a forked worker writes beyond its buffers
 HS_TABLE_BYTES_PER_SLOT = 5  # HS's flattened paths per word and longest-path slot (module docstring)
 CHUNK_BYTES_PER_SLOT = 40  # windows.build_examples: bytes per (target, context slot)
 READ_TABLE_BYTES = 24 * 2**20  # encode.py's ASCII fast path: 2**20-slot hash table, 24 B a slot
+READ_KEPT_BYTES = 7 * 2**20  # what malloc keeps of the reading pass's freed temporaries
 DEFAULT_BYTES_PER_TOKEN = 6.0  # English: ~700k tokens per 4 MiB block (corpus.py)
 READ_BYTES_PER_BLOCK_TOKEN = 155  # encode.py: spans, 8-byte keys, hashes, slots, ids of a block's tokens
 
@@ -170,7 +172,7 @@ def memory_estimate(
     bytes_per_token = DEFAULT_BYTES_PER_TOKEN if bytes_per_token is None else bytes_per_token
     block_tokens = min(n_raw_tokens, BLOCK_SIZE / bytes_per_token)
     id_copies = 0 if mapped_corpus else 8 * n_raw_tokens
-    reading_peak = int(PYTHON_BYTES + READ_TABLE_BYTES + READ_BYTES_PER_BLOCK_TOKEN * block_tokens + id_copies
+    reading_peak = int(PYTHON_BYTES + READ_TABLE_BYTES + READ_KEPT_BYTES + READ_BYTES_PER_BLOCK_TOKEN * block_tokens + id_copies
                        + 8 * (n_sentences + 1) + BYTES_PER_DISTINCT_WORD * n_distinct)
     return MemoryEstimate(components, reading_peak)
 
