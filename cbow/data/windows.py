@@ -32,7 +32,7 @@ CHUNK_TARGETS = 1 << 14
 # Tokens subsampled at a time (whole sentences): bounds the per-epoch temporaries, ~20
 # bytes a token (the kept ids, sentence ids and positions live through the chunk). 4x
 # smaller than 1 << 18: malloc's heap fragments less around them, and each worker's heap
-# shrank from ~32 to ~26 MiB on text8 (speed the same within 2%, scripts/bench.py).
+# shrank from ~32 to ~26 MiB on text8 (speed the same within 2%, scripts/bench_chunks.py).
 CHUNK_TOKENS = 1 << 16
 
 
