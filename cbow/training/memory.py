@@ -172,8 +172,8 @@ def memory_estimate(
     bytes_per_token = DEFAULT_BYTES_PER_TOKEN if bytes_per_token is None else bytes_per_token
     block_tokens = min(n_raw_tokens, BLOCK_SIZE / bytes_per_token)
     id_copies = 0 if mapped_corpus else 8 * n_raw_tokens
-    reading_peak = int(PYTHON_BYTES + READ_TABLE_BYTES + READ_KEPT_BYTES + READ_BYTES_PER_BLOCK_TOKEN * block_tokens + id_copies
-                       + 8 * (n_sentences + 1) + BYTES_PER_DISTINCT_WORD * n_distinct)
+    reading_peak = int(PYTHON_BYTES + READ_TABLE_BYTES + READ_KEPT_BYTES + READ_BYTES_PER_BLOCK_TOKEN * block_tokens
+                       + id_copies + 8 * (n_sentences + 1) + BYTES_PER_DISTINCT_WORD * n_distinct)
     return MemoryEstimate(components, reading_peak)
 
 
