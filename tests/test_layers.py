@@ -2,7 +2,7 @@
 
 Layer order, lowest first (a module may import its own layer and the ones below it):
 
-    0 base      cbow (the package), errors, numerics, atomic, interrupts, wording, corpora
+    0 base      cbow (the package), errors, numerics, atomic, scratch, interrupts, wording, corpora
     1 data      text -> ids
     2 vectors   finished vectors: KeyedVectors, formats, query, evaluation
     3 model     the math: hidden layer, objectives, steps
@@ -25,8 +25,8 @@ import cbow
 
 PACKAGE_DIR = Path(cbow.__file__).parent
 LAYERS = ["base", "data", "vectors", "model", "check", "training", "cli"]
-BASE_MODULES = {"cbow", "cbow.errors", "cbow.numerics", "cbow.atomic", "cbow.interrupts", "cbow.wording", "cbow.corpora",
-                "cbow.corpora.planted"}
+BASE_MODULES = {"cbow", "cbow.errors", "cbow.numerics", "cbow.atomic", "cbow.scratch", "cbow.interrupts",
+                "cbow.wording", "cbow.corpora", "cbow.corpora.planted"}
 
 
 def module_files() -> dict[str, Path]:
