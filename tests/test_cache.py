@@ -47,6 +47,33 @@ def test_second_run_reads_the_cache(tmp_path, corpus_file, monkeypatch):
     assert encoded2.n_raw_tokens == encoded.n_raw_tokens
 
 
+def test_a_missing_phrase_table_fails_even_when_the_corpus_is_cached(tmp_path, corpus_file, capsys):
+    """Its digest was None, the key of "no phrases": the cached ids of the corpus without
+    phrases were used and the flag silently ignored (issue 27, item 10)."""
+    from dataclasses import replace
+
+    from cbow.cli import main
+    from cbow.errors import FormatError
+
+    prepare(corpus_file, CONFIG, cache_dir=tmp_path / "c")
+    missing = tmp_path / "missing.tsv"
+    with pytest.raises(FormatError, match="missing.tsv: no such file; check the path of the phrase table"):
+        prepare(corpus_file, replace(CONFIG, phrases=str(missing)), cache_dir=tmp_path / "c")
+    argv = ["train", str(corpus_file), "--phrases", str(missing), "-o", str(tmp_path / "v.bin"), "--min-count", "3",
+            "--epochs", "1", "--size", "8", "-q", "--cache-dir", str(tmp_path / "c")]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.count("\n") == 1 and not (tmp_path / "v.bin").exists()
+
+
+def test_a_phrase_table_that_cannot_be_digested_is_not_cached(tmp_path, corpus_file):
+    """Read by its own reader, then gone when digested: no caching, rather than the key of
+    a run without phrases."""
+    from dataclasses import replace
+
+    assert prepare_module._cache_key(corpus_file, CONFIG) is not None
+    assert prepare_module._cache_key(corpus_file, replace(CONFIG, phrases=str(tmp_path / "gone.tsv"))) is None
+
+
 def test_a_changed_file_or_setting_misses(tmp_path, corpus_file):
     cache_dir = tmp_path / "c"
     _, first = prepare(corpus_file, CONFIG, cache_dir=cache_dir)

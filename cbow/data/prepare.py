@@ -74,19 +74,33 @@ def corpus_keep_words(settings: CorpusSettings) -> frozenset[str] | None:
 
 
 def _file_digest(path: str | None) -> str | None:
-    """sha256 of a file's bytes, None without a path or when it cannot be read (its reader
-    names the problem)."""
+    """sha256 of a file's bytes, None without a path.
+
+    Raises
+    ------
+    OSError : the file cannot be read (read just before by its own reader, so it changed
+        since: the caller does not cache)
+    """
     if path is None:
         return None
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _cache_key(source, settings: CorpusSettings) -> dict | None:
+    """The cache key of `source` under these settings (cbow.data.cache.cache_key), with the
+    sha256 of the phrase table and of the --keep-words list; None when it cannot be cached.
+
+    The two files were read (and checked) before: a missing table must fail, not fall back
+    to the key of a run without phrases and its cached ids.
+    """
     try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        phrases = _file_digest(getattr(settings, "phrases", None))
+        keep_words = _file_digest(getattr(settings, "keep_words", None))
     except OSError:
         return None
-
-
-def _phrases_digest(settings: CorpusSettings) -> str | None:
-    """sha256 of the phrase table (part of the cache key: another table, other ids)."""
-    return _file_digest(getattr(settings, "phrases", None))
+    return corpus_cache.cache_key(source, settings.tokenizer, settings.min_count, settings.max_vocab,
+                                  settings.max_sentence_length, phrases=phrases, keep_words=keep_words,
+                                  encoding_errors=settings.encoding_errors)
 
 
 def prepare(
@@ -96,19 +110,18 @@ def prepare(
 
     With `cache_dir`, a file or directory source is looked up in the encoded-corpus cache
     first and stored there after encoding (cbow.data.cache); the ids then come back
-    memory-mapped.
+    memory-mapped. The phrase table and the --keep-words list are read first, cached or
+    not: a bad one fails before any reading.
     """
+    keep_words = corpus_keep_words(settings)
+    tokenizer = corpus_tokenizer(settings)
     key = None
-    keep_words = corpus_keep_words(settings)  # read first: a bad list fails before any reading
     if cache_dir is not None:
-        key = corpus_cache.cache_key(source, settings.tokenizer, settings.min_count, settings.max_vocab,
-                                     settings.max_sentence_length, phrases=_phrases_digest(settings),
-                                     keep_words=_file_digest(getattr(settings, "keep_words", None)),
-                                     encoding_errors=settings.encoding_errors)
+        key = _cache_key(source, settings)
         cached = corpus_cache.load(cache_dir, key) if key is not None else None
         if cached is not None:
             return cached
-    settings = dict(tokenizer=corpus_tokenizer(settings), min_count=settings.min_count, max_vocab=settings.max_vocab,
+    settings = dict(tokenizer=tokenizer, min_count=settings.min_count, max_vocab=settings.max_vocab,
                     max_sentence_length=settings.max_sentence_length, progress=progress,
                     encoding_errors=settings.encoding_errors, keep_words=keep_words)
     staging = corpus_cache.new_staging(cache_dir) if key is not None else None
