@@ -7,7 +7,12 @@ What a path names decides how it is written:
                                    old file (or nothing); the new file keeps the old one's mode
                                    (and owner, where allowed), a new one gets 0o666 & ~umask
     a symbolic link                followed to its final target, which is replaced atomically
-                                   there; the link itself is kept
+                                   there; the link itself is kept. Not in a sticky directory
+                                   writable by all (/tmp) when another user owns the link and
+                                   not the directory's owner: the rule of the kernel's
+                                   fs.protected_symlinks, which resolving links here bypasses
+                                   (such a link may be planted to make us overwrite our own
+                                   files: a one-line error instead)
     "-"                            standard output, written straight
     /dev/stdout, /dev/fd/N,        that file descriptor, written straight (so `>>` appends and
     /proc/self/fd/N                a pipe stays a pipe)
@@ -16,24 +21,29 @@ What a path names decides how it is written:
 
 A stream cannot be rolled back, so a write that fails half-way leaves part of the output
 there; only regular files get the all-or-nothing guarantee. Binary content is refused
-when the stream is a terminal. `output_target(path)` says which case a path is, and
+when the stream is a terminal. `output_target(path)` says which case a path is,
 `replaces_existing(path)` whether writing it replaces an existing output (for the CLI's
-"overwrote" notice).
+"overwrote" notice), and `check_writable(path)` whether it can be written at all.
+
+The temporary file is `.NAME.PID.XXXXXXXX.tmp`, held while it is written (cbow.scratch): one
+left by a killed writer is removed by the next write of NAME (`sweep_temporaries`), one a
+live writer holds never is.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from cbow.errors import OutputError
+from cbow.scratch import HeldFile, held_name_pattern, sweep
 
 STDOUT = "-"
 _MAX_LINK_HOPS = 40  # as the kernel's ELOOP limit
@@ -106,6 +116,9 @@ def replaces_existing(path: str | os.PathLike) -> bool:
 def check_writable(path: str | os.PathLike, directory_ok: bool = False) -> OutputTarget:
     """Fail now, before any work, when `path` cannot be written; return its target.
 
+    A file is created in the target's directory and removed again: permissions, a read-only
+    mount or a file system that takes no files (/proc) are found here, not after the run.
+
     Parameters
     ----------
     path : the output
@@ -113,8 +126,21 @@ def check_writable(path: str | os.PathLike, directory_ok: bool = False) -> Outpu
 
     Raises
     ------
-    OutputError : the target's directory is missing, or the target is a directory
+    OutputError : the target's directory is missing or takes no new file, the target is a
+        directory, or a link on the way may not be followed (module docstring)
     """
+    target = _checked_target(path, directory_ok)
+    if not target.stream:
+        try:
+            HeldFile(target.path.parent, f".{target.path.name}.").remove()
+        except OSError as exc:
+            raise OutputError(f"{target.shown}: cannot create files in {target.path.parent} "
+                              f"({_create_failure(exc)}); choose another path") from None
+    return target
+
+
+def _checked_target(path: str | os.PathLike, directory_ok: bool = False) -> OutputTarget:
+    """`check_writable` short of creating a file (atomic_write creates its own at once)."""
     target = output_target(path)
     if target.stream:
         return target
@@ -124,6 +150,24 @@ def check_writable(path: str | os.PathLike, directory_ok: bool = False) -> Outpu
     if target.existing == "directory" and not directory_ok:
         raise OutputError(f"{target.shown}: is a directory; give a file name or remove the directory")
     return target
+
+
+def _create_failure(exc: OSError) -> str:
+    """Why a file could not be created in an existing directory, in words a user can act on."""
+    if exc.errno == errno.ENOENT:  # the directory is there: a virtual file system such as /proc
+        return "it is not a directory that takes files"
+    return exc.strerror or str(exc)
+
+
+def sweep_temporaries(path: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files a killed writer of `path` left beside it (module
+    docstring); those of a live writer stay. Returns what was removed."""
+    final = _follow_links(os.fspath(path))
+    return sweep(final.parent, _temporary_pattern(final))
+
+
+def _temporary_pattern(final: Path):
+    return held_name_pattern(f".{final.name}.", ".tmp")
 
 
 @contextlib.contextmanager
@@ -142,7 +186,7 @@ def atomic_write(path: str | os.PathLike, binary: bool = False) -> Iterator[Bina
         content would go to a terminal, or the write failed (for a file, the temporary file is
         removed and `path` is untouched)
     """
-    target = check_writable(path)
+    target = _checked_target(path)
     if target.stream:
         with _write_straight(target, binary) as handle:
             yield handle
@@ -154,22 +198,25 @@ def atomic_write(path: str | os.PathLike, binary: bool = False) -> Iterator[Bina
 @contextlib.contextmanager
 def _replace_atomically(target: OutputTarget) -> Iterator[BinaryIO]:
     final = target.path
+    sweep(final.parent, _temporary_pattern(final))
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+        temporary = HeldFile(final.parent, f".{final.name}.")
     except OSError as exc:
-        raise OutputError(f"{target.shown}: cannot write here ({exc.strerror}); choose another path") from exc
+        raise OutputError(f"{target.shown}: cannot write here ({_create_failure(exc)}); choose another path") from exc
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with os.fdopen(os.dup(temporary.fd), "wb") as handle:
             _copy_permissions(handle.fileno(), final if target.existing == "file" else None)
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp_name, final)
+        os.replace(temporary.path, final)  # still held: no sweeper removes it before the rename
+        temporary.release()
     except OSError as exc:
-        _remove_quietly(tmp_name)
-        raise OutputError(f"{target.shown}: write failed ({exc.strerror or exc}); free space or choose another path") from exc
+        temporary.remove()
+        raise OutputError(f"{target.shown}: write failed ({exc.strerror or exc}); free space or choose another "
+                          "path") from exc
     except BaseException:
-        _remove_quietly(tmp_name)
+        temporary.remove()
         raise
 
 
@@ -217,6 +264,7 @@ def _descriptor_of(given: str) -> int | None:
             return int(name)
         if not os.path.islink(current):
             return None
+        _check_link_owner(given, current)
         current = os.path.join(os.path.dirname(current), os.readlink(current))
     return None
 
@@ -227,8 +275,34 @@ def _follow_links(given: str) -> Path:
     for _ in range(_MAX_LINK_HOPS):
         if not os.path.islink(current):
             return Path(current)
+        _check_link_owner(given, current)
         current = os.path.join(os.path.dirname(current), os.readlink(current))
     raise OutputError(f"{given}: too many levels of symbolic links (a loop?); fix the link or choose another path")
+
+
+def may_follow_link(link_uid: int, directory_mode: int, directory_uid: int, follower_uid: int) -> bool:
+    """Whether a process of `follower_uid` may follow a symlink owned by `link_uid` in a
+    directory of mode `directory_mode` owned by `directory_uid`: the rule of Linux's
+    fs.protected_symlinks. Outside a sticky directory writable by all, always; inside one
+    (/tmp, /var/tmp, a shared scratch space), only a link of the follower's or of the
+    directory's owner: anyone else may have planted it there."""
+    shared = bool(directory_mode & stat.S_ISVTX) and bool(directory_mode & stat.S_IWOTH)
+    return not shared or link_uid in (follower_uid, directory_uid)
+
+
+def _check_link_owner(given: str, link: str) -> None:
+    """Raise OutputError when `link` (a symlink met on the way to `given`) may not be followed."""
+    if not hasattr(os, "geteuid"):
+        return  # Windows: no owners of this kind
+    directory = os.path.dirname(link) or "."
+    try:
+        link_info, directory_info = os.lstat(link), os.stat(directory)
+    except OSError:
+        return  # gone meanwhile: what follows finds no link there
+    if not may_follow_link(link_info.st_uid, directory_info.st_mode, directory_info.st_uid, os.geteuid()):
+        raise OutputError(
+            f"{given}: {link} is a symbolic link of another user (uid {link_info.st_uid}) in {directory}, a "
+            "directory everyone may write to, so it is not followed; remove it, or choose another path")
 
 
 def _copy_permissions(fd: int, existing: Path | None) -> None:
@@ -254,7 +328,3 @@ def current_umask() -> int:
     os.umask(mask)
     return mask
 
-
-def _remove_quietly(name: str) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(name)

@@ -243,3 +243,134 @@ def test_train_without_output_says_it_overwrote_vectors_bin(tmp_path, monkeypatc
     assert ": overwrote" not in capsys.readouterr().err
     assert main(argv) == 0
     assert "cbow train: overwrote vectors.bin" in capsys.readouterr().err
+
+
+# -- links planted in shared directories (issue 27, item 8) --------------------------------------
+STICKY_SHARED = 0o1777  # /tmp's mode: everyone writes, only an owner removes
+
+
+@pytest.mark.parametrize("link_uid, directory_mode, directory_uid, follows", [
+    (1000, 0o755, 1000, True),  # a private directory: any link is the owner's doing
+    (2000, 0o777, 1000, True),  # writable by all but not sticky: the kernel's rule does not apply either
+    (1000, STICKY_SHARED, 0, True),  # our own link in /tmp
+    (0, STICKY_SHARED, 0, True),  # the directory owner's
+    (2000, STICKY_SHARED, 0, False),  # another user's link in /tmp
+    (2000, 0o1775, 0, True),  # sticky but not writable by all: only its group could plant it
+])
+def test_a_link_is_followed_as_fs_protected_symlinks_would(link_uid, directory_mode, directory_uid, follows):
+    assert atomic.may_follow_link(link_uid, directory_mode, directory_uid, follower_uid=1000) is follows
+
+
+@pytest.fixture
+def shared_dir(tmp_path):
+    """A sticky directory writable by all, as /tmp, owned by us."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(STICKY_SHARED)
+    return shared
+
+
+def _plant(link, target, uid):
+    """A symlink at `link` to `target` owned by `uid` (giving it away takes root: we run as root here)."""
+    if uid != os.geteuid() and os.geteuid() != 0:
+        pytest.skip("a link owned by another user takes root to make")
+    link.symlink_to(target)
+    os.lchown(link, uid, uid)
+
+
+def test_another_users_link_in_a_shared_directory_is_not_followed(shared_dir, tmp_path):
+    victim = tmp_path / "precious.txt"
+    victim.write_bytes(b"mine")
+    _plant(shared_dir / "v.bin.ckpt", victim, uid=12345)
+    with pytest.raises(OutputError) as error:
+        _write(shared_dir / "v.bin.ckpt", b"overwritten")
+    message = str(error.value)
+    assert "\n" not in message and "symbolic link of another user (uid 12345)" in message
+    assert "remove it, or choose another path" in message
+    assert victim.read_bytes() == b"mine"
+    with pytest.raises(OutputError, match="another user"):
+        atomic.check_writable(shared_dir / "v.bin.ckpt")
+
+
+def test_our_own_link_in_a_shared_directory_is_followed(shared_dir, tmp_path):
+    target = tmp_path / "real.txt"
+    _plant(shared_dir / "mine.txt", target, uid=os.geteuid())
+    _write(shared_dir / "mine.txt", b"through")
+    assert target.read_bytes() == b"through"
+
+
+def test_train_refuses_a_planted_checkpoint_link_before_reading(shared_dir, tmp_path, capsys, monkeypatch):
+    """The side files (OUTPUT.ckpt, OUTPUT.log.jsonl) are named by cbow, not by the user: a
+    link another user planted at those names fails the run at once, in one line."""
+    from cbow.cli import train_run
+    from cbow.corpora import planted
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("the corpus was read before the outputs were checked")
+
+    monkeypatch.setattr(train_run, "_prepare_corpus", no_reading)
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join(planted.generate_lines(n_sentences=300, seed=1)) + "\n")
+    victim = tmp_path / "precious.txt"
+    victim.write_bytes(b"mine")
+    for side in ("v.bin.ckpt", "v.bin.log.jsonl"):
+        link = shared_dir / side
+        _plant(link, victim, uid=12345)
+        code = main(["train", str(corpus), "-o", str(shared_dir / "v.bin"), "--epochs", "1", "--size", "8",
+                     "--min-count", "1", "-q", "--no-cache"])
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1 and f"{link}: {link} is a symbolic link of another user" in err
+        assert victim.read_bytes() == b"mine" and not (shared_dir / "v.bin").exists()
+        link.unlink()
+
+
+# -- temporaries left by a killed writer (issue 27, item 3) ---------------------------------------
+def test_a_killed_writers_temporary_goes_at_the_next_write_and_a_live_ones_stays(tmp_path):
+    from cbow.scratch import HeldFile
+
+    live = HeldFile(tmp_path, ".v.bin.")  # another process writing v.bin right now
+    killed = HeldFile(tmp_path, ".v.bin.")
+    killed.path.write_bytes(b"half a file")
+    os.close(killed.fd)  # what its process's death does to the lock
+    killed.fd = None
+    older = tmp_path / ".v.bin.abcd1234.tmp"  # an older cbow's name (no pid): not judged
+    older.write_bytes(b"")
+    _write(tmp_path / "v.bin", b"whole")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.path.name, older.name, "v.bin"])
+    live.remove()
+
+
+def test_the_temporary_is_held_while_it_is_written(tmp_path):
+    from cbow import scratch
+
+    with atomic.atomic_write(tmp_path / "v.bin") as handle:
+        handle.write(b"x")
+        [temporary] = [p for p in tmp_path.iterdir() if p.name != "v.bin"]
+        assert temporary.name.startswith(f".v.bin.{os.getpid()}.") and temporary.name.endswith(".tmp")
+        assert scratch.sweep(tmp_path, scratch.held_name_pattern(".v.bin.", ".tmp")) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["v.bin"]
+
+
+# -- outputs that cannot be written, found before any work (issue 27, item 14) -------------------
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="/proc is Linux's")
+def test_a_directory_that_takes_no_files_is_named_so(capsys):
+    with pytest.raises(OutputError, match=r"^/proc/a\.bin: cannot create files in /proc \(it is not a directory "
+                                          r"that takes files\); choose another path$"):
+        atomic.check_writable("/proc/a.bin")
+    assert main(["train", "-o", "/proc/a.bin", "--epochs", "1", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("cbow train: error: /proc/a.bin: cannot create files in /proc") and "free" not in err
+
+
+def test_an_unwritable_directory_is_found_before_any_work(tmp_path, monkeypatch):
+    """What a read-only directory does for a user who is not root (root writes anywhere)."""
+    from cbow import scratch
+
+    def no_permission(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(scratch.tempfile, "mkstemp", no_permission)
+    with pytest.raises(OutputError, match=r"v\.bin: cannot create files in .* \(Permission denied\)"):
+        atomic.check_writable(tmp_path / "v.bin")
+    assert list(tmp_path.iterdir()) == []

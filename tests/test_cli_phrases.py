@@ -101,3 +101,30 @@ def test_bad_inputs_are_one_line_errors_and_leave_no_output(tmp_path, corpus_fil
     assert_one_line_error(run_cbow("phrases", broken, "--read-table", table, "-o", out),
                           f"broken.txt:{n_lines + 1}:", "UTF-8")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.tsv", "broken.txt", "t.tsv"]
+
+
+@pytest.mark.parametrize("flag", ["-o", "--save-table"])
+def test_an_unwritable_output_is_refused_before_the_corpus_is_counted(tmp_path, corpus_file, flag, monkeypatch,
+                                                                      capsys):
+    """Found by creating a file there (issue 27, item 14): a read-only directory (this test
+    stands for one with a PermissionError, as root writes anywhere) and /proc alike."""
+    import cbow.data.phrases
+    from cbow import scratch
+
+    def no_counting(*args, **kwargs):
+        raise AssertionError("the corpus was counted before the outputs were checked")
+
+    monkeypatch.setattr(cbow.data.phrases, "learn_phrases", no_counting)
+    real_mkstemp = scratch.tempfile.mkstemp
+
+    def read_only(*args, dir=None, **kwargs):
+        if str(dir) == str(tmp_path / "ro"):
+            raise PermissionError(13, "Permission denied")
+        return real_mkstemp(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(scratch.tempfile, "mkstemp", read_only)
+    (tmp_path / "ro").mkdir()
+    assert main(["phrases", str(corpus_file), flag, str(tmp_path / "ro" / "p.txt")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "ro/p.txt: cannot create files in" in err and "(Permission denied)" in err
+    assert list((tmp_path / "ro").iterdir()) == []

@@ -1,6 +1,7 @@
 """Bounded-memory counting and memory-mapped encoding agree with the in-memory path."""
 
 import collections
+import os
 
 import numpy as np
 import pytest
@@ -68,3 +69,37 @@ def test_pruned_counting_keeps_the_frequent_words(tmp_path):
     top = exact.words[:10]
     assert all(word in counts for word in top)
     assert all(counts[w] <= c for w, c in zip(exact.words, exact.counts.tolist()) if w in counts)
+
+
+def test_a_link_planted_at_the_ids_path_is_refused_not_followed(tmp_path):
+    """The ids' file is opened without following a symbolic link (O_NOFOLLOW): a link there
+    would have made the encoding overwrite whatever it names (issue 27, item 8)."""
+    from cbow.errors import OutputError
+
+    path = tmp_path / "corpus.txt"
+    path.write_text("a b c a b\nc a\n", encoding="utf-8")
+    victim = tmp_path / "precious.txt"
+    victim.write_bytes(b"mine")
+    link = tmp_path / "ids.i32"
+    link.symlink_to(victim)
+    with pytest.raises(OutputError, match="cannot write the encoded corpus"):
+        encode_to_file(path, build_vocab_bounded(path, min_count=1, min_vocab_size=1), link)
+    assert victim.read_bytes() == b"mine"
+
+
+def test_low_memory_ids_go_to_a_fresh_name_beside_the_output(tmp_path, capsys):
+    """`.OUTPUT.ids.PID.tmp` was predictable: a link planted there by another user was
+    followed and the victim overwritten with ids. The name is now made by mkstemp."""
+    from cbow.cli import main
+    from cbow.corpora import planted
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join(planted.generate_lines(n_sentences=300, seed=1)) + "\n", encoding="utf-8")
+    victim = tmp_path / "precious.txt"
+    victim.write_bytes(b"mine")
+    (tmp_path / f".v.bin.ids.{os.getpid()}.tmp").symlink_to(victim)  # the old name, in this process
+    assert main(["train", str(corpus), "-o", str(tmp_path / "v.bin"), "--low-memory", "--epochs", "1", "--size", "8",
+                 "--min-count", "1", "-q"]) == 0
+    assert victim.read_bytes() == b"mine"
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.is_symlink()) == [
+        "c.txt", "precious.txt", "v.bin", "v.bin.log.jsonl"]

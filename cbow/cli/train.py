@@ -73,14 +73,14 @@ def _cmd_train(args) -> int:
         from cbow.training.loop import train
 
         vocab = _load_vocab(args.vocab, config) if args.vocab and not demo else None
-        encoded, ids_path = (None, None) if vocab is None else _prepare_corpus(args, config, source, output, vocab)[1:]
+        encoded, ids_file = (None, None) if vocab is None else _prepare_corpus(args, config, source, output, vocab)[1:]
         try:
             result = train(source, config, callbacks=callbacks, vocab=vocab, encoded=encoded, progress=show_progress,
                            cache_dir=cache_dir, init=init, cluster=args.cluster, sync_every=args.sync_every)
         finally:
-            if ids_path is not None:  # the bounded-memory reading's ids file, mapped until now
+            if ids_file is not None:  # the bounded-memory reading's ids file, mapped until now
                 del encoded
-                ids_path.unlink(missing_ok=True)
+                ids_file.remove()
     else:
         vocab = _load_vocab(args.vocab, config) if args.vocab else None
         result = _run_with_checkpoints(args, config, source, output, vocab, None, show_progress, callbacks,

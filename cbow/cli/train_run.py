@@ -51,9 +51,10 @@ def _use_low_memory(args, source) -> bool:
 
 
 def _prepare_corpus(args, config, source, output: str, vocab, cache_dir=None, init=None):
-    """(vocab, encoded, ids_path or None): in memory (or from the cache), or counted in bounded
-    memory and memory-mapped. With a whole model to continue (`init`), its vocabulary grown
-    by the corpus' words."""
+    """(vocab, encoded, ids_file or None): in memory (or from the cache), or counted in bounded
+    memory and memory-mapped from `ids_file` (a cbow.scratch.HeldFile beside the output:
+    `remove()` it once `encoded` is dropped). With a whole model to continue (`init`), its
+    vocabulary grown by the corpus' words."""
     from cbow.data.encode import encode_with_vocab
     from cbow.data.prepare import corpus_keep_words, corpus_tokenizer, prepare, prepare_grown
     from cbow.training.full_model import Model
@@ -70,8 +71,6 @@ def _prepare_corpus(args, config, source, output: str, vocab, cache_dir=None, in
             encoded = encode_with_vocab(source, vocab, corpus_tokenizer(config), config.max_sentence_length,
                                         encoding_errors=config.encoding_errors)
         return vocab, encoded, None
-    import os
-
     from cbow.data.counting import DEFAULT_MAX_TYPES, build_vocab_bounded, count_words, encode_to_file
 
     if grow:
@@ -85,10 +84,48 @@ def _prepare_corpus(args, config, source, output: str, vocab, cache_dir=None, in
         vocab = build_vocab_bounded(source, corpus_tokenizer(config), config.min_count, config.max_vocab,
                                     args.max_types_in_memory or DEFAULT_MAX_TYPES, config.encoding_errors,
                                     keep_words=corpus_keep_words(config))
-    ids_path = Path(output).parent / f".{Path(output).name}.ids.{os.getpid()}.tmp"
-    encoded = encode_to_file(source, vocab, ids_path, corpus_tokenizer(config), config.max_sentence_length,
-                             config.encoding_errors)
-    return vocab, encoded, ids_path
+    ids_file = _new_ids_file(output)
+    try:
+        encoded = encode_to_file(source, vocab, ids_file.path, corpus_tokenizer(config), config.max_sentence_length,
+                                 config.encoding_errors)
+    except BaseException:
+        ids_file.remove()
+        raise
+    return vocab, encoded, ids_file
+
+
+def _ids_file_prefix(output: str) -> str:
+    return f".{Path(output).name}.ids."
+
+
+def _new_ids_file(output: str):
+    """The --low-memory ids' file beside OUTPUT: `.OUTPUT.ids.PID.XXXXXXXX.tmp`, made under a
+    fresh name (mkstemp: a link planted at a name we would choose is never followed) and
+    held while the run lives (cbow.scratch)."""
+    from cbow.errors import OutputError
+    from cbow.scratch import HeldFile
+
+    directory = Path(output).parent
+    try:
+        return HeldFile(directory, _ids_file_prefix(output))
+    except OSError as exc:
+        raise OutputError(f"{directory}: cannot write the encoded corpus beside {output} "
+                          f"({exc.strerror or exc}); choose another -o directory") from None
+
+
+def sweep_leftovers(output: str) -> None:
+    """Remove what a killed run writing OUTPUT left beside it: the temporary files of OUTPUT,
+    OUTPUT.ckpt and OUTPUT.log.jsonl, and --low-memory's ids (cbow.scratch: never a live run's)."""
+    from cbow.atomic import output_target, sweep_temporaries
+    from cbow.scratch import held_name_pattern, sweep
+    from cbow.training.checkpoint import checkpoint_path_for
+    from cbow.training.training_log import log_path_for
+
+    if output_target(output).stream:
+        return
+    for path in (output, checkpoint_path_for(output), log_path_for(output)):
+        sweep_temporaries(path)
+    sweep(Path(output).parent, held_name_pattern(_ids_file_prefix(output), ".tmp"))
 
 
 def _run_with_checkpoints(args, config, source, output: str, vocab, resume, show_progress, callbacks,
@@ -96,16 +133,19 @@ def _run_with_checkpoints(args, config, source, output: str, vocab, resume, show
     """Train with OUTPUT.ckpt checkpoints; None when Ctrl-C stopped it (after saying how to resume)."""
     import os
 
+    from cbow.errors import OutputError
     from cbow.training.checkpoint import HOLD_AT_ENV, Checkpointer, TrainingInterrupted, checkpoint_path_for
     from cbow.training.loop import train
 
     cluster = getattr(args, "cluster", None)
     if cluster is None and resume is not None and resume.state.cluster is not None:
         cluster = resume.state.cluster.get("spec") or None  # the checkpoint's cluster, unless a Client's
+    check_side_files(output)
+    sweep_leftovers(output)
     if cluster is not None:  # the nodes read the corpus themselves (cbow.training.cluster)
-        encoded, ids_path = None, None
+        encoded, ids_file = None, None
     else:
-        vocab, encoded, ids_path = _prepare_corpus(args, config, source, output, vocab, cache_dir, init)
+        vocab, encoded, ids_file = _prepare_corpus(args, config, source, output, vocab, cache_dir, init)
     callbacks = [OutputSpace(output, check_train_output(output, args.binary).name), *callbacks]
     checkpointer = Checkpointer(
         checkpoint_path_for(output), args.checkpoint_every,
@@ -119,15 +159,41 @@ def _run_with_checkpoints(args, config, source, output: str, vocab, resume, show
             return train(source if cluster is not None else None, config=config, callbacks=callbacks, vocab=vocab,
                          encoded=encoded, progress=show_progress, checkpointer=checkpointer, resume=resume,
                          init=init, cluster=cluster, sync_every=getattr(args, "sync_every", None))
+    except OutputError as failed:  # a full disk at a checkpoint or the log: what is kept, and how to go on
+        if checkpointer.n_saved or resume is not None:
+            raise with_resume_note(failed, checkpointer.path) from None
+        raise
     except TrainingInterrupted as stop:
         _ignore_further_sigterm()
         print(f"{PROG} train: interrupted; checkpoint saved to {stop.checkpoint_path}; resume with: "
               f"{PROG} train --resume {stop.checkpoint_path}", file=sys.stderr)
         return None
     finally:
-        if ids_path is not None:
+        if ids_file is not None:
             del encoded
-            ids_path.unlink(missing_ok=True)
+            ids_file.remove()
+
+
+def with_resume_note(failed, checkpoint: Path):
+    """`failed` (an OutputError of a checkpointed run) saying which checkpoint is kept and the
+    command that goes on from it once there is room; `failed` itself without a checkpoint."""
+    from cbow.errors import OutputError
+
+    if not checkpoint.exists():
+        return failed
+    return OutputError(f"{failed}; the last checkpoint, {checkpoint}, is kept: then continue with "
+                       f"{PROG} train --resume {checkpoint}")
+
+
+def check_side_files(output: str) -> None:
+    """OUTPUT.ckpt and OUTPUT.log.jsonl can be written, checked before any work (a link
+    planted there by another user, cbow.atomic)."""
+    from cbow.atomic import check_writable
+    from cbow.training.checkpoint import checkpoint_path_for
+    from cbow.training.training_log import log_path_for
+
+    for path in (checkpoint_path_for(output), log_path_for(output)):
+        check_writable(path)
 
 
 def _ignore_further_sigterm() -> None:
@@ -162,17 +228,21 @@ class OutputSpace(Callback):
 def _save_vectors(args, wv, output: str, model=None) -> None:
     """Write the vectors to OUTPUT; a .cbow output gets the whole `model` (W_out too)."""
     from cbow.cli.args import check_train_output, noting_overwrite
+    from cbow.errors import OutputError
     from cbow.training.checkpoint import checkpoint_path_for
 
     from cbow.wording import counted
 
     output_format = check_train_output(output, args.binary)
     whole = model is not None and output_format.name == "cbow"
-    with noting_overwrite("train", output):
-        if whole:
-            model.save(output)
-        else:
-            wv.save(output, format=output_format)
+    try:
+        with noting_overwrite("train", output):
+            if whole:
+                model.save(output)
+            else:
+                wv.save(output, format=output_format)
+    except OutputError as failed:  # a full disk: the last epoch's checkpoint is there to write them again
+        raise with_resume_note(failed, checkpoint_path_for(output)) from None
     print(f"saved {counted(len(wv), 'vector')} of size {wv.vector_size}{' and W_out (the whole model)' if whole else ''} "
           f"to {'standard output' if output == '-' else output} ({output_format})", file=sys.stderr)
     checkpoint = checkpoint_path_for(output)

@@ -158,7 +158,9 @@ def encode_to_file(
 
     Only one block of ids is in memory at a time (plus the sentence offsets, 8 bytes per
     sentence). The file at `ids_path` is the corpus' storage: keep it while the
-    EncodedCorpus is in use and delete it afterwards.
+    EncodedCorpus is in use and delete it afterwards. Make it with a fresh name
+    (cbow.scratch.HeldFile, as `cbow train --low-memory` does): an existing file there is
+    truncated, a symbolic link there refused, never followed.
 
     Returns
     -------
@@ -167,7 +169,8 @@ def encode_to_file(
     Raises
     ------
     CorpusError : unreadable corpus, no token, or no token in `vocab`
-    OutputError : `ids_path` cannot be written (disk full: the partial file is removed)
+    OutputError : `ids_path` cannot be written (disk full: the partial file is removed), or is
+        a symbolic link
     """
     tokenize = get_tokenizer(tokenizer)
     check_max_sentence_length(max_sentence_length)
@@ -180,7 +183,7 @@ def encode_to_file(
     stats = CorpusStats()
     ids_path = Path(ids_path)
     with removed_on_failure(ids_path, "free space or choose another directory"):
-        with open(ids_path, "wb") as ids_file:
+        with _open_ids_file(ids_path) as ids_file:
             writer = KeptIdsWriter(ids_file)
             for ids, sentence_lengths in _iter_id_blocks(
                 source, tokenize, lookup, max_sentence_length, stats, None, encoding_errors
@@ -202,3 +205,10 @@ def encode_to_file(
                 n_kept, len(offsets) - 1, ids_path)
     release_free_heap()  # the blocks' temporaries: back to the OS (cbow.data.heap)
     return EncodedCorpus(word_ids, offsets, n_raw)
+
+
+def _open_ids_file(ids_path: Path):
+    """`ids_path` opened for writing from its start; a symbolic link planted at that name is
+    an error (ELOOP), not followed to whatever file it names."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    return os.fdopen(os.open(ids_path, flags, 0o600), "wb")

@@ -46,11 +46,14 @@ def checkpoint_bytes(vocab: Vocab, size: int, n_out_rows: int) -> int:
 
 
 def free_bytes(directory: str | os.PathLike) -> int | None:
-    """Free bytes of the file system holding `directory`, None where it cannot be told."""
+    """Free bytes of the file system holding `directory`, None where it cannot be told (and
+    on a file system of no size: /proc, /sys hold no files to count space for, and writing
+    there fails for another reason, which the writability check names)."""
     try:
-        return shutil.disk_usage(directory).free
+        usage = shutil.disk_usage(directory)
     except OSError:
         return None
+    return usage.free if usage.total > 0 else None
 
 
 def check_output_space(output: str | os.PathLike, vocab: Vocab, size: int, n_out_rows: int,
