@@ -183,9 +183,10 @@ def test_a_run_that_fails_while_encoding_leaves_no_staging_directory(tmp_path, c
     assert list((tmp_path / "c" / "corpora").iterdir()) == []
 
 
-def test_staging_left_by_a_killed_run_is_removed_a_day_later(tmp_path):
+def test_an_older_cbows_staging_left_by_a_killed_run_is_removed_a_day_later(tmp_path):
+    """Without a lock file (an older cbow's, or one being set up) only age tells."""
     parent = tmp_path / "c" / "corpora"
-    abandoned, recent = parent / ".partial-killed", parent / ".partial-running"
+    abandoned, recent = parent / ".partial-killed_1", parent / ".partial-running1"
     for staging in (abandoned, recent):
         staging.mkdir(parents=True)
         (staging / "word_ids.npy.spool").write_bytes(b"\0" * 64)
@@ -193,7 +194,28 @@ def test_staging_left_by_a_killed_run_is_removed_a_day_later(tmp_path):
     for path in (abandoned / "word_ids.npy.spool", abandoned):
         os.utime(path, (two_days_ago, two_days_ago))
     staging = cache.new_staging(tmp_path / "c")
-    assert sorted(path.name for path in parent.iterdir()) == sorted([recent.name, staging.name])
+    assert sorted(path.name for path in parent.iterdir()) == sorted([recent.name, staging.path.name])
+    staging.remove()
+
+
+def test_a_cache_hit_removes_a_killed_runs_staging_too(tmp_path, corpus_file):
+    prepare(corpus_file, CONFIG, cache_dir=tmp_path / "c")
+    killed = cache.new_staging(tmp_path / "c")
+    os.close(killed._fd)  # the kill
+    prepare(corpus_file, CONFIG, cache_dir=tmp_path / "c")
+    assert not killed.path.exists() and len(list((tmp_path / "c" / "corpora").iterdir())) == 1
+
+
+def test_staging_is_removed_once_no_run_holds_it(tmp_path):
+    """A killed run's staging goes at the next run, however young; a live run's stays."""
+    live = cache.new_staging(tmp_path / "c")
+    killed = cache.new_staging(tmp_path / "c")
+    (killed.path / "word_ids.npy").write_bytes(b"\0" * 64)
+    os.close(killed._fd)  # what the kernel does when the process holding it is killed
+    killed._fd = None
+    assert cache.sweep_staging(tmp_path / "c") == [killed.path]
+    assert live.path.is_dir() and not killed.path.exists()
+    live.remove()
 
 
 # --- integrity: checksums stored with the entry (issue 17, item 9) ----------------------------

@@ -76,3 +76,34 @@ def test_a_full_temporary_directory_encodes_in_memory(corpus_file, monkeypatch, 
         _, corpus = prepare(corpus_file, TrainConfig(min_count=3), cache_dir=None)
     assert "encoding in memory instead" in caplog.text
     assert not isinstance(corpus.word_ids, np.memmap) and len(corpus.word_ids) == corpus.n_words
+
+
+def _in_a_forked_child(body) -> int:
+    """Run `body()` in a forked child; its exit status (0 when `body` returns)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            body()
+        finally:
+            os._exit(0)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
+def test_the_child_asks_to_die_with_its_parent():
+    """PR_SET_PDEATHSIG = SIGKILL, read back with PR_GET_PDEATHSIG (issue 27, item 3)."""
+    import ctypes
+    import signal
+
+    def asks():
+        reading_process.die_with_parent(os.getppid())
+        death_signal = ctypes.c_int(0)
+        ctypes.CDLL(None).prctl(2, ctypes.byref(death_signal), 0, 0, 0)  # PR_GET_PDEATHSIG
+        os._exit(0 if death_signal.value == signal.SIGKILL else 3)
+
+    assert _in_a_forked_child(asks) == 0
+
+
+def test_a_child_whose_parent_died_before_it_asked_exits_at_once():
+    """The request cannot fire for a parent already gone (the child then has another
+    parent): the child compares with the pid it was given and ends."""
+    assert _in_a_forked_child(lambda: reading_process.die_with_parent(os.getppid() + 1)) == 1

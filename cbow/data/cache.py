@@ -16,9 +16,10 @@ Where: `<cache_dir>/<sha256 of the key>/` holding `word_ids.npy` (int32),
 count). The CLI's default cache_dir is `$CBOW_CACHE_DIR`, else `$XDG_CACHE_HOME/cbow`,
 else `~/.cache/cbow`; `--cache-dir DIR` picks another, `--no-cache` turns it off; the
 library caches only when `train(..., cache_dir=...)` is given. An entry is written to a
-temporary directory and renamed into place, so a crash never leaves a half entry (the
-temporary directory of a run killed outright is removed a day later); a corrupt or
-unreadable entry is ignored (and rebuilt), never trusted.
+temporary directory (`.partial-PID.XXXXXXXX`, held while the run lives: cbow.scratch) and
+renamed into place, so a crash never leaves a half entry; the temporary directory of a run
+killed outright is removed by the next run that uses the cache (`sweep_staging`), one of a
+live run never. A corrupt or unreadable entry is ignored (and rebuilt), never trusted.
 
 Integrity: `meta.json` also holds the CRC-32 of each of the three data files, computed when
 the entry is stored. A file whose bytes changed since (a disk error, another program, an
@@ -39,10 +40,9 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
-import tempfile
 import threading
-import time
 import zlib
 from pathlib import Path
 
@@ -52,6 +52,7 @@ from cbow.data.corpus import Source, list_corpus_files
 from cbow.data.encode import EncodedCorpus
 from cbow.data.vocab import Vocab
 from cbow.errors import CorpusError
+from cbow.scratch import RANDOM_PART, HeldDirectory, sweep
 
 logger = logging.getLogger(__name__)
 
@@ -188,46 +189,41 @@ def load(cache_dir: str | os.PathLike, key: dict) -> tuple[Vocab, EncodedCorpus]
     return vocab, EncodedCorpus(word_ids, offsets, int(meta["n_raw_tokens"]))
 
 
-STALE_STAGING_SECONDS = 24 * 3600  # a staging directory untouched this long was abandoned
+STAGING_PREFIX = ".partial-"
+# HeldDirectory's names, and those of older cbows (no pid; removed a day after they were left)
+_STAGING_NAME = re.compile(re.escape(STAGING_PREFIX) + r"([0-9]+\.)?" + RANDOM_PART)
 
 
-def new_staging(cache_dir: str | os.PathLike) -> Path | None:
-    """An empty temporary directory beside the entries (same file system), None if unwritable.
+def new_staging(cache_dir: str | os.PathLike) -> HeldDirectory | None:
+    """An empty temporary directory beside the entries (same file system), held until its
+    `remove()`; None if unwritable.
 
-    Encode into it (`read_and_encode(..., ids_path=staging / IDS_FILE)`), then `store` it.
-    Staging directories left by runs that were killed (kill -9, a power cut: no cleanup
-    ran) and untouched for STALE_STAGING_SECONDS are removed first; a live run writes its
-    files, or at least created them, more recently than that.
+    Encode into it (`read_and_encode(..., ids_path=staging.path / IDS_FILE)`), then `store`
+    it. The staging directories of runs that were killed (kill -9, the OOM killer: no
+    cleanup ran) are removed first (`sweep_staging`).
     """
     parent = Path(cache_dir) / "corpora"
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale_staging(parent)
-        return Path(tempfile.mkdtemp(prefix=".partial-", dir=parent))
+        sweep_staging(cache_dir)
+        return HeldDirectory(parent, STAGING_PREFIX)
     except OSError as exc:
         logger.warning("could not write the corpus cache in %s (%s); continuing without", cache_dir, exc)
         return None
 
 
-def _remove_stale_staging(parent: Path) -> None:
-    """Remove `.partial-*` directories under `parent` whose newest file is stale."""
-    now = time.time()
-    for staging in parent.glob(".partial-*"):
-        try:
-            newest = max([staging.stat().st_mtime] + [path.stat().st_mtime for path in staging.iterdir()])
-        except OSError:  # removed meanwhile, or not ours to read
-            continue
-        if now - newest > STALE_STAGING_SECONDS:
-            logger.info("removing the abandoned corpus cache staging directory %s", staging)
-            shutil.rmtree(staging, ignore_errors=True)
+def sweep_staging(cache_dir: str | os.PathLike) -> list[Path]:
+    """Remove the staging directories under `cache_dir` that no live run holds
+    (cbow.scratch.sweep); returns them."""
+    return sweep(Path(cache_dir) / "corpora", _STAGING_NAME)
 
 
 def store(cache_dir: str | os.PathLike, key: dict, vocab: Vocab, encoded: EncodedCorpus,
-          staging: Path | None = None) -> Path | None:
+          staging: HeldDirectory | None = None) -> Path | None:
     """Write an entry atomically (temp dir + rename); returns its directory, None if unwritable.
 
     `staging` (from `new_staging`) may already hold the ids as IDS_FILE; it is renamed into
-    place (or removed on failure) either way.
+    place (or removed on failure) either way, and released.
     """
     entry = _entry_dir(Path(cache_dir), key)
     try:
@@ -236,20 +232,20 @@ def store(cache_dir: str | os.PathLike, key: dict, vocab: Vocab, encoded: Encode
             if staging is None:
                 return None
         try:
-            if not (staging / IDS_FILE).exists():
-                np.save(staging / IDS_FILE, np.asarray(encoded.word_ids, dtype=np.int32))
-            np.save(staging / OFFSETS_FILE, np.asarray(encoded.sentence_offsets, dtype=np.int64))
-            vocab.save(staging / VOCAB_FILE)
+            if not (staging.path / IDS_FILE).exists():
+                np.save(staging.path / IDS_FILE, np.asarray(encoded.word_ids, dtype=np.int32))
+            np.save(staging.path / OFFSETS_FILE, np.asarray(encoded.sentence_offsets, dtype=np.int64))
+            vocab.save(staging.path / VOCAB_FILE)
             # Read back from the page cache just after writing: one pass at ~3 GB/s.
-            checksums = {name: file_checksum(staging / name) for name in CHECKED_FILES}
+            checksums = {name: file_checksum(staging.path / name) for name in CHECKED_FILES}
             meta = {"key": key, "n_raw_tokens": int(encoded.n_raw_tokens), "checksums": checksums}
-            (staging / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+            (staging.path / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
             if entry.exists():
                 shutil.rmtree(entry, ignore_errors=True)  # stale or damaged: replaced
-            os.rename(staging, entry)
+            staging.unmark()
+            os.rename(staging.path, entry)
         finally:
-            if staging.exists():
-                shutil.rmtree(staging, ignore_errors=True)
+            staging.remove()
     except Exception as exc:  # caching is an optimisation: never fail a run over it
         logger.warning("could not write the corpus cache in %s (%s); continuing without", cache_dir, exc)
         return None

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import shutil
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -31,6 +30,7 @@ from cbow.data.reading_process import read_to_file
 from cbow.data.tokenize import Tokenizer
 from cbow.data.vocab import Vocab
 from cbow.errors import OutputError
+from cbow.scratch import HeldDirectory, held_name_pattern, sweep
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +117,7 @@ def prepare(
     tokenizer = corpus_tokenizer(settings)
     key = None
     if cache_dir is not None:
+        corpus_cache.sweep_staging(cache_dir)  # what killed runs left, hit or miss
         key = _cache_key(source, settings)
         cached = corpus_cache.load(cache_dir, key) if key is not None else None
         if cached is not None:
@@ -128,12 +129,12 @@ def prepare(
     if staging is not None:
         # Encode straight into a cache entry: the ids go through files, never all in RAM.
         try:
-            vocab, encoded = read_to_file(source, settings, staging / corpus_cache.IDS_FILE)
+            vocab, encoded = read_to_file(source, settings, staging.path / corpus_cache.IDS_FILE)
         except OutputError as exc:  # e.g. the cache's disk is full: read again, in memory
             logger.warning("%s; encoding in memory instead", exc)
-            shutil.rmtree(staging, ignore_errors=True)
+            staging.remove()
         except BaseException:  # a bad corpus, Ctrl-C, SIGTERM: no half entry left behind
-            shutil.rmtree(staging, ignore_errors=True)
+            staging.remove()
             raise
         else:
             if corpus_cache.store(cache_dir, key, vocab, encoded, staging) is not None:
@@ -143,7 +144,7 @@ def prepare(
                 if cached is not None:
                     return cached
             # not stored: the mapped file is (or is about to be) unlinked; keep a copy in memory
-            shutil.rmtree(staging, ignore_errors=True)
+            staging.remove()
             return vocab, replace(encoded, word_ids=np.array(encoded.word_ids))
     if key is None and _rereadable(source):
         return _encode_through_unlinked_file(source, settings)
@@ -163,18 +164,29 @@ def _rereadable(source) -> bool:
     return os.name == "posix" and names_files(source)
 
 
+IDS_DIRECTORY_PREFIX = "cbow-ids-"
+
+
 def _encode_through_unlinked_file(source, settings: dict) -> tuple[Vocab, EncodedCorpus]:
     """`read_and_encode` into temporary `.npy` files (ids and offsets), mapped and then
     deleted at once: their pages stay in the page cache until the mappings go, and nothing
-    is left on disk whatever happens next. In memory instead where the directory is full."""
-    directory = tempfile.mkdtemp(prefix="cbow-ids-")
+    is left on disk whatever happens next (a kill -9 included: the directory is held while
+    it exists, and the next run removes one left by a killed run, cbow.scratch). In memory
+    instead where the directory is full."""
+    temporary = Path(tempfile.gettempdir())
+    sweep(temporary, held_name_pattern(IDS_DIRECTORY_PREFIX))
     try:
-        return read_to_file(source, settings, Path(directory) / corpus_cache.IDS_FILE,
-                            Path(directory) / corpus_cache.OFFSETS_FILE)
+        directory = HeldDirectory(temporary, IDS_DIRECTORY_PREFIX)
+    except OSError as exc:
+        logger.warning("cannot write in %s (%s); encoding in memory instead", temporary, exc.strerror or exc)
+        return read_and_encode(source, **settings)
+    try:
+        return read_to_file(source, settings, directory.path / corpus_cache.IDS_FILE,
+                            directory.path / corpus_cache.OFFSETS_FILE)
     except OutputError as exc:
         logger.warning("%s; encoding in memory instead", exc)
     finally:
-        shutil.rmtree(directory, ignore_errors=True)
+        directory.remove()
     return read_and_encode(source, **settings)
 
 

@@ -15,13 +15,24 @@ offsets; its log records are sent along and handled here, so they reach the same
 handlers (a terminal, pytest's caplog) as if the parent had logged them; its exception,
 if any, is raised here. The parent maps the ids' file. A child killed before it answered
 (out of memory) is reported with its exit code; Ctrl-C stops both (the child is killed).
+
+The child dies with its parent. A parent killed outright (kill -9, the OOM killer) runs no
+cleanup, and an orphaned reader would read on, then block forever in its answer's write,
+holding the caller's stdout and stderr (a script's communicate() never returns) and the
+files it writes. So the child asks the kernel for SIGKILL when its parent ends
+(prctl PR_SET_PDEATHSIG), then checks that the parent did not end before it asked; and it
+closes its copy of the pipe's read end, so that an answer to nobody fails (EPIPE) instead
+of filling a pipe nobody reads. The files it leaves are removed by the next run
+(cbow.scratch: the caller holds them, and the child inherits the hold).
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import pickle
+import signal
 import sys
 from multiprocessing import get_context
 from pathlib import Path
@@ -62,9 +73,32 @@ def _save_offsets(path: Path, offsets: np.ndarray) -> None:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
-def _read_in_child(writer, source, settings: dict, ids_path: Path, offsets_path: Path | None) -> None:
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """In a forked child: be killed (SIGKILL) when the parent ends; exit at once if it has
+    ended already (before the request, which would then never fire).
+
+    Linux only, and the parent here is the thread that forked: read_to_file's caller,
+    which waits for the child, so it cannot end first.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(ctypes.c_int(_PR_SET_PDEATHSIG), ctypes.c_ulong(signal.SIGKILL), ctypes.c_ulong(0),
+                   ctypes.c_ulong(0), ctypes.c_ulong(0))
+    except (OSError, AttributeError):  # no prctl to ask: the pipe's EPIPE still ends the child
+        pass
+    if os.getppid() != parent_pid:  # the parent died before the request: nobody reads our answer
+        os._exit(1)
+
+
+def _read_in_child(reader, writer, parent_pid: int, source, settings: dict, ids_path: Path,
+                   offsets_path: Path | None) -> None:
     """The child: read and encode, send ("ok", (words, counts, offsets or None when saved to
     `offsets_path`, n_raw), records) or ("error", exception, records) to `writer`."""
+    die_with_parent(parent_pid)
+    reader.close()  # the parent's end: with it open here, a write to a dead parent would block
     collector = _RecordCollector()
     root = logging.getLogger()
     root.handlers = [collector]  # the parent's handlers get the records there
@@ -78,9 +112,12 @@ def _read_in_child(writer, source, settings: dict, ids_path: Path, offsets_path:
     except BaseException as exc:  # everything goes back to the parent, which raises it
         outcome = ("error", exc)
     try:
-        writer.send((*outcome, collector.records))
-    except (pickle.PicklingError, TypeError, AttributeError):  # an exception that does not pickle
-        writer.send(("error", RuntimeError(f"{type(outcome[1]).__name__}: {outcome[1]}"), collector.records))
+        try:
+            writer.send((*outcome, collector.records))
+        except (pickle.PicklingError, TypeError, AttributeError):  # an exception that does not pickle
+            writer.send(("error", RuntimeError(f"{type(outcome[1]).__name__}: {outcome[1]}"), collector.records))
+    except OSError:  # EPIPE: the parent is gone (or stopped reading); nobody to tell
+        os._exit(1)
     writer.close()
 
 
@@ -100,10 +137,16 @@ def read_to_file(source, settings: dict, ids_path: str | os.PathLike,
         return vocab, EncodedCorpus(corpus.word_ids, np.load(offsets_path, mmap_mode="r"), corpus.n_raw_tokens)
     context = get_context("fork")
     reader, writer = context.Pipe(duplex=False)
-    child = context.Process(target=_read_in_child, args=(writer, source, settings, ids_path, offsets_path),
+    child = context.Process(target=_read_in_child,
+                            args=(reader, writer, os.getpid(), source, settings, ids_path, offsets_path),
                             name="cbow-reading", daemon=True)
-    child.start()
-    writer.close()
+    try:
+        child.start()
+    except BaseException:  # no child (fork failed: out of memory, too many processes)
+        reader.close()
+        raise
+    finally:
+        writer.close()  # the child's end: its copy is the only one, so its death is our EOF
     try:
         try:
             kind, payload, records = reader.recv()
