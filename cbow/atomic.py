@@ -300,9 +300,10 @@ def _check_link_owner(given: str, link: str) -> None:
     except OSError:
         return  # gone meanwhile: what follows finds no link there
     if not may_follow_link(link_info.st_uid, directory_info.st_mode, directory_info.st_uid, os.geteuid()):
+        which = "is a symbolic link" if link == given else f"leads through {link}, a symbolic link"
         raise OutputError(
-            f"{given}: {link} is a symbolic link of another user (uid {link_info.st_uid}) in {directory}, a "
-            "directory everyone may write to, so it is not followed; remove it, or choose another path")
+            f"{given}: {which} of another user (uid {link_info.st_uid}) in {directory}, a directory everyone may "
+            "write to, so it is not followed; remove it, or choose another path")
 
 
 def _copy_permissions(fd: int, existing: Path | None) -> None:
