@@ -209,8 +209,7 @@ def _replace_atomically(target: OutputTarget) -> Iterator[BinaryIO]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temporary.path, final)  # still held: no sweeper removes it before the rename
-        temporary.release()
+        temporary.replace(final)  # held up to the rename: no sweeper removes it in between
     except OSError as exc:
         temporary.remove()
         raise OutputError(f"{target.shown}: write failed ({exc.strerror or exc}); free space or choose another "

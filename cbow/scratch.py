@@ -117,8 +117,19 @@ class HeldFile:
             os.close(self.fd)
             self.fd = None
 
+    def replace(self, target: str | os.PathLike) -> None:
+        """Rename the file over `target` (os.replace), then drop the lock: held up to the
+        rename, so no sweeper takes it in between. (Where there is no lock to hold, as on
+        Windows, which renames no open file, the descriptor is closed first.)"""
+        if fcntl is None:
+            self.release()
+        os.replace(self.path, target)
+        self.release()
+
     def remove(self) -> None:
-        """Delete the file (if still there) and drop the lock."""
+        """Delete the file (if still there) and drop the lock (the same order rule as `replace`)."""
+        if fcntl is None:
+            self.release()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
         self.release()
@@ -140,6 +151,10 @@ class HeldDirectory:
     """
 
     def __init__(self, parent: str | os.PathLike, prefix: str) -> None:
+        self._fd: int | None = None
+        if fcntl is None:  # no lock to hold, so no lock file either: the age rule alone applies
+            self.path = Path(tempfile.mkdtemp(prefix=_with_pid(prefix), dir=parent))
+            return
         for _ in range(_ATTEMPTS):
             path = Path(tempfile.mkdtemp(prefix=_with_pid(prefix), dir=parent))
             try:
@@ -153,7 +168,7 @@ class HeldDirectory:
         else:
             raise OSError(f"{parent}: could not hold a scratch directory (removed {_ATTEMPTS} times as it was made)")
         self.path = path
-        self._fd: int | None = fd
+        self._fd = fd
 
     def unmark(self) -> None:
         """Delete the lock file, keeping the lock until `remove`: before the directory is

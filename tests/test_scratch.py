@@ -116,6 +116,33 @@ def test_without_flock_only_a_day_of_silence_tells(tmp_path, monkeypatch):
     assert scratch.sweep(tmp_path, pattern, now=time.time() + scratch.STALE_SECONDS + 60) == [held.path]
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="lists open files through /proc")
+def test_without_flock_nothing_is_renamed_or_removed_while_open(tmp_path, monkeypatch):
+    """Windows renames and deletes no open file: with no lock to hold, the descriptor is
+    closed first, and a directory gets no lock file at all."""
+    from cbow import atomic
+
+    monkeypatch.setattr(scratch, "fcntl", None)
+    real_replace, real_unlink = os.replace, os.unlink
+
+    def refusing_open_files(call):
+        def checked(path, *args):
+            assert not [fd for fd in os.listdir("/proc/self/fd") if os.path.realpath(f"/proc/self/fd/{fd}")
+                        == os.path.realpath(path)], f"{path} is still open"
+            return call(path, *args)
+        return checked
+
+    monkeypatch.setattr(scratch.os, "replace", refusing_open_files(real_replace))
+    monkeypatch.setattr(scratch.os, "unlink", refusing_open_files(real_unlink))
+    with atomic.atomic_write(tmp_path / "v.bin") as handle:
+        handle.write(b"x")
+    scratch.HeldFile(tmp_path, FILE_PREFIX).remove()
+    directory = scratch.HeldDirectory(tmp_path, "cbow-ids-")
+    assert list(directory.path.iterdir()) == []
+    directory.remove()
+    assert [p.name for p in tmp_path.iterdir()] == ["v.bin"]
+
+
 def test_an_unmarked_directory_is_left_for_a_day(tmp_path):
     """A staging directory about to be renamed into the cache drops its lock file first;
     it is then judged by age, like one of an older cbow."""
@@ -125,3 +152,30 @@ def test_an_unmarked_directory_is_left_for_a_day(tmp_path):
     pattern = scratch.held_name_pattern(".partial-")
     assert scratch.sweep(tmp_path, pattern) == []
     assert scratch.sweep(tmp_path, pattern, now=time.time() + scratch.STALE_SECONDS + 60) == [held.path]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="lists open files through /proc")
+def test_without_flock_nothing_is_renamed_or_removed_while_open(tmp_path, monkeypatch):
+    """Windows renames and deletes no open file: with no lock to hold, the descriptor is
+    closed first, and a directory gets no lock file at all."""
+    from cbow import atomic
+
+    monkeypatch.setattr(scratch, "fcntl", None)
+    real_replace, real_unlink = os.replace, os.unlink
+
+    def refusing_open_files(call):
+        def checked(path, *args):
+            assert not [fd for fd in os.listdir("/proc/self/fd") if os.path.realpath(f"/proc/self/fd/{fd}")
+                        == os.path.realpath(path)], f"{path} is still open"
+            return call(path, *args)
+        return checked
+
+    monkeypatch.setattr(scratch.os, "replace", refusing_open_files(real_replace))
+    monkeypatch.setattr(scratch.os, "unlink", refusing_open_files(real_unlink))
+    with atomic.atomic_write(tmp_path / "v.bin") as handle:
+        handle.write(b"x")
+    scratch.HeldFile(tmp_path, FILE_PREFIX).remove()
+    directory = scratch.HeldDirectory(tmp_path, "cbow-ids-")
+    assert list(directory.path.iterdir()) == []
+    directory.remove()
+    assert [p.name for p in tmp_path.iterdir()] == ["v.bin"]
