@@ -3,7 +3,7 @@
     >>> import cbow
     >>> result = cbow.train("corpus.txt", cbow.TrainConfig(size=100, epochs=5))
     >>> result.wv.most_similar("king")
-    >>> kv = cbow.KeyedVectors.load("vectors.bin")
+    >>> kv = cbow.load("vectors.bin")   # any format; a fastText .bin answers for unseen words too
     >>> result.save("model.cbow"); model = cbow.load_model("model.cbow")   # the whole model
     >>> model.predict_output_word(["the", "cat", "on", "the"]), model.score(["the cat sat"])
 
@@ -32,6 +32,7 @@ _PUBLIC = {
     "Checkpointer": "cbow.training.checkpoint",
     "EpochReport": "cbow.training.run",
     "KeyedVectors": "cbow.vectors.keyed",
+    "SubwordKeyedVectors": "cbow.vectors.subword_keyed",
     "Model": "cbow.training.full_model",
     "TrainConfig": "cbow.training.config",
     "TrainResult": "cbow.training.run",
@@ -43,7 +44,7 @@ __all__ = sorted([*_PUBLIC, "load", "load_model"])
 
 def __getattr__(name: str):
     if name == "load":
-        return import_module("cbow.vectors.keyed").KeyedVectors.load
+        return import_module("cbow.vectors.subword_keyed").load
     if name == "load_model":
         return import_module("cbow.training.full_model").load_model
     if name in _PUBLIC:

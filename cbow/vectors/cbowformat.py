@@ -5,6 +5,9 @@
         vocab.json      {"format": "cbow-vectors", "version": 1, "n_words": V, "dim": d,
                          "words": [...], "counts": [...] or null, "config": {...}}
 
+Vectors with n-grams (cbow.vectors.subword_keyed) add vectors_vocab.npy and
+vectors_ngrams.npy and a "subwords" entry; vectors.npy holds the vocabulary's vectors.
+
 A whole model (`cbow train -o NAME.cbow`, `--save-model`; cbow.training.full_model) adds
 the output layer, so training can continue and the model can predict:
 
@@ -54,7 +57,7 @@ def is_cbow_dir(path: str | Path) -> bool:
 
 def save(path: str | Path, words: list[str], vectors: np.ndarray, counts: np.ndarray | None = None,
          config: dict | None = None, matrices: dict[str, np.ndarray] | None = None,
-         model: dict | None = None) -> None:
+         model: dict | None = None, subwords: dict | None = None) -> None:
     """Write the directory `path` atomically (replacing an older cbow directory there).
 
     Parameters
@@ -67,6 +70,8 @@ def save(path: str | Path, words: list[str], vectors: np.ndarray, counts: np.nda
     matrices : more float32 matrices, file name -> (n, d) array (a model's W_out.npy,
         W_in.npy), written beside vectors.npy; each must be finite with d columns
     model : JSON-serialisable, stored as vocab.json's "model" (which names the matrices)
+    subwords : JSON-serialisable, stored as vocab.json's "subwords": the n-gram settings and
+        matrices of vectors with n-grams (cbow.vectors.subword_keyed)
 
     Raises
     ------
@@ -104,6 +109,7 @@ def save(path: str | Path, words: list[str], vectors: np.ndarray, counts: np.nda
         "words": list(words), "counts": None if counts is None else [int(c) for c in counts],
         "config": config or {},
         **({"model": model} if model is not None else {}),
+        **({"subwords": subwords} if subwords is not None else {}),
     }
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent))
@@ -155,6 +161,9 @@ def load(path: str | Path, mmap: str | None = None) -> tuple[list[str], np.ndarr
     meta = load_meta(path)
     words, counts, config = _check_meta(path / VOCAB_FILE, meta)
     vectors = load_matrix(path, MATRIX_FILE, len(words), meta["dim"], mmap, row_names=words)
+    if "subwords" in meta:
+        logger.warning("%s: has n-gram vectors, which are left out here (the vocabulary's vectors only); "
+                       "cbow.load(path) keeps them and answers for unseen words", path)
     return words, vectors, counts, config
 
 

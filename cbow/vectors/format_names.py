@@ -6,10 +6,14 @@ output's name.
     .text                                   .tsv     the Embedding Projector's two tables
     NAME.gz        the same, gzipped (not .cbow: a directory of memory-mappable files)
     - or a stream  standard output, /dev/stdout, a device, a FIFO: word2vec text unless named
+    .bin, n-grams  vectors with n-grams (subwords): fastText's model file (cbow/vectors/fasttext_bin.py)
 
 `format_for_path` is used by `KeyedVectors.save`, `save_word2vec_format`, `cbow convert`
 and `cbow train -o`, so one name means one format everywhere; a name that says no format
 is refused with this list unless the format is named (--to, `format=`, --binary).
+Vectors with n-grams (cbow.vectors.subword_keyed) never lose them to a name: their .bin is
+fastText's model file; only a format named outright (--to word2vec) writes the vocabulary
+alone, as text formats always do (fastText's .vec holds the vocabulary only, too).
 `check_output_format` runs the same rule (and the writability checks) before any work.
 """
 
@@ -28,16 +32,18 @@ from cbow.vectors import cbowformat
 
 TEXT_SUFFIXES = (".txt", ".vec", ".text")
 #: format names accepted by load_vectors / save_vectors / `cbow convert --from/--to`
-FORMATS = ("word2vec", "word2vec-text", "glove", "cbow")
+FORMATS = ("word2vec", "word2vec-text", "glove", "cbow", "fasttext-bin")
 #: and the ones that can only be written: the Embedding Projector's tables
 OUTPUT_FORMATS = FORMATS + ("tsv",)
 FORMAT_ALIASES = {"bin": "word2vec", "binary": "word2vec", "text": "word2vec-text", "txt": "word2vec-text",
-                  "vec": "word2vec-text", "fasttext": "word2vec-text", "npy": "cbow", "projector": "tsv"}
+                  "vec": "word2vec-text", "fasttext": "word2vec-text", "npy": "cbow", "projector": "tsv",
+                  "fasttext-model": "fasttext-bin", "ftbin": "fasttext-bin"}
+BINARY_FORMATS = ("word2vec", "fasttext-bin")
 #: the format an output name asks for, by its last suffix (after an optional .gz)
 SUFFIX_FORMATS = {".bin": "word2vec", ".txt": "word2vec-text", ".vec": "word2vec-text", ".text": "word2vec-text",
                   ".glove": "glove", ".cbow": "cbow", ".tsv": "tsv"}
 GZIP_SUFFIX = ".gz"
-SUFFIX_HELP = ".bin (word2vec binary), .txt/.vec (text), .glove, .cbow (our directory) or .tsv (Projector), " \
+SUFFIX_HELP = ".bin (word2vec binary; fastText's with n-grams), .txt/.vec (text), .glove, .cbow (our directory) or .tsv (Projector), " \
               "optionally + .gz"
 
 
@@ -47,7 +53,7 @@ def is_text_path(path: str | Path) -> bool:
 
 
 def canonical_format(name: str, output: bool = False) -> str:
-    """'word2vec' | 'word2vec-text' | 'glove' | 'cbow' (| 'tsv' when `output`) for a format name or alias."""
+    """One of FORMATS (or 'tsv' when `output`) for a format name or alias."""
     key = name.lower().lstrip(".")
     key = FORMAT_ALIASES.get(key, key)
     if key == "tsv" and not output:
@@ -55,7 +61,7 @@ def canonical_format(name: str, output: bool = False) -> str:
                           f"read one of {', '.join(FORMATS)}")
     if key not in (OUTPUT_FORMATS if output else FORMATS):
         raise FormatError(f"unknown vectors format {name!r}; choose one of {', '.join(OUTPUT_FORMATS if output else FORMATS)} "
-                          f"(aliases: bin, txt, vec, fasttext{', projector' if output else ''})")
+                          f"(aliases: bin, txt, vec, fasttext (.vec), ftbin{', projector' if output else ''})")
     return key
 
 
@@ -68,15 +74,15 @@ class OutputFormat:
 
     @property
     def is_text(self) -> bool:
-        """Readable at a terminal: not word2vec binary, not gzipped."""
-        return not self.compressed and self.name != "word2vec"
+        """Readable at a terminal: not a binary format, not gzipped."""
+        return not self.compressed and self.name not in BINARY_FORMATS
 
     def __str__(self) -> str:
         return self.name + (", gzipped" if self.compressed else "")
 
 
 def format_for_path(path: str | Path, to: str | OutputFormat | None = None, binary: bool | None = None,
-                    naming: str = "--to FORMAT") -> OutputFormat:
+                    naming: str = "--to FORMAT", subwords: bool = False) -> OutputFormat:
     """The format to write `path` in: named by `to` or `binary`, else by the name's suffix.
 
     The one rule behind `KeyedVectors.save`, `save_word2vec_format`, `cbow convert` and
@@ -93,6 +99,8 @@ def format_for_path(path: str | Path, to: str | OutputFormat | None = None, bina
     binary : word2vec binary (True) or text (False), as word2vec's -binary (a name asking for
         GloVe, cbow or tsv is then a contradiction)
     naming : how the caller's user names a format, for the message of an unknown suffix
+    subwords : the vectors have n-grams: then .bin (or binary=True) is fastText's model file,
+        which keeps them, not word2vec binary
 
     Raises
     ------
@@ -105,7 +113,7 @@ def format_for_path(path: str | Path, to: str | OutputFormat | None = None, bina
     compressed = shown.lower().endswith(GZIP_SUFFIX)
     by_name = SUFFIX_FORMATS.get(Path(shown[:-len(GZIP_SUFFIX)] if compressed else shown).suffix.lower())
     if binary is not None:
-        flag_format = "word2vec" if binary else "word2vec-text"
+        flag_format = ("fasttext-bin" if subwords else "word2vec") if binary else "word2vec-text"
         if by_name in ("glove", "cbow", "tsv"):
             raise FormatError(f"{shown}: the name asks for the {by_name} format, but binary={int(binary)} (--binary) "
                               f"asks for word2vec {'binary' if binary else 'text'}; drop one of them")
@@ -120,7 +128,7 @@ def format_for_path(path: str | Path, to: str | OutputFormat | None = None, bina
     elif stream:
         name = "word2vec-text"
     elif by_name is not None:
-        name = by_name
+        name = "fasttext-bin" if subwords and by_name == "word2vec" else by_name
     elif cbowformat.is_cbow_dir(shown):
         name = "cbow"
     else:
@@ -140,7 +148,7 @@ def format_for_path(path: str | Path, to: str | OutputFormat | None = None, bina
 
 
 def check_output_format(path: str | Path, to: str | None = None, binary: bool | None = None,
-                        naming: str = "--to FORMAT") -> OutputFormat:
+                        naming: str = "--to FORMAT", subwords: bool = False) -> OutputFormat:
     """Before any work: the format `path` will be written in, and its target is writable.
 
     `format_for_path` plus `cbow.atomic.check_writable` (missing directory, a directory where
@@ -152,7 +160,7 @@ def check_output_format(path: str | Path, to: str | None = None, binary: bool | 
     FormatError : see format_for_path
     OutputError : the output's directory is missing, or a file format names a directory
     """
-    output_format = format_for_path(path, to=to, binary=binary, naming=naming)
+    output_format = format_for_path(path, to=to, binary=binary, naming=naming, subwords=subwords)
     check_writable(path, directory_ok=output_format.name == "cbow")
     return output_format
 

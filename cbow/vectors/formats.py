@@ -7,6 +7,8 @@ GloVe text:      "word x1 ... xd\\n" per word, no header (detected: the first li
                  two integers)
 cbow:            a directory `NAME.cbow/` with `vectors.npy` (memory-mappable) and
                  `vocab.json` (words, counts, training config): see cbow/vectors/cbowformat.py
+fastText .bin:   Facebook's model file (cbow/vectors/fasttext_bin.py), detected by its magic
+                 number; read here as its vocabulary's vectors (cbow/vectors/fasttext_words.py)
 
 Writing, the format comes from the output's name (cbow/vectors/format_names.py: .bin,
 .txt/.vec, .glove, .cbow, .tsv for the Embedding Projector (cbow/vectors/projector.py),
@@ -33,7 +35,9 @@ from pathlib import Path
 import numpy as np
 
 from cbow.errors import FormatError
-from cbow.vectors import cbowformat
+from cbow.vectors import cbowformat, fasttext_words
+from cbow.vectors.fasttext_bin import MAGIC as FASTTEXT_MAGIC
+from cbow.vectors.fasttext_bin import is_fasttext_bin
 from cbow.vectors.format_names import (  # noqa: F401 (re-exported: the names callers know)
     FORMAT_ALIASES, FORMATS, GZIP_SUFFIX, OUTPUT_FORMATS, SUFFIX_FORMATS, TEXT_SUFFIXES, OutputFormat,
     canonical_format, check_output_format, format_for_path, is_text_path, open_output,
@@ -138,6 +142,8 @@ def save_vectors(path: str | Path, words: list[str], vectors: np.ndarray, counts
                                      compressed=output_format.compressed)
     elif output_format.name == "glove":
         save_glove(path, words, vectors, compressed=output_format.compressed)
+    elif output_format.name == "fasttext-bin":
+        fasttext_words.save_words_only(path, words, vectors, counts, config, compressed=output_format.compressed)
     else:
         save_word2vec_format(path, words, vectors, binary=output_format.name == "word2vec")
     return output_format
@@ -164,10 +170,12 @@ def read_bytes(path: str | Path) -> bytes:
 
 
 def detect_format(path: str | Path, raw: bytes | None = None) -> str:
-    """'cbow' for a directory, else 'word2vec' / 'word2vec-text' / 'glove' from the content."""
+    """'cbow' for a directory, else 'fasttext-bin' / 'word2vec' / 'word2vec-text' / 'glove' from the content."""
     path = Path(path)
     if path.is_dir():
         return "cbow"
+    if is_fasttext_bin(path) if raw is None else raw[:4] == FASTTEXT_MAGIC.to_bytes(4, "little"):
+        return "fasttext-bin"  # read its head only: such models are gigabytes
     raw = read_bytes(path) if raw is None else raw
     header_end = raw.find(b"\n")
     first = raw[: header_end if header_end >= 0 else len(raw)]
@@ -198,6 +206,8 @@ def load_vectors(path: str | Path, fmt: str | None = None,
     fmt = detect_format(path) if fmt is None else canonical_format(fmt)
     if fmt == "cbow":
         return cbowformat.load(path, mmap=mmap)
+    if fmt == "fasttext-bin":
+        return fasttext_words.load_vocabulary(path, mmap=mmap)
     if Path(path).suffix.lower() == ".cbow":
         # a file under our directory's name (older cbow versions wrote word2vec binary there)
         renamed = Path(path).with_suffix(".bin" if fmt == "word2vec" else ".txt")
