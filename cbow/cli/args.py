@@ -236,12 +236,16 @@ def add_reading_arguments(parser, max_types_help: str) -> None:
 
 
 def _add_vectors_argument(parser) -> None:
-    parser.add_argument("vectors", help="vectors file: word2vec binary/text, fastText .vec, GloVe .txt, or .cbow directory")
+    parser.add_argument("vectors", help="vectors file: word2vec binary/text, fastText .bin (any word: n-grams) "
+                                        "or .vec, GloVe .txt, or .cbow directory")
     parser.add_argument("--format", dest="vectors_format", default=None,
-                        help="force the input format: word2vec, word2vec-text, glove, cbow (default: detected)")
+                        help="force the input format: word2vec, word2vec-text, glove, cbow, fasttext-bin "
+                             "(default: detected)")
 
 
 def _load_vectors(args):
-    from cbow.vectors.keyed import KeyedVectors
+    """The VECTORS argument loaded (memory-mapped where the format allows): SubwordKeyedVectors
+    for a file with n-gram vectors (a fastText .bin), else KeyedVectors."""
+    from cbow.vectors.subword_keyed import load
 
-    return KeyedVectors.load(args.vectors, mmap="r", format=args.vectors_format)
+    return load(args.vectors, mmap="r", format=args.vectors_format)

@@ -43,11 +43,21 @@ def _print_notices(resolver, command: str) -> None:
         print(f"{PROG} {command}: {notice}", file=sys.stderr)
 
 
+def _print_ngram_notices(kv, keys: list[str], command: str) -> None:
+    """Say on stderr which query words are not in the vocabulary and got their vector from n-grams."""
+    from cbow.cli.args import PROG
+    from cbow.vectors.query import ngram_notices
+
+    for notice in ngram_notices(kv, keys):
+        print(f"{PROG} {command}: {notice}", file=sys.stderr)
+
+
 def _cmd_similar(args) -> int:
     import json
 
     kv = _load_vectors(args)
     keys = _resolved(kv, args.words, "similar")
+    _print_ngram_notices(kv, keys, "similar")
     results = kv.most_similar_many(keys, topn=args.topn, restrict_vocab=args.restrict_vocab)
     if args.json:
         print(json.dumps({word: [[w, round(s, 6)] for w, s in found] for word, found in zip(args.words, results)},
@@ -96,6 +106,7 @@ def _cmd_analogy(args) -> int:
     else:
         a, b, c = _resolved(kv, [args.a, args.b, args.c], "analogy")
         positive, negative = [b, c], [a]
+    _print_ngram_notices(kv, positive + negative, "analogy")
     method = kv.most_similar_cosmul if args.cosmul else kv.most_similar
     answers = method(positive=positive, negative=negative, topn=args.topn, restrict_vocab=args.restrict_vocab)
     if args.json:
@@ -129,12 +140,14 @@ def _cmd_query(args) -> int:
 
     from cbow.vectors.query import Session, readline_history
     from cbow.vectors.spelling import WordResolver
+    from cbow.vectors.subword_keyed import SubwordKeyedVectors
 
     kv = _load_vectors(args)
     session = Session(kv, topn=args.topn, restrict_vocab=args.restrict_vocab, resolver=WordResolver(kv))
     interactive = sys.stdin.isatty()
     if interactive:
-        print(f"{len(kv):,} words, dim {kv.vector_size}. Type a word, 'king - man + woman', :sim a b, "
+        any_word = ", and n-grams: any word has a vector" if isinstance(kv, SubwordKeyedVectors) else ""
+        print(f"{len(kv):,} words, dim {kv.vector_size}{any_word}. Type a word, 'king - man + woman', :sim a b, "
               ":odd a b c, :help; Ctrl-D to leave.", file=sys.stderr)
     history = readline_history(Path(args.history) if args.history else None) if interactive else contextlib.nullcontext()
     with history:
@@ -173,6 +186,7 @@ def _query_loop(session, interactive: bool) -> int:
             answer = session.answer(line)
         except (QueryError, UnknownWordError, ValueError) as exc:
             _print_notices(session.resolver, "query")
+            session.take_notes()
             if interactive:
                 print(f"error: {exc}", file=sys.stderr, flush=True)
             else:
@@ -181,6 +195,8 @@ def _query_loop(session, interactive: bool) -> int:
                 print(flush=True)
             continue
         _print_notices(session.resolver, "query")
+        for note in session.take_notes():
+            print(f"{PROG} query: {note}" if not interactive else note, file=sys.stderr, flush=True)
         if answer.kind == "quit":
             return 1 if n_failed and not interactive else 0
         if interactive and answer.kind == "neighbours":
@@ -221,19 +237,28 @@ def _add_convert(subparsers) -> None:
 
 
 def _cmd_convert(args) -> int:
-    from cbow.vectors.formats import check_output_format
+    from cbow.vectors.formats import canonical_format, check_output_format
     from cbow.vectors.keyed import KeyedVectors
     from cbow.vectors.projector import metadata_path_for
+    from cbow.vectors.subword_keyed import SubwordKeyedVectors, has_subwords, load
 
-    output_format = check_output_format(args.output, to=args.to_format)  # before reading a big input
-    kv = KeyedVectors.load(args.input, format=args.from_format)
+    named = None if args.from_format is None else canonical_format(args.from_format)
+    subwords = named in (None, "cbow", "fasttext-bin") and has_subwords(args.input)
+    # checked before reading a big input; a .bin of vectors with n-grams is fastText's, which keeps them
+    output_format = check_output_format(args.output, to=args.to_format, subwords=subwords)
+    kv = load(args.input, format=args.from_format)
     if args.limit is not None and args.limit < len(kv):
-        kv = KeyedVectors(kv.index_to_key[:args.limit], kv.vectors[:args.limit],
-                          counts=None if kv.counts is None else kv.counts[:args.limit], config=kv.config)
+        kv = kv.head(args.limit) if isinstance(kv, SubwordKeyedVectors) else KeyedVectors(
+            kv.index_to_key[:args.limit], kv.vectors[:args.limit],
+            counts=None if kv.counts is None else kv.counts[:args.limit], config=kv.config)
     with noting_overwrite("convert", args.output):
         kv.save(args.output, format=output_format)
     where = "standard output" if args.output == "-" else args.output
     if output_format.name == "tsv":
         where += f" and the words to {metadata_path_for(args.output)}"
-    print(f"wrote {len(kv):,} vectors of size {kv.vector_size} to {where} ({output_format})", file=sys.stderr)
+    what = str(output_format)
+    if isinstance(kv, SubwordKeyedVectors):
+        kept = output_format.name in ("fasttext-bin", "cbow")
+        what += f", with {kv.bucket:,} n-gram buckets" if kept else ": the vocabulary's vectors, without the n-grams"
+    print(f"wrote {len(kv):,} vectors of size {kv.vector_size} to {where} ({what})", file=sys.stderr)
     return 0

@@ -30,6 +30,7 @@ from typing import Callable
 from cbow.errors import CbowError
 from cbow.vectors.keyed import KeyedVectors
 from cbow.vectors.spelling import WordResolver
+from cbow.vectors.subword_keyed import SubwordKeyedVectors
 
 HELP = __doc__.split("Input language (one query per line):")[1].split("This module")[0].strip("\n")
 
@@ -70,6 +71,7 @@ class Session:
     topn: int = 10
     restrict_vocab: int | None = None
     resolver: WordResolver | None = None  # None: exact lookups (the Python API's default)
+    _notes: list[str] = field(default_factory=list)
 
     def answer(self, line: str) -> Answer:
         """Answer one input line; raises QueryError (or UnknownWordError) for bad input."""
@@ -84,8 +86,16 @@ class Session:
                                                          topn=self.topn, restrict_vocab=self.restrict_vocab))
 
     def _keys(self, words: list[str]) -> list[str]:
-        """The vocabulary keys of typed words (through the resolver, when there is one)."""
-        return words if self.resolver is None else [self.resolver(word) for word in words]
+        """The vocabulary keys of typed words (through the resolver, when there is one); which
+        of them get their vector from n-grams is noted (`take_notes`)."""
+        keys = words if self.resolver is None else [self.resolver(word) for word in words]
+        self._notes += [note for note in ngram_notices(self.kv, keys) if note not in self._notes]
+        return keys
+
+    def take_notes(self) -> list[str]:
+        """What the last answers should say beside them: the query words made from n-grams."""
+        notes, self._notes = self._notes, []
+        return notes
 
     def _command(self, parts: list[str]) -> Answer:
         name, words = (parts[0].lower(), parts[1:]) if parts else ("", [])
@@ -101,7 +111,7 @@ class Session:
             if len(words) < 3:
                 raise QueryError(":odd needs at least 3 words, e.g. ':odd cat dog car mouse'")
             for word in words:
-                self.kv.get_index(word)  # unknown words are errors here, not silently ignored
+                self.kv.get_vector(word)  # unknown words are errors here, not silently ignored
             return Answer("word", text=self.kv.doesnt_match(words))
         if name == "rank":
             _need(words, 2, ":rank a b")
@@ -112,6 +122,17 @@ class Session:
             self.topn = int(words[0])
             return Answer("text", text=f"showing {self.topn} neighbours")
         raise QueryError(f"unknown command ':{name}'; try :help")
+
+
+def ngram_notices(kv: KeyedVectors, words: list[str]) -> list[str]:
+    """For vectors with n-grams: one line per distinct word of `words` not in the vocabulary
+    whose vector is the mean of its n-grams ("'foo' is not in the vocabulary: ..."). A word
+    with no n-gram is left to the warning its zero vector raises."""
+    if not isinstance(kv, SubwordKeyedVectors):
+        return []
+    counts = {word: kv.ngram_count(word) for word in dict.fromkeys(words)}
+    return [f"{word!r} is not in the vocabulary: its vector is the mean of its {count} n-gram vectors"
+            for word, count in counts.items() if count]
 
 
 def _need(words: list[str], count: int, usage: str) -> None:
