@@ -112,3 +112,18 @@ def test_mean_vectors_are_the_mean_of_each_words_rows():
 def test_word_rows_refuses_bad_arrays():
     with pytest.raises(ValueError, match="indptr"):
         WordRows(np.array([0, 3]), np.arange(2, dtype=np.int32), 5)
+
+
+def test_table_built_in_chunks_is_the_same(monkeypatch):
+    """Rows are placed WORD_CHUNK words at a time, from lengths counted up front; words whose
+    bytes were not UTF-8 (surrogate escapes) count their characters by those bytes."""
+    import cbow.data.subwords as subwords
+
+    words = WORDS + [EOS, b"caf\xe9\x80x".decode("utf-8", "surrogateescape"), "\udc80", "end"]
+    whole = word_rows(words, SubwordSpec(2, 5, 101))
+    monkeypatch.setattr(subwords, "WORD_CHUNK", 3)
+    chunked = word_rows(words, SubwordSpec(2, 5, 101))
+    np.testing.assert_array_equal(chunked.indptr, whole.indptr)
+    np.testing.assert_array_equal(chunked.row_ids, whole.row_ids)
+    for word_id, word in enumerate(words):
+        assert chunked.rows(word_id).tolist() == [word_id, *ngram_rows(word, len(words), SubwordSpec(2, 5, 101))]

@@ -22,9 +22,10 @@ A word's input vector is the mean of its rows (fastText's getWordVector):
 
     v(w) = (1 / |S(w)|) sum_{r in S(w)} W_in[r]        (zero for an unseen word with no n-gram)
 
-`word_rows` builds S(w) for a whole vocabulary at once, as CSR arrays (the word's own row
-first, then its n-grams in fastText's order), vectorised over all n-grams: one pass per
-n-gram length, the hash carried from the gram of length n - 1 to the one of length n.
+`word_rows` builds S(w) for a whole vocabulary, as CSR arrays (the word's own row first,
+then its n-grams in fastText's order), vectorised over the n-grams of many words at once:
+one pass per n-gram length, the hash carried from the gram of length n - 1 to the one of
+length n.
 `char_ngrams` and `fasttext_hash` are the one-word reference it is tested against
 (and gensim's ft_hash_bytes / compute_ngrams_bytes against both).
 """
@@ -46,7 +47,7 @@ BEGIN, END = b"<", b">"
 MAX_ROWS = 2**31 - 1  # fastText keeps row ids and bucket counts in int32
 _CONTINUATION_MASK, _CONTINUATION = 0xC0, 0x80
 MEAN_CHUNK_WORDS = 65_536  # words composed per sparse product: bounds its temporary arrays
-GRAM_CHUNK_CHARS = 1 << 20  # start characters whose grams are placed at a time: bounds the index arrays
+WORD_CHUNK = 16_384  # words whose rows are built at a time: bounds the arrays per character
 
 
 @dataclass(frozen=True)
@@ -210,50 +211,88 @@ def word_rows(words: Sequence[str], spec: SubwordSpec) -> WordRows:
     -------
     WordRows with n_rows = V + spec.buckets, equal entry for entry to
     [i] + list(ngram_rows(words[i], V, spec)) for each i
+
+    Notes
+    -----
+    How many n-grams a word has depends on its length in characters alone, so the output
+    is allocated once from the lengths and filled WORD_CHUNK words at a time: the arrays
+    per character stay small whatever V is.
     """
     n_words = len(words)
     n_rows = n_words + spec.buckets
     if n_rows > MAX_ROWS:
         raise ConfigError(f"{n_words:,} words + {spec.buckets:,} buckets = {n_rows:,} rows: fastText's files and "
                           f"ids hold at most {MAX_ROWS:,}; lower --buckets")
-    id_dtype = np.int32
     if not spec.enabled or n_words == 0:
-        return WordRows(np.arange(n_words + 1, dtype=np.int64), np.arange(n_words, dtype=id_dtype), n_rows)
+        return WordRows(np.arange(n_words + 1, dtype=np.int64), np.arange(n_words, dtype=np.int32), n_rows)
+    lengths = _char_lengths(words)
+    grams_of_length = np.array([_gram_count(length, spec) for length in range(int(lengths.max()) + 1)], dtype=np.int64)
+    rows_per_word = 1 + grams_of_length[lengths]
+    rows_per_word[[i for i, word in enumerate(words) if word == EOS]] = 1
+    indptr = np.zeros(n_words + 1, dtype=np.int64)
+    np.cumsum(rows_per_word, out=indptr[1:])
+    row_ids = np.empty(indptr[-1], dtype=np.int32)
+    for first in range(0, n_words, WORD_CHUNK):
+        last = min(first + WORD_CHUNK, n_words)
+        _fill_rows(words[first:last], first, n_words, spec, row_ids[indptr[first]:indptr[last]])
+    return WordRows(indptr, row_ids, n_rows)
+
+
+def _char_lengths(words: Sequence[str]) -> np.ndarray:
+    """(V,) int64 characters of "<" + word + ">" as fastText counts them (bytes that start one)."""
+    try:
+        "".join(words).encode("utf-8")
+    except UnicodeEncodeError:  # surrogate escapes: their bytes decide, not the code points
+        return np.array([sum(byte & _CONTINUATION_MASK != _CONTINUATION for byte in BEGIN + word_bytes(w) + END)
+                         for w in words], dtype=np.int64)
+    return np.fromiter(map(len, words), dtype=np.int64, count=len(words)) + 2  # code points: characters
+
+
+def _gram_count(n_chars: int, spec: SubwordSpec) -> int:
+    """The n-grams of a word of `n_chars` characters, "<" and ">" included (see char_ngrams)."""
+    lowest = max(spec.min_n, 1)
+    count = 0
+    for first in range(n_chars):
+        low = 2 if lowest == 1 and (first == 0 or first == n_chars - 1) else lowest
+        count += max(0, min(spec.max_n, n_chars - first) - low + 1)
+    return count
+
+
+def _fill_rows(words: Sequence[str], first_id: int, n_words: int, spec: SubwordSpec, out: np.ndarray) -> None:
+    """Write S(w) of `words` (ids first_id, first_id + 1, ...) into `out`, one after the other."""
     encoded = [BEGIN + word_bytes(word) + END for word in words]
     text = np.frombuffer(b"".join(encoded), dtype=np.uint8)
-    word_starts = np.zeros(n_words + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=n_words), out=word_starts[1:])
+    word_starts = np.zeros(len(words) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(words)), out=word_starts[1:])
     del encoded
 
-    # characters: their first byte, their end, and how many characters are left in their word
+    # characters: their first byte, their length in bytes, how many are left in their word
     char_starts = np.flatnonzero((text & _CONTINUATION_MASK) != _CONTINUATION)
-    char_ends = np.append(char_starts[1:], len(text))
+    n_chars = len(char_starts)
+    char_bytes = np.diff(np.append(char_starts, len(text)))
     word_first_char = np.searchsorted(char_starts, word_starts)  # every word begins with "<", a character
-    chars_per_word = np.diff(word_first_char)
-    char_word = np.repeat(np.arange(n_words, dtype=np.int64), chars_per_word)
-    remaining = word_first_char[1:][char_word] - np.arange(len(char_starts))  # this character included
+    char_word = np.repeat(np.arange(len(words)), np.diff(word_first_char))
+    position = np.arange(n_chars) - word_first_char[char_word]
+    remaining = word_first_char[1:][char_word] - np.arange(n_chars)  # this character included
 
     # n-grams starting at each character: lengths lowest..min(max_n, remaining)
-    lowest = np.full(len(char_starts), max(spec.min_n, 1), dtype=np.int64)
-    if spec.min_n <= 1:  # the lone "<" and ">" are no n-grams
-        lowest[(word_first_char[:-1][char_word] == np.arange(len(char_starts))) | (remaining == 1)] = 2
+    lowest_n = max(spec.min_n, 1)
+    lowest = np.full(n_chars, lowest_n, dtype=np.int64)
+    if lowest_n == 1:  # the lone "<" and ">" are no n-grams
+        lowest[(position == 0) | (remaining == 1)] = 2
     n_grams = np.clip(np.minimum(spec.max_n, remaining) - lowest + 1, 0, None)
-    eos = np.flatnonzero(np.fromiter((word == EOS for word in words), dtype=bool, count=n_words))
-    for word_id in eos:
-        n_grams[word_first_char[word_id]:word_first_char[word_id + 1]] = 0
-    grams_before = np.zeros(len(char_starts) + 1, dtype=np.int64)
+    for local_id in [i for i, word in enumerate(words) if word == EOS]:
+        n_grams[word_first_char[local_id]:word_first_char[local_id + 1]] = 0
+    grams_before = np.zeros(n_chars + 1, dtype=np.int64)
     np.cumsum(n_grams, out=grams_before[1:])
-    indptr = grams_before[word_first_char] + np.arange(n_words + 1)
-    row_ids = np.empty(indptr[-1], dtype=id_dtype)
-    row_ids[indptr[:-1]] = np.arange(n_words, dtype=id_dtype)
+    starts = grams_before[word_first_char] + np.arange(len(words) + 1)  # of each word's rows in `out`
+    out[starts[:-1]] = np.arange(first_id, first_id + len(words))
 
     # hashes[c] after n steps: the hash of the n characters from c (garbage where fewer are
     # left: never read). Each step absorbs the next character into every start at once.
-    n_chars, lowest_n = len(char_starts), max(spec.min_n, 1)
     signed_text = text.view(np.int8)
     next_first_byte = np.zeros(n_chars + spec.max_n, dtype=np.uint32)
     next_first_byte[:n_chars] = signed_text[char_starts]  # a negative int8 wraps to 0xFFFFFFxx
-    char_bytes = char_ends - char_starts
     multibyte = np.flatnonzero(char_bytes > 1)  # few, except in CJK and such
     prime = np.uint32(FNV_PRIME)
     bucket_of = np.empty((spec.max_n - lowest_n + 1, n_chars), dtype=np.uint32)  # [n - lowest_n, c]
@@ -263,18 +302,14 @@ def word_rows(words: Sequence[str], spec: SubwordSpec) -> WordRows:
         hashes *= prime
         for offset in range(1, int(char_bytes.max(initial=1))):
             chars = multibyte[(char_bytes[multibyte] > offset) & (multibyte >= n - 1)]
-            starts = chars - (n - 1)
-            hashes[starts] ^= signed_text[char_starts[chars] + offset].astype(np.uint32)
-            hashes[starts] *= prime
+            at = chars - (n - 1)
+            hashes[at] ^= signed_text[char_starts[chars] + offset].astype(np.uint32)
+            hashes[at] *= prime
         if n >= lowest_n:
             np.remainder(hashes, np.uint32(spec.buckets), out=bucket_of[n - lowest_n])
-    del hashes, next_first_byte
 
-    # the grams in fastText's order (by start character, then length), after each word's own row
-    for first in range(0, n_chars, GRAM_CHUNK_CHARS):
-        last = min(first + GRAM_CHUNK_CHARS, n_chars)
-        gram_char = np.repeat(np.arange(first, last), n_grams[first:last])
-        gram_ids = np.arange(grams_before[first], grams_before[last])
-        length_level = lowest[gram_char] - lowest_n + (gram_ids - grams_before[gram_char])
-        row_ids[gram_ids + char_word[gram_char] + 1] = bucket_of[length_level, gram_char].astype(id_dtype) + n_words
-    return WordRows(indptr, row_ids, n_rows)
+    # the grams in fastText's order (by start character, then length), after their word's own row
+    gram_char = np.repeat(np.arange(n_chars), n_grams)
+    gram_ids = np.arange(grams_before[-1])
+    length_level = lowest[gram_char] - lowest_n + (gram_ids - grams_before[gram_char])
+    out[gram_ids + char_word[gram_char] + 1] = bucket_of[length_level, gram_char].astype(np.int32) + n_words
