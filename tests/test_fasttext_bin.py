@@ -65,7 +65,8 @@ def test_we_load_gensims_with_the_same_vectors(gensim_model, tmp_path):
             np.testing.assert_allclose(kv[word], model.wv[word], atol=1e-6, err_msg=word)
     assert isinstance(cbow.load(path, mmap="r").vectors_ngrams, np.memmap)
     assert kv.config["window"] == 3 and kv.config["tokenizer"] == "whitespace"
-    assert [w for w, _ in kv.most_similar("walkedly", topn=5)] == [w for w, _ in model.wv.most_similar("walkedly", topn=5)]
+    ours, theirs = kv.most_similar("walkedly", topn=5), model.wv.most_similar("walkedly", topn=5)
+    assert [w for w, _ in ours] == [w for w, _ in theirs]
 
 
 def test_reading_and_writing_again_gives_gensims_bytes(gensim_model, tmp_path):
@@ -141,7 +142,7 @@ ENTRIES_END = len(_header()) + 2 * 12
 @pytest.mark.parametrize("data,fragment", [
     (VALID[:3], "ends inside the header"),
     (b"\x00" * 8 + VALID[8:], "no fastText magic number"),
-    (_header(version=13) + VALID[len(_header()):], "version 13; cbow reads versions 11 and 12; it was written by a newer"),
+    (_header(version=13) + VALID[len(_header()):], "version 13; cbow reads versions 11 and 12; it was written by"),
     (_header(dim=0) + VALID[len(_header()):], "dim = 0"),
     (_header(bucket=-5) + VALID[len(_header()):], "bucket = -5"),
     (_header(loss=9) + VALID[len(_header()):], "loss = 9"),
@@ -152,12 +153,12 @@ ENTRIES_END = len(_header()) + 2 * 12
     (_header(prune=10**15) + VALID[len(_header()):], "pruneidx_size"),
     (_header(prune=0) + VALID[len(_header()):], "pruned dictionary"),
     (VALID[:ENTRIES_END] + b"\x01" + VALID[ENTRIES_END + 1:], "quantized fastText model (.ftz)"),
-    (VALID[:ENTRIES_END + 1] + struct.pack("<2q", 2**40, 4) + VALID[ENTRIES_END + 17:], "input matrix is 1099511627776 x 4"),
+    (VALID[:ENTRIES_END + 1] + struct.pack("<2q", 2**40, 4) + VALID[ENTRIES_END + 17:], "is 1099511627776"),
     (_header(bucket=2**30) + VALID[len(_header()):], "the header and dictionary make it 1073741826 x 4"),
     (VALID[:-5], "the output matrix needs 32 bytes, the file has 27 left; it is truncated"),
     (VALID + b"junk", "bytes after the output matrix"),
     (VALID[:len(_header())] + b"ab\x00" + struct.pack("<qb", 5, 0) * 2, "dictionary entry 2"),
-    (VALID[:len(_header())] + (b"ab\x00" + struct.pack("<qb", 5, 0)) * 2 + VALID[ENTRIES_END:], "in the dictionary twice"),
+    (VALID[:len(_header())] + (b"ab\x00" + struct.pack("<qb", 5, 0)) * 2 + VALID[ENTRIES_END:], "dictionary twice"),
     (VALID[:len(_header())] + b"ab\x00" + struct.pack("<qb", -5, 0) + VALID[len(_header()) + 12:], "count -5"),
     (VALID[:len(_header())] + b"x" * 70_000, "does not end within"),
     (VALID[:ENTRIES_END + 17] + np.full(36, np.nan, "<f4").tobytes() + VALID[ENTRIES_END + 17 + 144:], "NaN"),

@@ -102,6 +102,11 @@ def test_files_keep_the_ngrams_and_text_keeps_the_vocabulary(kv, tmp_path, caplo
     np.testing.assert_array_equal(vocabulary.vectors, kv.vectors)
     with pytest.raises(FormatError, match="holds no n-gram vectors"):
         SubwordKeyedVectors.load(tmp_path / "v.vec")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        from_bin = KeyedVectors.load(tmp_path / "v.bin")  # detected by content, read as its vocabulary
+    assert type(from_bin) is KeyedVectors and "a fastText model with n-gram vectors" in caplog.text
+    np.testing.assert_allclose(from_bin.vectors, kv.vectors, atol=1e-6)
 
 
 def test_a_damaged_subwords_entry_is_named(kv, tmp_path):
@@ -129,7 +134,10 @@ def test_cli_answers_for_unseen_words_and_says_so(kv, tmp_path, capsys):
     assert "'walkings' is not in the vocabulary: its vector is the mean of its 21 n-gram vectors" in err
     assert "'walk' is not" not in err
     assert main(["analogy", str(path), "talk", "talked", "walkz"]) == 0
-    assert "'walkz' is not in the vocabulary" in capsys.readouterr().err
+    words, err = capsys.readouterr()
+    assert "'walkz' is not in the vocabulary" in err
+    assert main(["analogy", str(path), "talked-talk+walkz"]) == 0  # an expression, not one unseen word
+    assert capsys.readouterr().out == words
 
 
 def test_cli_query_and_convert(kv, tmp_path, capsys, monkeypatch):
@@ -137,7 +145,8 @@ def test_cli_query_and_convert(kv, tmp_path, capsys, monkeypatch):
 
     path = tmp_path / "model.bin"
     kv.save(path)
-    monkeypatch.setattr("sys.stdin", io.StringIO("walkings\n:sim walkings walk\n:odd walk talk zzzq\n:rank zzzq walk\n"))
+    lines = "walkings\n:sim walkings walk\n:odd walk talk zzzq\n:rank zzzq walk\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO(lines))
     assert main(["query", str(path), "--topn", "2"]) == 0
     out, err = capsys.readouterr()
     assert len(out.splitlines()) == 4 and out.splitlines()[1] == f"{kv.similarity('walkings', 'walk'):.4f}"

@@ -51,7 +51,8 @@ def test_table_is_the_one_word_reference(min_n, max_n):
     words = WORDS + ["</s>x", EOS, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]
     spec = SubwordSpec(min_n, max_n, 97 if max_n else 0)
     table = word_rows(words, spec)
-    assert table.row_ids.dtype == np.int32 and table.indptr.dtype == np.int64 and table.n_rows == len(words) + 97 * (max_n > 0)
+    assert table.row_ids.dtype == np.int32 and table.indptr.dtype == np.int64
+    assert table.n_rows == len(words) + 97 * (max_n > 0)
     for word_id, word in enumerate(words):
         assert table.rows(word_id).tolist() == [word_id, *ngram_rows(word, len(words), spec).tolist()], word
 

@@ -99,7 +99,8 @@ def _cmd_analogy(args) -> int:
     if args.b is None:  # one expression: its + words and - words
         from cbow.vectors.query import parse_expression
 
-        positive, negative = parse_expression(args.a, is_word=kv.__contains__)
+        # vocabulary words: with n-grams any word is "in" the vectors, and 'king-man' would be one
+        positive, negative = parse_expression(args.a, is_word=kv.has_index_for)
         if not positive:
             raise CbowError(f"{args.a!r} has no word to add; write e.g. 'king - man + woman'")
         positive, negative = _resolved(kv, positive, "analogy"), _resolved(kv, negative, "analogy")

@@ -43,8 +43,8 @@ BINARY_FORMATS = ("word2vec", "fasttext-bin")
 SUFFIX_FORMATS = {".bin": "word2vec", ".txt": "word2vec-text", ".vec": "word2vec-text", ".text": "word2vec-text",
                   ".glove": "glove", ".cbow": "cbow", ".tsv": "tsv"}
 GZIP_SUFFIX = ".gz"
-SUFFIX_HELP = ".bin (word2vec binary; fastText's with n-grams), .txt/.vec (text), .glove, .cbow (our directory) or .tsv (Projector), " \
-              "optionally + .gz"
+SUFFIX_HELP = (".bin (word2vec binary; fastText's with n-grams), .txt/.vec (text), .glove, .cbow (our directory) "
+               "or .tsv (Projector), optionally + .gz")
 
 
 def is_text_path(path: str | Path) -> bool:

@@ -80,7 +80,7 @@ class Session:
             return Answer("empty")
         if line.startswith(":"):
             return self._command(line[1:].split())
-        is_word = self.resolver.knows if self.resolver is not None else self.kv.__contains__
+        is_word = self.resolver.knows if self.resolver is not None else self.kv.has_index_for
         positive, negative = parse_expression(line, is_word)
         return Answer("neighbours", self.kv.most_similar(positive=self._keys(positive), negative=self._keys(negative),
                                                          topn=self.topn, restrict_vocab=self.restrict_vocab))

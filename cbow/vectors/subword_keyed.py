@@ -237,12 +237,15 @@ class SubwordKeyedVectors(KeyedVectors):
         Parameters
         ----------
         mmap : 'r' memory-maps the matrices (a .cbow directory's, an uncompressed .bin's)
-        binary, format : as KeyedVectors.load; only 'fasttext-bin' and 'cbow' hold n-grams
+        binary, format : as KeyedVectors.load; only 'fasttext-bin' and 'cbow' hold n-grams (a
+            word2vec file, which `binary` asks for, holds none)
 
         Raises
         ------
         FormatError : the file is damaged, or holds no n-gram vectors (then cbow.load reads it)
         """
+        if binary is not None and format is None:
+            format = "word2vec" if binary else "word2vec-text"
         fmt = formats.detect_format(path) if format is None else formats.canonical_format(format)
         if fmt == "fasttext-bin":
             return cls.from_fasttext(read_fasttext_bin(path, mmap=mmap))
@@ -267,9 +270,9 @@ class SubwordKeyedVectors(KeyedVectors):
         dim = meta["dim"]
         vectors = cbowformat.load_matrix(path, cbowformat.MATRIX_FILE, len(words), dim, mmap, row_names=words)
         vocab_rows = cbowformat.load_matrix(path, VOCAB_ROWS_FILE, len(words), dim, mmap, row_names=words)
-        ngram_rows_ = cbowformat.load_matrix(path, NGRAM_ROWS_FILE, spec.buckets, dim, mmap)
+        bucket_rows = cbowformat.load_matrix(path, NGRAM_ROWS_FILE, spec.buckets, dim, mmap)
         ntokens = entry.get("ntokens")
-        return cls(words, vocab_rows, ngram_rows_, spec, counts=counts, config=config, vectors=vectors,
+        return cls(words, vocab_rows, bucket_rows, spec, counts=counts, config=config, vectors=vectors,
                    ntokens=ntokens if isinstance(ntokens, int) else None)
 
     def save(self, path: str | Path, format: str | formats.OutputFormat | None = None) -> formats.OutputFormat:
@@ -308,7 +311,7 @@ def load(path: str | Path, mmap: str | None = None, binary: bool | None = None,
     if binary is None and named in (None, "fasttext-bin", "cbow"):
         holds = _subword_format(path)
         if holds is not None and named in (None, holds) or named == "fasttext-bin":
-            return SubwordKeyedVectors.load(path, mmap=mmap, format=holds or named)
+            return SubwordKeyedVectors.load(path, mmap=mmap, format=named or holds)
     return KeyedVectors.load(path, mmap=mmap, binary=binary, format=format)
 
 
