@@ -113,6 +113,8 @@ def test_mean_vectors_are_the_mean_of_each_words_rows():
 def test_word_rows_refuses_bad_arrays():
     with pytest.raises(ValueError, match="indptr"):
         WordRows(np.array([0, 3]), np.arange(2, dtype=np.int32), 5)
+    with pytest.raises(ValueError, match="must lie in"):
+        WordRows(np.array([0, 2]), np.array([0, 5], dtype=np.int32), 5)  # row 5 of a 5-row matrix
 
 
 def test_table_built_in_chunks_is_the_same(monkeypatch):

@@ -152,6 +152,8 @@ class WordRows:
                 or self.row_ids.dtype not in (np.int32, np.int64) or len(self.indptr) < 1
                 or self.indptr[0] != 0 or self.indptr[-1] != len(self.row_ids)):
             raise ValueError("WordRows: indptr must be int64 from 0 to len(row_ids), row_ids int32/int64")
+        if len(self.row_ids) and not (0 <= self.row_ids.min() and self.row_ids.max() < self.n_rows):
+            raise ValueError(f"WordRows: row ids must lie in [0, {self.n_rows}), the rows of the input matrix")
 
     def __len__(self) -> int:
         return len(self.indptr) - 1
