@@ -8,7 +8,8 @@ Layer order, lowest first (a module may import its own layer and the ones below 
     3 model     the math: hidden layer, objectives, steps
     4 check     gradient checks
     5 training  config, schedule, run, callbacks, engines, checkpoints
-    6 cli       the command line (and __main__)
+    6 explore   the local web page over vectors files (reads training logs)
+    7 cli       the command line (and __main__)
 
 Every import counts, module-level or inside a function, except those under
 `if TYPE_CHECKING:` (annotations only, never executed). `cbow/__init__.py` names its public
@@ -24,7 +25,7 @@ from pathlib import Path
 import cbow
 
 PACKAGE_DIR = Path(cbow.__file__).parent
-LAYERS = ["base", "data", "vectors", "model", "check", "training", "cli"]
+LAYERS = ["base", "data", "vectors", "model", "check", "training", "explore", "cli"]
 BASE_MODULES = {"cbow", "cbow.errors", "cbow.numerics", "cbow.atomic", "cbow.scratch", "cbow.interrupts",
                 "cbow.wording", "cbow.corpora", "cbow.corpora.planted"}
 

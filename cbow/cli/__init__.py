@@ -14,6 +14,7 @@ command group, registered in `build_parser()` here:
     vectors.py        similar, analogy, query (the prompt), convert
     model.py          predict, score: what a whole model (.cbow with W_out) says of contexts and sentences
     evaluate.py       evaluate, compare
+    explore.py        explore: the local web page (cbow.explore)
     plot.py, datasets.py, vocab.py, phrases.py, gradcheck.py   one command each
 
 Only this package prints: results to stdout (tab-separated, pipe-friendly), progress and
@@ -33,6 +34,7 @@ from cbow.cli.args import (
 )
 from cbow.cli.datasets import _add_datasets
 from cbow.cli.evaluate import _add_compare, _add_evaluate
+from cbow.cli.explore import _add_explore
 from cbow.cli.gradcheck import _add_gradcheck
 from cbow.cli.model import _add_predict, _add_score
 from cbow.cli.phrases import _add_phrases
@@ -61,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for add in (_add_train, _add_similar, _add_analogy, _add_evaluate, _add_query, _add_convert, _add_plot,
                 _add_datasets, _add_vocab, _add_phrases, _add_gradcheck, _add_compare, _add_plan, _add_predict,
-                _add_score):
+                _add_score, _add_explore):
         add(subparsers)
     for subparser in subparsers.choices.values():
         subparser.allow_abbrev = False
