@@ -37,3 +37,11 @@ def _private_corpus_cache(tmp_path_factory):
         os.environ.pop("CBOW_CACHE_DIR", None)
     else:
         os.environ["CBOW_CACHE_DIR"] = saved
+
+
+@pytest.fixture(scope="session")
+def explore_trained(tmp_path_factory):
+    """(a.cbow, b.bin, planted analogies) for the cbow explore tests (tests/explore_fixtures.py)."""
+    from explore_fixtures import train_pair
+
+    return train_pair(tmp_path_factory.mktemp("explore"))

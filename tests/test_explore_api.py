@@ -4,7 +4,6 @@ import json
 
 import numpy as np
 import pytest
-from explore_fixtures import train_pair
 
 from cbow.cli import main
 from cbow.explore import layout
@@ -17,8 +16,8 @@ from cbow.vectors.plot import pca_2d
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    return train_pair(tmp_path_factory.mktemp("explore-api"))
+def trained(explore_trained):
+    return explore_trained
 
 
 @pytest.fixture(scope="module")
@@ -205,7 +204,7 @@ def test_training_log_as_recorded(api, trained):
     status, answer = ask(api, "log", file=0)
     records = TrainingLog.read(f"{trained[0]}.log.jsonl")
     assert status == 200 and answer["records"] == records
-    assert [r["epoch"] for r in records if r.get("kind") == "epoch"] == [1, 2, 3, 4]
+    assert [r["epoch"] for r in records if r.get("kind") == "epoch"] == [1, 2, 3, 4, 5, 6]
     assert any(r.get("kind") == "heldout" for r in records) and "eval" in records[-1]
 
 
@@ -225,8 +224,8 @@ def test_missing_or_damaged_log(trained, tmp_path):
 
 
 def test_evaluate_the_planted_analogies_as_cbow_evaluate(api, trained, capsys):
-    status, answer = ask(api, "evaluate", file=0, set="planted-analogies")
-    report = cli_json(capsys, "evaluate", str(trained[0]), "--analogies", str(trained[2]), "--json")
+    status, answer = ask(api, "evaluate", file=1, set="planted-analogies")
+    report = cli_json(capsys, "evaluate", str(trained[1]), "--analogies", str(trained[2]), "--json")
     expected = report["analogies"][str(trained[2])]["methods"]
     assert status == 200 and answer["methods"] == expected
     for method, scores in expected.items():
@@ -316,3 +315,103 @@ def test_display_names_tell_files_apart(tmp_path):
 def test_unknown_endpoint(api):
     response = api.handle("/api/../../etc/passwd", {})
     assert response.status == 404 and b"no API endpoint" in response.body
+
+
+def test_tsne_progress_is_read_from_its_iteration_lines(monkeypatch):
+    """The t-SNE adapter with a stand-in for scikit-learn's TSNE that prints its iterations as
+    TSNE(verbose=2) does; the real one runs in test_layout_jobs_compute_once_and_cache_per_file."""
+    import io
+    import sys
+    import types
+
+    from cbow.explore import layout_child
+
+    class StandInTSNE:
+        def __init__(self, **kwargs):
+            self.kwargs = kwargs
+
+        def fit_transform(self, data):
+            print("[t-SNE] Computing 31 nearest neighbors...")
+            for iteration in range(50, self.kwargs["max_iter"] + 1, 50):
+                print(f"[t-SNE] Iteration {iteration}: error = 1.0, gradient norm = 0.1 (50 iterations in 0.01s)")
+            return data[:, :2]
+
+    monkeypatch.setitem(sys.modules, "sklearn.manifold", types.SimpleNamespace(TSNE=StandInTSNE))
+    stream = io.StringIO()
+    data = np.random.default_rng(1).standard_normal((30, 6)).astype(np.float32)
+    coords = layout_child.tsne(data, layout_child._Reporter(stream))
+    messages = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert np.array_equal(coords, data[:, :2]) and messages[0]["progress"] == 0.0
+    assert {"progress": 0.55, "message": "t-SNE iteration 500 of 1000"} in messages
+    assert messages[-1] == {"progress": 1.0, "message": "t-SNE iteration 1000 of 1000"}
+    assert [m["progress"] for m in messages] == sorted(m["progress"] for m in messages)
+
+
+def test_umap_progress_is_read_from_its_epoch_bar(monkeypatch):
+    """The UMAP adapter with a stand-in for umap-learn (not in the test extra) that reports its
+    epochs through the tqdm arguments it is given, as umap-learn's optimise loop does."""
+    import io
+    import sys
+    import types
+
+    from tqdm import tqdm
+
+    from cbow.explore import layout_child
+
+    class StandInUMAP:
+        def __init__(self, **kwargs):
+            self.kwargs = kwargs
+
+        def fit_transform(self, data):
+            for _ in tqdm(range(self.kwargs["n_epochs"]), **self.kwargs["tqdm_kwds"]):
+                pass
+            return data[:, :2] * 2
+
+    monkeypatch.setitem(sys.modules, "umap", types.SimpleNamespace(UMAP=StandInUMAP))
+    stream = io.StringIO()
+    data = np.random.default_rng(1).standard_normal((30, 6)).astype(np.float32)
+    coords = layout_child.umap(data, layout_child._Reporter(stream))
+    messages = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert np.array_equal(coords, data[:, :2] * 2)
+    assert messages[-1] == {"progress": 1.0, "message": "UMAP epoch 200 of 200"}
+    assert [m["progress"] for m in messages] == sorted(m["progress"] for m in messages)
+
+
+def test_layout_jobs_compute_once_and_cache_per_file(trained, tmp_path):
+    import os
+    import time
+
+    from cbow.explore.layout_jobs import LayoutJobs
+
+    copy = tmp_path / "v.bin"
+    copy.write_bytes(trained[1].read_bytes())
+    served = load_files([copy])[0]
+
+    def finished(job):
+        deadline = time.monotonic() + 300  # waits for the child; nothing races it
+        while job.state not in ("done", "failed") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return job
+
+    jobs = LayoutJobs(tmp_path / "maps")
+    try:
+        job = jobs.request(served, "tsne", 50)
+        assert jobs.request(served, "tsne", 50) is job  # asked again while running: the same job
+        assert finished(job).state == "done", job.error
+        first = job.layout.coords
+    finally:
+        jobs.close()
+    jobs = LayoutJobs(tmp_path / "maps")  # a later session on the same file
+    try:
+        job = jobs.request(served, "tsne", 50)
+        assert (job.state, job.message) == ("done", "from the cache") and np.array_equal(job.layout.coords, first)
+    finally:
+        jobs.close()
+    later = copy.stat().st_mtime_ns + 10 ** 9
+    os.utime(copy, ns=(later, later))  # the file changed: a session on it is not shown the old map
+    jobs = LayoutJobs(tmp_path / "maps")
+    try:
+        job = jobs.request(load_files([copy])[0], "tsne", 50)
+        assert job.state in ("queued", "running") and job.message != "from the cache"
+    finally:
+        jobs.close()  # stops the child it started

@@ -195,29 +195,36 @@ def test_the_command_prints_its_url_serves_and_stops_on_sigterm(vectors):
     assert "cbow explore: serving v.txt (48 words, dim 8)" in stderr and "cbow explore: stopped" in stderr
 
 
-def test_another_host_is_warned(vectors):
-    process = start_cli(str(vectors), "--host", "0.0.0.0")
-    try:
-        assert process.stdout.readline().startswith("http://127.0.0.1:")
-    finally:
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=30)
-    assert "cbow explore: warning: listening on 0.0.0.0:" in stderr and "anyone who can reach" in stderr
+def test_another_host_is_warned(vectors, monkeypatch, capsys):
+    from cbow.cli import main
+
+    def interrupted(self):
+        raise KeyboardInterrupt  # as Ctrl-C right after start
+
+    monkeypatch.setattr(ExploreServer, "serve_forever", interrupted)
+    assert main(["explore", str(vectors), "--host", "0.0.0.0"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("http://127.0.0.1:") and "cbow explore: stopped" in captured.err
+    assert "cbow explore: warning: listening on 0.0.0.0:" in captured.err and "anyone who can reach" in captured.err
+    assert main(["explore", str(vectors)]) == 0
+    assert "warning" not in capsys.readouterr().err
 
 
-def test_command_errors_are_one_line(vectors, tmp_path):
+def test_command_errors_are_one_line(vectors, tmp_path, capsys):
+    from cbow.cli import main
+
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = subprocess.run([sys.executable, "-m", "cbow", "explore", str(vectors), "--port", str(port)],
-                                capture_output=True, text=True, timeout=60, check=False)
-    assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr == (f"cbow explore: error: port {port} is in use; choose another --port, or leave it out "
-                             "for a free one\n")
-    result = subprocess.run([sys.executable, "-m", "cbow", "explore", str(tmp_path / "missing.bin")],
-                            capture_output=True, text=True, timeout=60, check=False)
-    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "missing.bin" in result.stderr
-    result = subprocess.run([sys.executable, "-m", "cbow", "explore", str(vectors), "--port", "70000"],
-                            capture_output=True, text=True, timeout=60, check=False)
-    assert result.returncode == 2 and "must lie in 0..65535" in result.stderr
+        assert main(["explore", str(vectors), "--port", str(port)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (f"cbow explore: error: port {port} is in use; choose another --port, or leave it out "
+                            "for a free one\n")
+    assert main(["explore", str(tmp_path / "missing.bin")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("cbow explore: error: ") and "missing.bin" in err
+    with pytest.raises(SystemExit) as stop:
+        main(["explore", str(vectors), "--port", "70000"])
+    assert stop.value.code == 2 and "must lie in 0..65535" in capsys.readouterr().err

@@ -28,7 +28,10 @@ export function niceTicks(low, high, count = 5) {
   return { ticks, step, label: (value) => value.toFixed(decimals) };
 }
 
-export function lineChart({ series, xLabel, yLabel, format = (y) => y.toFixed(3), xFormat = (x) => String(x) }) {
+// series: [{ name, points: [[x, y]], dashed, colour }]; yRange: [low, high] to fix the y axis
+// (e.g. [0, 1] for accuracies), else it fits the data; format: a y value for the readout.
+export function lineChart({ series, xLabel, yLabel, format = (y) => y.toFixed(3), xFormat = (x) => String(x),
+  yRange = null }) {
   const all = series.flatMap((s) => s.points);
   const figure = el("figure", { class: "chart" });
   if (!all.length) return figure;
@@ -36,7 +39,7 @@ export function lineChart({ series, xLabel, yLabel, format = (y) => y.toFixed(3)
   const xTicks = niceTicks(Math.min(0, ...xs), Math.max(...xs), 6);
   const yMin = Math.min(...ys), yMax = Math.max(...ys);
   const pad = (yMax - yMin) * 0.08 || Math.abs(yMax) * 0.05 || 1;
-  const yTicks = niceTicks(yMin - pad, yMax + pad, 5);
+  const yTicks = yRange ? niceTicks(yRange[0], yRange[1], 5) : niceTicks(yMin - pad, yMax + pad, 5);
   const x0 = xTicks.ticks[0], x1 = xTicks.ticks[xTicks.ticks.length - 1];
   const y0 = yTicks.ticks[0], y1 = yTicks.ticks[yTicks.ticks.length - 1];
   const px = (x) => MARGIN.left + ((x - x0) / (x1 - x0 || 1)) * (WIDTH - MARGIN.left - MARGIN.right);
@@ -45,7 +48,7 @@ export function lineChart({ series, xLabel, yLabel, format = (y) => y.toFixed(3)
   const grid = [
     ...yTicks.ticks.map((y) => [
       svg("line", { class: "grid", x1: MARGIN.left, x2: WIDTH - MARGIN.right, y1: py(y), y2: py(y) }),
-      svg("text", { class: "tick", x: MARGIN.left - 6, y: py(y), "text-anchor": "end", "dominant-baseline": "middle" }, yTicks.label(y)),
+      svg("text", { class: "tick", x: MARGIN.left - 6, y: py(y), "text-anchor": "end", "dominant-baseline": "middle" }, yRange ? format(y) : yTicks.label(y)),
     ]),
     ...xTicks.ticks.map((x) => svg("text", { class: "tick", x: px(x), y: HEIGHT - MARGIN.bottom + 16, "text-anchor": "middle" }, xFormat(x))),
     svg("line", { class: "axis", x1: MARGIN.left, x2: WIDTH - MARGIN.right, y1: HEIGHT - MARGIN.bottom, y2: HEIGHT - MARGIN.bottom }),

@@ -5,6 +5,7 @@ import { getJson } from "./api.js";
 import { clear, count, el, errorBox, fixed, neighbourList, percent, searchBox } from "./ui.js";
 
 const KS = [10, 20, 50];
+const MOVED_SHOWN = 25;
 
 export function compareView(session, root) {
   let state = {};
@@ -95,10 +96,11 @@ export function compareView(session, root) {
       const answer = await getJson("moved", { a: a.value, b: b.value, sample: 1000, k: k.value });
       if (moved.dataset.key !== key) return;
       clear(moved, el("h3", { text: "Which words moved most?" }),
-        el("p", { text: `Mean overlap@${answer.k} over ${count(answer.sample)} frequent words: ${percent(answer.mean_overlap)}. Lowest first:` }),
+        el("p", { text: `Mean overlap@${answer.k} over the ${count(answer.sample)} most frequent words: ${percent(answer.mean_overlap)}. The ${Math.min(MOVED_SHOWN, answer.words.length)} lowest:` }),
         el("table", { class: "table" },
-          el("thead", {}, el("tr", {}, ["word", `overlap@${answer.k}`, "nearest in A", "nearest in B"].map((text) => el("th", { text })))),
-          el("tbody", {}, answer.words.map((row) => el("tr", {},
+          el("thead", {}, el("tr", {}, ["word", `overlap@${answer.k}`, "nearest in A", "nearest in B"]
+            .map((text, i) => el("th", { class: i === 1 ? "number" : null, text })))),
+          el("tbody", {}, answer.words.slice(0, MOVED_SHOWN).map((row) => el("tr", {},
             el("td", {}, el("button", { type: "button", class: "word", text: row.word, onclick: () => go(row.word) })),
             el("td", { class: "number", text: fixed(row.overlap, 2) }),
             el("td", { class: "muted", text: row.a.join(", ") }),

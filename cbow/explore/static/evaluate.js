@@ -4,7 +4,7 @@
 import { getJson } from "./api.js";
 import { clear, count, el, errorBox, fixed, percent } from "./ui.js";
 
-const SHOWN = 200;
+const SHOWN = 50;
 
 function accuracyCell(section) {
   const bar = el("span", { class: "bar" });
@@ -39,13 +39,17 @@ export function evaluateView(session, root) {
     const methodPicker = el("select", { id: "wrong-method", "aria-label": "method" },
       ["3CosAdd", "3CosMul"].map((m) => el("option", { value: m, text: m })));
     const wrongBox = el("div", { id: "wrong" });
+    let shown = SHOWN;
     const paintWrong = () => {
       method.value = methodPicker.value;
       const wrong = answer.wrong[method.value].filter((item) => !section.value || item.section === section.value);
-      clear(wrongBox, el("p", { class: "muted", text: `${count(wrong.length)} answered wrong${wrong.length > SHOWN ? `; the first ${SHOWN} shown` : ""}. Click one to open it in Analogies.` }),
+      const more = wrong.length > shown
+        ? el("button", { type: "button", class: "link", id: "wrong-more", text: `show ${count(Math.min(SHOWN * 4, wrong.length - shown))} more`,
+          onclick: () => { shown += SHOWN * 4; paintWrong(); } }) : null;
+      clear(wrongBox, el("p", { class: "muted", text: `${count(wrong.length)} answered wrong${wrong.length > shown ? `; the first ${count(shown)} shown` : ""}. Click one to open it in Analogies.` }),
         el("table", { class: "table" },
           el("thead", {}, el("tr", {}, ["section", "question", "expected", "answered"].map((text) => el("th", { text })))),
-          el("tbody", {}, wrong.slice(0, SHOWN).map((item) => {
+          el("tbody", {}, wrong.slice(0, shown).map((item) => {
             const [a, b, c, d] = item.question;
             return el("tr", {},
               el("td", { class: "muted", text: item.section }),
@@ -53,10 +57,11 @@ export function evaluateView(session, root) {
                 onclick: () => session.go("analogy", { q: `${a} : ${b} :: ${c}` }) })),
               el("td", { text: d }),
               el("td", { class: "wrong-answer", text: item.answer || "(none)" }));
-          }))));
+          }))), more);
     };
-    section.addEventListener("change", paintWrong);
-    methodPicker.addEventListener("change", paintWrong);
+    const repaint = () => { shown = SHOWN; paintWrong(); };
+    section.addEventListener("change", repaint);
+    methodPicker.addEventListener("change", repaint);
     const coverage = `${count(add.total)} of ${count(answer.questions)} questions answered, ${count(answer.skipped)} skipped (a word outside the ${count(answer.restrict_vocab || answer.vocab_size)} most frequent)`;
     const out = [
       el("div", { class: "headline" },
@@ -64,7 +69,8 @@ export function evaluateView(session, root) {
         el("span", {}, el("span", { class: "big", text: percent(mul.accuracy) }), " 3CosMul"),
         el("span", { class: "muted", text: coverage })),
       el("table", { class: "table sections", id: "eval-sections" },
-        el("thead", {}, el("tr", {}, ["section", "3CosAdd", "3CosMul", "skipped"].map((text) => el("th", { text })))),
+        el("thead", {}, el("tr", {}, ["section", "3CosAdd", "3CosMul", "skipped"]
+          .map((text) => el("th", { class: text === "skipped" ? "number" : null, text })))),
         el("tbody", {}, add.sections.map((s, i) => el("tr", {},
           el("td", { text: s.section }), accuracyCell(s), accuracyCell(mul.sections[i]),
           el("td", { class: "number", text: count(s.skipped) }))))),
@@ -82,7 +88,8 @@ export function evaluateView(session, root) {
         el("span", { class: "muted", text: `${count(answer.pairs)} pairs scored, ${count(answer.skipped)} skipped as out of vocabulary` })),
       el("h3", { text: "The pairs ranked most differently from people" }),
       el("table", { class: "table", id: "eval-pairs" },
-        el("thead", {}, el("tr", {}, ["pair", "human score", "cosine", "human rank", "model rank"].map((text) => el("th", { text })))),
+        el("thead", {}, el("tr", {}, ["pair", "human score", "cosine", "human rank", "model rank"]
+          .map((text, i) => el("th", { class: i ? "number" : null, text })))),
         el("tbody", {}, answer.items.slice(0, SHOWN).map((item) => el("tr", {},
           el("td", {}, el("button", { type: "button", class: "word", text: `${item.pair[0]} – ${item.pair[1]}`,
             onclick: () => session.go("neighbours", { word: item.pair[0] }) })),

@@ -45,7 +45,8 @@ export function mapView(session, root) {
       title: about.available ? null : `${LABELS[name]} maps need the explore extra: ${about.install}`,
     })));
     const limit = Math.min(info.words, session.maps[state.method || "pca"]?.max || info.words);
-    const sizes = SIZES.filter((n) => n < limit);
+    const asked = Number(state.n);  // a size from the address is offered too
+    const sizes = [...new Set([...SIZES, ...(asked >= 2 && asked < limit ? [asked] : [])])].filter((n) => n < limit).sort((p, q) => p - q);
     clear(size, sizes.map((n) => el("option", { value: String(n), text: `${count(n)} words` })),
       el("option", { value: limit === info.words ? "all" : String(limit),
         text: limit === info.words ? `all ${count(limit)} words` : `${count(limit)} words (the most for ${LABELS[state.method]})` }));
@@ -111,6 +112,9 @@ export function mapView(session, root) {
     const request = neighbourhood ? { file: session.file, word: state.word, k: state.k }
       : { file: session.file, method: state.method, n: size.value };
     const ticket = ++asked;
+    find.value = "";
+    canvasBox.classList.add("stale");
+    clear(side, el("p", { class: "muted", text: "Click a point to see its word and its neighbours." }));
     clear(status, progressBar(null, neighbourhood ? `placing the neighbourhood of '${state.word}'…`
       : `computing the ${LABELS[state.method]} map of ${size.selectedOptions[0]?.text || ""}…`));
     status.hidden = false;
@@ -127,6 +131,7 @@ export function mapView(session, root) {
       const coords = await getCoords(request);
       if (ticket !== asked) return;
       show(meta, coords, neighbourhood);
+      canvasBox.classList.remove("stale");
       status.hidden = true;
     } catch (error) {
       if (ticket === asked) clear(status, errorBox(error, (word) => session.go("map", { word, k: 150 })));
@@ -151,7 +156,14 @@ export function mapView(session, root) {
     clear(legend, neighbourhood
       ? `PCA of '${meta.word}' and its ${count(meta.k)} nearest words${explained} · colour: cosine to '${meta.word}' (dark = closest)`
       : `${LABELS[meta.method]} of the ${count(n)} most frequent words${explained} · colour: frequency (dark = frequent)`,
-    el("span", { class: "muted", text: " · drag to pan, wheel or +/− to zoom, 0 to fit, click a point" }));
+    el("span", { class: "muted", text: " · drag to pan, wheel or +/− to zoom, 0 to fit, click a point" }),
+    missingMethods());
+  }
+
+  function missingMethods() {
+    const missing = Object.entries(session.maps).filter(([, about]) => !about.available);
+    if (!missing.length) return null;
+    return el("span", { class: "muted", text: ` · ${missing.map(([name]) => LABELS[name]).join(" and ")} maps: ${missing[0][1].install}` });
   }
 
   return {

@@ -17,11 +17,11 @@ export function neighboursView(session, root) {
   let asked = 0;
 
   const show = (word) => session.go("neighbours", { word, topn: topn.value });
-  searchBox(input, { file: () => session.file, onPick: show });
-  topn.addEventListener("change", () => state.word && show(state.word));
   clear(root,
     el("div", { class: "toolbar" }, el("div", { class: "search" }, input), topn),
     trail, result);
+  searchBox(input, { file: () => session.file, onPick: show });
+  topn.addEventListener("change", () => state.word && show(state.word));
 
   const paintTrail = () => {
     clear(trail, walked.map((word, index) => [

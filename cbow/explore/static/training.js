@@ -69,12 +69,15 @@ export function trainingView(session, root) {
     if (scores.length) {
       charts.push(el("section", { class: "panel", id: "chart-scores" }, el("h3", { text: "Scores per epoch" }),
         el("p", { class: "muted small", text: "analogy accuracy (3CosAdd) and word-pair Spearman of the --eval files after each epoch" }),
-        lineChart({ series: scores, xLabel: "epoch", yLabel: "score", xFormat: epochFormat, format: (y) => y.toFixed(2) })));
+        scores.every((series) => series.metric === "accuracy")
+          ? lineChart({ series: scores, xLabel: "epoch", yLabel: "accuracy", xFormat: epochFormat, yRange: [0, 1],
+            format: (y) => percent(y, 0) })
+          : lineChart({ series: scores, xLabel: "epoch", yLabel: "score", xFormat: epochFormat, format: (y) => y.toFixed(2) })));
     }
     const evalNames = [...new Set(epochs.flatMap((record) => Object.keys(record.eval || {})))];
     const table = el("table", { class: "table", id: "epochs-table" },
       el("thead", {}, el("tr", {}, ["epoch", "words", "lr", "loss", "held-out nats", "words/s", "seconds", ...evalNames]
-        .map((text) => el("th", { text })))),
+        .map((text) => el("th", { class: "number", text })))),
       el("tbody", {}, epochs.map((record) => el("tr", {},
         el("td", { class: "number", text: String(record.epoch) }),
         el("td", { class: "number", text: count(record.words || 0) }),

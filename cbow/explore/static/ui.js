@@ -70,7 +70,9 @@ export function neighbourList(items, { onWord, marks, highlight, relative = fals
 
 // A text input with a completion list over a file's vocabulary.
 // options.file() gives the file id; options.onPick(word) runs on Enter or a click.
+// The input must be in its place already: the list goes right after it.
 export function searchBox(input, { file, onPick, limit = 10 }) {
+  if (!input.parentNode) throw new Error("searchBox: put the input in the page first");
   const list = el("ul", { class: "completions", role: "listbox", hidden: true });
   input.after(list);
   input.setAttribute("role", "combobox");

@@ -1,0 +1,63 @@
+// Label placement: words are tried most important first; each goes beside its point (to
+// the right, else left, above or below) only where its box overlaps no box placed before.
+// An occupancy grid of CELL-pixel squares says which parts of the screen are taken, so a
+// try costs the cells its box covers, whatever the number of labels. Pinned words (the
+// selection, its neighbours) come first and are placed even when every side is taken.
+
+export const CELL = 6;
+
+const SIDES = [
+  (px, py, w, h) => [px + 5, py - h / 2],
+  (px, py, w, h) => [px - 5 - w, py - h / 2],
+  (px, py, w, h) => [px - w / 2, py - h - 3],
+  (px, py, w, h) => [px - w / 2, py + 3],
+];
+
+// candidates: indices in priority order; pinned: indices always placed; bold: a Set of
+// indices drawn larger; position(i) -> [x, y] on screen; measure(i, bold) -> text width;
+// budget: at most this many candidates are tried (while the view moves).
+// Returns [{ index, x, y, width, height, bold }], the boxes placed (x, y: top left).
+export function placeLabels({ width, height, candidates, pinned = [], bold = new Set(), position, measure,
+  maxLabels, budget = Infinity }) {
+  const columns = Math.ceil(width / CELL), rows = Math.ceil(height / CELL);
+  const taken = new Uint8Array(columns * rows);
+  const placed = [];
+  const seen = new Set();
+  const span = (x, y, w, h) => [Math.max(0, Math.floor(x / CELL)), Math.min(columns - 1, Math.floor((x + w) / CELL)),
+    Math.max(0, Math.floor(y / CELL)), Math.min(rows - 1, Math.floor((y + h) / CELL))];
+  const free = ([c0, c1, r0, r1]) => {
+    for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) if (taken[r * columns + c]) return false;
+    return true;
+  };
+  const tryPlace = (i, force) => {
+    const [px, py] = position(i);
+    if (!(px >= 0 && py >= 0 && px <= width && py <= height)) return;
+    const isBold = bold.has(i);
+    const w = measure(i, isBold) + 4, h = isBold ? 17 : 15;
+    let chosen = null;
+    for (const side of SIDES) {
+      const [x, y] = side(px, py, w, h);
+      if (x < 0 || y < 0 || x + w > width || y + h > height) continue;
+      if (free(span(x, y, w, h))) { chosen = [x, y]; break; }
+    }
+    if (!chosen && force) chosen = SIDES[0](px, py, w, h);
+    if (!chosen) return;
+    const [c0, c1, r0, r1] = span(chosen[0], chosen[1], w, h);
+    for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) taken[r * columns + c] = 1;
+    placed.push({ index: i, x: chosen[0], y: chosen[1], width: w, height: h, bold: isBold, pinned: force });
+  };
+  for (const i of pinned) { seen.add(i); tryPlace(i, true); }
+  let tried = 0;
+  for (let k = 0; k < candidates.length && placed.length < maxLabels + pinned.length && tried < budget; k++) {
+    const i = candidates[k];
+    if (seen.has(i)) continue;
+    tried++;
+    tryPlace(i, false);
+  }
+  return placed;
+}
+
+// Two boxes overlap (share more than an edge).
+export function overlap(a, b) {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+}
