@@ -5,6 +5,7 @@
     completion.py   the search box: prefix completion over a vocabulary, did-you-mean
     neighbours.py   a word's neighbours, expressions and analogies (3CosAdd, 3CosMul),
                     two files side by side (overlap@k) and the words that moved most
+    batching.py     concurrent neighbour queries of a file answered by one matrix product
     layout.py       2-D maps: PCA of the top N words (covariance eigendecomposition) or of a
                     word's neighbourhood; t-SNE / UMAP when installed (the explore extra)
     layout_jobs.py  t-SNE / UMAP in a child process, with progress, cached per file

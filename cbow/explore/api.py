@@ -29,6 +29,7 @@ import numpy as np
 
 from cbow.errors import CbowError
 from cbow.explore import neighbours as answers
+from cbow.explore.batching import NeighbourBatcher
 from cbow.explore.errors import RequestError
 from cbow.explore.evaluation import EvaluationSets
 from cbow.explore.layout import INSTALL_HINT, MODULE_OF, Layout, available_methods, pca
@@ -137,6 +138,7 @@ class Api:
         self.files = {served.id: served for served in files}
         self.jobs = jobs or LayoutJobs()
         self.sets = EvaluationSets()
+        self.batcher = NeighbourBatcher()
         self._maps = _Memo(MEMO_ENTRIES)
         self._moved = _Memo(MEMO_ENTRIES)
         self.routes = {
@@ -153,6 +155,7 @@ class Api:
         }
 
     def close(self) -> None:
+        self.batcher.close()
         self.jobs.close()
         self.sets.close()
 
@@ -201,7 +204,8 @@ class Api:
 
     def neighbours(self, params: _Params) -> Response:
         served = self._file(params)
-        return json_response(answers.neighbours(served, params.text("word"), params.integer("topn", 10, 1, TOPN_MAX)))
+        topn = params.integer("topn", 10, 1, TOPN_MAX)
+        return json_response(answers.neighbours(served, params.text("word"), topn, self.batcher.most_similar))
 
     def query(self, params: _Params) -> Response:
         served = self._file(params)
@@ -219,7 +223,8 @@ class Api:
 
     def compare(self, params: _Params) -> Response:
         first, second = self._two_files(params)
-        return json_response(answers.compare(first, second, params.text("word"), params.integer("k", 10, 1, TOPN_MAX)))
+        k = params.integer("k", 10, 1, TOPN_MAX)
+        return json_response(answers.compare(first, second, params.text("word"), k, self.batcher.most_similar))
 
     def moved(self, params: _Params) -> Response:
         first, second = self._two_files(params)
@@ -235,7 +240,7 @@ class Api:
             if "n" in params.query or params.query.get("method", ["pca"])[0] != "pca":
                 raise RequestError(400, "bad_parameter", "a neighbourhood map is PCA of word and k; drop n and method")
             k = params.integer("k", 100, 2, NEIGHBOURHOOD_MAX)
-            found = answers.neighbours(served, params.text("word"), k)
+            found = answers.neighbours(served, params.text("word"), k, self.batcher.most_similar)
             key = ("neighbourhood", served.id, found["key"], found["source"], k)
             layout = self._maps.get(key, lambda: _neighbourhood_layout(served, found))
             return served, {"method": "pca", "word": found["key"], "k": k}, layout, {

@@ -3,7 +3,8 @@
 Every answer is computed by the public KeyedVectors queries that `cbow similar` and
 `cbow analogy` use, so the page and the commands agree to the last digit:
 
-    a word            most_similar_many([key], topn)   (cbow similar; the word itself excluded)
+    a word            most_similar_many([key], topn)   (cbow similar; the word itself excluded;
+                                                        the server's concurrent ones in one batch)
     an n-gram word    similar_by_vector(its vector, topn)
     an expression     most_similar(positive, negative) for 3CosAdd,
                       most_similar_cosmul(positive, negative) for 3CosMul (cbow analogy --cosmul)
@@ -24,6 +25,7 @@ most between two runs, the check people otherwise make by hand after a retrain.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 
@@ -41,11 +43,19 @@ def _pairs(found: list[tuple[str, float]]) -> list[list]:
     return [[word, round(float(score), 6)] for word, score in found]
 
 
-def neighbours(served: ServedFile, typed: str, topn: int) -> dict:
+Search = Callable[[ServedFile, str, int], list]  # (file, vocabulary word, topn) -> [(word, cosine)]
+
+
+def search_alone(served: ServedFile, key: str, topn: int) -> list[tuple[str, float]]:
+    """One word's neighbours by itself (the server batches concurrent ones: cbow.explore.batching)."""
+    return served.kv.most_similar_many([key], topn=topn)[0]
+
+
+def neighbours(served: ServedFile, typed: str, topn: int, search: Search = search_alone) -> dict:
     """The `topn` nearest words of one typed word, best first, and how the word was found."""
     word = served.look_up(typed)
     if word.row is not None:
-        found = served.kv.most_similar_many([word.key], topn=topn)[0]
+        found = search(served, word.key, topn)
     else:
         found = served.kv.similar_by_vector(served.vector(word), topn=topn)
     answer = {"file": served.id, "word": typed, "key": word.key, "source": word.source,
@@ -111,18 +121,18 @@ def _cosine(served: ServedFile, word: str, other: str) -> float | None:
     return round(served.kv.similarity(word, other), 6)
 
 
-def _side(served: ServedFile, typed: str, k: int) -> dict:
+def _side(served: ServedFile, typed: str, k: int, search: Search) -> dict:
     try:
-        return neighbours(served, typed, k)
+        return neighbours(served, typed, k, search)
     except RequestError as error:
         if error.code != "unknown_word":
             raise
         return {"file": served.id, "word": typed, "error": error.to_json()["error"], "neighbours": []}
 
 
-def compare(file_a: ServedFile, file_b: ServedFile, typed: str, k: int) -> dict:
+def compare(file_a: ServedFile, file_b: ServedFile, typed: str, k: int, search: Search = search_alone) -> dict:
     """One word's k neighbours in A and in B, what each has that the other lacks, and overlap@k."""
-    sides = {"a": _side(file_a, typed, k), "b": _side(file_b, typed, k)}
+    sides = {"a": _side(file_a, typed, k, search), "b": _side(file_b, typed, k, search)}
     if "error" in sides["a"] and "error" in sides["b"]:
         error = sides["a"]["error"]
         hint = error["message"].split("; ")[-1]
