@@ -1,17 +1,24 @@
 // Label placement: words are tried most important first; each goes beside its point (to
-// the right, else left, above or below) only where its box overlaps no box placed before.
+// the right, else left, above, below or at a corner) only where its box overlaps no box
+// placed before.
 // An occupancy grid of CELL-pixel squares says which parts of the screen are taken, so a
 // try costs the cells its box covers, whatever the number of labels. Pinned words (the
 // selection, its neighbours) come first and are placed even when every side is taken.
 
 export const CELL = 6;
 
+// Where a label may go, best first: beside its point, then the corners, then farther out.
 const SIDES = [
   (px, py, w, h) => [px + 5, py - h / 2],
   (px, py, w, h) => [px - 5 - w, py - h / 2],
   (px, py, w, h) => [px - w / 2, py - h - 3],
   (px, py, w, h) => [px - w / 2, py + 3],
+  (px, py, w, h) => [px + 4, py - h - 2],
+  (px, py, w, h) => [px + 4, py + 2],
+  (px, py, w, h) => [px - 4 - w, py - h - 2],
+  (px, py, w, h) => [px - 4 - w, py + 2],
 ];
+const FAR = [[0, -1.6], [0, 1.6], [0, -2.6], [0, 2.6]];  // pinned words: rows above and below
 
 // candidates: indices in priority order; pinned: indices always placed; bold: a Set of
 // indices drawn larger; position(i) -> [x, y] on screen; measure(i, bold) -> text width;
@@ -35,8 +42,9 @@ export function placeLabels({ width, height, candidates, pinned = [], bold = new
     const isBold = bold.has(i);
     const w = measure(i, isBold) + 4, h = isBold ? 17 : 15;
     let chosen = null;
-    for (const side of SIDES) {
-      const [x, y] = side(px, py, w, h);
+    const spots = SIDES.map((side) => side(px, py, w, h));
+    if (force) spots.push(...FAR.map(([dx, dy]) => [px + 5 + dx * w, py - h / 2 + dy * h]));
+    for (const [x, y] of spots) {
       if (x < 0 || y < 0 || x + w > width || y + h > height) continue;
       if (free(span(x, y, w, h))) { chosen = [x, y]; break; }
     }

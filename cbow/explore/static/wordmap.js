@@ -195,7 +195,8 @@ export class WordMap {
     if (this.selected >= 0) this._ring(this.selected, 8, accent, 2.5);
     if (this.hovered >= 0) this._ring(this.hovered, 7, ink, 1.5);
     ctx.lineJoin = "round";
-    for (const box of this.labelBoxes) {
+    const drawOrder = [...this.labelBoxes].sort((a, b) => Number(a.bold) - Number(b.bold));  // the selection on top
+    for (const box of drawOrder) {
       ctx.font = box.bold ? BOLD : FONT;
       ctx.lineWidth = 3;
       ctx.strokeStyle = halo;
