@@ -20,12 +20,17 @@ const SIDES = [
 ];
 const FAR = [[0, -1.6], [0, 1.6], [0, -2.6], [0, 2.6]];  // pinned words: rows above and below
 
+const GIVE_UP = 20000;  // candidates refused in a row: the screen is full, stop looking
+
 // candidates: indices in priority order; pinned: indices always placed; bold: a Set of
-// indices drawn larger; position(i) -> [x, y] on screen; measure(i, bold) -> text width;
-// budget: at most this many candidates are tried (while the view moves).
+// indices drawn larger; position(i, out) writes [x, y] on screen into out; measure(i, bold)
+// -> text width;
+// guess(i) -> a cheap width estimate (measuring text is the slow part: only a label whose
+// guessed box fits is measured, then tried at its true width); budget: at most this many
+// candidates are tried (while the view moves).
 // Returns [{ index, x, y, width, height, bold }], the boxes placed (x, y: top left).
 export function placeLabels({ width, height, candidates, pinned = [], bold = new Set(), position, measure,
-  maxLabels, budget = Infinity }) {
+  guess = null, maxLabels, budget = Infinity }) {
   const columns = Math.ceil(width / CELL), rows = Math.ceil(height / CELL);
   const taken = new Uint8Array(columns * rows);
   const placed = [];
@@ -36,31 +41,39 @@ export function placeLabels({ width, height, candidates, pinned = [], bold = new
     for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) if (taken[r * columns + c]) return false;
     return true;
   };
-  const tryPlace = (i, force) => {
-    const [px, py] = position(i);
-    if (!(px >= 0 && py >= 0 && px <= width && py <= height)) return;
-    const isBold = bold.has(i);
-    const w = measure(i, isBold) + 4, h = isBold ? 17 : 15;
-    let chosen = null;
+  const spotFor = (px, py, w, h, force) => {
     const spots = SIDES.map((side) => side(px, py, w, h));
     if (force) spots.push(...FAR.map(([dx, dy]) => [px + 5 + dx * w, py - h / 2 + dy * h]));
     for (const [x, y] of spots) {
       if (x < 0 || y < 0 || x + w > width || y + h > height) continue;
-      if (free(span(x, y, w, h))) { chosen = [x, y]; break; }
+      if (free(span(x, y, w, h))) return [x, y];
     }
-    if (!chosen && force) chosen = SIDES[0](px, py, w, h);
-    if (!chosen) return;
+    return force ? SIDES[0](px, py, w, h) : null;
+  };
+  const at = new Float64Array(2);  // position(i, at) writes there: no array made per candidate
+  const tryPlace = (i, force) => {
+    position(i, at);
+    const px = at[0], py = at[1];
+    if (!(px >= 0 && py >= 0 && px <= width && py <= height)) return false;
+    const isBold = bold.has(i);
+    const h = isBold ? 17 : 15;
+    if (!force && guess && !spotFor(px, py, guess(i) + 4, h, false)) return false;
+    const w = measure(i, isBold) + 4;
+    const chosen = spotFor(px, py, w, h, force);
+    if (!chosen) return false;
     const [c0, c1, r0, r1] = span(chosen[0], chosen[1], w, h);
     for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) taken[r * columns + c] = 1;
     placed.push({ index: i, x: chosen[0], y: chosen[1], width: w, height: h, bold: isBold, pinned: force });
+    return true;
   };
   for (const i of pinned) { seen.add(i); tryPlace(i, true); }
-  let tried = 0;
-  for (let k = 0; k < candidates.length && placed.length < maxLabels + pinned.length && tried < budget; k++) {
+  let tried = 0, refused = 0;
+  for (let k = 0; k < candidates.length && placed.length < maxLabels + pinned.length && tried < budget
+    && refused < GIVE_UP; k++) {
     const i = candidates[k];
     if (seen.has(i)) continue;
     tried++;
-    tryPlace(i, false);
+    refused = tryPlace(i, false) ? 0 : refused + 1;
   }
   return placed;
 }

@@ -152,10 +152,11 @@ export function mapView(session, root) {
     ensureMap().setPoints({ words: meta.words, coords, shade, info: infoOf });
     canvasBox.dataset.points = String(n);
     if (neighbourhood) { map.select(0); selectPoint(0); } else selectPoint(-1);
+    const strong = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches ? "bright" : "dark";
     const explained = meta.explained ? ` · the axes hold ${percent(meta.explained[0])} and ${percent(meta.explained[1])} of the variance` : "";
     clear(legend, neighbourhood
-      ? `PCA of '${meta.word}' and its ${count(meta.k)} nearest words${explained} · colour: cosine to '${meta.word}' (dark = closest)`
-      : `${LABELS[meta.method]} of the ${count(n)} most frequent words${explained} · colour: frequency (dark = frequent)`,
+      ? `PCA of '${meta.word}' and its ${count(meta.k)} nearest words${explained} · colour: cosine to '${meta.word}' (${strong} = closest)`
+      : `${LABELS[meta.method]} of the ${count(n)} most frequent words${explained} · colour: frequency (${strong} = frequent)`,
     el("span", { class: "muted", text: " · drag to pan, wheel or +/− to zoom, 0 to fit, click a point" }),
     missingMethods());
   }

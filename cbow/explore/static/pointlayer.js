@@ -1,5 +1,7 @@
 // PointLayer: the map's points on one canvas, by WebGL (one draw call for any number of
-// points), or by a 2-D canvas where WebGL is missing. Colours come from a ramp over each
+// points), or by a 2-D canvas where WebGL is missing. While the view moves, only the most
+// important MOVING_POINTS are drawn (a software renderer, as headless Chromium's, would
+// take half a second a frame for a million), all of them once it rests. Colours come from a ramp over each
 // point's shade (0..1); the least important points are drawn first, so where points
 // overlap the important ones stay on top.
 
@@ -26,7 +28,7 @@ export class PointLayer {
   constructor(canvas, { dark = false } = {}) {
     this.canvas = canvas;
     this.stops = dark ? DARK_RAMP : LIGHT_RAMP;
-    this.gl = canvas.getContext("webgl", { antialias: false, premultipliedAlpha: true, preserveDrawingBuffer: true });
+    this.gl = canvas.getContext("webgl", { antialias: false, premultipliedAlpha: true });
     this.flat = this.gl ? null : canvas.getContext("2d");
     this.kind = this.gl ? "webgl" : "canvas";
     this.n = 0;
@@ -78,8 +80,10 @@ export class PointLayer {
     }
   }
 
-  // view: { cx, cy, scale } (pixels per data unit); width, height in CSS pixels.
-  draw(view, width, height, ratio, size) {
+  // view: { cx, cy, scale } (pixels per data unit); width, height in CSS pixels; only the
+  // `limit` most important points are drawn (the map draws fewer while it moves).
+  draw(view, width, height, ratio, size, limit = Infinity) {
+    const count = Math.min(this.n, limit);
     if (this.gl) {
       const gl = this.gl;
       gl.viewport(0, 0, this.canvas.width, this.canvas.height);
@@ -90,13 +94,13 @@ export class PointLayer {
       gl.uniform2f(this.where.u_scale, (2 * view.scale) / width, (2 * view.scale) / height);
       gl.uniform1f(this.where.u_size, size * ratio);
       gl.uniform1f(this.where.u_alpha, this.n > 60000 ? 0.55 : 0.8);
-      gl.drawArrays(gl.POINTS, 0, this.n);
+      gl.drawArrays(gl.POINTS, this.n - count, count);  // the buffer ends with the most important
       return;
     }
     const ctx = this.flat;
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, width, height);
-    for (let k = this.n - 1; k >= 0; k--) {
+    for (let k = count - 1; k >= 0; k--) {
       const i = this.order[k];
       const x = (this.coords[2 * i] - view.cx) * view.scale + width / 2;
       const y = -(this.coords[2 * i + 1] - view.cy) * view.scale + height / 2;

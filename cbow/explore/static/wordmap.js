@@ -12,7 +12,8 @@ import { PointGrid } from "./pointgrid.js";
 import { PointLayer } from "./pointlayer.js";
 
 const HOVER_RADIUS = 10;
-const MOVING_BUDGET = 40000;
+const MOVING_BUDGET = 8000;  // label candidates tried per frame while the view moves
+const MOVING_POINTS = 150000;  // points drawn per frame while it moves (pointlayer.js)
 const IDLE_MS = 120;
 const FONT = "12px system-ui, -apple-system, 'Segoe UI', sans-serif";
 const BOLD = "600 13px system-ui, -apple-system, 'Segoe UI', sans-serif";
@@ -101,9 +102,11 @@ export class WordMap {
     this.render();
   }
 
-  toScreen(i) {
+  toScreen(i, out = [0, 0]) {
     const { cx, cy, scale } = this.view;
-    return [(this.coords[2 * i] - cx) * scale + this.width / 2, -(this.coords[2 * i + 1] - cy) * scale + this.height / 2];
+    out[0] = (this.coords[2 * i] - cx) * scale + this.width / 2;
+    out[1] = -(this.coords[2 * i + 1] - cy) * scale + this.height / 2;
+    return out;
   }
 
   toData(px, py) {
@@ -164,7 +167,8 @@ export class WordMap {
   }
 
   _drawPoints() {
-    this.layer.draw(this.view, this.width, this.height, this.ratio, this.pointSize());
+    this.layer.draw(this.view, this.width, this.height, this.ratio, this.pointSize(),
+      this.moving ? MOVING_POINTS : Infinity);
   }
 
   _width(i, bold) {
@@ -184,7 +188,8 @@ export class WordMap {
     this.labelBoxes = placeLabels({
       width: this.width, height: this.height, candidates: this.priority, pinned,
       bold: new Set(this.selected >= 0 ? [this.selected] : []),
-      position: (i) => this.toScreen(i), measure: (i, bold) => this._width(i, bold),
+      position: (i, out) => this.toScreen(i, out), measure: (i, bold) => this._width(i, bold),
+      guess: (i) => (this.widths[i] >= 0 ? this.widths[i] : 5.5 * this.words[i].length),
       maxLabels: Math.max(12, Math.floor((this.width * this.height) / 5200)), budget,
     });
     const style = getComputedStyle(this.container);
