@@ -415,3 +415,24 @@ def test_layout_jobs_compute_once_and_cache_per_file(trained, tmp_path):
         assert job.state in ("queued", "running") and job.message != "from the cache"
     finally:
         jobs.close()  # stops the child it started
+
+
+def test_the_planted_set_lives_in_a_held_scratch_directory(trained, tmp_path, monkeypatch):
+    """Written once into a directory the session holds, removed at close; one a killed session
+    left behind (its lock held by no process) is swept when the next session makes its own."""
+    import tempfile
+
+    from cbow.explore.evaluation import SCRATCH_PREFIX, EvaluationSets
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    left = tmp_path / f"{SCRATCH_PREFIX}99999.abcd1234"
+    left.mkdir()
+    (left / ".cbow-lock").touch()
+    (left / "planted-questions.txt").write_text(": capital\n")
+    sets = EvaluationSets()
+    served = load_files([trained[0]])[0]
+    assert sets.run(served, "planted-analogies")["questions"] == 636
+    (mine,) = [p for p in tmp_path.iterdir() if p.name.startswith(SCRATCH_PREFIX)]
+    assert not left.exists() and (mine / "planted-questions.txt").is_file()
+    sets.close()
+    assert not mine.exists()

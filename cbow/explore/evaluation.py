@@ -25,6 +25,7 @@ import scipy.stats
 from cbow.corpora import planted
 from cbow.explore.errors import RequestError
 from cbow.explore.served import ServedFile
+from cbow.scratch import HeldDirectory, held_name_pattern, sweep
 from cbow.vectors import datasets
 
 PLANTED = "planted-analogies"
@@ -32,12 +33,16 @@ ANALOGY_RESTRICT_VOCAB = 30_000   # cbow evaluate's --restrict-vocab
 PAIRS_RESTRICT_VOCAB = 300_000    # cbow evaluate's --pairs-restrict-vocab
 
 
+SCRATCH_PREFIX = "cbow-explore-sets-"
+
+
 class EvaluationSets:
-    """The sets a session can run; the planted questions are written once to a private temp dir."""
+    """The sets a session can run; the planted questions are written once, into a scratch
+    directory the session holds (cbow.scratch: one a killed session left is swept)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._scratch: tempfile.TemporaryDirectory | None = None
+        self._scratch: HeldDirectory | None = None
         self._planted: Path | None = None
 
     def listing(self) -> list[dict]:
@@ -57,8 +62,9 @@ class EvaluationSets:
         if name == PLANTED:
             with self._lock:
                 if self._planted is None:
-                    self._scratch = tempfile.TemporaryDirectory(prefix="cbow-explore-")
-                    self._planted = planted.write_analogies(Path(self._scratch.name) / "planted-questions.txt")
+                    sweep(tempfile.gettempdir(), held_name_pattern(SCRATCH_PREFIX))
+                    self._scratch = HeldDirectory(tempfile.gettempdir(), SCRATCH_PREFIX)
+                    self._planted = planted.write_analogies(self._scratch.path / "planted-questions.txt")
             return "analogies", self._planted
         dataset = datasets.REGISTRY.get(name)
         if dataset is None or dataset.kind not in ("analogies", "pairs"):
@@ -79,7 +85,7 @@ class EvaluationSets:
 
     def close(self) -> None:
         if self._scratch is not None:
-            self._scratch.cleanup()
+            self._scratch.remove()
 
 
 def analogy_report(served: ServedFile, path: Path) -> dict:

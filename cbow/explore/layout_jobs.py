@@ -24,7 +24,6 @@ import json
 import logging
 import os
 import queue
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,9 +36,11 @@ import numpy as np
 from cbow.data.cache import default_cache_dir
 from cbow.explore.layout import Layout, unit_rows
 from cbow.explore.served import ServedFile
+from cbow.scratch import HeldDirectory, held_name_pattern, sweep
 
 logger = logging.getLogger(__name__)
 
+SCRATCH_PREFIX = "cbow-explore-maps-"  # the session's maps when the cache cannot be written
 CACHE_VERSION = 1  # part of every cached map's name: a change of method settings invalidates them
 LABELS = {"tsne": "t-SNE", "umap": "UMAP"}
 
@@ -83,7 +84,7 @@ class LayoutJobs:
         self._lock = threading.Lock()
         self._child: subprocess.Popen | None = None
         self._closed = False
-        self._scratch: Path | None = None
+        self._scratch: HeldDirectory | None = None
         self._cache_dir = self._usable_cache(cache_dir or default_cache_dir() / "explore")
         self._worker = threading.Thread(target=self._work, name="cbow-explore-layouts", daemon=True)
         self._worker.start()
@@ -95,9 +96,10 @@ class LayoutJobs:
                 return directory
         except OSError:
             pass
-        self._scratch = Path(tempfile.mkdtemp(prefix="cbow-explore-maps-"))
+        sweep(tempfile.gettempdir(), held_name_pattern(SCRATCH_PREFIX))
+        self._scratch = HeldDirectory(tempfile.gettempdir(), SCRATCH_PREFIX)
         logger.warning("%s cannot be written; maps are kept for this session only", directory)
-        return self._scratch
+        return self._scratch.path
 
     def _cache_path(self, served: ServedFile, method: str, n: int) -> Path:
         return self._cache_dir / f"{served.fingerprint()}-{method}-{n}-v{CACHE_VERSION}.npy"
@@ -191,4 +193,4 @@ class LayoutJobs:
         self._waiting.put(None)
         self._worker.join(timeout=10)
         if self._scratch is not None:
-            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch.remove()
