@@ -5,8 +5,8 @@ machine already (in the cache, or gensim's bundled copies), and the planted anal
 the demo corpus, made here. The page names a set by its registry name, never by a path,
 and nothing is downloaded: a set not fetched yet is listed with the command that fetches it.
 
-Scores are those of `cbow evaluate` (gensim's rules, the same defaults: analogies among
-the 30,000 most frequent words, word pairs among 300,000), with per item:
+Scores are those of `cbow evaluate` (the same functions, gensim's rules, the same defaults:
+analogies among the 30,000 most frequent words, word pairs among 300,000), with per item:
 
     analogies   every question answered wrong, per method: section, a b c d, the answer given
     word pairs  every pair scored, with the human and the model's rank among the pairs; listed
@@ -27,6 +27,7 @@ from cbow.explore.errors import RequestError
 from cbow.explore.served import ServedFile
 from cbow.scratch import HeldDirectory, held_name_pattern, sweep
 from cbow.vectors import datasets
+from cbow.vectors.evaluate import evaluate_word_analogies, evaluate_word_pairs
 
 PLANTED = "planted-analogies"
 ANALOGY_RESTRICT_VOCAB = 30_000   # cbow evaluate's --restrict-vocab
@@ -90,7 +91,7 @@ class EvaluationSets:
 
 def analogy_report(served: ServedFile, path: Path) -> dict:
     """`cbow evaluate --json`'s numbers and, per method, the questions answered wrong."""
-    result = served.kv.evaluate_word_analogies(path, restrict_vocab=ANALOGY_RESTRICT_VOCAB)
+    result = evaluate_word_analogies(served.kv, path, restrict_vocab=ANALOGY_RESTRICT_VOCAB)
     report = result.to_dict()
     wrong = {}
     for method, hits in result.outcomes.items():
@@ -102,7 +103,7 @@ def analogy_report(served: ServedFile, path: Path) -> dict:
 
 def pairs_report(served: ServedFile, path: Path) -> dict:
     """`cbow evaluate --json`'s correlations and every scored pair, worst-ranked first."""
-    result = served.kv.evaluate_word_pairs(path, restrict_vocab=PAIRS_RESTRICT_VOCAB)
+    result = evaluate_word_pairs(served.kv, path, restrict_vocab=PAIRS_RESTRICT_VOCAB)
     human_rank = scipy.stats.rankdata(result.human) if len(result.human) else np.empty(0)
     model_rank = scipy.stats.rankdata(result.model) if len(result.model) else np.empty(0)
     order = np.argsort(-np.abs(human_rank - model_rank), kind="stable")
