@@ -210,6 +210,28 @@ def test_another_host_is_warned(vectors, monkeypatch, capsys):
     assert "warning" not in capsys.readouterr().err
 
 
+def test_open_starts_the_browser_on_the_printed_address(vectors, monkeypatch, capsys):
+    import threading
+    import webbrowser
+
+    from cbow.cli import main
+
+    opened, asked = [], threading.Event()
+
+    def record(url):
+        opened.append(url)
+        asked.set()
+
+    def interrupted(self):
+        assert asked.wait(30)  # the browser is started while the server serves
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(webbrowser, "open", record)
+    monkeypatch.setattr(ExploreServer, "serve_forever", interrupted)
+    assert main(["explore", str(vectors), "--open"]) == 0
+    assert opened == [capsys.readouterr().out.strip()]
+
+
 def test_command_errors_are_one_line(vectors, tmp_path, capsys):
     from cbow.cli import main
 
