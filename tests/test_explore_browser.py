@@ -118,8 +118,10 @@ def test_a_misspelt_word_offers_the_right_one(page, server, shots):
     page.keyboard.press("Enter")
     page.wait_for_selector(".error:has-text(\"word 'pariss' is not in a.cbow\")")
     page.screenshot(path=shots / "unknown-word.png")
+    assert page.locator(".trail .crumb").count() == 0  # only words found join the trail
     page.locator(".error button.chip", has_text="paris").first.click()
     page.wait_for_selector("#neighbours-result h2:text-is('paris')")
+    assert page.locator(".trail .crumb").all_text_contents() == ["paris"]
 
 
 def test_an_analogy_by_both_methods(page, server, trained, shots, capsys):

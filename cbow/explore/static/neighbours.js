@@ -44,14 +44,15 @@ export function neighboursView(session, root) {
     state = { word, topn: topn.value };
     if (!word) { input.value = ""; walked = []; paintTrail(); empty(); return; }
     input.value = word;
-    const index = walked.indexOf(word);
-    walked = index >= 0 ? walked.slice(0, index + 1) : [...walked, word].slice(-12);
-    paintTrail();
     const ticket = ++asked;
     result.classList.add("loading");
     try {
       const answer = await getJson("neighbours", { file: session.file, word, topn: topn.value });
       if (ticket !== asked) return;
+      const index = walked.indexOf(answer.key);  // only words found join the trail
+      walked = index >= 0 ? walked.slice(0, index + 1) : [...walked, answer.key].slice(-12);
+      state.word = answer.key;
+      paintTrail();
       const info = session.fileInfo();
       const facts = [];
       if (answer.rank) facts.push(`frequency rank ${count(answer.rank)} of ${count(info.words)}`);
