@@ -9,7 +9,7 @@ from cbow.cli import main
 from cbow.explore import layout
 from cbow.explore.api import Api
 from cbow.explore.completion import PrefixIndex
-from cbow.explore.served import ServedFile, display_names, load_files
+from cbow.explore.served import display_names, load_files
 from cbow.training.training_log import TrainingLog
 from cbow.vectors.keyed import KeyedVectors
 from cbow.vectors.plot import pca_2d
@@ -277,30 +277,28 @@ def test_completion_endpoint(api):
     assert answer["words"] == [] and "paris" in answer["did_you_mean"]
 
 
-class AnyWordVectors(KeyedVectors):
-    """A stand-in for a subword model (gensim's FastTextKeyedVectors' contract): any word has a
-    vector, `in` is true for any word, key_to_index holds the vocabulary only."""
+def test_an_unseen_word_of_a_subword_model_is_answered_from_its_ngrams(trained, tmp_path, capsys):
+    """A .cbow with n-gram rows is opened as SubwordKeyedVectors (cbow.load): an unseen word's
+    neighbours are cbow similar's, from the mean of its n-gram rows, and said so."""
+    from cbow.data.subwords import SubwordSpec
+    from cbow.vectors.subword_keyed import SubwordKeyedVectors
 
-    def __contains__(self, word):
-        return isinstance(word, str)
-
-    def __getitem__(self, word):
-        if word in self.key_to_index:
-            return self.get_vector(word)
-        return self.vectors[[i for i, w in enumerate(self.index_to_key) if w[0] == word[0]]].mean(axis=0)
-
-
-def test_an_unseen_word_of_a_subword_model_is_answered_from_its_ngrams(trained):
     plain = KeyedVectors.load(trained[0])
-    kv = AnyWordVectors(plain.index_to_key, plain.vectors, counts=plain.counts)
-    served = Api([ServedFile("0", "sub.cbow", trained[0], kv)])
+    spec = SubwordSpec(3, 6, 4000)
+    ngrams = np.random.default_rng(0).standard_normal((spec.buckets, plain.vector_size)).astype(np.float32)
+    path = tmp_path / "sub.cbow"
+    SubwordKeyedVectors(plain.index_to_key, np.array(plain.vectors), ngrams, spec, counts=plain.counts).save(path)
+    served = Api(load_files([path]))
     try:
         status, answer = ask(served, "neighbours", word="parisian", topn=5)
-        expected = plain.similar_by_vector(kv["parisian"], topn=5)
-        assert status == 200 and answer["source"] == "ngrams"
-        assert answer["neighbours"] == [[w, round(s, 6)] for w, s in expected]
+        expected = cli_json(capsys, "similar", str(path), "parisian", "--topn", "5", "--json")["parisian"]
+        assert status == 200 and answer["source"] == "ngrams" and answer["neighbours"] == expected
+        assert answer["notices"] == [
+            "'parisian' is not in the vocabulary: its vector is the mean of its 26 n-gram vectors"]
+        status, answer = ask(served, "neighbours", word="paris", topn=5)
+        assert answer["source"] == "vocabulary" and "notices" not in answer
         status, answer = ask(served, "query", q="parisian - paris + rome", topn=3)
-        assert status == 200 and any("character n-grams" in text for text in answer["notices"])
+        assert status == 200 and any("'parisian' is not in the vocabulary" in text for text in answer["notices"])
         status, meta = ask(served, "map", word="parisian", k=10)
         assert status == 200 and meta["words"][0] == "parisian" and meta["ranks"][0] == 0
     finally:

@@ -4,8 +4,8 @@ Every answer is computed by the public KeyedVectors queries that `cbow similar` 
 `cbow analogy` use, so the page and the commands agree to the last digit:
 
     a word            most_similar_many([key], topn)   (cbow similar; the word itself excluded;
-                                                        the server's concurrent ones in one batch)
-    an n-gram word    similar_by_vector(its vector, topn)
+                                                        the server's concurrent ones in one batch;
+                                                        an unseen word of a subword model too)
     an expression     most_similar(positive, negative) for 3CosAdd,
                       most_similar_cosmul(positive, negative) for 3CosMul (cbow analogy --cosmul)
 
@@ -30,8 +30,8 @@ from collections.abc import Callable
 import numpy as np
 
 from cbow.explore.errors import RequestError
-from cbow.explore.served import ServedFile, Word
-from cbow.vectors.query import QueryError, parse_expression
+from cbow.explore.served import ServedFile
+from cbow.vectors.query import QueryError, ngram_notices, parse_expression
 from cbow.vectors.spelling import WordResolver
 
 METHODS = ("3CosAdd", "3CosMul")
@@ -54,12 +54,11 @@ def search_alone(served: ServedFile, key: str, topn: int) -> list[tuple[str, flo
 def neighbours(served: ServedFile, typed: str, topn: int, search: Search = search_alone) -> dict:
     """The `topn` nearest words of one typed word, best first, and how the word was found."""
     word = served.look_up(typed)
-    if word.row is not None:
-        found = search(served, word.key, topn)
-    else:
-        found = served.kv.similar_by_vector(served.vector(word), topn=topn)
+    found = search(served, word.key, topn)  # an n-gram word: SubwordKeyedVectors makes its vector
     answer = {"file": served.id, "word": typed, "key": word.key, "source": word.source,
               "neighbours": _pairs(found)}
+    if word.source == "ngrams":
+        answer["notices"] = ngram_notices(served.kv, [word.key])  # "... the mean of its 21 n-gram vectors"
     if served.kv.counts is not None and word.row is not None:
         answer["count"] = int(served.kv.counts[word.row])
     if word.row is not None:
@@ -90,11 +89,6 @@ def parse_query(served: ServedFile, text: str) -> tuple[list[str], list[str]]:
     return positive, negative
 
 
-def _term(served: ServedFile, word: Word):
-    """What most_similar takes for a found word: its key, or the vector of an n-gram word."""
-    return word.key if word.row is not None else served.vector(word)
-
-
 def expression(served: ServedFile, text: str, method: str, topn: int) -> dict:
     """Neighbours of 'king - man + woman' (or 'man : king :: woman') by 3CosAdd or 3CosMul."""
     positive, negative = parse_query(served, text)
@@ -104,11 +98,9 @@ def expression(served: ServedFile, text: str, method: str, topn: int) -> dict:
     found_positive = [served.look_up(word) for word in positive]
     found_negative = [served.look_up(word) for word in negative]
     query = served.kv.most_similar_cosmul if method == "3CosMul" else served.kv.most_similar
-    found = query(positive=[_term(served, w) for w in found_positive],
-                  negative=[_term(served, w) for w in found_negative], topn=topn)
+    found = query(positive=[w.key for w in found_positive], negative=[w.key for w in found_negative], topn=topn)
     notices = [f"using {w.key!r} for {w.typed!r}" for w in found_positive + found_negative if w.source == "spelling"]
-    notices += [f"{w.typed!r} is not in the vocabulary: its vector is built from its character n-grams"
-                for w in found_positive + found_negative if w.source == "ngrams"]
+    notices += ngram_notices(served.kv, [w.key for w in found_positive + found_negative if w.source == "ngrams"])
     return {"file": served.id, "expression": text, "method": method,
             "positive": [w.key for w in found_positive], "negative": [w.key for w in found_negative],
             "notices": notices, "neighbours": _pairs(found)}

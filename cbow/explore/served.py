@@ -11,10 +11,11 @@ A typed word is looked up as `cbow similar` looks it up:
     a subword model's word     'parisx' -> the vector its n-grams make  source "ngrams"
     none of these              a 404 with did-you-mean suggestions
 
-The n-gram case follows gensim's FastTextKeyedVectors, which cbow's subword vectors
-mirror: `word in kv` is true for any word the model can build a vector for, while
-`kv.key_to_index` holds the vocabulary only. For words-only vectors the two agree and the
-case never arises.
+The files are opened by `cbow.load` (cbow.vectors.subword_keyed.load): SubwordKeyedVectors
+for a file with n-gram vectors, else KeyedVectors. The n-gram case follows gensim's
+FastTextKeyedVectors, which SubwordKeyedVectors mirrors: `word in kv` is true for any word
+the model can build a vector for, while `kv.key_to_index` holds the vocabulary only. For
+words-only vectors the two agree and the case never arises.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from cbow.explore.errors import RequestError
 from cbow.training.training_log import log_path_for
 from cbow.vectors.keyed import KeyedVectors
 from cbow.vectors.spelling import resolve_word
+from cbow.vectors.subword_keyed import load
 
 
 @dataclass(frozen=True)
@@ -118,10 +120,6 @@ class ServedFile:
         raise RequestError(404, "unknown_word", f"word {typed!r} is not in {self.name} ({self.n_words:,} words); "
                                                 f"{hint}", word=typed, suggestions=suggestions)
 
-    def vector(self, word: Word) -> np.ndarray:
-        """The (d,) vector of a found word (read-only; from the n-grams for an n-gram word)."""
-        return self.kv.vectors[word.row] if word.row is not None else np.asarray(self.kv[word.typed])
-
     def fingerprint(self) -> str:
         """A key that changes when the file changes (path, sizes, modification times): for caches."""
         path = self.path.resolve()
@@ -171,7 +169,7 @@ def load_files(paths: list[str | os.PathLike]) -> list[ServedFile]:
     paths = [Path(path) for path in paths]
     files = []
     for index, (path, name) in enumerate(zip(paths, display_names(paths))):
-        kv = KeyedVectors.load(path, mmap="r")
+        kv = load(path, mmap="r")
         log = log_path_for(path)
         files.append(ServedFile(str(index), name, path, kv, log if log.is_file() else None))
     return files

@@ -67,7 +67,7 @@ export function neighboursView(session, root) {
             session.files.length > 1 ? el("button", { type: "button", class: "link", text: "compare files",
               onclick: () => session.go("compare", { word: answer.key, a: session.file }) }) : null)),
         answer.source === "spelling" ? notice(`using '${answer.key}' for '${answer.word}'`) : null,
-        answer.source === "ngrams" ? notice(`'${answer.word}' is not in the vocabulary: its vector is built from its character n-grams`) : null,
+        answer.source === "ngrams" ? (answer.notices && answer.notices.length ? answer.notices : [`'${answer.word}' is not in the vocabulary: its vector is built from its character n-grams`]).map((text) => notice(text)) : null,
         neighbourList(answer.neighbours, { onWord: show }));
     } catch (error) {
       if (ticket === asked) clear(result, errorBox(error, show));
