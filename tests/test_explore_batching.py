@@ -102,3 +102,17 @@ def test_an_error_reaches_every_query_of_its_batch(held):
         assert batcher.most_similar(served, "w2", 4)  # the computing thread goes on
     finally:
         batcher.close()
+
+
+def test_warming_answers_one_query_in_the_background(held):
+    served, _ = held
+    batcher = NeighbourBatcher()
+    try:
+        batcher.warm(served)
+        assert served.kv.entered.wait(60)  # the first query runs before anyone asked one
+        assert served.kv.calls == [(["w0"], 1)]
+        served.kv.release.set()
+        assert batcher.most_similar(served, "w3", 2) and served.kv.calls[-1] == (["w3"], 2)
+    finally:
+        served.kv.release.set()
+        batcher.close()

@@ -139,6 +139,8 @@ class Api:
         self.jobs = jobs or LayoutJobs()
         self.sets = EvaluationSets()
         self.batcher = NeighbourBatcher()
+        for served in files:
+            self.batcher.warm(served)
         self._maps = _Memo(MEMO_ENTRIES)
         self._moved = _Memo(MEMO_ENTRIES)
         self.routes = {

@@ -21,6 +21,7 @@ query gets, to float32 rounding: a batch's product sums in another order than on
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass, field
 
@@ -60,6 +61,19 @@ class NeighbourBatcher:
         if query.error is not None:
             raise query.error
         return query.result
+
+    def warm(self, served: ServedFile) -> None:
+        """Answer one query of `served` in the background, so what the first query builds once
+        (the rows' norms; today KeyedVectors' normalised copy: 9 s for a 1M x 300 file) is
+        ready before a person has typed a word. A real query asked meanwhile waits its turn."""
+        if len(served.kv) == 0:
+            return
+
+        def first_query() -> None:
+            with contextlib.suppress(Exception):  # a real query will meet the same error and show it
+                self.most_similar(served, served.kv.index_to_key[0], 1)
+
+        threading.Thread(target=first_query, name=f"cbow-explore-warm-{served.id}", daemon=True).start()
 
     def _next_batch(self) -> tuple[ServedFile, int, list[_Query]] | None:
         with self._changed:
