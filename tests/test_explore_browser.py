@@ -233,6 +233,13 @@ def test_the_training_curves(page, server, trained, shots):
     for chart in ("#chart-loss", "#chart-heldout", "#chart-scores"):
         page.wait_for_selector(f"{chart} svg polyline")
     assert page.locator("#epochs-table tbody tr").count() == 6
+    outside = page.evaluate("""() => [...document.querySelectorAll('figure.chart svg')].flatMap((svg) => {
+        const grid = [...svg.querySelectorAll('line.grid')].map((line) => Number(line.getAttribute('y1')));
+        const top = Math.min(...grid), bottom = Math.max(...grid);  // the lowest and highest tick lines
+        return [...svg.querySelectorAll('circle')].map((c) => Number(c.getAttribute('cy')))
+            .filter((y) => y < top - 0.5 || y > bottom + 0.5);
+    })""")
+    assert outside == []  # every point lies within the ticks of its y axis
     page.locator("#chart-loss svg").hover()
     assert page.locator("#chart-loss .readout").is_visible()
     page.screenshot(path=shots / "training.png", full_page=True)
