@@ -13,6 +13,7 @@ from cbow.data import cache, reading_process
 from cbow.errors import CbowError
 from cbow.training.config import TrainConfig
 from cbow.data.prepare import prepare
+from cbow.data.vocab import Vocab
 
 prepare_module = importlib.import_module("cbow.data.prepare")
 CONFIG = TrainConfig(min_count=3)
@@ -285,7 +286,7 @@ def test_big_entries_are_verified_in_the_background(tmp_path, corpus_file, monke
     intact = cache.verify_in_background(entry)
     assert intact.wait(timeout=120) is True
     intact.check()
-    _flip_same_size(entry / cache.IDS_FILE)
+    _flip_a_bit_of_a_valid_id(entry)  # what no check but the checksum sees
     assert cache.load(cache_dir, key) is not None  # big: returned unverified, for the background check
     with caplog.at_level("WARNING", logger="cbow.data.cache"):
         damaged = cache.verify_in_background(entry)
@@ -308,13 +309,58 @@ def test_training_on_a_big_damaged_entry_stops_after_its_first_epoch(tmp_path, c
     config = TrainConfig(min_count=3, size=8, epochs=2)
     intact = train(corpus_file, config, cache_dir=cache_dir)
     assert len(intact.epochs) == 2
-    ids = np.load(_only_entry(cache_dir) / cache.IDS_FILE)
-    low_byte = -4 * (len(ids) - int(np.argmax(ids < len(intact.vocab) - 1)))  # an id that stays valid
-    _flip_same_size(_only_entry(cache_dir) / cache.IDS_FILE, low_byte)
+    _flip_a_bit_of_a_valid_id(_only_entry(cache_dir))
     epochs_seen = []
     with pytest.raises(CbowError, match=r"changed on disk since it was written"):
         train(corpus_file, config, cache_dir=cache_dir, on_epoch_end=epochs_seen.append)
     assert epochs_seen == []  # stopped at the first epoch's end, before any later callback
+
+
+def _flip_a_bit_of_a_valid_id(entry):
+    """Flip the lowest bit of the first id of `entry` that stays inside the vocabulary."""
+    ids = np.load(entry / cache.IDS_FILE)
+    n_words = len(Vocab.load(entry / cache.VOCAB_FILE))
+    low_byte = -4 * (len(ids) - int(np.argmax((ids ^ 1) < n_words)))
+    _flip_same_size(entry / cache.IDS_FILE, low_byte)
+
+
+@pytest.mark.parametrize("damage", ["id past the vocabulary", "negative id", "offsets fall", "offsets past the ids",
+                                    "ids of another dtype", "n_raw_tokens"])
+def test_a_big_entry_with_ids_the_kernels_cannot_take_is_refused_at_load(tmp_path, corpus_file, monkeypatch,
+                                                                          caplog, damage):
+    """An entry too big to verify at load still has its ids and offsets checked there (a min
+    and a max): the background checksum would stop the run only after the kernels read them."""
+    import json
+
+    cache_dir = tmp_path / "c"
+    prepare(corpus_file, CONFIG, cache_dir=cache_dir)
+    monkeypatch.setattr(cache, "VERIFY_ON_LOAD_BYTES", 0)  # every entry is "big": loaded unverified
+    entry = _only_entry(cache_dir)
+    key = cache.cache_key(corpus_file, "default", 3, None, 10000)
+    ids, offsets = np.load(entry / cache.IDS_FILE), np.load(entry / cache.OFFSETS_FILE)
+    n_words = len(Vocab.load(entry / cache.VOCAB_FILE))
+    if damage == "id past the vocabulary":
+        ids[len(ids) // 2] = n_words
+    elif damage == "negative id":
+        ids[-1] = -1
+    elif damage == "offsets fall":
+        offsets[len(offsets) // 2] = offsets[len(offsets) // 2 - 1] - 1
+    elif damage == "offsets past the ids":
+        offsets[-1] += 1
+    elif damage == "ids of another dtype":
+        ids = ids.astype(np.int64)
+    if damage == "n_raw_tokens":
+        meta = json.loads((entry / "meta.json").read_text())
+        meta["n_raw_tokens"] = "many"
+        (entry / "meta.json").write_text(json.dumps(meta))
+    np.save(entry / cache.IDS_FILE, ids)
+    np.save(entry / cache.OFFSETS_FILE, offsets)
+    with caplog.at_level("WARNING", logger="cbow.data.cache"):
+        assert cache.load(cache_dir, key) is None  # a miss: the corpus is encoded again
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "ignoring the damaged corpus cache" in warnings[0], warnings
+    _, again = prepare(corpus_file, CONFIG, cache_dir=cache_dir)
+    assert int(again.word_ids.max()) < n_words
 
 
 def test_a_hit_maps_the_sentence_offsets_too(tmp_path, corpus_file):

@@ -48,6 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cbow.data.array_checks import check_ids, check_offsets
 from cbow.data.corpus import Source, list_corpus_files
 from cbow.data.encode import EncodedCorpus
 from cbow.data.vocab import Vocab
@@ -177,16 +178,20 @@ def load(cache_dir: str | os.PathLike, key: dict) -> tuple[Vocab, EncodedCorpus]
         # page cache as they are read, shared by every process that maps the file.
         offsets = np.load(entry / OFFSETS_FILE, mmap_mode="r")
         vocab = Vocab.load(entry / VOCAB_FILE)
-        if (word_ids.dtype != np.int32 or offsets.dtype != np.int64 or len(offsets) < 2
-                or offsets[0] != 0 or offsets[-1] != len(word_ids)):
-            raise ValueError("inconsistent arrays")
+        # Every entry, verified or not: an id past the vocabulary would reach the compiled
+        # kernels before a background checksum could stop the run (cbow.data.array_checks)
+        check_ids(word_ids, len(vocab), IDS_FILE)
+        check_offsets(offsets, len(word_ids), OFFSETS_FILE)
+        n_raw_tokens = meta["n_raw_tokens"]
+        if type(n_raw_tokens) is not int or n_raw_tokens < len(word_ids):
+            raise ValueError(f"n_raw_tokens {n_raw_tokens!r} is below the {len(word_ids):,} ids")
     except FileNotFoundError:
         return None
     except Exception as exc:  # a damaged entry is rebuilt, never trusted
         logger.warning("ignoring the damaged corpus cache %s (%s)", entry, exc)
         return None
     logger.info("corpus cache hit: %s", entry)
-    return vocab, EncodedCorpus(word_ids, offsets, int(meta["n_raw_tokens"]))
+    return vocab, EncodedCorpus(word_ids, offsets, n_raw_tokens)
 
 
 STAGING_PREFIX = ".partial-"
