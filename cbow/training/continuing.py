@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cbow.data.array_checks import ArrayProblem, check_finite
 from cbow.data.huffman import HuffmanTree
 from cbow.data.vocab import Vocab
 from cbow.errors import ConfigError
@@ -54,12 +55,35 @@ Init = Model | KeyedVectors
 def resolve_init(init: Init | str | Path) -> Init:
     """A path read as a whole model (a .cbow directory with W_out) or as vectors (any
     format `cbow.load` reads); a Model or KeyedVectors as it is."""
-    if isinstance(init, (Model, KeyedVectors)):
+    if isinstance(init, Model):
+        return checked_model(init)
+    if isinstance(init, KeyedVectors):
         return init
     if isinstance(init, (str, Path)):
         return load_model(init) if is_model_dir(init) else KeyedVectors.load(init)
     raise TypeError(f"init must be a model (cbow.load_model, a TrainResult), KeyedVectors or a path, "
                     f"not {type(init).__name__}")
+
+
+def checked_model(model: Model) -> Model:
+    """`model` when its arrays fit its vocabulary and settings (W_in (V, d), W_out (V, d) or
+    (V - 1, d) for HS, real floats, finite), a ConfigError otherwise: a Model built by hand
+    in Python enters training here (one loaded from a .cbow directory was checked by
+    `load_model`).
+    """
+    V, d, objective = len(model.vocab), model.config.size, model.config.objective
+    for name, matrix, n_rows in (("W_in", model.W_in, V), ("W_out", model.W_out, V - 1 if objective == "hs" else V)):
+        shape, dtype = getattr(matrix, "shape", None), getattr(matrix, "dtype", None)
+        if not isinstance(matrix, np.ndarray) or dtype.kind != "f" or shape != (n_rows, d):
+            raise ConfigError(
+                f"init: the model's {name} is {'an array of ' + str(dtype) if dtype is not None else 'no array'} "
+                f"{shape if shape is not None else ''}, but a model of {V:,} words of size {d} ({objective}) has a "
+                f"({n_rows}, {d}) float matrix; pass a TrainResult or cbow.load_model(PATH)")
+        try:
+            check_finite(matrix, f"the model's {name}", model.vocab.words if name == "W_in" else None)
+        except ArrayProblem as problem:
+            raise ConfigError(f"init: {problem}; it cannot be trained further") from None
+    return model
 
 
 def describe_init(init: Init) -> str:

@@ -38,7 +38,7 @@ from cbow.data.corpus import iter_token_chunks, peek_sentences
 from cbow.data.encode import EncodedCorpus
 from cbow.data.huffman import HuffmanTree
 from cbow.data.vocab import Vocab
-from cbow.errors import CbowError, ConfigError, FormatError
+from cbow.errors import CbowError, ConfigError, FormatError, VocabError
 from cbow.model.hidden import word_vectors
 from cbow.model.likelihood import output_log_probs, sentence_log_probs
 from cbow.training.config import TrainConfig
@@ -316,8 +316,14 @@ def load_model(path: str | Path, mmap: str | None = None) -> Model:
     if model.get("objective") != config.objective or not all(isinstance(model.get(k), str) for k in ("W_in", "W_out")):
         raise FormatError(f"{path / cbowformat.VOCAB_FILE}: its \"model\" entry disagrees with its config; "
                           "the file is corrupt or not ours")
-    vocab = Vocab(words, counts)
+    try:
+        vocab = Vocab(words, counts)
+    except VocabError as error:  # a count of 0
+        raise FormatError(f"{path / cbowformat.VOCAB_FILE}: {error}; the file is corrupt or not ours") from None
     dim = meta["dim"]
+    if config.size != dim:
+        raise FormatError(f"{path / cbowformat.VOCAB_FILE}: its config has size {config.size}, its matrices {dim} "
+                          "columns; the file is corrupt or not ours")
     W_in = cbowformat.load_matrix(path, model["W_in"], len(words), dim, mmap, row_names=words)
     n_out = len(words) - 1 if config.objective == "hs" else len(words)
     W_out = cbowformat.load_matrix(path, model["W_out"], n_out, dim, mmap)

@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from cbow.atomic import check_writable, current_umask
+from cbow.data.array_checks import ArrayProblem, check_finite, check_matrix, describe_dtype
 from cbow.errors import FormatError, OutputError
 
 logger = logging.getLogger(__name__)
@@ -185,31 +186,48 @@ def load_meta(path: str | Path) -> dict:
 
 def load_matrix(path: str | Path, name: str, n_rows: int, dim: int, mmap: str | None = None,
                 row_names: list[str] | None = None) -> np.ndarray:
-    """The float32 matrix `name` of the cbow directory `path`, checked: shape (n_rows, dim),
-    finite (block by block, also when memory-mapped with mmap='r').
+    """The float32 matrix `name` of the cbow directory `path`, checked: a file of the
+    directory itself (`name` comes from vocab.json: no other folder, no link out of it),
+    shape (n_rows, dim), float32 little-endian in C order, finite (block by block, also when
+    memory-mapped with mmap='r'; cbow.data.array_checks).
 
     Raises
     ------
-    FormatError : missing, unreadable, another dtype or shape, NaN/inf (naming the row:
-        its word when `row_names` are given)
+    FormatError : a name that leaves the directory, missing, unreadable, another dtype,
+        order or shape, NaN/inf (naming the row: its word when `row_names` are given)
     """
-    matrix_path = Path(path) / name
+    matrix_path = _inside(Path(path), name)
     try:
         matrix = np.load(matrix_path, mmap_mode=mmap, allow_pickle=False)
     except FileNotFoundError:
         raise FormatError(f"{matrix_path}: missing; the cbow directory is incomplete") from None
     except (OSError, ValueError, EOFError) as exc:
         raise FormatError(f"{matrix_path}: not a readable .npy matrix ({str(exc)[:80]}); the file is corrupt") from None
-    if matrix.dtype != np.dtype("<f4") or matrix.shape != (n_rows, dim):
-        raise FormatError(f"{matrix_path}: holds {matrix.dtype} {matrix.shape}, but {VOCAB_FILE} announces "
+    if not isinstance(matrix, np.ndarray) or matrix.dtype != np.dtype("<f4") or matrix.shape != (n_rows, dim):
+        shown = f"{describe_dtype(matrix.dtype)} {matrix.shape}" if isinstance(matrix, np.ndarray) else "no array"
+        raise FormatError(f"{matrix_path}: holds {shown}, but {VOCAB_FILE} announces "
                           f"float32 ({n_rows}, {dim}); the two files disagree")
-    for start in range(0, n_rows, 65536):
-        block_ok = np.isfinite(matrix[start:start + 65536]).all(axis=1)
-        if not block_ok.all():
-            bad = start + int(np.flatnonzero(~block_ok)[0])
-            what = f"the vector of {row_names[bad]!r}" if row_names is not None else f"row {bad}"
-            raise FormatError(f"{matrix_path}: {what} holds NaN or inf; the file is corrupt")
+    try:
+        check_matrix(matrix, name, (n_rows, dim))
+        check_finite(matrix, name, row_names)
+    except ArrayProblem as problem:
+        raise FormatError(f"{matrix_path}: {str(problem).removeprefix(name + ': ')}; the file is corrupt") from None
     return matrix
+
+
+def _inside(directory: Path, name) -> Path:
+    """directory / name, for a `name` read from vocab.json: a plain .npy file name whose file
+    (links followed) lies in `directory`; a FormatError otherwise."""
+    vocab_path = directory / VOCAB_FILE
+    if (not isinstance(name, str) or not name.endswith(".npy") or Path(name).name != name
+            or "\\" in name or "\0" in name):
+        raise FormatError(f"{vocab_path}: names the matrix {str(name)[:60]!r}, not a .npy file of its own "
+                          "directory; the file is corrupt or not ours")
+    matrix_path = directory / name
+    if matrix_path.resolve().parent != directory.resolve():
+        raise FormatError(f"{matrix_path}: a link out of its directory; a cbow directory holds its matrices "
+                          "itself (copy the file in instead of linking it)")
+    return matrix_path
 
 
 def check_meta(path: str | Path, meta: dict) -> tuple[list[str], np.ndarray | None, dict]:
