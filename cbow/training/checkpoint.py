@@ -45,7 +45,6 @@ import os
 import signal
 import threading
 import time
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -54,21 +53,18 @@ import numpy as np
 
 from cbow.atomic import atomic_write
 from cbow.data.vocab import Vocab
-from cbow.errors import CbowError, Diverged
+from cbow.errors import Diverged
 from cbow.training.callbacks import Callback
+from cbow.training.checkpoint_checks import (  # noqa: F401 (CheckpointError re-exported)
+    FORMAT, VERSION, CheckpointError, checked_contents, read_arrays,
+)
 from cbow.training.run import EpochReport, Run, TrainState, corpus_fingerprint  # noqa: F401 (re-exported)
 
 logger = logging.getLogger(__name__)
 
-FORMAT = "cbow-checkpoint"
-VERSION = 1
 CHECKPOINT_SUFFIX = ".ckpt"
 # For tests: `cbow train` saves and holds at this fraction of the run (Checkpointer.hold_at)
 HOLD_AT_ENV = "CBOW_TEST_HOLD_AT"
-
-
-class CheckpointError(CbowError):
-    """A checkpoint is missing, corrupt, or belongs to another corpus or configuration."""
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -137,58 +133,27 @@ def save_checkpoint(path: str | os.PathLike, checkpoint: Checkpoint) -> None:
 
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
-    """Read and validate a checkpoint written by `save_checkpoint`.
+    """Read a checkpoint written by `save_checkpoint`, every part of it checked
+    (cbow.training.checkpoint_checks), so that the engines can trust what it holds.
 
     Raises
     ------
-    CheckpointError : missing, truncated or corrupt file, another format or version,
-        or arrays inconsistent with the stored vocabulary and config
+    CheckpointError : one line naming the file and what is wrong: missing, not a
+        checkpoint (a vectors file is named as one), truncated or corrupt, another format,
+        written by a newer cbow, or arrays and fields inconsistent with its vocabulary and
+        settings
     """
     name = os.fspath(path)
-    fix = "it is damaged; delete it and start the run again without --resume"
-    try:
-        with np.load(name, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except FileNotFoundError:
-        raise CheckpointError(f"{name}: no such checkpoint; check the path (it is OUTPUT.ckpt)") from None
-    except (zipfile.BadZipFile, ValueError, EOFError, OSError, KeyError) as error:
-        # numpy's ValueError for a non-zip file talks about pickles: not useful here
-        problem = "not a zip of arrays" if isinstance(error, ValueError) else str(error)
-        raise CheckpointError(f"{name}: not a readable cbow checkpoint ({problem}); {fix}") from None
-    missing = {"W_in", "W_out", "vocab_words", "vocab_counts", "meta"} - set(arrays)
-    if missing:
-        raise CheckpointError(f"{name}: not a cbow checkpoint (missing {', '.join(sorted(missing))}); {fix}")
-    try:
-        meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
-        words = arrays["vocab_words"].tobytes().decode("utf-8").split("\n")
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise CheckpointError(f"{name}: corrupt checkpoint metadata ({error}); {fix}") from None
-    if meta.get("format") != FORMAT or meta.get("version") != VERSION:
-        raise CheckpointError(
-            f"{name}: checkpoint format {meta.get('format')!r} version {meta.get('version')!r}, "
-            f"this cbow reads {FORMAT!r} version {VERSION}; resume with the cbow that wrote it"
-        )
-    W_in, W_out, counts = arrays["W_in"], arrays["W_out"], arrays["vocab_counts"]
-    config = meta["config"]
-    if (len(words) != len(counts) or W_in.shape != (len(words), config["size"])
-            or W_out.ndim != 2 or W_out.shape[1] != config["size"]):
-        raise CheckpointError(
-            f"{name}: arrays do not match ({len(words)} words, {len(counts)} counts, W_in "
-            f"{W_in.shape}, W_out {W_out.shape}, size {config['size']}); {fix}"
-        )
-    progress = meta["progress"]
-    frozen = arrays.get("frozen_rows")  # only a run with freeze_init has it (older checkpoints never)
-    if frozen is not None and frozen.shape != (len(words),):
-        raise CheckpointError(f"{name}: frozen_rows {frozen.shape} do not match {len(words)} words; {fix}")
-    state = TrainState(W_in=W_in, W_out=W_out, frozen_rows=frozen, **progress)
+    contents = checked_contents(name, read_arrays(name))
+    meta = contents.meta
     return Checkpoint(
-        config=config,
-        vocab=Vocab(words, counts),
+        config=contents.config,
+        vocab=Vocab(contents.words, contents.counts),
         corpus_path=meta["corpus_path"],
         corpus_fingerprint=meta["corpus_fingerprint"],
         output=meta["output"],
         vocab_path=meta["vocab_path"],
-        state=state,
+        state=contents.state,
         path=Path(name),
     )
 
