@@ -18,7 +18,7 @@ from cbow.cli.train_reports import _epoch_evaluations, _run_callbacks, _show_dem
 from cbow.cli.train_run import (
     _check_plot_loss, _corpus_cache_dir, _load_vocab, _plot_loss, _prepare_corpus, _run_with_checkpoints, _save_vectors,
 )
-from cbow.errors import ConfigError
+from cbow.errors import CbowError, ConfigError
 
 
 def _add_train(subparsers) -> None:
@@ -161,8 +161,9 @@ def _cmd_train_resume(args) -> int:
 
     if args.init_from is not None:
         raise ConfigError("--init-from starts a new run, --resume continues a checkpointed one: give one of them")
-    checkpoint = load_checkpoint(args.resume)
+    checkpoint = load_checkpoint(args.resume)  # every part checked: settings, progress, arrays
     saved = TrainConfig(**checkpoint.config)  # a setting newer than the checkpoint takes its default
+    _check_phrase_table(args.resume, saved.phrases)
     given = _train_config(args).to_dict()
     # Defaults as they apply to this command line (with or without a CORPUS: the demo's differ).
     defaults = _train_config(_train_parser().parse_args([] if args.corpus is None else [args.corpus])).to_dict()
@@ -188,7 +189,7 @@ def _cmd_train_resume(args) -> int:
     if source != "-" and not Path(source).exists():
         raise CheckpointError(f"{args.resume}: its corpus {source} is gone; pass the corpus as "
                               f"cbow train CORPUS --resume {args.resume}")
-    output = args.output or checkpoint.output
+    output, checkpoint_path = _resume_paths(args, checkpoint)
     check_train_output(output, args.binary)
     if not args.quiet:
         where = (f"epoch {checkpoint.state.epoch + 1}/{saved.epochs}, batch {checkpoint.state.batches_done}"
@@ -207,11 +208,67 @@ def _cmd_train_resume(args) -> int:
     callbacks = _run_callbacks(args, saved, log, _epoch_evaluations(args))
     args.vocab = args.vocab or checkpoint.vocab_path
     result = _run_with_checkpoints(args, saved, source, output, checkpoint.vocab, checkpoint,
-                                   show_progress, callbacks)
+                                   show_progress, callbacks, checkpoint_path=checkpoint_path)
     if result is None:
         return 130
     _warn_if_not_separated(result)
-    _save_vectors(args, result.wv, output, model=result)
+    _save_vectors(args, result.wv, output, model=result, checkpoint_path=checkpoint_path)
     _save_model(args, result)
     _plot_loss(args, saved, result)
     return 0
+
+
+def _resume_paths(args, checkpoint) -> tuple[str, Path]:
+    """(vectors, checkpoint) a resumed run writes (docs/usage.md, "Where a resumed run writes").
+
+    The vectors go to -o, else beside the checkpoint given, under the file name of the run's
+    output (never to the folder the checkpoint names: it may be a copy, or edited). The
+    checkpoints go to the checkpoint given, or with -o to OUTPUT.ckpt, which must not be
+    another run's checkpoint: a run removes, when it is done, only the checkpoint it saves to.
+    """
+    from cbow.training.checkpoint import CheckpointError, checkpoint_path_for
+
+    given = Path(args.resume)
+    if args.output is None:
+        if checkpoint.output is None:
+            raise CheckpointError(f"{given}: names no output (saved by cbow.train in Python); give -o VECTORS")
+        output, checkpoint_path = str(given.parent / Path(checkpoint.output).name), given
+    else:
+        output = args.output
+        streamed = output_target(output).stream
+        checkpoint_path = given if streamed else checkpoint_path_for(output)
+        if checkpoint_path.exists() and not _same_path(checkpoint_path, given):
+            raise CheckpointError(f"{checkpoint_path}: another run's checkpoint is there, and this run would replace "
+                                  f"it; resume that one, remove it, or give another -o")
+    if _same_path(output, given):
+        raise CheckpointError(f"{given}: the run's output {output} would replace the checkpoint itself; "
+                              "give -o VECTORS")
+    return output, checkpoint_path
+
+
+def _same_path(first, second) -> bool:
+    return Path(first).resolve() == Path(second).resolve()
+
+
+def _check_phrase_table(checkpoint_name: str, phrases: str | None) -> None:
+    """The phrase table a checkpoint names, read before the run: an error names it and the
+    line, and never quotes the file (an edited checkpoint may name any file of the machine)."""
+    if phrases is None:
+        return
+    import re
+
+    from cbow.data.phrase_table import load_phrase_table
+    from cbow.training.checkpoint import CheckpointError
+
+    fix = "put the table the run used back at that path, or start afresh without --resume"
+    path = Path(phrases)
+    if not path.is_file():
+        what = "gone" if not path.exists() else "not a regular file"
+        raise CheckpointError(f"{checkpoint_name}: its phrase table {path} is {what}; {fix}")
+    try:
+        load_phrase_table(path)
+    except CbowError as error:
+        line = re.match(r":(\d+):", str(error)[len(str(path)):])
+        where = f" (line {line.group(1)})" if line else ""
+        raise CheckpointError(f"{checkpoint_name}: its phrase table {path} is not a readable phrase table{where}; "
+                              f"{fix}") from None

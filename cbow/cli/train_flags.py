@@ -168,8 +168,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     long_runs.add_argument("--keep-checkpoint", action="store_true",
                         help="keep OUTPUT.ckpt when the run finishes (by default it is deleted), so that "
                              "--resume OUTPUT.ckpt --epochs N can lengthen the run later")
-    long_runs.add_argument("--resume", metavar="CKPT", help="continue the run saved in CKPT (OUTPUT.ckpt); corpus, "
-                        "output and settings come from the checkpoint")
+    long_runs.add_argument("--resume", metavar="CKPT", help="continue the run saved in CKPT (OUTPUT.ckpt); corpus and "
+                        "settings come from the checkpoint, the vectors go beside it (or to -o)")
     cluster = parser.add_argument_group('cluster', "data-parallel training on Dask workers, merged every "
                                         "--sync-every words (needs pip install 'cbow[cluster]')")
     cluster.add_argument("--cluster", metavar="SPEC", default=None,

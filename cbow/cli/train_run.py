@@ -129,8 +129,9 @@ def sweep_leftovers(output: str) -> None:
 
 
 def _run_with_checkpoints(args, config, source, output: str, vocab, resume, show_progress, callbacks,
-                          cache_dir=None, init=None):
-    """Train with OUTPUT.ckpt checkpoints; None when Ctrl-C stopped it (after saying how to resume)."""
+                          cache_dir=None, init=None, checkpoint_path=None):
+    """Train with checkpoints (to `checkpoint_path`, OUTPUT.ckpt unless given); None when
+    Ctrl-C stopped it (after saying how to resume)."""
     import os
 
     from cbow.errors import OutputError
@@ -148,7 +149,7 @@ def _run_with_checkpoints(args, config, source, output: str, vocab, resume, show
         vocab, encoded, ids_file = _prepare_corpus(args, config, source, output, vocab, cache_dir, init)
     callbacks = [OutputSpace(output, check_train_output(output, args.binary).name), *callbacks]
     checkpointer = Checkpointer(
-        checkpoint_path_for(output), args.checkpoint_every,
+        checkpoint_path if checkpoint_path is not None else checkpoint_path_for(output), args.checkpoint_every,
         corpus_path=None if source == "-" else str(Path(source).resolve()),
         output=str(Path(output).resolve()),
         vocab_path=None if not args.vocab else str(Path(args.vocab).resolve()),
@@ -225,8 +226,9 @@ class OutputSpace(Callback):
         check_output_space(self.output, run.vocab, run.config.size, run.W_out.shape[0], self.format_name)
 
 
-def _save_vectors(args, wv, output: str, model=None) -> None:
-    """Write the vectors to OUTPUT; a .cbow output gets the whole `model` (W_out too)."""
+def _save_vectors(args, wv, output: str, model=None, checkpoint_path=None) -> None:
+    """Write the vectors to OUTPUT; a .cbow output gets the whole `model` (W_out too). Then
+    the run's checkpoint (`checkpoint_path`, OUTPUT.ckpt unless given) goes, unless kept."""
     from cbow.cli.args import check_train_output, noting_overwrite
     from cbow.errors import OutputError
     from cbow.training.checkpoint import checkpoint_path_for
@@ -245,7 +247,7 @@ def _save_vectors(args, wv, output: str, model=None) -> None:
         raise with_resume_note(failed, checkpoint_path_for(output)) from None
     print(f"saved {counted(len(wv), 'vector')} of size {wv.vector_size}{' and W_out (the whole model)' if whole else ''} "
           f"to {'standard output' if output == '-' else output} ({output_format})", file=sys.stderr)
-    checkpoint = checkpoint_path_for(output)
+    checkpoint = checkpoint_path if checkpoint_path is not None else checkpoint_path_for(output)
     if checkpoint.exists() and not getattr(args, "keep_checkpoint", False):  # complete: no longer needed
         checkpoint.unlink()
 
