@@ -234,6 +234,8 @@ def _checked_config(saved: dict, bad: _Refusal) -> dict:
     """The saved settings, each known and of its type, valid together (TrainConfig's checks)."""
     types = {item.name: item.type for item in fields(TrainConfig)}
     _check_record(saved, types, "its config", bad, required=REQUIRED_SETTINGS, newer="setting")
+    if saved.get("seed", 0) < 0:  # what --seed refuses (numpy's seeds are >= 0); TrainConfig leaves it to the flag
+        raise bad(f"its config has seed {saved['seed']}, seeds are >= 0")
     defaults = TrainConfig().to_dict()
     try:
         TrainConfig(**{**defaults, **saved})
@@ -374,10 +376,11 @@ def _check_record(record: dict, types: dict[str, str], where: str, bad: _Refusal
 
 def value_matches(value, annotation: str) -> bool:
     """Whether a JSON value fits a dataclass field's annotation ("int", "float | None",
-    "list[dict]", ...): int is not bool, float takes an int, containers by their outer type."""
+    "list[dict]", ...): int is not bool and fits int64 (counters meet numpy's arrays), float
+    takes an int, containers by their outer type."""
     for option in str(annotation).split("|"):
         base = option.strip().split("[", 1)[0]
-        if ((base == "None" and value is None) or (base == "int" and type(value) is int)
+        if ((base == "None" and value is None) or (base == "int" and type(value) is int and -2**63 <= value < 2**63)
                 or (base == "float" and type(value) in (int, float)) or (base == "bool" and type(value) is bool)
                 or (base == "str" and type(value) is str) or (base == "dict" and type(value) is dict)
                 or (base == "list" and type(value) is list)):
