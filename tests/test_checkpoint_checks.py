@@ -138,6 +138,8 @@ KINDS = [
      "saved mid-epoch (batch 5) in one process but holds no noise_rng_state"),
     ("workers' batches", lambda a, m: _with_workers(m, lambda p: p[0].__setitem__("batches", 99)),
      "its workers' batches add up to 101, not to batches_done = 5"),
+    ("worker without batches", lambda a, m: _with_workers(m, lambda p: _drop(p[1], "batches")),
+     "its workers' batches add up to 3, not to batches_done = 5"),
     ("workers' slices overlap", lambda a, m: _with_workers(m, lambda p: p[1].__setitem__("first_sentence", 150)),
      "its worker_positions[1] is the slice [150, 400) after one ending at 200"),
     ("cluster node count", lambda a, m: _with_cluster(m, lambda c: c.__setitem__("nodes", 3)),

@@ -287,15 +287,15 @@ def _check_worker_positions(positions: list, batches_done: int, bad: _Refusal) -
     for index, position in enumerate(positions):
         where = f"its worker_positions[{index}]"
         _check_dataclass_record(position, WorkerPosition, where, bad)
-        if position["batches"] < 0 or position["words"] < 0:
+        if position.get("batches", 0) < 0 or position.get("words", 0) < 0:  # defaults 0 (WorkerPosition)
             raise bad(f"{where} has a negative count")
         if not previous_stop <= position["first_sentence"] < position["stop_sentence"]:
             raise bad(f"{where} is the slice [{position['first_sentence']}, {position['stop_sentence']}) "
                       f"after one ending at {previous_stop}")
         previous_stop = position["stop_sentence"]
-    if positions and sum(position["batches"] for position in positions) != batches_done:
-        raise bad(f"its workers' batches add up to {sum(p['batches'] for p in positions)}, not to "
-                  f"batches_done = {batches_done}")
+    batches = sum(position.get("batches", 0) for position in positions)
+    if positions and batches != batches_done:
+        raise bad(f"its workers' batches add up to {batches}, not to batches_done = {batches_done}")
 
 
 CLUSTER_FIELDS = {"version": "int", "spec": "str | None", "nodes": "int", "node_workers": "int", "round": "int",
