@@ -25,6 +25,15 @@ comments): Pearson and Spearman (scipy) between the human scores and the cosines
 pairs whose words are both among the first `restrict_vocab` words, and the ratio of pairs
 skipped as out of vocabulary.
 
+The results unpack as gensim's tuples (`score, sections = kv.evaluate_word_analogies(...)`,
+`pearson, spearman, oov_ratio = kv.evaluate_word_pairs(...)`) and keep cbow's attributes.
+With `dummy4unknown` (gensim's), a question or pair with a word outside the vocabulary is
+not skipped: the question counts as wrong, the pair scores similarity 0.
+
+Only the vectors, their keys and their norms are read (`Vectors`: cbow's KeyedVectors or
+gensim's): cosines are raw rows times unit queries, scaled by 1/norm, so no normalised copy
+of the matrix is made.
+
 Per-question and per-pair outcomes are kept on the results (`AnalogyResult.outcomes`,
 `PairsResult.human` / `.model`), with the position of each item in its file
 (`AnalogyResult.question_index`, `PairsResult.pair_index`), so confidence intervals can be
@@ -34,154 +43,47 @@ computed and two models can be paired on the same items (`cbow.vectors.compare`)
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import scipy.stats
 
-from cbow.errors import FormatError
+from cbow.errors import CbowError, FormatError
 from cbow.numerics import COSMUL_EPSILON
-
-if TYPE_CHECKING:
-    from cbow.vectors.keyed import KeyedVectors
+from cbow.vectors.evaluation_results import (  # noqa: F401 (re-exported: where callers find them)
+    METHODS, AnalogyResult, AnalogySection, Correlation, PairsResult,
+)
 
 logger = logging.getLogger(__name__)
 
-METHODS = ("3CosAdd", "3CosMul")
 CANDIDATES = 5  # gensim looks at the 5 best answers, skipping spellings of a, b, c
 
 
-@dataclass
-class AnalogySection:
-    """Counts of one `: section` of an analogy file (for one method)."""
+class Vectors(Protocol):
+    """What an evaluation reads of the vectors (cbow's KeyedVectors and gensim's both have it)."""
 
-    name: str
-    correct: int = 0
-    incorrect: int = 0
-    skipped: int = 0
+    index_to_key: list
+    vectors: np.ndarray
+    norms: np.ndarray | None
 
-    @property
-    def total(self) -> int:
-        return self.correct + self.incorrect
+    def fill_norms(self, force: bool = False) -> None: ...
 
-    @property
-    def accuracy(self) -> float:
-        return self.correct / self.total if self.total else 0.0
+    def __len__(self) -> int: ...
 
 
-@dataclass
-class AnalogyResult:
-    """Accuracy over all questions answered, per section, for 3CosAdd and 3CosMul.
-
-    `.sections`, `.correct`, `.total`, `.accuracy` report `method` (3CosAdd by default,
-    gensim's method); `sections_by_method` has both.
-
-    Attributes
-    ----------
-    questions : list of (a, b, c, d) as written in the file, the n answered questions in file order
-    question_index : (n,) int64, the position of each answered question among ALL the file's
-        questions (0-based, sections concatenated in file order, skipped ones counted): the
-        key that pairs two models' outcomes on the same questions
-    section_labels : (n,) object array, the section of each answered question
-    outcomes : {"3CosAdd": (n,) bool, "3CosMul": (n,) bool}, True where the answer was right
-    predictions : {method: list of n predicted words (as spelled in the vectors, "" if none)}
-    n_skipped : questions skipped because a word is outside the first `restrict_vocab` words
-    vocab_size : words in the vectors, so a report can tell "outside the top N" (restrict_vocab
-        below it) from "not in the vocabulary" (restrict_vocab None or at least it)
-    """
-
-    sections_by_method: dict[str, list[AnalogySection]] = field(default_factory=dict)
-    method: str = "3CosAdd"
-    questions: list[tuple[str, str, str, str]] = field(default_factory=list)
-    question_index: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    section_labels: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
-    outcomes: dict[str, np.ndarray] = field(default_factory=dict)
-    predictions: dict[str, list[str]] = field(default_factory=dict)
-    restrict_vocab: int | None = None
-    vocab_size: int | None = None
-
-    @property
-    def sections(self) -> list[AnalogySection]:
-        return self.sections_by_method.get(self.method, [])
-
-    @property
-    def correct(self) -> int:
-        return sum(s.correct for s in self.sections)
-
-    @property
-    def total(self) -> int:
-        return sum(s.total for s in self.sections)
-
-    @property
-    def skipped(self) -> int:
-        return sum(s.skipped for s in self.sections)
-
-    @property
-    def accuracy(self) -> float:
-        return self.correct / self.total if self.total else 0.0
-
-    @property
-    def n_questions(self) -> int:
-        """Questions in the file, answered or skipped."""
-        return self.total + self.skipped
-
-    def accuracy_of(self, method: str) -> float:
-        """Total accuracy of one method ('3CosAdd' or '3CosMul')."""
-        hits = self.outcomes[method]
-        return float(hits.mean()) if hits.size else 0.0
-
-    def to_dict(self) -> dict:
-        """Plain numbers for `--json`: per method, total and per section."""
-        report = {"restrict_vocab": self.restrict_vocab, "vocab_size": self.vocab_size,
-                  "questions": self.n_questions, "skipped": self.skipped, "methods": {}}
-        for method, sections in self.sections_by_method.items():
-            correct = sum(s.correct for s in sections)
-            total = sum(s.total for s in sections)
-            report["methods"][method] = {
-                "accuracy": correct / total if total else 0.0, "correct": correct, "total": total,
-                "sections": [{"section": s.name, "accuracy": s.accuracy, "correct": s.correct,
-                              "total": s.total, "skipped": s.skipped} for s in sections],
-            }
-        return report
+class EvaluationError(CbowError, ValueError):
+    """An evaluation that cannot be made as asked (a ValueError, as gensim's)."""
 
 
-@dataclass
-class PairsResult:
-    """Correlations of cosine similarity with human scores.
-
-    Attributes
-    ----------
-    pairs : list of the n (word1, word2) scored, in file order
-    pair_index : (n,) int64, the position of each scored pair among ALL the file's pairs
-        (0-based, skipped ones counted): the key that pairs two models on the same pairs
-    human, model : (n,) float64 human scores and model cosines of those pairs
-    """
-
-    pearson: float
-    spearman: float
-    n_pairs: int
-    n_skipped: int
-    pairs: list[tuple[str, str]] = field(default_factory=list)
-    human: np.ndarray = field(default_factory=lambda: np.empty(0))
-    model: np.ndarray = field(default_factory=lambda: np.empty(0))
-    pair_index: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-
-    @property
-    def oov_ratio(self) -> float:
-        total = self.n_pairs + self.n_skipped
-        return self.n_skipped / total if total else 0.0
-
-    def to_dict(self) -> dict:
-        def number(value: float) -> float | None:
-            return None if np.isnan(value) else float(value)
-
-        return {"spearman": number(self.spearman), "pearson": number(self.pearson), "pairs": self.n_pairs,
-                "skipped": self.n_skipped, "oov_ratio": self.oov_ratio}
+def _unit_scale(kv: Vectors) -> np.ndarray:
+    """(V,) 1 / norm of each row of `kv`, 0 for a zero row."""
+    kv.fill_norms()
+    norms = np.asarray(kv.norms, dtype=np.float32)
+    return np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
 
 
-def _lookup(kv: KeyedVectors, restrict_vocab: int | None, case_insensitive: bool) -> tuple[dict[str, int], list[str]]:
+def _lookup(kv: Vectors, restrict_vocab: int | None, case_insensitive: bool) -> tuple[dict[str, int], list[str]]:
     """(key -> row over the first `restrict_vocab` rows, first spelling winning; key of each row)."""
     limit = len(kv) if restrict_vocab is None else min(restrict_vocab, len(kv))
     keys = [word.upper() for word in kv.index_to_key[:limit]] if case_insensitive else kv.index_to_key[:limit]
@@ -224,12 +126,13 @@ def read_analogies(path: str | Path) -> list[tuple[str, list[tuple[str, str, str
 
 
 def evaluate_word_analogies(
-    kv: KeyedVectors,
+    kv: Vectors,
     path: str | Path,
     restrict_vocab: int | None = 30000,
     case_insensitive: bool = True,
     batch_size: int = 256,
     method: str = "3CosAdd",
+    dummy4unknown: bool = False,
 ) -> AnalogyResult:
     """Accuracy of 3CosAdd and 3CosMul on an analogy file (gensim's `evaluate_word_analogies`).
 
@@ -241,6 +144,8 @@ def evaluate_word_analogies(
     case_insensitive : compare upper-cased words; the first spelling of a word stands for it
     batch_size : questions per matrix product (memory ~ 3 * 4 * batch * restrict_vocab bytes)
     method : which method `.sections` / `.accuracy` report ('3CosAdd' = gensim's, or '3CosMul')
+    dummy4unknown : count a question with a word outside the first `restrict_vocab` as
+        wrong (gensim's dummy4unknown) instead of skipping it
 
     Returns
     -------
@@ -249,8 +154,10 @@ def evaluate_word_analogies(
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     lookup, row_keys = _lookup(kv, restrict_vocab, case_insensitive)
-    normed = kv.get_normed_vectors()[: len(row_keys)]
-    result = AnalogyResult(method=method, restrict_vocab=restrict_vocab, vocab_size=len(kv))
+    rows_searched = kv.vectors[: len(row_keys)]
+    scale = _unit_scale(kv)[: len(row_keys)]
+    result = AnalogyResult(method=method, restrict_vocab=restrict_vocab, vocab_size=len(kv),
+                           dummy4unknown=dummy4unknown, case_insensitive=case_insensitive)
     result.sections_by_method = {m: [] for m in METHODS}
     hits: dict[str, list[bool]] = {m: [] for m in METHODS}
     result.predictions = {m: [] for m in METHODS}
@@ -258,34 +165,41 @@ def evaluate_word_analogies(
     positions: list[int] = []
     position = 0  # of the next question among all the file's questions
     for name, questions in read_analogies(path):
-        rows, answered = [], []
+        known_rows, kept = [], []  # kept: (question, keys or None for a dummy wrong answer), file order
         n_skipped = 0
         for question in questions:
             keys = [w.upper() for w in question] if case_insensitive else list(question)
             if all(key in lookup for key in keys):
-                rows.append([lookup[key] for key in keys])
-                answered.append((question, keys))
+                known_rows.append([lookup[key] for key in keys])
+                kept.append((question, keys))
+                positions.append(position)
+            elif dummy4unknown:
+                kept.append((question, None))
                 positions.append(position)
             else:
                 n_skipped += 1
             position += 1
-        ids = np.array(rows, dtype=np.int64).reshape(-1, 4)
-        counts = {m: AnalogySection(name, skipped=n_skipped) for m in METHODS}
+        ids = np.array(known_rows, dtype=np.int64).reshape(-1, 4)
+        known_keys = [keys for _, keys in kept if keys is not None]
+        answers: dict[str, list[int | None]] = {m: [] for m in METHODS}
         for start in range(0, len(ids), batch_size):
-            block = ids[start:start + batch_size]
-            block_questions = answered[start:start + batch_size]
-            for m, candidates in _candidates(normed, block).items():
-                for (question, keys), candidate_rows in zip(block_questions, candidates):
-                    predicted = _gensim_answer(candidate_rows, row_keys, set(keys[:3]))
-                    right = predicted is not None and row_keys[predicted] == keys[3]
-                    hits[m].append(right)
-                    result.predictions[m].append("" if predicted is None else kv.index_to_key[predicted])
-                    counts[m].correct += right
-                    counts[m].incorrect += not right
+            block, block_keys = ids[start:start + batch_size], known_keys[start:start + batch_size]
+            for m, candidates in _candidates(rows_searched, scale, block).items():
+                answers[m] += [_gensim_answer(rows, row_keys, set(keys[:3]))
+                               for keys, rows in zip(block_keys, candidates)]
+        counts = {m: AnalogySection(name, skipped=n_skipped) for m in METHODS}
         for m in METHODS:
+            known_answers = iter(answers[m])
+            for _, keys in kept:
+                predicted = next(known_answers) if keys is not None else None
+                right = predicted is not None and row_keys[predicted] == keys[3]
+                hits[m].append(right)
+                result.predictions[m].append("" if predicted is None else kv.index_to_key[predicted])
+                counts[m].correct += right
+                counts[m].incorrect += not right
             result.sections_by_method[m].append(counts[m])
-        result.questions.extend(question for question, _ in answered)
-        labels.extend([name] * len(answered))
+        result.questions.extend(question for question, _ in kept)
+        labels.extend([name] * len(kept))
     result.outcomes = {m: np.array(hits[m], dtype=bool) for m in METHODS}
     result.section_labels = np.array(labels, dtype=object)
     result.question_index = np.array(positions, dtype=np.int64)
@@ -294,15 +208,18 @@ def evaluate_word_analogies(
     return result
 
 
-def _candidates(normed: np.ndarray, block: np.ndarray) -> dict[str, list[list[int]]]:
-    """The best CANDIDATES rows per question (a, b, c excluded), best first, for each method."""
-    cos_a, cos_b, cos_c = (normed[block[:, k]] @ normed.T for k in range(3))   # (B, limit) each
+def _candidates(rows: np.ndarray, scale: np.ndarray, block: np.ndarray) -> dict[str, list[list[int]]]:
+    """The best CANDIDATES rows per question (a, b, c excluded), best first, for each method.
+
+    `rows` (n, d) are the raw rows searched, `scale` (n,) their 1/norm: cos_i(w) = (W[i] . v_w) s_i.
+    """
+    cos_a, cos_b, cos_c = ((rows[block[:, k]] * scale[block[:, k], None]) @ rows.T * scale for k in range(3))
     scores = {
         "3CosAdd": cos_b - cos_a + cos_c,
         "3CosMul": ((1 + cos_b) / 2) * ((1 + cos_c) / 2) / ((1 + cos_a) / 2 + COSMUL_EPSILON),
     }
     question_rows = np.arange(len(block))[:, None]
-    n_columns = normed.shape[0]
+    n_columns = rows.shape[0]
     result = {}
     for m, method_scores in scores.items():
         method_scores[question_rows, block[:, :3]] = -np.inf
@@ -360,36 +277,43 @@ def read_word_pairs(path: str | Path) -> list[tuple[int, str, str, float]]:
 
 
 def evaluate_word_pairs(
-    kv: KeyedVectors,
+    kv: Vectors,
     path: str | Path,
     restrict_vocab: int | None = 300000,
     case_insensitive: bool = True,
+    dummy4unknown: bool = False,
 ) -> PairsResult:
     """Pearson and Spearman correlation of cosine similarity with human scores.
 
     Mirrors gensim's `evaluate_word_pairs`: pairs with a word outside the first
-    `restrict_vocab` words are skipped and counted in `oov_ratio`. With fewer than two
-    pairs scored, the correlations are NaN.
+    `restrict_vocab` words are skipped and counted in `oov_ratio` (with `dummy4unknown`
+    they are scored with similarity 0 instead). With fewer than two pairs scored, the
+    correlations are NaN.
     """
     lookup, _ = _lookup(kv, restrict_vocab, case_insensitive)
-    normed = kv.get_normed_vectors()
-    scored, model_scores, human_scores, positions, n_skipped = [], [], [], [], 0
+    scale = _unit_scale(kv)
+    scored, model_scores, human_scores, positions, n_skipped, n_oov = [], [], [], [], 0, 0
     for position, (_, first, second, score) in enumerate(read_word_pairs(path)):
         key1 = first.upper() if case_insensitive else first
         key2 = second.upper() if case_insensitive else second
         if key1 not in lookup or key2 not in lookup:
-            n_skipped += 1
-            continue
+            n_oov += 1
+            if not dummy4unknown:
+                n_skipped += 1
+                continue
+            similarity = 0.0
+        else:
+            row1, row2 = lookup[key1], lookup[key2]
+            similarity = float(kv.vectors[row1] @ kv.vectors[row2]) * float(scale[row1]) * float(scale[row2])
         scored.append((first, second))
-        model_scores.append(float(normed[lookup[key1]] @ normed[lookup[key2]]))
+        model_scores.append(similarity)
         human_scores.append(score)
         positions.append(position)
     human, model = np.array(human_scores, dtype=np.float64), np.array(model_scores, dtype=np.float64)
-    pair_index = np.array(positions, dtype=np.int64)
-    if len(model_scores) < 2:
-        return PairsResult(float("nan"), float("nan"), len(model_scores), n_skipped, scored, human, model,
-                           pair_index)
-    pearson = scipy.stats.pearsonr(human, model)[0]
-    spearman = scipy.stats.spearmanr(human, model)[0]
-    return PairsResult(float(pearson), float(spearman), len(model_scores), n_skipped, scored, human, model,
-                       pair_index)
+    result = PairsResult(float("nan"), float("nan"), len(model_scores), n_skipped, scored, human, model,
+                         np.array(positions, dtype=np.int64), n_oov=n_oov)
+    if len(model_scores) >= 2:
+        result.pearson, result.pearson_pvalue = map(float, scipy.stats.pearsonr(human, model))
+        spearman = scipy.stats.spearmanr(human, model)
+        result.spearman, result.spearman_pvalue = float(spearman[0]), float(spearman[1])
+    return result

@@ -77,8 +77,9 @@ def _binary_records(words, vectors) -> Iterator[bytes]:
                        for word, row in zip(words[start:start + 4096], little[start:start + 4096]))
 
 
-def save_word2vec_format(path: str | Path, words: list[str], vectors: np.ndarray,
-                         binary: bool | None = None) -> OutputFormat:
+def save_word2vec_format(path: str | Path, words: list[str], vectors: np.ndarray, binary: bool | None = None,
+                         write_header: bool = True, total_vec: int | None = None,
+                         append: bool = False) -> OutputFormat:
     """Write vectors in word2vec's format, binary or text; gzipped when the name ends in .gz.
 
     Parameters
@@ -88,6 +89,11 @@ def save_word2vec_format(path: str | Path, words: list[str], vectors: np.ndarray
     vectors : (V, d) float array (written as float32; text keeps 6 significant digits)
     binary : True for word2vec binary, False for text; None decides by the name (.bin binary,
         .txt/.vec text, see format_for_path), refusing a name that says neither
+    write_header : False leaves out the "V d" line (gensim's write_header=False: GloVe-like text)
+    total_vec : the V the header announces (default: the words written; gensim's total_vec,
+        for files that vectors are appended to afterwards)
+    append : add to the end of an existing file (gensim's append=True; written whole to a
+        temporary file and renamed, as every output, so a failed append leaves the old file)
 
     Returns
     -------
@@ -105,8 +111,11 @@ def save_word2vec_format(path: str | Path, words: list[str], vectors: np.ndarray
                           "does not write; use KeyedVectors.save, or a .bin/.txt name")
     vectors = _check_writable(path, words, vectors, header=True)
     n_words, dim = vectors.shape
+    prior = read_bytes(path) if append and Path(path).is_file() else b""
     with open_output(path, output_format) as handle:
-        handle.write(f"{n_words} {dim}\n".encode())
+        handle.write(prior)
+        if write_header:
+            handle.write(f"{n_words if total_vec is None else int(total_vec)} {dim}\n".encode())
         chunks = _binary_records(words, vectors) if output_format.name == "word2vec" else _text_lines(words, vectors)
         for chunk in chunks:
             handle.write(chunk)
@@ -225,8 +234,13 @@ def load_vectors(path: str | Path, fmt: str | None = None,
     return words, vectors, None, {}
 
 
-def load_word2vec_format(path: str | Path, binary: bool | None = None) -> tuple[list[str], np.ndarray]:
+def load_word2vec_format(path: str | Path, binary: bool | None = None, limit: int | None = None,
+                         encoding: str = "utf-8", unicode_errors: str = "strict") -> tuple[list[str], np.ndarray]:
     """Read a word2vec text or binary file (binary=None: detected from the content).
+
+    `limit` reads only the first N vectors (gensim's limit=); `encoding` and
+    `unicode_errors` decode the words ('replace' or 'ignore' for words cut inside a UTF-8
+    character, as word2vec.c may write them).
 
     Returns
     -------
@@ -251,15 +265,33 @@ def load_word2vec_format(path: str | Path, binary: bool | None = None) -> tuple[
     body_start = header_end + 1
     if binary is None:
         binary = _looks_binary(raw, body_start, dim)
+    decoding = (encoding, unicode_errors)
     if binary:
-        words, vectors = _read_binary_body(path, raw, body_start, n_words, dim)
+        words, vectors = _read_binary_body(path, raw, body_start, n_words, dim, limit, decoding)
     else:
-        words, vectors = _read_text_body(path, raw, body_start, dim, first_line_no=2, n_expected=n_words)
+        raw, n_expected = _cut_lines(raw, body_start, limit, n_words)
+        words, vectors = _read_text_body(path, raw, body_start, dim, first_line_no=2, n_expected=n_expected,
+                                         decoding=decoding)
     return _finish(path, words, vectors)
 
 
-def load_glove(path: str | Path) -> tuple[list[str], np.ndarray]:
-    """Read GloVe text (no header; d = the number of values on the first line)."""
+def _cut_lines(raw: bytes, body_start: int, limit: int | None, n_expected: int | None) -> tuple[bytes, int | None]:
+    """The bytes up to the end of the body's `limit`-th line (all of them without a limit),
+    and the number of lines then expected."""
+    if limit is None or (n_expected is not None and limit >= n_expected):
+        return raw, n_expected
+    end = body_start
+    for _ in range(max(0, int(limit))):
+        end = raw.find(b"\n", end) + 1
+        if end == 0:  # fewer lines than the limit: the whole file
+            return raw, None
+    return raw[:end], max(0, int(limit))
+
+
+def load_glove(path: str | Path, limit: int | None = None, encoding: str = "utf-8",
+               unicode_errors: str = "strict") -> tuple[list[str], np.ndarray]:
+    """Read GloVe text (no header; d = the number of values on the first line); `limit`,
+    `encoding`, `unicode_errors` as in `load_word2vec_format`."""
     path = Path(path)
     raw = read_bytes(path)
     first_end = raw.find(b"\n")
@@ -267,7 +299,9 @@ def load_glove(path: str | Path) -> tuple[list[str], np.ndarray]:
     n_fields = len(first.split(b" "))
     if not first or n_fields < 2:
         raise FormatError(f"{path}:1: expected 'word x1 ... xd' (GloVe text); the file is empty or not vectors")
-    words, vectors = _read_text_body(path, raw, 0, n_fields - 1, first_line_no=1, n_expected=None)
+    raw, n_expected = _cut_lines(raw, 0, limit, None)
+    words, vectors = _read_text_body(path, raw, 0, n_fields - 1, first_line_no=1, n_expected=n_expected,
+                                     decoding=(encoding, unicode_errors))
     return _finish(path, words, vectors)
 
 
@@ -307,7 +341,10 @@ def _looks_binary(raw: bytes, body_start: int, dim: int) -> bool:
     return len(fields) - 1 != dim
 
 
-def _read_binary_body(path: Path, raw: bytes, pos: int, n_words: int, dim: int):
+def _read_binary_body(path: Path, raw: bytes, pos: int, n_words: int, dim: int, limit: int | None = None,
+                      decoding: tuple[str, str] = ("utf-8", "strict")):
+    n_announced = n_words
+    n_words = n_words if limit is None else max(0, min(n_words, int(limit)))
     record_bytes = 4 * dim
     # the smallest record is a 1-byte word, a space and the floats: refuse impossible headers
     # before allocating (a corrupt "999999999 300" must not ask for terabytes)
@@ -329,12 +366,12 @@ def _read_binary_body(path: Path, raw: bytes, pos: int, n_words: int, dim: int):
                 "the file is truncated or corrupt, re-export it"
             )
         try:
-            words.append(raw[pos:space].decode("utf-8"))
+            words.append(raw[pos:space].decode(*decoding))
         except UnicodeDecodeError:
             raise FormatError(f"{path}: byte {pos}: word {index + 1} is not valid UTF-8; the file is corrupt") from None
         vectors[index] = np.frombuffer(raw, dtype="<f4", count=dim, offset=space + 1)
         pos = space + 1 + record_bytes
-    rest = raw[pos:].strip()
+    rest = raw[pos:].strip() if n_words == n_announced else b""
     if rest:
         raise FormatError(f"{path}: byte {pos}: {len(rest)} bytes after the {n_words} words the header announces; "
                           "the header disagrees with the body")
@@ -342,10 +379,12 @@ def _read_binary_body(path: Path, raw: bytes, pos: int, n_words: int, dim: int):
 
 
 def _read_text_body(path: Path, raw: bytes, body_start: int, dim: int, first_line_no: int,
-                    n_expected: int | None):
+                    n_expected: int | None, decoding: tuple[str, str] = ("utf-8", "strict")):
     """Parse 'word x1 ... xd' lines (single spaces, trailing space allowed as fastText writes)."""
     try:
-        text = raw[body_start:].decode("utf-8")
+        text = raw[body_start:].decode(*decoding)
+    except LookupError:
+        raise FormatError(f"{path}: unknown text encoding {decoding[0]!r}; give one Python knows: 'utf-8'") from None
     except UnicodeDecodeError as exc:
         raise FormatError(f"{path}: byte {body_start + exc.start}: not valid UTF-8; the file is corrupt") from None
     lines = text.split("\n")  # only "\n": words may hold other Unicode line separators

@@ -1,188 +1,154 @@
-"""KeyedVectors: words and their vectors, and the nearest-neighbour queries over them.
+"""KeyedVectors: keys (words) and their vectors, as gensim 4.4's KeyedVectors, with the norms beside them.
 
-Names follow gensim's `KeyedVectors` so users' habits carry over (`most_similar`,
-`most_similar_cosmul`, `similarity`, `n_similarity`, `doesnt_match`, `rank`,
-`index_to_key`, `key_to_index`, `vectors`). The unit-normalised matrix is made once,
-lazily, and never mutated by a query. Top-n uses `argpartition` (O(V), not a full
-sort); many queries at once are one (Q x d) @ (d x V) matrix product.
+The class is put together from one module per idea:
 
-The math, with unit rows v_i = W[i] / ||W[i]||:
+    keyed.py        storage, lookups (by key or row), the norms, evaluation (here)
+    keyed_files.py  load (any format), load_word2vec_format, save_word2vec_format, save
+    neighbours.py   most_similar, most_similar_cosmul, similar_by_*, closer_than, rank, batched search
+    similarity.py   similarity, distance(s), get_mean_vector, n_similarity, doesnt_match,
+                    rank_by_centrality, relative_cosine_similarity, wmdistance
+    editing.py      add_vector(s), kv[k] = v, get/set_vecattr, sort, resize, unit_normalize_all,
+                    intersect_word2vec_format
+    unknown_words.py  the errors, typed as gensim's (KeyError for an unknown word)
 
-    most_similar (3CosAdd):  q = sum_{p in pos} v_p - sum_{n in neg} v_n
-                             score_i = v_i . q / ||q||
-    most_similar_cosmul:     cos'_i(w) = (1 + v_i . v_w) / 2           (shifted to [0, 1])
-    (3CosMul, Levy & Goldberg 2014)
-                             score_i = prod_{p in pos} cos'_i(p) / (prod_{n in neg} cos'_i(n) + 1e-6)
+Names, arguments, results and errors follow gensim's, so its programs run unchanged
+(tests/test_gensim_parity.py calls both on the same vectors); where cbow adds to them it
+says so (a load detects the format, errors say what to do).
 
-The query words themselves are never returned, as in gensim and word2vec's `distance`.
+The norms. A query needs unit rows, and cbow keeps only the (V,) norms of the rows
+(`fill_norms`, `norms`, as gensim 4), never a unit-normalised copy of the matrix: scores
+are the raw rows times the query, scaled by 1/norm (`unit_scale`). A matrix memory-mapped
+from a .cbow directory (`load(..., mmap='r')`) therefore stays one copy in the page cache
+for every process that queries it; each keeps only its 4 V bytes of norms.
 """
 
 from __future__ import annotations
 
-import contextlib
-import difflib
+import codecs
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from cbow.errors import CbowError, FormatError
-from cbow.numerics import COSMUL_EPSILON
-from cbow.vectors import formats
-from cbow.vectors.not_vectors import describe_text
+from cbow.vectors import evaluate
+from cbow.vectors.editing import VectorEditing
+from cbow.vectors.keyed_files import VectorFiles
+from cbow.vectors.neighbours import KEY_TYPES, NeighbourSearch
+from cbow.vectors.similarity import PairwiseSimilarity
 from cbow.vectors.spelling import resolve_word
+from cbow.vectors.unknown_words import UnknownWordError, unknown_message  # noqa: F401 (UnknownWordError: its home)
 
 logger = logging.getLogger(__name__)
 
-QUERY_BLOCK = 256  # queries per matrix product in batched search
+NORM_BLOCK = 65536  # rows whose norms are computed at a time: no (V, d) temporary
 
 
-class UnknownWordError(KeyError, CbowError):
-    """A queried word is not in the vocabulary (a KeyError, as in gensim)."""
-
-    def __str__(self) -> str:  # KeyError would show the repr of the message
-        return str(self.args[0]) if self.args else ""
-
-
-@contextlib.contextmanager
-def _corpus_explained(path: str | Path) -> Iterator[None]:
-    """Turn a load's FormatError into "looks like a text corpus" when the file is one (not_vectors)."""
-    try:
-        yield
-    except FormatError as error:
-        evidence = None if Path(path).is_dir() else describe_text(path)
-        if evidence is None:
-            raise
-        raise FormatError(f"{path}: looks like a text corpus, not a vectors file ({evidence}); train on it with "
-                          f"'cbow train {path}' and query the vectors that writes") from error
-
-
-def _as_list(words: str | np.ndarray | Iterable | None) -> list:
-    if words is None:
-        return []
-    if isinstance(words, (str, np.ndarray)):
-        return [words]
-    return list(words)
-
-
-class KeyedVectors:
-    """Words with one vector each, and similarity queries over them.
+class KeyedVectors(VectorFiles, NeighbourSearch, PairwiseSimilarity, VectorEditing):
+    """Keys with one vector each, and similarity queries over them.
 
     Parameters
     ----------
-    index_to_key : list of V words (index order; most frequent first for trained vectors)
+    index_to_key : the V keys in row order (most frequent first for trained vectors); or,
+        gensim's way, the vector size d of an empty table (`KeyedVectors(100)`, then
+        `add_vectors`), `vectors` then being gensim's `count` (room reserved for that many rows)
     vectors : (V, d) float array (float32 for trained or loaded vectors; may be a memory map)
-    counts : (V,) int, optional word counts (kept when known)
+    counts : (V,) int, optional word counts (kept when known; the "count" attribute)
     config : dict, optional training settings stored with the vectors by the cbow format
+    dtype : the empty table's dtype (gensim's form only)
+
+    Attributes
+    ----------
+    index_to_key, key_to_index, vectors, counts, config : as above
+    vectors_lockf : (V,) float32 lock factors set by `intersect_word2vec_format` (0: the row
+        stays fixed when cbow.Word2Vec trains on), or None (every row trains)
     """
 
-    def __init__(self, index_to_key: Sequence[str], vectors: np.ndarray,
-                 counts: np.ndarray | None = None, config: dict | None = None) -> None:
+    def __init__(self, index_to_key: Sequence | int, vectors: np.ndarray | int | None = None,
+                 counts: np.ndarray | None = None, config: dict | None = None, dtype=np.float32) -> None:
+        if isinstance(index_to_key, (int, np.integer)):  # gensim's KeyedVectors(vector_size, count=0, dtype)
+            capacity = int(vectors or 0)
+            self._init_storage([], np.zeros((0, int(index_to_key)), dtype=dtype), None, config)
+            if capacity:
+                self._spare = np.empty((capacity, int(index_to_key)), dtype=dtype)
+                self.vectors = self._spare[:0]
+            return
         if not isinstance(vectors, np.ndarray):  # an np.memmap is kept as it is
             vectors = np.asarray(vectors)
         if vectors.ndim != 2 or len(index_to_key) != vectors.shape[0]:
             raise ValueError(f"{len(index_to_key)} words but vectors of shape {vectors.shape}")
-        self.index_to_key: list[str] = list(index_to_key)
-        self.key_to_index: dict[str, int] = {word: i for i, word in enumerate(self.index_to_key)}
+        self._init_storage(list(index_to_key), vectors, counts, config)
+
+    def _init_storage(self, index_to_key: list, vectors: np.ndarray, counts, config) -> None:
+        self.index_to_key: list = index_to_key
+        self.key_to_index: dict = {word: i for i, word in enumerate(index_to_key)}
         self.vectors = vectors
         self.counts = None if counts is None else np.asarray(counts)
         self.config = dict(config or {})
-        self._normed: np.ndarray | None = None
+        self.vectors_lockf: np.ndarray | None = None
+        self._attributes: dict[str, np.ndarray] = {}  # per-key attributes other than "count" (set_vecattr)
+        self._spare: np.ndarray | None = None  # room to grow into (editing.VectorEditing._grow)
+        self._norms: np.ndarray | None = None
+        self._scale: np.ndarray | None = None
+
+    def replace_vectors(self, index_to_key: Sequence, vectors: np.ndarray, counts: np.ndarray | None = None) -> None:
+        """Take new keys and vectors in place (what a model does to its `wv` after training
+        or a vocabulary update), so references to this object see them."""
+        config = self.config
+        KeyedVectors.__init__(self, index_to_key, vectors, counts, config)
 
     def __repr__(self) -> str:
         return f"KeyedVectors({len(self):,} words, dim {self.vector_size})"
 
-    # -- construction and files -------------------------------------------------------
-    @classmethod
-    def load(cls, path: str | Path, mmap: str | None = None, binary: bool | None = None,
-             format: str | None = None) -> "KeyedVectors":
-        """Load vectors of any supported format, detected from the content.
+    def __str__(self) -> str:
+        return f"KeyedVectors<vector_size={self.vector_size}, {len(self)} keys>"
 
-        Parameters
-        ----------
-        path : word2vec binary/text, fastText .vec, GloVe text (no header), or a .cbow directory
-        mmap : 'r' memory-maps the matrix of a .cbow directory read-only (other formats
-            are parsed into memory)
-        binary : force word2vec binary (True) or text (False)
-        format : force a format: 'word2vec', 'word2vec-text', 'glove', 'cbow'
-
-        Raises
-        ------
-        FormatError : missing, truncated, malformed or non-finite file (names file and line/byte);
-            a text corpus given by mistake is named as such
-        """
-        if binary is not None and format is None:
-            format = "word2vec" if binary else "word2vec-text"
-        with _corpus_explained(path):
-            words, vectors, counts, config = formats.load_vectors(path, fmt=format, mmap=mmap)
-        return cls(words, vectors, counts=counts, config=config)
-
-    @classmethod
-    def load_word2vec_format(cls, path: str | Path, binary: bool | None = None) -> "KeyedVectors":
-        """Load word2vec text or binary (gensim's spelling; `load` detects every format)."""
-        with _corpus_explained(path):
-            words, vectors = formats.load_word2vec_format(path, binary=binary)
-        return cls(words, vectors)
-
-    def save_word2vec_format(self, path: str | Path, binary: bool | None = None) -> formats.OutputFormat:
-        """Write word2vec binary (`binary=True`) or text (`False`); None decides by the name
-        (.bin binary, .txt/.vec text, + .gz gzipped; "-" standard output). Returns the format."""
-        return formats.save_word2vec_format(path, self.index_to_key, self.vectors, binary=binary)
-
-    def save(self, path: str | Path, format: str | formats.OutputFormat | None = None) -> formats.OutputFormat:
-        """Write in `format`, by default the one the name asks for (cbow.vectors.format_names:
-        .bin, .txt/.vec, .glove, .cbow, .tsv, each + .gz but .cbow; "-" = standard output);
-        a name that says no format is refused unless `format` names one.
-
-        Returns the OutputFormat written. Only the cbow format keeps counts and config.
-        """
-        return formats.save_vectors(path, self.index_to_key, self.vectors, counts=self.counts,
-                                    fmt=format, config=self.config)
-
-    # -- lookups ---------------------------------------------------------------------
+    # -- lookups --------------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self.index_to_key)
 
-    def __contains__(self, word: str) -> bool:
-        return word in self.key_to_index
+    def __iter__(self) -> Iterator:
+        """The keys in row order (as a dict iterates its keys; `kv[key]` is the vector)."""
+        return iter(self.index_to_key)
 
-    def has_index_for(self, word: str) -> bool:
-        return word in self.key_to_index
+    def __contains__(self, key) -> bool:
+        return self.has_index_for(key)
 
-    def __getitem__(self, word: str | Sequence[str]) -> np.ndarray:
-        """The vector of a word, or a (n, d) matrix for a list of words (as gensim)."""
-        if isinstance(word, str):
-            return self.get_vector(word)
-        return np.vstack([self.get_vector(w) for w in word])
+    def has_index_for(self, key) -> bool:
+        """True for a key of the vocabulary, or an int row in range (as gensim)."""
+        return self.get_index(key, -1) >= 0
+
+    def __getitem__(self, key_or_keys) -> np.ndarray:
+        """The vector of a key (str, or int row), or a (n, d) matrix for a list of them."""
+        if isinstance(key_or_keys, KEY_TYPES):
+            return self.get_vector(key_or_keys)
+        return np.vstack([self.get_vector(key) for key in key_or_keys])
 
     @property
     def vector_size(self) -> int:
         return self.vectors.shape[1]
 
-    def get_index(self, word: str) -> int:
-        """Row of `word`; raises UnknownWordError suggesting close spellings."""
+    def get_index(self, key, default: int | None = None) -> int:
+        """Row of `key` (a key, else an int row in range); `default` when given, else
+        UnknownWordError (a KeyError) suggesting close spellings."""
         try:
-            return self.key_to_index[word]
-        except KeyError:
-            raise UnknownWordError(self._unknown_message(word)) from None
+            row = self.key_to_index.get(key, -1)
+        except TypeError:  # an unhashable key
+            row = -1
+        if row >= 0:
+            return row
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool) and 0 <= key < len(self.index_to_key):
+            return int(key)
+        if default is not None:
+            return default
+        raise UnknownWordError(self._unknown_message(key))
 
-    def get_vector(self, word: str, norm: bool = False) -> np.ndarray:
-        """The (d,) vector of `word` (unit length when `norm`), read-only."""
-        matrix = self.get_normed_vectors() if norm else self.vectors
-        row = matrix[self.get_index(word)].view()
-        row.flags.writeable = False
-        return row
-
-    def get_normed_vectors(self) -> np.ndarray:
-        """(V, d) float32 rows scaled to unit L2 norm (zero rows stay zero); made once, read-only."""
-        if self._normed is None:
-            normed = np.array(self.vectors, dtype=np.float32)  # a copy, also of a memory map
-            norms = np.linalg.norm(normed, axis=1, keepdims=True)
-            normed /= np.where(norms > 0, norms, 1.0)
-            normed.flags.writeable = False
-            self._normed = normed
-        return self._normed
+    def get_vector(self, key, norm: bool = False) -> np.ndarray:
+        """The (d,) vector of `key` (unit length when `norm`; a zero row stays zero), read-only."""
+        row = self.get_index(key)
+        vector = self.vectors[row] * self.unit_scale()[row] if norm else self.vectors[row].view()
+        vector.flags.writeable = False
+        return vector
 
     def resolve_key(self, word: str) -> str:
         """The key that stands for `word`: itself, else its lowercase or tokenizer form.
@@ -201,219 +167,97 @@ class KeyedVectors:
             raise UnknownWordError(self._unknown_message(word))
         return key
 
-    def _unknown_message(self, word: str) -> str:
-        form = resolve_word(self, word)  # 'King' -> 'king' is the likeliest meaning, not a close spelling
-        if form is not None:
-            return f"word {word!r} is not in the vocabulary ({len(self):,} words); did you mean {form!r}?"
-        initial = word[:1].lower()
-        candidates = ([w for w in self.index_to_key[:200_000] if w[:1].lower() == initial]
-                      or self.index_to_key[:50_000])
-        close = difflib.get_close_matches(word, candidates, n=3)
-        hint = f"; did you mean {', '.join(repr(w) for w in close)}?" if close else "; check the spelling"
-        return f"word {word!r} is not in the vocabulary ({len(self):,} words){hint}"
+    def _unknown_message(self, word) -> str:
+        return unknown_message(word, self.index_to_key, lambda typed: resolve_word(self, typed))
 
     def _limit(self, restrict_vocab: int | None) -> int:
         return len(self) if restrict_vocab is None else max(0, min(int(restrict_vocab), len(self)))
 
-    # -- pairwise --------------------------------------------------------------------------
-    def similarity(self, word1: str, word2: str) -> float:
-        """Cosine similarity of two words."""
-        return float(self.get_vector(word1, norm=True) @ self.get_vector(word2, norm=True))
+    # -- the norms ------------------------------------------------------------------------
+    def fill_norms(self, force: bool = False) -> None:
+        """Compute the rows' L2 norms if not known yet (or again with `force`): (V,) float32,
+        block by block (no (V, d) temporary, nothing copied of a memory map)."""
+        if self._norms is not None and not force:
+            return
+        norms = np.empty(len(self.vectors), dtype=np.float32)
+        for start in range(0, len(self.vectors), NORM_BLOCK):
+            block = self.vectors[start:start + NORM_BLOCK]
+            norms[start:start + NORM_BLOCK] = np.sqrt(np.einsum("ij,ij->i", block, block, dtype=np.float64))
+        self._norms = norms
+        self._scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
 
-    def n_similarity(self, words1: Sequence[str], words2: Sequence[str]) -> float:
-        """Cosine similarity of the means of two word sets (raw vectors, as gensim)."""
-        if not len(words1) or not len(words2):
-            raise ValueError("n_similarity needs at least one word on each side")
-        mean1 = self[list(words1)].astype(np.float64).mean(axis=0)
-        mean2 = self[list(words2)].astype(np.float64).mean(axis=0)
-        denominator = np.linalg.norm(mean1) * np.linalg.norm(mean2)
-        return float(mean1 @ mean2 / denominator) if denominator > 0 else 0.0
+    @property
+    def norms(self) -> np.ndarray:
+        """(V,) float32 L2 norms of the rows (computed on first use, as gensim's fill_norms)."""
+        self.fill_norms()
+        return self._norms
 
-    def distances(self, word: str, others: Sequence[str] = ()) -> np.ndarray:
-        """1 - cosine between `word` and `others` (all words when empty): (n,) float32."""
-        normed = self.get_normed_vectors()
-        query = normed[self.get_index(word)]
-        rows = normed if not others else normed[[self.get_index(w) for w in others]]
-        return 1 - rows @ query
+    @norms.setter
+    def norms(self, value: np.ndarray | None) -> None:
+        """`kv.norms = None` forgets them (gensim's idiom after changing `vectors` by hand)."""
+        if value is None:
+            self.forget_norms()
+            return
+        self._norms = np.asarray(value, dtype=np.float32)
+        self._scale = np.divide(1.0, self._norms, out=np.zeros_like(self._norms), where=self._norms > 0)
 
-    def rank(self, word1: str, word2: str) -> int:
-        """Rank of `word2` among the neighbours of `word1` (1 = the nearest), as gensim."""
-        normed = self.get_normed_vectors()
-        index1, index2 = self.get_index(word1), self.get_index(word2)
-        scores = normed @ normed[index1]
-        closer = scores > scores[index2]
-        closer[index1] = False
-        return int(closer.sum()) + 1
+    def forget_norms(self) -> None:
+        """The vectors changed: make the norms again on the next query."""
+        self._norms = self._scale = None
 
-    def doesnt_match(self, words: Sequence[str]) -> str:
-        """The word furthest from the mean of the (unit) vectors of `words`.
+    def unit_scale(self) -> np.ndarray:
+        """(V,) float32 1 / norm of each row, 0 for a zero row: v_i = W[i] * unit_scale()[i]."""
+        self.fill_norms()
+        return self._scale
 
-        Unknown words are ignored with a warning, as gensim does.
+    def get_normed_vectors(self) -> np.ndarray:
+        """A new (V, d) array of the rows at unit length (zero rows stay zero), as gensim's.
+        Queries never make it; it costs a copy of the matrix."""
+        return self.vectors * self.unit_scale()[:, None]
+
+    # -- evaluation -----------------------------------------------------------------------
+    def evaluate_word_analogies(self, analogies: str | Path, restrict_vocab: int | None = 300000,
+                                case_insensitive: bool = True, dummy4unknown: bool = False,
+                                similarity_function: str = "most_similar", *, method: str | None = None):
+        """Analogy accuracy (cbow.vectors.evaluate.evaluate_word_analogies), with gensim's
+        arguments and defaults (restrict_vocab 300,000; `cbow evaluate` reports at 30,000).
+
+        `similarity_function` 'most_similar' answers by 3CosAdd, 'most_similar_cosmul' by
+        3CosMul (gensim 4.4 takes the argument and uses 3CosAdd whatever it says); `method`
+        is cbow's name for the same choice.
+
+        Returns an AnalogyResult: `score, sections = result` as gensim's tuple (sections:
+        gensim's dicts, 'Total accuracy' last), and `.accuracy`, `.sections`, per-question outcomes.
         """
-        known = [w for w in words if w in self.key_to_index]
-        if len(known) != len(words):
-            logger.warning("doesnt_match: ignoring unknown words %s", sorted(set(words) - set(known)))
-        if not known:
-            raise UnknownWordError(f"none of {list(words)!r} is in the vocabulary; check the spelling")
-        rows = self.get_normed_vectors()[[self.key_to_index[w] for w in known]]
-        mean = rows.mean(axis=0)
-        mean /= max(float(np.linalg.norm(mean)), 1e-12)
-        return known[int(np.argmin(rows @ mean))]
+        if method is None:
+            methods = {"most_similar": "3CosAdd", "most_similar_cosmul": "3CosMul"}
+            if similarity_function not in methods:
+                raise evaluate.EvaluationError(f"similarity_function={similarity_function!r}: choose 'most_similar' "
+                                               "(3CosAdd) or 'most_similar_cosmul' (3CosMul)")
+            method = methods[similarity_function]
+        return evaluate.evaluate_word_analogies(self, analogies, restrict_vocab=restrict_vocab,
+                                                case_insensitive=case_insensitive, method=method,
+                                                dummy4unknown=dummy4unknown)
 
-    # -- neighbour queries -------------------------------------------------------------------
-    def _query_vector(self, positive: list, negative: list) -> tuple[np.ndarray, set[int]]:
-        """Unit query sum(pos) - sum(neg) over unit vectors; the word rows to exclude."""
-        if not positive and not negative:
-            raise ValueError("most_similar needs at least one positive or negative word")
-        normed = self.get_normed_vectors()
-        query = np.zeros(self.vector_size, dtype=np.float32)
-        exclude: set[int] = set()
-        for sign, terms in ((1.0, positive), (-1.0, negative)):
-            for term in terms:
-                if isinstance(term, str):
-                    index = self.get_index(term)
-                    exclude.add(index)
-                    query += sign * normed[index]
-                else:
-                    vector = np.asarray(term, dtype=np.float32)
-                    query += sign * vector / max(float(np.linalg.norm(vector)), 1e-12)
-        norm = float(np.linalg.norm(query))
-        return (query / norm if norm > 0 else query), exclude
+    def evaluate_word_pairs(self, pairs: str | Path, delimiter: str = "\t", encoding: str = "utf8",
+                            restrict_vocab: int | None = 300000, case_insensitive: bool = True,
+                            dummy4unknown: bool = False):
+        """Correlations with human similarity scores (cbow.vectors.evaluate.evaluate_word_pairs),
+        with gensim's arguments. Returns a PairsResult: `pearson, spearman, oov_ratio = result`
+        as gensim's tuple ((r, p), (rho, p), percent), and `.spearman`, `.pearson`, ...
 
-    def most_similar(
-        self,
-        positive: str | Iterable[str] | None = None,
-        negative: str | Iterable[str] | None = None,
-        topn: int | None = 10,
-        restrict_vocab: int | None = None,
-    ) -> list[tuple[str, float]] | np.ndarray:
-        """Words closest in cosine to the sum of `positive` minus `negative` unit vectors.
-
-        Mirrors gensim's `most_similar` (3CosAdd for analogies): the query words
-        themselves are excluded from the result.
-
-        Parameters
-        ----------
-        positive, negative : a word or words (or (d,) vectors)
-        topn : how many neighbours to return; None returns the (limit,) float32 scores of all words
-        restrict_vocab : search only the first N words (the most frequent); None = all
-
-        Returns
-        -------
-        list of (word, cosine similarity), best first
+        Raises
+        ------
+        EvaluationError : no pair could be scored (a ValueError, as gensim), or a delimiter
+            or encoding cbow's reader does not take (it reads UTF-8, tab- or space-separated)
         """
-        query, exclude = self._query_vector(_as_list(positive), _as_list(negative))
-        scores = self.get_normed_vectors()[: self._limit(restrict_vocab)] @ query
-        if topn is None:
-            return scores
-        return self._top(scores[None, :], topn, [exclude])[0]
-
-    def most_similar_cosmul(
-        self,
-        positive: str | Iterable[str] | None = None,
-        negative: str | Iterable[str] | None = None,
-        topn: int | None = 10,
-        restrict_vocab: int | None = None,
-    ) -> list[tuple[str, float]] | np.ndarray:
-        """3CosMul neighbours (Levy & Goldberg 2014), as gensim's `most_similar_cosmul`.
-
-        score_i = prod_p (1 + cos(i, p))/2 / (prod_n (1 + cos(i, n))/2 + 1e-6); query words excluded.
-        """
-        positive, negative = _as_list(positive), _as_list(negative)
-        if not positive:
-            raise ValueError("most_similar_cosmul needs at least one positive word")
-        normed = self.get_normed_vectors()[: self._limit(restrict_vocab)]
-        exclude = {self.get_index(t) for t in positive + negative if isinstance(t, str)}
-
-        def shifted_cosines(term) -> np.ndarray:
-            if isinstance(term, str):
-                vector = self.get_normed_vectors()[self.get_index(term)]
-            else:
-                vector = np.asarray(term, dtype=np.float32)
-                vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
-            return (1 + normed @ vector) / 2
-
-        numerator = np.prod([shifted_cosines(t) for t in positive], axis=0)
-        denominator = np.prod([shifted_cosines(t) for t in negative], axis=0) if negative else 0.0
-        scores = numerator / (denominator + COSMUL_EPSILON)
-        if topn is None:
-            return scores
-        return self._top(scores[None, :], topn, [exclude])[0]
-
-    def similar_by_vector(self, vector: np.ndarray, topn: int = 10,
-                          restrict_vocab: int | None = None) -> list[tuple[str, float]]:
-        """Words closest in cosine to an arbitrary (d,) vector (no word excluded)."""
-        return self.similar_by_vectors(np.asarray(vector)[None, :], topn, restrict_vocab)[0]
-
-    def similar_by_word(self, word: str, topn: int = 10, restrict_vocab: int | None = None) -> list[tuple[str, float]]:
-        """Neighbours of one word (gensim's name; same as most_similar(word))."""
-        return self.most_similar(word, topn=topn, restrict_vocab=restrict_vocab)
-
-    def similar_by_vectors(self, vectors: np.ndarray, topn: int = 10, restrict_vocab: int | None = None,
-                           exclude: Sequence[Iterable[int]] | None = None) -> list[list[tuple[str, float]]]:
-        """Neighbours of many (Q, d) query vectors at once: one matrix product, one argpartition.
-
-        `exclude[q]` lists word rows never returned for query q.
-        """
-        queries = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
-        if queries.shape[1] != self.vector_size:
-            raise ValueError(f"query vectors have {queries.shape[1]} dimensions, the vectors {self.vector_size}")
-        norms = np.linalg.norm(queries, axis=1, keepdims=True)
-        queries = queries / np.where(norms > 0, norms, 1.0)
-        normed = self.get_normed_vectors()[: self._limit(restrict_vocab)]
-        exclude = list(exclude) if exclude is not None else [()] * len(queries)
-        found: list[list[tuple[str, float]]] = []
-        for start in range(0, len(queries), QUERY_BLOCK):  # bounds memory to QUERY_BLOCK x V scores
-            scores = queries[start:start + QUERY_BLOCK] @ normed.T
-            found += self._top(scores, topn, exclude[start:start + QUERY_BLOCK])
-        return found
-
-    def most_similar_many(self, words: Sequence[str], topn: int = 10,
-                          restrict_vocab: int | None = None) -> list[list[tuple[str, float]]]:
-        """`most_similar(word)` for many words, batched into one matrix product."""
-        rows = [self.get_index(word) for word in words]
-        queries = self.get_normed_vectors()[rows]
-        return self.similar_by_vectors(queries, topn, restrict_vocab, exclude=[(row,) for row in rows])
-
-    def evaluate_word_analogies(self, path: str | Path, restrict_vocab: int | None = 30000,
-                                case_insensitive: bool = True, method: str = "3CosAdd"):
-        """`cbow.vectors.evaluate.evaluate_word_analogies` on these vectors, as a method like gensim's
-        (note the default `restrict_vocab` of 30,000 words, the usual reporting setting,
-        where gensim's is 300,000). Returns its AnalogyResult (`.accuracy`, `.sections`)."""
-        from cbow.vectors.evaluate import evaluate_word_analogies  # evaluate imports this module
-
-        return evaluate_word_analogies(self, path, restrict_vocab=restrict_vocab,
-                                       case_insensitive=case_insensitive, method=method)
-
-    def evaluate_word_pairs(self, path: str | Path, restrict_vocab: int | None = 300000,
-                            case_insensitive: bool = True):
-        """`cbow.vectors.evaluate.evaluate_word_pairs` on these vectors, as a method like gensim's.
-        Returns its PairsResult (`.spearman`, `.pearson`, `.oov_ratio`)."""
-        from cbow.vectors.evaluate import evaluate_word_pairs
-
-        return evaluate_word_pairs(self, path, restrict_vocab=restrict_vocab, case_insensitive=case_insensitive)
-
-    def _top(self, scores: np.ndarray, topn: int, exclude: Sequence[Iterable[int]]) -> list[list[tuple[str, float]]]:
-        """Best `topn` columns of each row of (Q, n) `scores`, skipping excluded columns.
-
-        `scores` must be a fresh array: excluded entries are overwritten with -inf in place.
-        """
-        n_queries, n_columns = scores.shape
-        if topn < 1 or n_columns == 0:
-            return [[] for _ in range(n_queries)]
-        for query_row, columns in enumerate(exclude):
-            columns = [c for c in columns if c < n_columns]
-            scores[query_row, columns] = -np.inf
-        n_take = min(topn, n_columns)
-        if n_take < n_columns:  # the n_take largest end up last: no negated copy of the scores
-            top = np.argpartition(scores, n_columns - n_take, axis=1)[:, n_columns - n_take:]
-        else:
-            top = np.broadcast_to(np.arange(n_columns), (n_queries, n_columns))
-        top_scores = np.take_along_axis(scores, top, axis=1)
-        order = np.argsort(-top_scores, axis=1, kind="stable")
-        top = np.take_along_axis(top, order, axis=1)
-        top_scores = np.take_along_axis(top_scores, order, axis=1)
-        return [
-            [(self.index_to_key[i], float(s)) for i, s in zip(row_ids, row_scores) if s != -np.inf]
-            for row_ids, row_scores in zip(top.tolist(), top_scores.tolist())
-        ]
+        if delimiter not in ("\t", " ", None) or codecs.lookup(encoding).name != "utf-8":
+            raise evaluate.EvaluationError(
+                f"{pairs}: cbow reads word-pair files as UTF-8 with tab- or space-separated fields "
+                f"(delimiter={delimiter!r}, encoding={encoding!r} asked); convert the file")
+        result = evaluate.evaluate_word_pairs(self, pairs, restrict_vocab=restrict_vocab,
+                                              case_insensitive=case_insensitive, dummy4unknown=dummy4unknown)
+        if result.n_pairs == 0:
+            raise evaluate.EvaluationError(f"{pairs}: no pair could be scored: every pair has a word outside the "
+                                           f"first {restrict_vocab} of {self}")
+        return result
