@@ -76,6 +76,12 @@ class EvaluationError(CbowError, ValueError):
     """An evaluation that cannot be made as asked (a ValueError, as gensim's)."""
 
 
+def _unit_row(kv: Vectors, row: int) -> np.ndarray:
+    """Row `row` of `kv` divided by its norm (zero stays zero), as gensim's unit vectors."""
+    norm = kv.norms[row]
+    return kv.vectors[row] / norm if norm > 0 else np.zeros_like(kv.vectors[row])
+
+
 def _unit_scale(kv: Vectors) -> np.ndarray:
     """(V,) 1 / norm of each row of `kv`, 0 for a zero row."""
     kv.fill_norms()
@@ -291,7 +297,7 @@ def evaluate_word_pairs(
     correlations are NaN.
     """
     lookup, _ = _lookup(kv, restrict_vocab, case_insensitive)
-    scale = _unit_scale(kv)
+    kv.fill_norms()
     scored, model_scores, human_scores, positions, n_skipped, n_oov = [], [], [], [], 0, 0
     for position, (_, first, second, score) in enumerate(read_word_pairs(path)):
         key1 = first.upper() if case_insensitive else first
@@ -304,7 +310,8 @@ def evaluate_word_pairs(
             similarity = 0.0
         else:
             row1, row2 = lookup[key1], lookup[key2]
-            similarity = float(kv.vectors[row1] @ kv.vectors[row2]) * float(scale[row1]) * float(scale[row2])
+            # in float32, as gensim's similarity: a pair given twice ties exactly (Spearman's ranks)
+            similarity = float(_unit_row(kv, row1) @ _unit_row(kv, row2))
         scored.append((first, second))
         model_scores.append(similarity)
         human_scores.append(score)

@@ -41,7 +41,7 @@ from cbow.vectors.unknown_words import UnknownWordError, unknown_message  # noqa
 
 logger = logging.getLogger(__name__)
 
-NORM_BLOCK = 65536  # rows whose norms are computed at a time: no (V, d) temporary
+NORM_BLOCK = 8192  # rows whose norms are computed at a time: a (8192, d) temporary, never (V, d)
 
 
 class KeyedVectors(VectorFiles, NeighbourSearch, PairwiseSimilarity, VectorEditing):
@@ -146,7 +146,11 @@ class KeyedVectors(VectorFiles, NeighbourSearch, PairwiseSimilarity, VectorEditi
     def get_vector(self, key, norm: bool = False) -> np.ndarray:
         """The (d,) vector of `key` (unit length when `norm`; a zero row stays zero), read-only."""
         row = self.get_index(key)
-        vector = self.vectors[row] * self.unit_scale()[row] if norm else self.vectors[row].view()
+        if norm:  # divided by the norm, as gensim's: the same bits for the same row
+            norm_of_row = self.norms[row]
+            vector = self.vectors[row] / norm_of_row if norm_of_row > 0 else np.zeros_like(self.vectors[row])
+        else:
+            vector = self.vectors[row].view()
         vector.flags.writeable = False
         return vector
 
@@ -176,13 +180,13 @@ class KeyedVectors(VectorFiles, NeighbourSearch, PairwiseSimilarity, VectorEditi
     # -- the norms ------------------------------------------------------------------------
     def fill_norms(self, force: bool = False) -> None:
         """Compute the rows' L2 norms if not known yet (or again with `force`): (V,) float32,
-        block by block (no (V, d) temporary, nothing copied of a memory map)."""
+        block by block (no (V, d) temporary, nothing of a memory map kept in this process)."""
         if self._norms is not None and not force:
             return
         norms = np.empty(len(self.vectors), dtype=np.float32)
         for start in range(0, len(self.vectors), NORM_BLOCK):
             block = self.vectors[start:start + NORM_BLOCK]
-            norms[start:start + NORM_BLOCK] = np.sqrt(np.einsum("ij,ij->i", block, block, dtype=np.float64))
+            norms[start:start + NORM_BLOCK] = np.linalg.norm(block, axis=1)  # per row: gensim's bits
         self._norms = norms
         self._scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
 

@@ -141,7 +141,7 @@ class NeighbourSearch:
             return (1 + self._scores(queries, 0, stop)) / 2
 
         numerator = np.prod(shifted_cosines(positive), axis=0)
-        denominator = np.prod(shifted_cosines(negative), axis=0) if negative else 0.0
+        denominator = np.prod(shifted_cosines(negative), axis=0) if negative else 1.0  # an empty product
         scores = numerator / (denominator + COSMUL_EPSILON)
         if not topn:
             return scores
