@@ -10,6 +10,12 @@
 Callbacks (`cbow.Callback`, as gensim's CallbackAny2Vec) see every event of a run:
 `cbow.train(corpus, config, callbacks=[MyCallback()])`.
 
+A gensim program runs with its import line changed (`cbow.Word2Vec` drives `cbow.train`
+as gensim's class is driven):
+
+    >>> from cbow import Word2Vec, KeyedVectors, CallbackAny2Vec
+    >>> model = Word2Vec(sentences, vector_size=100, window=5, min_count=5)
+
 The public names are imported on first use, so `import cbow` and the CLI start fast. The
 package is layered; each layer imports only the ones before it:
 
@@ -28,6 +34,7 @@ __version__ = "0.1.0"
 
 _PUBLIC = {
     "Callback": "cbow.training.callbacks",
+    "CallbackAny2Vec": "cbow.training.callbacks",
     "CbowError": "cbow.errors",
     "Checkpointer": "cbow.training.checkpoint",
     "EpochReport": "cbow.training.run",
@@ -38,6 +45,10 @@ _PUBLIC = {
     "TrainResult": "cbow.training.run",
     "train": "cbow.training.loop",
     "Vocab": "cbow.data.vocab",
+    "Word2Vec": "cbow.training.word2vec",
+    "RULE_DEFAULT": "cbow.training.word2vec_vocab",
+    "RULE_DISCARD": "cbow.training.word2vec_vocab",
+    "RULE_KEEP": "cbow.training.word2vec_vocab",
 }
 __all__ = sorted([*_PUBLIC, "load", "load_model"])
 

@@ -22,6 +22,13 @@ per-epoch --eval scores (cbow.training.epoch_eval), the JSON-lines log
     on_heldout(run, point)          a held-out score was made (with --holdout)
     on_train_end(run)               the run ended: normally (run.completed) or not
 
+gensim's callbacks work too (`adapt`): a `CallbackAny2Vec` (cbow's, or any object whose
+`on_epoch_end` takes one argument, the model) has its on_train_begin / on_epoch_begin /
+on_epoch_end / on_train_end(model) called, `model` being the cbow.Word2Vec that trains
+(or, passed to `cbow.train` directly, the Run); any other object not derived from
+`Callback` is called with cbow's events, those it lacks skipped. Return values of gensim
+callbacks are ignored, as gensim ignores them.
+
 Order matters where callbacks build on each other: the run's list is [loss curve, the
 run's own checks (a big cache's checksum), progress bar, held-out scores, the caller's
 callbacks in their order, checkpointers last] (cbow.training.wiring.callback_list), so the
@@ -30,6 +37,7 @@ report a checkpoint or a log sees already holds its held-out score.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
@@ -147,3 +155,99 @@ class FunctionCallback(Callback):
     def on_heldout(self, run: Run, point: HeldoutPoint) -> None:
         if self.heldout_function is not None:
             self.heldout_function(point)
+
+
+GENSIM_EVENTS = ("on_train_begin", "on_epoch_begin", "on_epoch_end", "on_train_end")
+
+
+class CallbackAny2Vec:
+    """gensim's callback base class: override any of on_train_begin, on_epoch_begin,
+    on_epoch_end, on_train_end, each called with the model (cbow.Word2Vec) as gensim calls
+    them. For cbow's richer events (reports, progress, pauses) derive from `Callback`."""
+
+    def on_train_begin(self, model) -> None:
+        """Training starts."""
+
+    def on_epoch_begin(self, model) -> None:
+        """An epoch starts."""
+
+    def on_epoch_end(self, model) -> None:
+        """An epoch ended (the weights are consistent)."""
+
+    def on_train_end(self, model) -> None:
+        """Training ended."""
+
+
+class GensimCallback(Callback):
+    """A gensim-style callback run on cbow's events: each of its methods it has is called
+    with `model_at(run)` (the model a gensim callback expects; the run itself by default)."""
+
+    def __init__(self, callback: object, model_at: Callable[[Run], object] | None = None) -> None:
+        self.callback = callback
+        self.model_at = model_at if model_at is not None else (lambda run: run)
+
+    def _call(self, event: str, run: Run) -> None:
+        method = getattr(self.callback, event, None)
+        if method is not None:
+            method(self.model_at(run))
+
+    def on_train_begin(self, run: Run) -> None:
+        self._call("on_train_begin", run)
+
+    def on_epoch_begin(self, run: Run) -> None:
+        self._call("on_epoch_begin", run)
+
+    def on_epoch_end(self, run: Run, report: EpochReport) -> None:
+        self._call("on_epoch_end", run)
+
+    def on_train_end(self, run: Run) -> None:
+        self._call("on_train_end", run)
+
+
+class PartialCallback(Callback):
+    """An object with some of `Callback`'s methods but not derived from it: the ones it has
+    are called, the others skipped."""
+
+    def __init__(self, callback: object) -> None:
+        self.callback = callback
+        self.pause_order = getattr(callback, "pause_order", 0)
+
+    def __getattribute__(self, name: str):
+        if name in CALLBACK_EVENTS:
+            own = getattr(object.__getattribute__(self, "callback"), name, None)
+            if own is not None:
+                return own
+        return object.__getattribute__(self, name)
+
+
+CALLBACK_EVENTS = frozenset(name for name in vars(Callback) if name.startswith(("on_", "pause_at", "wants_", "at_")))
+
+
+def is_gensim_style(callback: object) -> bool:
+    """A CallbackAny2Vec, or an object whose `on_epoch_end` takes one argument (gensim's
+    (model), where cbow's takes (run, report))."""
+    if isinstance(callback, CallbackAny2Vec):
+        return True
+    method = getattr(callback, "on_epoch_end", None)
+    if method is None:
+        return False
+    try:
+        parameters = inspect.signature(method).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) == 1 and not any(p.kind == p.VAR_POSITIONAL for p in parameters)
+
+
+def adapt(callback: object, model_at: Callable[[Run], object] | None = None, gensim: bool = False) -> Callback:
+    """`callback` as a `Callback`: as it is when it is one; a gensim-style one (always with
+    `gensim`, else when `is_gensim_style`) called with `model_at(run)`; any other object
+    with the cbow events it has (`PartialCallback`)."""
+    if isinstance(callback, Callback):
+        return callback
+    if gensim or is_gensim_style(callback):
+        return GensimCallback(callback, model_at)
+    if not any(callable(getattr(callback, name, None)) for name in (*CALLBACK_EVENTS, *GENSIM_EVENTS)):
+        raise TypeError(f"callback {callback!r} has none of the events ({', '.join(sorted(CALLBACK_EVENTS))}); "
+                        "derive it from cbow.Callback or cbow.CallbackAny2Vec")
+    return PartialCallback(callback)

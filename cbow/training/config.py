@@ -6,6 +6,7 @@ docs/quality.md, "Why the defaults"; the comments here name the choice and where
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass
 
@@ -190,5 +191,28 @@ class TrainConfig:
             return self.repeat_guard_out
         return OUT_GUARD_BY_OBJECTIVE.get(self.objective, 0.0)
 
+    @property
+    def vector_size(self) -> int:
+        """`size` under gensim's name."""
+        return self.size
+
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+#: gensim's spellings of TrainConfig's settings, accepted as keywords: TrainConfig(vector_size=50)
+GENSIM_ALIASES = {"vector_size": "size", "max_final_vocab": "max_vocab"}
+_dataclass_init = TrainConfig.__init__
+
+
+@functools.wraps(_dataclass_init)
+def _init_with_gensim_names(self, *args, **kwargs) -> None:
+    for alias, name in GENSIM_ALIASES.items():
+        if alias in kwargs:
+            if name in kwargs:
+                raise ConfigError(f"{alias} is gensim's name for {name}; give one of them")
+            kwargs[name] = kwargs.pop(alias)
+    _dataclass_init(self, *args, **kwargs)
+
+
+TrainConfig.__init__ = _init_with_gensim_names

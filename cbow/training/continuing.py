@@ -221,6 +221,9 @@ def initial_weights(vocab: Vocab, config: TrainConfig, n_out_rows: int, init: In
     if config.freeze_init:
         frozen = np.zeros(len(vocab), dtype=bool)
         frozen[ours_ids] = True
+    elif isinstance(init, Model) and init.frozen_rows is not None and init.frozen_rows[theirs_ids].any():
+        frozen = np.zeros(len(vocab), dtype=bool)  # the rows the model itself keeps fixed (vectors_lockf 0)
+        frozen[ours_ids] = init.frozen_rows[theirs_ids]
     logger.info("starting from %s: %d of %d W_in rows and %d of %d W_out rows taken over%s", describe_init(init),
                 len(ours_ids), len(vocab), n_out, n_out_rows, " (W_in's frozen)" if frozen is not None else "")
     return Start(W_in, W_out, frozen, len(ours_ids), n_out)

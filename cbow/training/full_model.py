@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -94,12 +94,15 @@ class Model:
     W_in : (V, d) float32 input vectors
     W_out : (V, d) output vectors (NS, full softmax), or (V-1, d) Huffman inner nodes (HS)
     config : the settings it was trained with
+    frozen_rows : (V,) bool, W_in rows a run continuing this model leaves alone (gensim's
+        vectors_lockf 0, set by cbow.Word2Vec), or None; not saved
     """
 
     vocab: Vocab
     W_in: np.ndarray
     W_out: np.ndarray
     config: TrainConfig
+    frozen_rows: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def wv(self) -> KeyedVectors:
@@ -179,8 +182,9 @@ class Model:
                               np.concatenate([np.zeros(0, dtype=np.int64), *n_predicted]))
 
     # -- files --------------------------------------------------------------------------
-    def save(self, path: str | Path) -> None:
-        """Write the whole model as a .cbow directory (module docstring), atomically.
+    def save(self, path: str | Path, check_name: bool = True) -> None:
+        """Write the whole model as a .cbow directory (module docstring), atomically; with
+        `check_name` False under any name (cbow.Word2Vec.save takes gensim's "word2vec.model").
 
         The directory is also a vectors file: `KeyedVectors.load` (and any cbow) reads its
         vectors.npy; `load_model` reads the whole model back.
@@ -190,7 +194,7 @@ class Model:
         FormatError : the name is not NAME.cbow, or the weights hold NaN/inf
         OutputError : the directory cannot be written
         """
-        if Path(path).suffix.lower() != ".cbow":
+        if check_name and Path(path).suffix.lower() != ".cbow":
             raise FormatError(f"{path}: a whole model is saved as a .cbow directory; name it NAME.cbow")
         vectors = word_vectors(self.W_in, self.W_out, self.config.out_vector_weight)
         matrices = {W_OUT_FILE: self.W_out}

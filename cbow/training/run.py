@@ -68,6 +68,12 @@ class EpochReport:
         return {item.name: getattr(self, item.name) for item in fields(self)
                 if item.name not in ("W_in", "vocab", "W_out", "out_vector_weight")}
 
+    def get_latest_training_loss(self) -> float:
+        """The summed loss of every example trained so far in this run (gensim's
+        get_latest_training_loss, which sums since train() began)."""
+        done = sum(report.mean_loss * report.n_examples for report in self.result.epochs)
+        return float(done + self.epoch_loss_sum)
+
     def keyed_vectors(self) -> KeyedVectors:
         """A copy of the vectors the run would save now (call it inside `on_epoch_end`):
         W_in, plus out_vector_weight * W_out when that is set (TrainConfig)."""
@@ -318,6 +324,12 @@ class Run:
             self._fingerprint = corpus_fingerprint(self.vocab, corpus.word_ids, corpus.sentence_offsets,
                                                    corpus.n_raw_tokens)
         return self._fingerprint
+
+    def get_latest_training_loss(self) -> float:
+        """The summed loss of every example trained so far in this run (gensim's
+        get_latest_training_loss, which sums since train() began)."""
+        done = sum(report.mean_loss * report.n_examples for report in self.result.epochs)
+        return float(done + self.epoch_loss_sum)
 
     def keyed_vectors(self) -> KeyedVectors:
         """A copy of the vectors the run would save now (consistent inside `at_pause` and

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from cbow.data.encode import EncodedCorpus
-from cbow.training.callbacks import Callback, CallbackList, FunctionCallback
+from cbow.training.callbacks import Callback, CallbackList, FunctionCallback, adapt
 from cbow.training.checkpoint import Checkpoint, Checkpointer
 from cbow.training.config import TrainConfig
 from cbow.training.heldout import HeldoutMonitor
@@ -31,7 +31,7 @@ def callback_list(callbacks: Sequence[Callback], progress: bool, heldout: Encode
     """The run's callbacks in their order: loss curve, the engine's `extra` ones (a cache
     check), progress bar, held-out scores, the caller's, checkpointers last (the state they
     save has seen every other epoch end)."""
-    user = [*callbacks]
+    user = [adapt(callback) for callback in callbacks]  # gensim's callbacks and partial classes too
     if on_epoch_end is not None or on_heldout is not None:
         user.append(FunctionCallback(on_epoch_end, on_heldout))
     if checkpointer is not None:
