@@ -45,7 +45,7 @@ def main() -> None:
     ours = KeyedVectors(words, vectors)
     theirs = GensimKeyedVectors(args.dim)
     theirs.add_vectors(words, vectors)
-    ours.get_normed_vectors()
+    ours.fill_norms() if hasattr(ours, "fill_norms") else ours.get_normed_vectors()  # an older cbow: its copy
     theirs.fill_norms()
     rows = []
 

@@ -126,3 +126,18 @@ def test_iteration_and_rows(kv):
     np.testing.assert_array_equal(kv[3], kv["w3"])
     with pytest.raises(KeyError, match="out of range"):
         kv[50]
+
+
+def test_keyed_vectors_and_the_evaluation_do_not_import_each_other():
+    """Issue 30's circle keyed <-> evaluate is gone, counting TYPE_CHECKING and function-level
+    imports: the evaluation reads any vectors through its protocol."""
+    import ast
+
+    import cbow.vectors.evaluate as evaluate_module
+    import cbow.vectors.evaluation_results as results_module
+
+    for module in (evaluate_module, results_module):
+        tree = ast.parse(open(module.__file__, encoding="utf-8").read())
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        assert not any(name and name.startswith("cbow.vectors.keyed") for name in imported), module.__name__

@@ -31,7 +31,6 @@ from pathlib import Path
 
 import numpy as np
 
-from cbow.vectors import evaluate
 from cbow.vectors.editing import VectorEditing
 from cbow.vectors.keyed_files import VectorFiles
 from cbow.vectors.neighbours import KEY_TYPES, NeighbourSearch
@@ -233,6 +232,8 @@ class KeyedVectors(VectorFiles, NeighbourSearch, PairwiseSimilarity, VectorEditi
         Returns an AnalogyResult: `score, sections = result` as gensim's tuple (sections:
         gensim's dicts, 'Total accuracy' last), and `.accuracy`, `.sections`, per-question outcomes.
         """
+        from cbow.vectors import evaluate  # scipy.stats: imported when an evaluation is asked for
+
         if method is None:
             methods = {"most_similar": "3CosAdd", "most_similar_cosmul": "3CosMul"}
             if similarity_function not in methods:
@@ -255,6 +256,8 @@ class KeyedVectors(VectorFiles, NeighbourSearch, PairwiseSimilarity, VectorEditi
         EvaluationError : no pair could be scored (a ValueError, as gensim), or a delimiter
             or encoding cbow's reader does not take (it reads UTF-8, tab- or space-separated)
         """
+        from cbow.vectors import evaluate
+
         if delimiter not in ("\t", " ", None) or codecs.lookup(encoding).name != "utf-8":
             raise evaluate.EvaluationError(
                 f"{pairs}: cbow reads word-pair files as UTF-8 with tab- or space-separated fields "

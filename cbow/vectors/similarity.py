@@ -29,7 +29,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from cbow.vectors.unknown_words import EmptyQueryError, EmptySetError, NoWordsError
-from cbow.vectors.wmd import bag_of_words, transport_cost
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +162,8 @@ class PairwiseSimilarity:
         """Word Mover's Distance between two token lists (cbow.vectors.wmd), over unit rows
         (`norm`) or raw ones. Unknown words are left out; a document left empty gives inf,
         as gensim; two documents of one same word give 0."""
+        from cbow.vectors.wmd import bag_of_words, transport_cost  # scipy.optimize: only when asked for
+
         document1 = self._known(list(document1), "wmdistance")
         document2 = self._known(list(document2), "wmdistance")
         if not document1 or not document2:
