@@ -230,3 +230,20 @@ def test_train_config_takes_gensims_names():
     assert (config.size, config.vector_size, config.max_vocab) == (50, 50, 1000)
     with pytest.raises(ConfigError, match="give one"):
         cbow.TrainConfig(vector_size=50, size=60)
+
+
+def test_corpus_file_with_worker_processes(tmp_path, sentences):
+    """corpus_file is read as gensim's LineSentence (split on whitespace, case kept); the
+    gensim callback sees the live model with two worker processes too."""
+    path = tmp_path / "corpus.txt"
+    path.write_text("\n".join(" ".join(sentence) for sentence in sentences) + "\nParis PARIS paris\n")
+    seen = []
+
+    class Epochs(CallbackAny2Vec):
+        def on_epoch_end(self, model):
+            seen.append(float(np.abs(model.wv.vectors).sum()))
+
+    model = Word2Vec(corpus_file=str(path), vector_size=10, min_count=1, epochs=2, workers=2, callbacks=[Epochs()])
+    assert "PARIS" in model.wv and "Paris" in model.wv  # no lowercasing, as LineSentence
+    assert model.result.config.workers == 2 and len(seen) == 2 and seen[0] != seen[1]
+    assert model.corpus_total_words == sum(map(len, sentences)) + 3
