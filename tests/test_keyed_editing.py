@@ -141,3 +141,16 @@ def test_keyed_vectors_and_the_evaluation_do_not_import_each_other():
         imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
         imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
         assert not any(name and name.startswith("cbow.vectors.keyed") for name in imported), module.__name__
+
+
+def test_batched_search_over_row_blocks_equals_one_query_at_a_time(monkeypatch, kv):
+    from cbow.vectors import neighbours
+
+    monkeypatch.setattr(neighbours, "ROW_BLOCK", 7)  # 50 rows in 8 blocks, the last one short
+    words = ["w1", "w17", "w49", "w3"]
+    for topn in (1, 5, 60):
+        batched = kv.most_similar_many(words, topn=topn, restrict_vocab=45)
+        single = [kv.most_similar(word, topn=topn, restrict_vocab=45) for word in words]
+        assert [[w for w, _ in row] for row in batched] == [[w for w, _ in row] for row in single]
+        for got, want in zip(batched, single):
+            np.testing.assert_allclose([s for _, s in got], [s for _, s in want], rtol=1e-6, atol=1e-6)

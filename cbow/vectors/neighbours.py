@@ -31,6 +31,7 @@ from cbow.numerics import COSMUL_EPSILON
 from cbow.vectors.unknown_words import EmptyQueryError, VectorSizeError
 
 QUERY_BLOCK = 256  # queries per matrix product in batched search
+ROW_BLOCK = 8192  # rows per product in batched search: a (256, 8192) float32 block is 8 MiB
 KEY_TYPES = (str, int, np.integer)
 
 
@@ -177,8 +178,12 @@ class NeighbourSearch:
 
     def similar_by_vectors(self, vectors: np.ndarray, topn: int = 10, restrict_vocab: int | None = None,
                            exclude: Sequence[Iterable[int]] | None = None) -> list[list[tuple[str, float]]]:
-        """Neighbours of many (Q, d) query vectors at once: one matrix product per block of
-        QUERY_BLOCK queries, one argpartition. `exclude[q]` lists rows never returned for query q."""
+        """Neighbours of many (Q, d) query vectors at once. `exclude[q]` lists rows never
+        returned for query q.
+
+        Blocks of QUERY_BLOCK queries meet the rows ROW_BLOCK at a time: each (Q, ROW_BLOCK)
+        product is scaled and cut to its best `topn` per query while it is in the cache, and
+        the blocks' best are merged: no (Q, V) array, and no pass over one in memory."""
         queries = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
         if queries.shape[1] != self.vector_size:
             raise VectorSizeError(f"query vectors have {queries.shape[1]} dimensions, the vectors {self.vector_size}")
@@ -187,10 +192,38 @@ class NeighbourSearch:
         stop = self._limit(restrict_vocab)
         exclude = list(exclude) if exclude is not None else [()] * len(queries)
         found: list[list[tuple[str, float]]] = []
-        for start in range(0, len(queries), QUERY_BLOCK):  # bounds memory to QUERY_BLOCK x V scores
-            scores = self._scores(queries[start:start + QUERY_BLOCK], 0, stop)
-            found += self._top(scores, topn, exclude[start:start + QUERY_BLOCK])
+        for start in range(0, len(queries), QUERY_BLOCK):
+            found += self._best_by_row_blocks(queries[start:start + QUERY_BLOCK], stop, topn,
+                                              exclude[start:start + QUERY_BLOCK])
         return found
+
+    def _best_by_row_blocks(self, queries: np.ndarray, stop: int, topn: int,
+                            exclude: Sequence[Iterable[int]]) -> list[list[tuple[str, float]]]:
+        """`_top` of the (Q, stop) cosines, computed ROW_BLOCK rows at a time (similar_by_vectors)."""
+        n_queries = len(queries)
+        if topn < 1 or stop == 0 or n_queries == 0:
+            return [[] for _ in range(n_queries)]
+        excluded = [np.array([c for c in columns if 0 <= c < stop], dtype=np.int64) for columns in exclude]
+        kept_rows, kept_scores = [], []
+        for block_start in range(0, stop, ROW_BLOCK):
+            block_stop = min(stop, block_start + ROW_BLOCK)
+            scores = self._scores(queries, block_start, block_stop)
+            for query_row, columns in enumerate(excluded):
+                inside = columns[(columns >= block_start) & (columns < block_stop)]
+                scores[query_row, inside - block_start] = -np.inf
+            n_take = min(int(topn), block_stop - block_start)
+            best = np.argpartition(scores, scores.shape[1] - n_take, axis=1)[:, scores.shape[1] - n_take:]
+            kept_scores.append(np.take_along_axis(scores, best, axis=1))
+            kept_rows.append(best + block_start)
+        rows, scores = np.concatenate(kept_rows, axis=1), np.concatenate(kept_scores, axis=1)
+        n_take = min(int(topn), scores.shape[1])
+        best = np.argpartition(scores, scores.shape[1] - n_take, axis=1)[:, scores.shape[1] - n_take:]
+        rows, scores = np.take_along_axis(rows, best, axis=1), np.take_along_axis(scores, best, axis=1)
+        order = np.lexsort((rows, -scores), axis=1)  # best first; ties by row, as the one-block search
+        rows, scores = np.take_along_axis(rows, order, axis=1), np.take_along_axis(scores, order, axis=1)
+        keys = self.index_to_key
+        return [[(keys[i], float(score)) for i, score in zip(row_ids, row_scores) if score != -np.inf]
+                for row_ids, row_scores in zip(rows.tolist(), scores.tolist())]
 
     def most_similar_many(self, words: Sequence[str], topn: int = 10,
                           restrict_vocab: int | None = None) -> list[list[tuple[str, float]]]:
