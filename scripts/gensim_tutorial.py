@@ -21,7 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+REPO = Path(__file__).resolve().parents[1]
+# shared/ beside the checkout (main), or beside the folder of work trees
+SHARED = next((up / "shared" / "data" for up in (REPO.parent, REPO.parent.parent) if (up / "shared").is_dir()),
+              REPO.parent / "shared" / "data")
 IMPORTS = {
     "cbow": "from cbow import Word2Vec, KeyedVectors, CallbackAny2Vec",
     "gensim": "from gensim.models import Word2Vec, KeyedVectors; from gensim.models.callbacks import CallbackAny2Vec",
