@@ -189,6 +189,7 @@ def test_other_errors_have_gensims_types(pair, call, error_type):
         call(ours)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # gensim divides by a zero norm
 def test_zero_rows_score_zero_where_gensim_says_nan():
     ours, theirs = _tables(zero_row=True)
     with warnings.catch_warnings():
@@ -201,6 +202,7 @@ def test_zero_rows_score_zero_where_gensim_says_nan():
     _same_neighbours(ours.most_similar("w1", topn=10), [p for p in theirs.most_similar("w1", topn=11) if p[0] != "w7"][:10])
 
 
+@pytest.mark.filterwarnings("ignore:Adding single vectors:UserWarning")  # gensim's, on add_vector
 def test_editing_gives_the_same_tables(pair):
     ours, theirs = pair
     rng = np.random.default_rng(3)

@@ -16,8 +16,9 @@ copy of the matrix: with s_i = 1 / ||W[i]|| (0 for a zero row, `unit_scale`),
 
 so a memory-mapped matrix stays one copy in the page cache, shared by every process that
 maps it; each process keeps only the (V,) scales. Top-n uses `argpartition` (O(V), not a
-full sort); many queries at once are one (Q x d) @ (d x V) product. The query keys
-themselves are never returned, as in gensim and word2vec's `distance`.
+full sort); many queries at once (`similar_by_vectors`) are (Q x d) @ (d x ROW_BLOCK)
+products, each cut to its best while in the cache. The query keys themselves are never
+returned, as in gensim and word2vec's `distance`.
 """
 
 from __future__ import annotations
