@@ -154,3 +154,12 @@ def test_batched_search_over_row_blocks_equals_one_query_at_a_time(monkeypatch, 
         assert [[w for w, _ in row] for row in batched] == [[w for w, _ in row] for row in single]
         for got, want in zip(batched, single):
             np.testing.assert_allclose([s for _, s in got], [s for _, s in want], rtol=1e-6, atol=1e-6)
+
+
+def test_cbow_load_takes_mmap_true(tmp_path, kv):
+    """Issue 28: `cbow.load(p, mmap=True)` said 'bool' is not iterable; True is 'r', as gensim's."""
+    import cbow
+
+    kv.save(tmp_path / "v.cbow")
+    loaded = cbow.load(tmp_path / "v.cbow", mmap=True)
+    assert isinstance(loaded.vectors, np.memmap) and not loaded.vectors.flags.writeable

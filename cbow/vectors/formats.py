@@ -10,12 +10,8 @@ cbow:            a directory `NAME.cbow/` with `vectors.npy` (memory-mappable) a
 fastText .bin:   Facebook's model file (cbow/vectors/fasttext_bin.py), detected by its magic
                  number; read here as its vocabulary's vectors (cbow/vectors/fasttext_words.py)
 
-Writing, the format comes from the output's name (cbow/vectors/format_names.py: .bin,
-.txt/.vec, .glove, .cbow, .tsv for the Embedding Projector (cbow/vectors/projector.py),
-+ .gz to compress, "-" for standard output). Every write goes through cbow.atomic: a file
-is written beside its target and moved into place with os.replace, so a reader never sees
-a half-written file and a failed write leaves nothing behind; streams (stdout, devices,
-FIFOs) are written straight.
+Writing (cbow/vectors/writing.py, re-exported here): the format comes from the output's
+name (cbow/vectors/format_names.py), every write atomic through cbow.atomic.
 
 Readers are strict: a truncated or malformed file raises FormatError
 naming the file and the line or byte offset; NaN/inf values are refused. Whatever the
@@ -29,7 +25,6 @@ import gzip
 import logging
 import warnings
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -43,119 +38,9 @@ from cbow.vectors.format_names import (  # noqa: F401 (re-exported: the names ca
     canonical_format, check_output_format, format_for_path, is_text_path, open_output,
 )
 
+from cbow.vectors.writing import save_glove, save_vectors, save_word2vec_format  # noqa: F401 (re-exported)
+
 logger = logging.getLogger(__name__)
-
-
-# -- writing ---------------------------------------------------------------------------------
-def _check_writable(path, words, vectors, header: bool) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float32)
-    if vectors.ndim != 2 or vectors.shape[0] != len(words):
-        raise FormatError(f"{path}: {len(words)} words but vectors of shape {vectors.shape}")
-    if not np.isfinite(vectors).all():
-        raise FormatError(f"{path}: the vectors hold NaN or inf; refusing to save them")
-    for word in words:
-        if not word or any(ch.isspace() for ch in word):
-            raise FormatError(f"{path}: word {word!r} is empty or contains whitespace; the format cannot store it "
-                              "(save as .cbow, which stores any word)")
-    if not header and vectors.shape[1] == 1:
-        raise FormatError(f"{path}: GloVe text cannot store 1-dimensional vectors unambiguously; use another format")
-    return vectors
-
-
-def _text_lines(words, vectors) -> Iterator[bytes]:
-    for start in range(0, len(words), 4096):
-        block = vectors[start:start + 4096].tolist()
-        lines = [word + " " + " ".join(f"{value:.6g}" for value in row)
-                 for word, row in zip(words[start:start + 4096], block)]
-        yield ("\n".join(lines) + "\n").encode("utf-8")
-
-
-def _binary_records(words, vectors) -> Iterator[bytes]:
-    little = vectors.astype("<f4", copy=False)
-    for start in range(0, len(words), 4096):
-        yield b"".join(word.encode("utf-8") + b" " + row.tobytes() + b"\n"
-                       for word, row in zip(words[start:start + 4096], little[start:start + 4096]))
-
-
-def save_word2vec_format(path: str | Path, words: list[str], vectors: np.ndarray, binary: bool | None = None,
-                         write_header: bool = True, total_vec: int | None = None,
-                         append: bool = False) -> OutputFormat:
-    """Write vectors in word2vec's format, binary or text; gzipped when the name ends in .gz.
-
-    Parameters
-    ----------
-    path : output file, "-" for standard output, a device or FIFO (written straight)
-    words : (V,) words; must not be empty nor contain whitespace
-    vectors : (V, d) float array (written as float32; text keeps 6 significant digits)
-    binary : True for word2vec binary, False for text; None decides by the name (.bin binary,
-        .txt/.vec text, see format_for_path), refusing a name that says neither
-    write_header : False leaves out the "V d" line (gensim's write_header=False: GloVe-like text)
-    total_vec : the V the header announces (default: the words written; gensim's total_vec,
-        for files that vectors are appended to afterwards)
-    append : add to the end of an existing file (gensim's append=True; written whole to a
-        temporary file and renamed, as every output, so a failed append leaves the old file)
-
-    Returns
-    -------
-    OutputFormat written
-
-    Raises
-    ------
-    OutputError : the directory is missing or the write failed (nothing is left behind)
-    FormatError : the name asks for another format, a word contains whitespace or the vectors
-        hold NaN/inf
-    """
-    output_format = format_for_path(path, binary=binary, naming="binary=True/False")
-    if output_format.name not in ("word2vec", "word2vec-text"):
-        raise FormatError(f"{path}: the name asks for the {output_format.name} format, which save_word2vec_format "
-                          "does not write; use KeyedVectors.save, or a .bin/.txt name")
-    vectors = _check_writable(path, words, vectors, header=True)
-    n_words, dim = vectors.shape
-    prior = read_bytes(path) if append and Path(path).is_file() else b""
-    with open_output(path, output_format) as handle:
-        handle.write(prior)
-        if write_header:
-            handle.write(f"{n_words if total_vec is None else int(total_vec)} {dim}\n".encode())
-        chunks = _binary_records(words, vectors) if output_format.name == "word2vec" else _text_lines(words, vectors)
-        for chunk in chunks:
-            handle.write(chunk)
-    return output_format
-
-
-def save_glove(path: str | Path, words: list[str], vectors: np.ndarray, compressed: bool | None = None) -> None:
-    """Write GloVe text: 'word x1 ... xd' per line, no header (6 significant digits); gzipped
-    when `compressed` (None: when the name ends in .gz)."""
-    vectors = _check_writable(path, words, vectors, header=False)
-    if compressed is None:
-        compressed = str(path).lower().endswith(GZIP_SUFFIX)
-    with open_output(path, OutputFormat("glove", compressed)) as handle:
-        for chunk in _text_lines(words, vectors):
-            handle.write(chunk)
-
-
-def save_vectors(path: str | Path, words: list[str], vectors: np.ndarray, counts: np.ndarray | None = None,
-                 fmt: str | OutputFormat | None = None, config: dict | None = None) -> OutputFormat:
-    """Write vectors in `fmt` (default: by the output's name, see format_for_path).
-
-    Returns
-    -------
-    OutputFormat written (only the cbow format keeps `counts` and `config`)
-    """
-    output_format = format_for_path(path, to=fmt, naming="format=")
-    if output_format.name == "cbow":
-        cbowformat.save(path, words, vectors, counts=counts, config=config)
-    elif output_format.name == "tsv":
-        from cbow.vectors import projector
-
-        projector.save_projector_tsv(path, words, _check_writable(path, words, vectors, header=True),
-                                     compressed=output_format.compressed)
-    elif output_format.name == "glove":
-        save_glove(path, words, vectors, compressed=output_format.compressed)
-    elif output_format.name == "fasttext-bin":
-        fasttext_words.save_words_only(path, words, vectors, counts, config, compressed=output_format.compressed)
-    else:
-        save_word2vec_format(path, words, vectors, binary=output_format.name == "word2vec")
-    return output_format
 
 
 # -- reading ---------------------------------------------------------------------------------

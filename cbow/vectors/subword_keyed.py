@@ -36,7 +36,9 @@ from cbow.errors import ConfigError, FormatError
 from cbow.vectors import cbowformat, formats
 from cbow.vectors.fasttext_args import args_for, config_of
 from cbow.vectors.fasttext_bin import FastTextModel, is_fasttext_bin, read_fasttext_bin, write_fasttext_bin
-from cbow.vectors.keyed import KeyedVectors, UnknownWordError, _as_list
+from cbow.vectors.keyed import KeyedVectors
+from cbow.vectors.neighbours import as_terms
+from cbow.vectors.unknown_words import NoWordsError
 
 logger = logging.getLogger(__name__)
 
@@ -133,8 +135,8 @@ class SubwordKeyedVectors(KeyedVectors):
         ------
         UnknownWordError : an unseen word and no n-grams in these vectors (max_n = 0)
         """
-        if word in self.key_to_index or not self.spec.enabled:
-            return super().get_vector(word, norm=norm)
+        if not isinstance(word, str) or word in self.key_to_index or not self.spec.enabled:
+            return super().get_vector(word, norm=norm)  # a row, a vocabulary word, or no n-grams
         rows = ngram_rows(word, len(self), self.spec) - len(self)
         if len(rows) == 0:
             logger.warning("%r has no n-gram of %d..%d characters: its vector is zero", word, self.min_n, self.max_n)
@@ -147,20 +149,25 @@ class SubwordKeyedVectors(KeyedVectors):
 
     def _term(self, term):
         """A query term as KeyedVectors takes it: a vocabulary word stays a word (excluded from
-        the answers), an unseen word becomes its vector."""
+        the answers), an unseen word becomes its vector; a (term, weight) pair keeps its weight."""
+        if isinstance(term, tuple):
+            return (self._term(term[0]), term[1])
         return term if not isinstance(term, str) or term in self.key_to_index else self.get_vector(term)
 
     # -- queries: unseen words become their vectors, the vocabulary is searched ----------------
-    def most_similar(self, positive=None, negative=None, topn: int | None = 10, restrict_vocab: int | None = None):
-        return super().most_similar([self._term(t) for t in _as_list(positive)],
-                                    [self._term(t) for t in _as_list(negative)], topn, restrict_vocab)
+    def most_similar(self, positive=None, negative=None, topn: int | None = 10, clip_start: int = 0,
+                     clip_end: int | None = None, restrict_vocab: int | None = None, indexer=None):
+        return super().most_similar([self._term(t) for t in as_terms(positive)],
+                                    [self._term(t) for t in as_terms(negative)], topn=topn, clip_start=clip_start,
+                                    clip_end=clip_end, restrict_vocab=restrict_vocab, indexer=indexer)
 
     most_similar.__doc__ = KeyedVectors.most_similar.__doc__
 
     def most_similar_cosmul(self, positive=None, negative=None, topn: int | None = 10,
                             restrict_vocab: int | None = None):
-        return super().most_similar_cosmul([self._term(t) for t in _as_list(positive)],
-                                           [self._term(t) for t in _as_list(negative)], topn, restrict_vocab)
+        return super().most_similar_cosmul([self._term(t) for t in as_terms(positive)],
+                                           [self._term(t) for t in as_terms(negative)], topn=topn,
+                                           restrict_vocab=restrict_vocab)
 
     most_similar_cosmul.__doc__ = KeyedVectors.most_similar_cosmul.__doc__
 
@@ -172,20 +179,31 @@ class SubwordKeyedVectors(KeyedVectors):
         exclude = [(self.key_to_index[word],) if word in self.key_to_index else () for word in words]
         return self.similar_by_vectors(queries, topn, restrict_vocab, exclude=exclude)
 
-    def distances(self, word: str, others: Sequence[str] = ()) -> np.ndarray:
-        """1 - cosine between `word` and `others` (all vocabulary words when empty): (n,) float32."""
-        query = self.get_vector(word, norm=True)
-        rows = self.get_normed_vectors() if not others else np.vstack([self.get_vector(w, norm=True) for w in others])
-        return 1 - rows @ query
+    def distances(self, word, others: Sequence[str] = ()) -> np.ndarray:
+        """1 - cosine between `word` (or a vector) and `others` (all vocabulary words when
+        empty), unseen words by their n-grams: (n,) float32."""
+        query = _unit(np.asarray(word, dtype=np.float32)) if isinstance(word, np.ndarray) else \
+            self.get_vector(word, norm=True)
+        if others is None or not len(others):
+            return 1 - self._scores(query[None, :], 0, len(self))[0]
+        return 1 - np.vstack([self.get_vector(w, norm=True) for w in others]) @ query
+
+    def closer_than(self, word1, word2) -> list:
+        """Every vocabulary word closer to `word1` than `word2` is; either may be unseen."""
+        query = self.get_vector(word1, norm=True)
+        scores = self._scores(query[None, :], 0, len(self))[0]
+        if isinstance(word2, str) and word2 in self.key_to_index:
+            threshold = scores[self.key_to_index[word2]]  # the same rounding as the other rows
+        else:
+            threshold = float(self.get_vector(word2, norm=True) @ query)
+        closer = scores > threshold
+        if isinstance(word1, str) and word1 in self.key_to_index:
+            closer[self.key_to_index[word1]] = False
+        return [self.index_to_key[i] for i in np.flatnonzero(closer).tolist()]
 
     def rank(self, word1: str, word2: str) -> int:
         """Rank of `word2` among the vocabulary neighbours of `word1` (1 = the nearest); either may be unseen."""
-        query = self.get_vector(word1, norm=True)
-        scores = self.get_normed_vectors() @ query
-        closer = scores > float(self.get_vector(word2, norm=True) @ query)
-        if word1 in self.key_to_index:
-            closer[self.key_to_index[word1]] = False
-        return int(closer.sum()) + 1
+        return len(self.closer_than(word1, word2)) + 1
 
     def doesnt_match(self, words: Sequence[str]) -> str:
         """The word furthest from the mean of the (unit) vectors of `words`; unseen words have
@@ -194,7 +212,7 @@ class SubwordKeyedVectors(KeyedVectors):
         if not self.spec.enabled:
             return super().doesnt_match(words)
         if not words:
-            raise UnknownWordError("doesnt_match needs at least one word")
+            raise NoWordsError("doesnt_match needs at least one word")
         rows = np.vstack([self.get_vector(word, norm=True) for word in words])
         return words[int(np.argmin(rows @ _unit(rows.mean(axis=0))))]
 
@@ -300,13 +318,14 @@ class SubwordKeyedVectors(KeyedVectors):
         return output_format
 
 
-def load(path: str | Path, mmap: str | None = None, binary: bool | None = None,
+def load(path: str | Path, mmap: str | bool | None = None, binary: bool | None = None,
          format: str | None = None) -> KeyedVectors:
     """Load vectors of any supported format (`cbow.load`): SubwordKeyedVectors when the file
     has n-gram vectors (a fastText .bin, a .cbow directory with them), else KeyedVectors.
 
-    Parameters and errors as KeyedVectors.load.
+    Parameters and errors as KeyedVectors.load (mmap=True is 'r').
     """
+    mmap = "r" if mmap is True else mmap
     named = None if format is None else formats.canonical_format(format)
     if binary is None and named in (None, "fasttext-bin", "cbow"):
         holds = _subword_format(path)
