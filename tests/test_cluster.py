@@ -94,6 +94,82 @@ def test_one_node_cluster_equals_one_process_bit_for_bit(corpus_file):
     assert [report.heldout_nats for report in cluster.epochs] == [report.heldout_nats for report in one.epochs]
 
 
+def _listeners() -> set:
+    """(pid, ip, port) of every socket listening in this process and its children."""
+    import psutil
+
+    me = psutil.Process()
+    return {(process.pid, conn.laddr.ip, conn.laddr.port) for process in [me, *me.children(recursive=True)]
+            for conn in process.net_connections(kind="inet") if conn.status == psutil.CONN_LISTEN}
+
+
+def test_a_local_cluster_refuses_other_clients_and_listens_on_loopback_only(tmp_path, caplog):
+    """--cluster local:N: a process that reaches the scheduler without the run's credentials
+    cannot submit code (it ran os.getuid() through a plain tcp:// Client before), and no
+    scheduler, nanny, worker or HTTP server listens beyond 127.0.0.1. A tls:// address joins
+    with the credentials Dask's configuration names (files, as docs/cluster.md sets them up)."""
+    import urllib.error
+    import urllib.request
+
+    import dask
+
+    before = _listeners()
+    session = open_cluster("local:1")
+    try:
+        address = session.client.scheduler.address
+        assert address.startswith("tls://127.0.0.1:")
+        assert session.client.run(os.getpid)  # the run's own client works
+        opened = _listeners() - before
+        assert len(opened) >= 4, opened  # scheduler, its HTTP server, the nanny, the worker (and its HTTP server)
+        assert {ip for _, ip, _ in opened} == {"127.0.0.1"}, opened
+        for stranger, security in [(address.replace("tls://", "tcp://"), None),  # no TLS at all
+                                   (address, distributed.Security.temporary())]:  # a key of its own
+            with pytest.raises((OSError, TimeoutError)):
+                distributed.Client(stranger, security=security, timeout=5).submit(os.getuid).result()
+        http = session._local_cluster.scheduler.http_server
+        with urllib.request.urlopen(f"http://127.0.0.1:{http.port}/health", timeout=5) as answer:
+            assert answer.read() == b"ok"
+        with pytest.raises(urllib.error.HTTPError, match="404"):  # no pages of workers, tasks or logs
+            urllib.request.urlopen(f"http://127.0.0.1:{http.port}/info/main/workers.html", timeout=5)
+
+        with pytest.raises(ClusterError, match=r"^--cluster tls://\S+: Dask's configuration holds no TLS creden"
+                                               r"tials for a client; set DASK_DISTRIBUTED__COMM__TLS__CA_FILE"):
+            open_cluster(address)
+        security = session.client.security
+        (tmp_path / "cluster.pem").write_text(security.tls_client_cert)
+        (tmp_path / "cluster.key").write_text(security.tls_client_key)
+        tls = {"distributed.comm.tls.ca-file": str(tmp_path / "cluster.pem"),
+               "distributed.comm.tls.client.cert": str(tmp_path / "cluster.pem"),
+               "distributed.comm.tls.client.key": str(tmp_path / "cluster.key")}
+        with dask.config.set(tls), caplog.at_level("WARNING"):
+            joined = open_cluster(address)
+        try:
+            assert [node.address for node in joined.nodes] == [node.address for node in session.nodes]
+            assert not joined.owned and "not encrypted" not in caplog.text
+        finally:
+            joined.client.close()
+    finally:
+        session.close()
+
+
+def test_tls_credentials_that_do_not_load_are_one_line(tmp_path):
+    import dask
+
+    with dask.config.set({"distributed.comm.tls.ca-file": str(tmp_path / "nowhere.pem"),
+                          "distributed.comm.tls.client.cert": str(tmp_path / "nowhere.pem")}):
+        with pytest.raises(ClusterError, match=r"^--cluster tls://head:8786: the TLS credentials in Dask's "
+                                               r"configuration do not load \(.*No such file.*\); check DASK_"):
+            open_cluster("tls://head:8786")
+
+
+def test_joining_a_tcp_scheduler_warns_that_it_runs_anyones_code(client, caplog):
+    with caplog.at_level("WARNING"):
+        joined = open_cluster(client.scheduler.address)
+    joined.client.close()
+    assert f"--cluster {client.scheduler.address}: a tcp:// scheduler is not encrypted and runs the code of anyone" \
+        in caplog.text and "tls://" in caplog.text
+
+
 def test_two_node_run_is_deterministic_and_its_checkpoint_resumes_only_on_a_cluster(client, corpus_file,
                                                                                       two_node_run, tmp_path):
     checkpointer = Checkpointer(tmp_path / "run.ckpt")
@@ -176,7 +252,7 @@ def test_without_distributed_the_fix_is_named(monkeypatch):
     import sys
 
     monkeypatch.setitem(sys.modules, "distributed", None)
-    with pytest.raises(ConfigError, match=r"pip install 'cbow\[cluster\]'"):
+    with pytest.raises(ConfigError, match=r"pip install '\.\[cluster\]'"):
         train(["a b c"] * 10, SMALL, cluster="local:2")
 
 

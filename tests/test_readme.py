@@ -38,9 +38,9 @@ SKIPPED = {
         "serves the page until stopped; tests/test_explore_server.py runs the command and "
         "tests/test_explore_browser.py drives the page in Chromium"
     ),
-    "pip install 'cbow[cluster]'": (
-        "starts a Dask scheduler and workers on other machines (head:8786); tests/test_cluster.py "
-        "and tests/test_cluster_cli.py run the same engine and CLI on a LocalCluster"
+    "pip install '.[cluster]'": (
+        "installs the cluster extra and joins a scheduler on other machines (head:8786); tests/test_cluster.py "
+        "and tests/test_cluster_cli.py run the same engine, CLI and TLS set-up on a LocalCluster"
     ),
 }
 # a line of the block -> the checkpoint whose appearance is the moment to press Ctrl-C

@@ -171,7 +171,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     long_runs.add_argument("--resume", metavar="CKPT", help="continue the run saved in CKPT (OUTPUT.ckpt); corpus and "
                         "settings come from the checkpoint, the vectors go beside it (or to -o)")
     cluster = parser.add_argument_group('cluster', "data-parallel training on Dask workers, merged every "
-                                        "--sync-every words (needs pip install 'cbow[cluster]')")
+                                        "--sync-every words (needs pip install '.[cluster]' in cbow's folder)")
     cluster.add_argument("--cluster", metavar="SPEC", default=None,
                          help="train on a Dask cluster: local:N starts N worker processes here, tcp://HOST:PORT "
                               "(or tls://) joins a running scheduler; the corpus path must be readable on every "

@@ -14,6 +14,6 @@ Modules, in the order a run meets them:
     node        (on the nodes) one round of training: a pure function of its inputs
     merge       the merge rule and what travels each way
 
-Dask's `distributed` is imported only when a cluster is used (`pip install 'cbow[cluster]'`).
+Dask's `distributed` is imported only when a cluster is used (`pip install '.[cluster]'`).
 Protocol, math and measurements: the modules' docstrings and docs/cluster.md.
 """

@@ -4,14 +4,22 @@
 - `local:N` starts a LocalCluster on this machine: N worker processes (each a node),
   cores // N threads each, no dashboard, `distributed.worker.daemon: false` so a node
   may start cbow's shared-memory worker processes. It is closed when training ends.
+  A Dask scheduler runs whatever code a client submits, so this one is closed to every
+  other process: TLS with credentials made for the run and kept in memory (distributed's
+  `Security.temporary()`; a client without them is refused at the handshake), every
+  listener (scheduler, nannies, workers, their HTTP servers) on 127.0.0.1, and the HTTP
+  servers serve only /health (no pages listing workers, tasks or logs).
 - an address joins a running scheduler (`dask scheduler`, then `dask worker ADDRESS` on
-  every machine); a Client passed in is used as it is. Neither is closed by cbow.
+  every machine); a Client passed in is used as it is. Neither is closed by cbow. A
+  `tls://` address takes its credentials from Dask's configuration
+  (`distributed.comm.tls.*`, docs/cluster.md); a `tcp://` one runs code for anyone who
+  reaches it, and cbow logs a warning saying so.
 
 Checks, each failing with one line that names the node (`ClusterError`, `CorpusError`):
 every worker imports the same cbow version as this client; a node that is to start
 several training processes is not a daemonic process; the corpus path is readable on
 every node. `distributed` itself is imported only here and only when a cluster is asked
-for: the core install does not need it (`pip install 'cbow[cluster]'` brings it).
+for: the core install does not need it (`pip install '.[cluster]'` in cbow's folder brings it).
 """
 
 from __future__ import annotations
@@ -27,6 +35,9 @@ from cbow.training.cluster.node import ClusterError, daemon_message
 logger = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_SECONDS = 30  # reaching a scheduler, and waiting for its first worker
+LOOPBACK = "127.0.0.1"  # every listener of a cluster started here
+HEALTH_ONLY = ["distributed.http.health"]  # the HTTP routes a cluster started here serves
+SAME_CBOW = "pip install '.[cluster]' in a copy of this client's cbow folder"  # cbow is not on a package index
 CLUSTER_FORMS = "local:N (N worker processes on this machine), tcp://HOST:PORT or tls://HOST:PORT (a running scheduler)"
 
 
@@ -35,8 +46,8 @@ def import_distributed():
     try:
         import distributed
     except ImportError:
-        raise ConfigError("training on a cluster needs Dask's distributed; install the extra: "
-                          "pip install 'cbow[cluster]'") from None
+        raise ConfigError("training on a cluster needs Dask's distributed; install the extra in cbow's folder: "
+                          "pip install '.[cluster]'") from None
     return distributed
 
 
@@ -142,23 +153,27 @@ def _start_local(distributed, n_workers: int) -> ClusterSession:
     from cbow.training.parallel.pool import available_cores
 
     threads = max(1, available_cores() // n_workers)
+    security = _temporary_security(distributed)
     # the scheduler and nannies run in this process and log every step at INFO: keep warnings
     distributed_logger = logging.getLogger("distributed")
     distributed_logger.setLevel(max(distributed_logger.getEffectiveLevel(), logging.WARNING))
     # Nodes start cbow's worker processes (one per core) when they have several cores:
-    # a daemonic Dask worker may not have children. The nannies read the setting whenever
-    # they (re)start a worker, so it holds until the cluster is closed.
-    no_daemons = dask.config.set({"distributed.worker.daemon": False})
+    # a daemonic Dask worker may not have children. The nannies hand the settings to every
+    # worker they (re)start, so they hold until the cluster is closed.
+    settings = dask.config.set({"distributed.worker.daemon": False,
+                                "distributed.scheduler.http.routes": HEALTH_ONLY,
+                                "distributed.worker.http.routes": HEALTH_ONLY})
     try:
         # no dashboard; the scheduler's small HTTP server (health checks) on a free port,
-        # not 8787, which another cluster may hold
+        # not 8787, which another cluster may hold; ":0" alone would listen on 0.0.0.0
         local = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=threads, processes=True,
-                                         dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"})
-        client = distributed.Client(local)
+                                         host=LOOPBACK, security=security, dashboard_address=None,
+                                         scheduler_kwargs={"dashboard_address": f"{LOOPBACK}:0"})
+        client = distributed.Client(local, security=local.security)
     except BaseException:
-        no_daemons.__exit__(None, None, None)
+        settings.__exit__(None, None, None)
         raise
-    session = ClusterSession(client, f"local:{n_workers}", local, no_daemons)
+    session = ClusterSession(client, f"local:{n_workers}", local, settings)
     try:
         client.wait_for_workers(n_workers, timeout=CONNECT_TIMEOUT_SECONDS * n_workers)
         from cbow.training.cluster.plugin import LeaveSignalsToTheClient
@@ -172,12 +187,33 @@ def _start_local(distributed, n_workers: int) -> ClusterSession:
     return session
 
 
+def _temporary_security(distributed):
+    """TLS credentials for a cluster started here: a self-signed key and certificate made
+    now, in memory only, that every member presents and accepts (and nobody else has)."""
+    try:
+        return distributed.Security.temporary()
+    except ImportError:
+        raise ConfigError("--cluster local:N encrypts and authenticates its scheduler with TLS, which needs "
+                          "the cryptography package; install the extra in cbow's folder: pip install '.[cluster]' "
+                          "(or pip install cryptography)") from None
+
+
+TLS_SETTINGS = ("DASK_DISTRIBUTED__COMM__TLS__CA_FILE, DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT and "
+                "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY (or distributed.comm.tls in Dask's config file)")
+
+
 def _join(distributed, address: str) -> ClusterSession:
+    fix = f"start one with `dask scheduler` and workers with `dask worker {address}`"
+    if address.startswith("tls://"):
+        _check_client_credentials(distributed, address)
+        fix = "is it running, started with the certificate of Dask's configuration here? (docs/cluster.md)"
+    else:
+        logger.warning("--cluster %s: a tcp:// scheduler is not encrypted and runs the code of anyone who can "
+                       "reach its port; start it with TLS and use a tls:// address (docs/cluster.md)", address)
     try:
         client = distributed.Client(address, timeout=CONNECT_TIMEOUT_SECONDS)
     except (OSError, TimeoutError) as error:
-        raise ClusterError(f"--cluster {address}: cannot reach the scheduler ({error}); start one with "
-                           f"`dask scheduler` and workers with `dask worker {address}`") from None
+        raise ClusterError(f"--cluster {address}: cannot reach the scheduler ({error}); {fix}") from None
     try:
         client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_SECONDS)
     except TimeoutError:
@@ -185,6 +221,20 @@ def _join(distributed, address: str) -> ClusterSession:
         raise ClusterError(f"--cluster {address}: the scheduler has no workers after {CONNECT_TIMEOUT_SECONDS} s; "
                            f"start them with `dask worker {address}` on every machine") from None
     return ClusterSession(client, address)
+
+
+def _check_client_credentials(distributed, address: str) -> None:
+    """One line unless Dask's configuration names a client certificate, key and CA that load."""
+    import ssl
+
+    try:
+        context = distributed.Security().get_connection_args("client").get("ssl_context")
+    except (OSError, ssl.SSLError, ValueError) as error:
+        raise ClusterError(f"--cluster {address}: the TLS credentials in Dask's configuration do not load "
+                           f"({error}); check {TLS_SETTINGS}") from None
+    if context is None:
+        raise ClusterError(f"--cluster {address}: Dask's configuration holds no TLS credentials for a client; "
+                           f"set {TLS_SETTINGS}, see docs/cluster.md")
 
 
 def _read_nodes(session: ClusterSession) -> list[NodeInfo]:
@@ -198,12 +248,11 @@ def _read_nodes(session: ClusterSession) -> list[NodeInfo]:
     for address, answer in sorted(answers.items()):
         if isinstance(answer, BaseException):
             raise ClusterError(f"node {address}: cannot run cbow ({type(answer).__name__}: {answer}); install "
-                               f"cbow {cbow.__version__} on every node: pip install 'cbow[cluster]=={cbow.__version__}'")
+                               f"cbow {cbow.__version__} on every node: {SAME_CBOW}")
         node = NodeInfo(address=address, **answer)
         if node.cbow_version != cbow.__version__:
             raise ClusterError(f"node {address} ({node.host}): runs cbow {node.cbow_version}, this client "
-                               f"cbow {cbow.__version__}; install the same version on every node: "
-                               f"pip install 'cbow[cluster]=={cbow.__version__}'")
+                               f"cbow {cbow.__version__}; install the same version on every node: {SAME_CBOW}")
         nodes.append(node)
     return nodes
 
