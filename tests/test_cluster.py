@@ -256,6 +256,17 @@ def test_without_distributed_the_fix_is_named(monkeypatch):
         train(["a b c"] * 10, SMALL, cluster="local:2")
 
 
+def test_without_cryptography_a_local_cluster_names_the_fix(monkeypatch):
+    import sys
+
+    for name in [name for name in sys.modules if name == "cryptography" or name.startswith("cryptography.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "cryptography", None)
+    with pytest.raises(ConfigError, match=r"^--cluster local:N encrypts .* needs the cryptography package; install "
+                                          r"the extra in cbow's folder: pip install '\.\[cluster\]'"):
+        open_cluster("local:2")
+
+
 def test_the_workers_forget_the_run(client, two_node_run):
     from cbow.training.cluster import node
 
