@@ -1,6 +1,8 @@
 """The repeat guards (cbow.model.step): per-row step sizes of the W_in and W_out updates,
 hand-checked on a batch with repeated rows; each leaves the other matrix's update alone."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -121,9 +123,10 @@ def test_bad_repeat_guard_is_a_config_error():
 def test_guard_lets_a_small_unsubsampled_corpus_train_at_a_high_W_in_rate(planted_lines):
     """The trap of README ("How good are the vectors?"): 1,024-example batches, no
     subsampling, 852 words; frequent rows occur hundreds of times per batch. Unguarded,
-    W_in at 0.6 diverges in the first epoch; averaged over occurrences it trains."""
+    W_in at 0.6 diverges in the first epoch; averaged over occurrences it trains. (W_out's
+    guard, which the load of these batches would turn on by itself, stays off here.)"""
     settings = dict(size=24, window=3, min_count=3, sample=0, alpha=0.05, alpha_in=0.6,
-                    batch_size=1024, seed=1)
+                    batch_size=1024, seed=1, repeat_guard_out=0.0)
     with pytest.raises(Diverged, match="in epoch 1"):
         train(planted_lines, TrainConfig(repeat_guard=0.0, epochs=1, **settings))
     result = train(planted_lines, TrainConfig(repeat_guard=1.0, epochs=3, **settings))
@@ -174,3 +177,78 @@ def test_the_guard_stays_off_where_repeats_are_few():
     result = train(_dominated_lines(300), TrainConfig(size=8, window=2, min_count=3, sample=0, epochs=1,
                                                      batch_size=16))
     assert result.config.repeat_guard_out is None  # 16 x 3 x 0.5 = 24 expected repeats
+
+
+# --- small vocabularies: every row repeats in every batch (cbow.training.schedule, load) ---
+
+def _random_text_file(path, n_words: int, seed: int, n_lines: int = 20_000):
+    """Random text: n_words made-up words drawn uniformly, 5 to 15 to a line."""
+    rng = np.random.default_rng(seed)
+    words = planted.pseudo_words(n_words, rng)
+    with open(path, "w", encoding="utf-8") as handle:
+        for length in rng.integers(5, 16, size=n_lines):
+            handle.write(" ".join(words[index] for index in rng.integers(0, n_words, size=length)) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("n_words, seed", [(15, 1), (22, 2), (30, 3)])
+def test_a_small_vocabulary_trains_with_default_flags(tmp_path, capsys, caplog, n_words, seed):
+    """Random text of 15-30 words, 20k lines, `cbow train` as it comes: negative sampling
+    diverged in epoch 2 ("lower --alpha"); the guard now turns on by itself and it trains.
+    Hierarchical softmax (W_out guarded by default) and the full softmax train too."""
+    from cbow.cli import main
+
+    corpus = _random_text_file(tmp_path / "random.txt", n_words, seed)
+    common = ["train", str(corpus), "-q", "--no-cache", "--seed", str(seed), "-o", str(tmp_path / "v.bin")]
+    assert main([*common, "--repeat-guard-out", "0"]) == 2  # the run before the rule
+    assert "training diverged" in capsys.readouterr().err
+    with caplog.at_level("WARNING", logger="cbow.training.schedule"):
+        assert main(common) == 0
+    assert (f"with {n_words} words, a word of the text would repeat about {512 / n_words:.0f} times on average in "
+            "each batch of 512: W_out's rows are guarded (--repeat-guard-out 1) so the run does not diverge; "
+            "--batch-size ") in caplog.text
+    for objective in ("--hs", "--softmax"):
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="cbow.training.schedule"):
+            assert main([*common, objective]) == 0, capsys.readouterr().err
+        assert "guarded" not in caplog.text
+
+
+def test_the_typical_row_counts_the_kept_tokens_of_a_batch():
+    from cbow.training import schedule
+
+    config = TrainConfig(batch_size=100)
+    uniform = np.full(20, 1000)
+    assert schedule.typical_repeats(config, uniform, None) == pytest.approx(100 / 20)  # B / V
+    assert schedule.typical_repeats(config, uniform, np.full(20, 0.001)) == pytest.approx(20 / 20)  # 20 kept: B_e
+    counts = np.array([600, 300, 100])
+    assert schedule.typical_repeats(config, counts, None) == pytest.approx(100 * (0.36 + 0.09 + 0.01))
+    load = schedule.typical_load(config, counts, None)
+    assert load == pytest.approx(100 * 0.46 * config.lr_in * config.alpha * (config.negative + 1))
+    assert schedule.typical_load(TrainConfig(objective="hs", negative=0), counts, None) == 0.0
+    assert schedule.repeats_per_batch(TrainConfig(batch_size=1000, window=4), counts, None) \
+        == pytest.approx(1000 * 5 * 0.6)  # a batch holds one epoch's 1,000 tokens at most
+
+
+@pytest.mark.parametrize("counts, sample", [(np.full(20, 10_000), 0.0), (np.full(300, 500), 0.0),
+                                            (np.array([50_000] + [100] * 500), 0.0),
+                                            (np.array([50_000] + [100] * 500), 1e-3)])
+def test_the_batch_the_warning_names_is_the_largest_without_the_guard(counts, sample, caplog):
+    from cbow.training import schedule
+
+    config = TrainConfig(batch_size=8192, sample=sample)
+    with caplog.at_level("WARNING", logger="cbow.training.schedule"):
+        assert schedule.guard_repeated_rows(config, counts, None).repeat_guard_out == 1.0
+    largest = schedule.unguarded_batch_size(config, counts, None)
+    assert f"--batch-size {largest:,} or less avoids the guard" in caplog.text
+    assert caplog.text.count("--sample") <= 2 and "0.0001" not in caplog.text  # one spelling of each value
+    assert schedule.guard_repeated_rows(replace(config, batch_size=largest), counts, None).repeat_guard_out is None
+    assert schedule.guard_repeated_rows(replace(config, batch_size=largest + 1), counts, None).repeat_guard_out == 1.0
+
+
+def test_the_rule_leaves_the_full_softmax_alone():
+    """Its dense update has no guard to turn on (cbow.model.step)."""
+    from cbow.training import schedule
+
+    config = TrainConfig(objective="softmax", negative=0, batch_size=8192, sample=0.0)
+    assert schedule.guard_repeated_rows(config, np.array([9000, 10, 10]), None) is config

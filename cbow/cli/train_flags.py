@@ -117,7 +117,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                              "high --alpha-in without subsampling")
     learning.add_argument("--repeat-guard-out", type=non_negative_float, default=None, metavar="Q",
                         help="the same for W_out, n = the row's output slots in the batch (default 1 with "
-                             "--hs, whose root node is in every path; 0 otherwise)")
+                             "--hs, whose root node is in every path; otherwise 0, or 1 with a warning where "
+                             "a batch would repeat rows too often: a small vocabulary, a dominant word)")
     corpus_and_vocabulary = parser.add_argument_group('corpus and vocabulary', 'how the text is read, counted and cached')
     corpus_and_vocabulary.add_argument("--min-count", type=positive_int, default=defaults.min_count,
                         help=f"ignore words rarer than this (default {defaults.min_count})")

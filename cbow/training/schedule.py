@@ -19,6 +19,23 @@ restarts at alpha * (1 - E/N) and falls linearly to the floor over the added epo
 run resumed mid-way jumps to the rate a run of N epochs has at that point. A run started
 from a model (`init=`, --init-from) is a new run: its rate falls from alpha again over
 its own epochs (cbow.training.continuing).
+
+W_out's repeat guard turns on by itself (`guard_repeated_rows`) when a batch would sum
+too many steps on the same rows at once. With c_r a word's count, k_r its keep
+probability, B the batch size, w the window, K the noise words and lr_in, lr_out the
+initial rates:
+
+    p_r   = c_r k_r / sum_s c_s k_s          the word's share of the kept tokens
+    B_e   = min(B, sum_s c_s k_s)            a batch holds at most one epoch
+    top   = B_e (w + 1) max_r p_r            context slots of the most frequent word
+    n_bar = B_e sum_r p_r^2                  the repeats n_r (cbow.model.step) of the row of
+                                             a target drawn at random: the typical row's
+    load  = n_bar lr_in lr_out (K + 1)       negative sampling only
+
+and the guard (power 1) goes on when top > REPEATS_PER_BATCH_LIMIT (one dominant word,
+e.g. "the" without subsampling) or load > TYPICAL_LOAD_LIMIT (a small vocabulary, where
+every row repeats in every batch and the rows' summed steps point the same way). The
+limits are measured (docs/quality.md, "The divergence trap", "Small vocabularies").
 """
 
 from __future__ import annotations
@@ -40,9 +57,12 @@ USE_FUSED_STEP = True  # False: always the reference sgd_step (tests, benchmarks
 # untrained model scores (K+1) log 2 = 4.2 (NS), ~path length x log 2 (HS, < 30) or log V
 # (full softmax, < 20), and trained models less.
 DIVERGED_LOSS_PER_EXAMPLE = 1000.0
-# Expected slots of one row in one batch above which its summed step overshoots (measured
-# without subsampling on bench-small-text8: 448 trained, 673 diverged; guard_repeated_rows)
+# Expected context slots of the most frequent word in one batch above which its summed step
+# overshoots (module docstring: top; docs/quality.md, "The divergence trap")
 REPEATS_PER_BATCH_LIMIT = 512
+# The typical row's load above which negative sampling diverges on a small vocabulary
+# (module docstring: load; docs/quality.md, "Small vocabularies")
+TYPICAL_LOAD_LIMIT = 0.3
 
 logger = logging.getLogger(__name__)
 
@@ -85,32 +105,88 @@ def divergence_advice(config: TrainConfig) -> str:
                     f"(now {config.batch_size}), or set --clip-grad")
 
 
+def _kept_shares(counts: np.ndarray, keep_prob: np.ndarray | None) -> tuple[np.ndarray, float]:
+    """(p_r, the expected kept tokens of an epoch): module docstring."""
+    kept = np.asarray(counts, dtype=np.float64)
+    if keep_prob is not None:
+        kept = kept * keep_prob
+    total = float(kept.sum())
+    return (kept / total if total > 0 else kept), total
+
+
 def repeats_per_batch(config: TrainConfig, counts: np.ndarray, keep_prob: np.ndarray | None) -> float:
-    """Expected context slots of the most frequent (kept) word in one batch: batch_size x
-    (window + 1) slots (2 E[b], b ~ U{1..w}) x its share of the training tokens."""
-    kept = counts if keep_prob is None else counts * keep_prob
-    share = float(kept.max() / max(kept.sum(), 1e-300)) if len(kept) else 0.0
-    return config.batch_size * (config.window + 1) * share
+    """Expected context slots of the most frequent (kept) word in one batch (module
+    docstring: top): B_e x (window + 1) slots (2 E[b], b ~ U{1..w}) x its share."""
+    shares, kept_tokens = _kept_shares(counts, keep_prob)
+    if not len(shares):
+        return 0.0
+    return min(config.batch_size, kept_tokens) * (config.window + 1) * float(shares.max())
+
+
+def typical_repeats(config: TrainConfig, counts: np.ndarray, keep_prob: np.ndarray | None) -> float:
+    """n_bar (module docstring): the expected repeats in one batch of the row of a target
+    drawn at random, B_e sum_r p_r^2; B / V for a vocabulary of V equally frequent words."""
+    shares, kept_tokens = _kept_shares(counts, keep_prob)
+    return min(config.batch_size, kept_tokens) * float(np.dot(shares, shares))
+
+
+def typical_load(config: TrainConfig, counts: np.ndarray, keep_prob: np.ndarray | None) -> float:
+    """load (module docstring): n_bar lr_in lr_out (K + 1) for negative sampling, 0 otherwise
+    (hierarchical softmax and the full softmax did not diverge on small vocabularies)."""
+    if config.objective != "ns":
+        return 0.0
+    return typical_repeats(config, counts, keep_prob) * config.lr_in * config.alpha * (config.negative + 1)
+
+
+def unguarded_batch_size(config: TrainConfig, counts: np.ndarray, keep_prob: np.ndarray | None) -> int:
+    """The largest batch size at which `guard_repeated_rows` leaves the guard off (>= 1)."""
+    shares, _ = _kept_shares(counts, keep_prob)
+    limits = [REPEATS_PER_BATCH_LIMIT / ((config.window + 1) * float(shares.max()))]
+    per_example_load = typical_load(replace(config, batch_size=1), counts, keep_prob)
+    if per_example_load > 0:
+        limits.append(TYPICAL_LOAD_LIMIT / per_example_load)
+    batch_size = max(1, int(min(limits)))
+    while batch_size > 1 and _too_many_repeats(replace(config, batch_size=batch_size), counts, keep_prob):
+        batch_size -= 1  # the division and the products may round apart at the limit
+    return batch_size
+
+
+def _too_many_repeats(config: TrainConfig, counts: np.ndarray, keep_prob: np.ndarray | None) -> bool:
+    return (repeats_per_batch(config, counts, keep_prob) > REPEATS_PER_BATCH_LIMIT
+            or typical_load(config, counts, keep_prob) > TYPICAL_LOAD_LIMIT)
 
 
 def guard_repeated_rows(config: TrainConfig, counts: np.ndarray, keep_prob: np.ndarray | None) -> TrainConfig:
-    """`config`, with W_out's repeat guard turned on (1) when the most frequent word would
-    repeat more than REPEATS_PER_BATCH_LIMIT times per batch and the guard was left to its
-    default: a row taking that many summed steps at once overshoots and the run diverges.
-    Without subsampling (--sample 0) on text8-like text, "the" is 7% of the tokens: 448
-    expected slots per batch of 1,024 trained, 673 (batch 1,536) diverged at 2% of the first
-    epoch, and the guard made 2,048 and 4,096 train. (It costs quality where it is not
-    needed: at batch 512 it lowered bench-small's analogies 5.9% -> 4.8%, so it stays off
-    below the limit.)"""
-    if config.repeat_guard_out is not None or config.out_guard_power > 0:
+    """`config`, with W_out's repeat guard turned on (power 1) when a batch would sum too
+    many steps on the same rows (module docstring: top or load over their limits) and the
+    guard was left to its default; a warning says why and which batch size avoids it.
+
+    Summed steps on one row, all computed at the same point, overshoot: one dominant word
+    (without subsampling) or a small vocabulary (every row in every batch) diverged
+    unguarded and trained guarded. Below the limits the guard stays off: it slows learning
+    where nothing diverges (docs/quality.md). The full softmax's dense update has no guard.
+    """
+    if config.repeat_guard_out is not None or config.out_guard_power > 0 or config.objective == "softmax":
         return config
-    repeats = repeats_per_batch(config, counts, keep_prob)
-    if repeats <= REPEATS_PER_BATCH_LIMIT:
+    if not len(counts):
         return config
-    logger.warning("the most frequent word would repeat about %d times in each batch of %d (%s): its row "
-                   "is guarded (--repeat-guard-out 1) so the run does not diverge; subsampling (--sample 1e-4) "
-                   "or a smaller --batch-size avoids the guard", repeats, config.batch_size,
-                   "--sample 0: nothing is subsampled" if config.sample == 0 else f"--sample {config.sample:g}")
+    if not _too_many_repeats(config, counts, keep_prob):
+        return config
+    top = repeats_per_batch(config, counts, keep_prob)
+    smaller = unguarded_batch_size(config, counts, keep_prob)
+    if top > REPEATS_PER_BATCH_LIMIT:
+        what = f"the most frequent word would repeat about {top:,.0f} times in each batch of {config.batch_size:,}"
+        avoid = f"--batch-size {smaller:,} or less avoids the guard"
+        if config.sample == 0:
+            what += " (--sample 0: nothing is subsampled)"
+            avoid += ", and subsampling (--sample 1e-4) thins the frequent words"
+    else:
+        what = (f"with {len(counts):,} words, a word of the text would repeat about "
+                f"{typical_repeats(config, counts, keep_prob):,.0f} times on average in each batch of "
+                f"{config.batch_size:,}")
+        avoid = f"--batch-size {smaller:,} or less avoids the guard, which slows learning"
+    logger.warning("%s: W_out's rows are guarded (--repeat-guard-out 1) so the run does not diverge; %s",
+                   what, avoid)
     return replace(config, repeat_guard_out=1.0)
 
 
