@@ -29,8 +29,8 @@ import logging
 import sys
 
 from cbow.cli.args import (
-    PROG, _Parser, duration, non_negative_float, non_negative_int, normalize_flag_spelling, positive_float,
-    positive_int, unrecognized_error, word_count,
+    PROG, WrappedHelpFormatter, _Parser, duration, non_negative_float, non_negative_int, normalize_flag_spelling,
+    positive_float, positive_int, unrecognized_error, word_count,
 )
 from cbow.cli.datasets import _add_datasets
 from cbow.cli.evaluate import _add_compare, _add_evaluate
@@ -67,7 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
         add(subparsers)
     for subparser in subparsers.choices.values():
         subparser.allow_abbrev = False
+    _wrap_help(parser)
     return parser
+
+
+def _wrap_help(parser: argparse.ArgumentParser) -> None:
+    """`parser` and every parser below it format their help with WrappedHelpFormatter."""
+    parser.formatter_class = WrappedHelpFormatter
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in action.choices.values():
+                _wrap_help(subparser)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,7 @@ import difflib
 import math
 import re
 import sys
+import textwrap
 from typing import TYPE_CHECKING
 
 from cbow.errors import CbowError, ConfigError
@@ -35,6 +36,31 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         sys.stderr.write(f"{self.prog}: error: {message}{_choice_hint(message)} (see {self.prog} --help)\n")
         raise SystemExit(2)
+
+
+class WrappedHelpFormatter(argparse.HelpFormatter):
+    """Help whose prose wraps to the terminal's width, as argparse wraps each option's help,
+    while indented lines (examples, formulas, the query prompt's commands) stay as written
+    and blank lines still part paragraphs. Every command's parser uses it (`build_parser`)."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        lines: list[str] = []
+        prose: list[str] = []
+
+        def flush() -> None:
+            if prose:
+                lines.append(textwrap.fill(" ".join(prose), max(width, 20), initial_indent=indent,
+                                           subsequent_indent=indent))
+                prose.clear()
+
+        for line in text.splitlines():
+            if not line.strip() or line[0].isspace():
+                flush()
+                lines.append(indent + line if line.strip() else "")
+            else:
+                prose.append(line.strip())
+        flush()
+        return "\n".join(lines)
 
 
 @contextlib.contextmanager
