@@ -132,7 +132,7 @@ def test_a_local_cluster_refuses_other_clients_and_listens_on_loopback_only(tmp_
         with pytest.raises(urllib.error.HTTPError, match="404"):  # no pages of workers, tasks or logs
             urllib.request.urlopen(f"http://127.0.0.1:{http.port}/info/main/workers.html", timeout=5)
 
-        with pytest.raises(ClusterError, match=r"^--cluster tls://\S+: Dask's configuration holds no TLS creden"
+        with pytest.raises(ClusterError, match=r"^cluster=tls://\S+: Dask's configuration holds no TLS creden"
                                                r"tials for a client; set DASK_DISTRIBUTED__COMM__TLS__CA_FILE"):
             open_cluster(address)
         security = session.client.security
@@ -157,7 +157,7 @@ def test_tls_credentials_that_do_not_load_are_one_line(tmp_path):
 
     with dask.config.set({"distributed.comm.tls.ca-file": str(tmp_path / "nowhere.pem"),
                           "distributed.comm.tls.client.cert": str(tmp_path / "nowhere.pem")}):
-        with pytest.raises(ClusterError, match=r"^--cluster tls://head:8786: the TLS credentials in Dask's "
+        with pytest.raises(ClusterError, match=r"^cluster=tls://head:8786: the TLS credentials in Dask's "
                                                r"configuration do not load \(.*No such file.*\); check DASK_"):
             open_cluster("tls://head:8786")
 
@@ -166,7 +166,7 @@ def test_joining_a_tcp_scheduler_warns_that_it_runs_anyones_code(client, caplog)
     with caplog.at_level("WARNING"):
         joined = open_cluster(client.scheduler.address)
     joined.client.close()
-    assert f"--cluster {client.scheduler.address}: a tcp:// scheduler is not encrypted and runs the code of anyone" \
+    assert f"cluster={client.scheduler.address}: a tcp:// scheduler is not encrypted and runs the code of anyone" \
         in caplog.text and "tls://" in caplog.text
 
 
@@ -262,7 +262,7 @@ def test_without_cryptography_a_local_cluster_names_the_fix(monkeypatch):
     for name in [name for name in sys.modules if name == "cryptography" or name.startswith("cryptography.")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "cryptography", None)
-    with pytest.raises(ConfigError, match=r"^--cluster local:N encrypts .* needs the cryptography package; install "
+    with pytest.raises(ConfigError, match=r"^cluster=local:N encrypts .* needs the cryptography package; install "
                                           r"the extra in cbow's folder: pip install '\.\[cluster\]'"):
         open_cluster("local:2")
 

@@ -12,6 +12,7 @@ from cbow.training.cluster.connect import NodeInfo, check_daemons, parse_cluster
 from cbow.training.cluster.engine import parse_sync_every
 from cbow.training.cluster.merge import Rows, merge_matrix
 from cbow.training.cluster.node import ClusterError
+from cbow.wording import flag_names
 
 
 def test_merge_rules_follow_their_formulas_and_one_node_returns_its_own_weights():
@@ -86,7 +87,9 @@ def test_settings_are_checked_with_one_line():
         parse_sync_every("0")
     assert parse_cluster("local:3") == ("local", 3) and parse_cluster("tls://head:8786") == ("address", "tls://head:8786")
     for bad in ("local:0", "local", "head:8786"):
-        with pytest.raises(ConfigError, match="--cluster"):
+        with pytest.raises(ConfigError, match=f"^cluster={bad}: "):  # cbow.train(cluster=...)'s words
+            parse_cluster(bad)
+        with flag_names(), pytest.raises(ConfigError, match=f"^--cluster {bad}: "):  # cbow train's
             parse_cluster(bad)
 
 

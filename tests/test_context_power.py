@@ -58,7 +58,7 @@ def test_default_w_in_rate_follows_the_power():
     assert TrainConfig(context_power=0.5).lr_in == pytest.approx(0.05 * 5 ** 0.5)
     assert TrainConfig(context_power=0.0).lr_in == pytest.approx(0.05)
     assert TrainConfig(cbow_update="word2vec", context_power=0.5).lr_in == 0.05
-    with pytest.raises(ConfigError, match="--context-power"):
+    with pytest.raises(ConfigError, match="^context_power must lie in"):
         TrainConfig(context_power=1.5)
 
 

@@ -151,7 +151,7 @@ def test_resume_between_a_crossing_and_its_score_is_bit_identical(corpus, tmp_pa
 
 
 def test_holdout_every_needs_holdout_and_a_word_count():
-    with pytest.raises(ConfigError, match="--holdout-every.*--holdout"):
+    with pytest.raises(ConfigError, match="^holdout_every scores held-out text, which needs holdout too"):
         TrainConfig(holdout_every=1000)
     assert [word_count(text) for text in ("1000000", "1e6", "500k", "2M", "1.5k", "3G")] == \
         [1_000_000, 1_000_000, 500_000, 2_000_000, 1_500, 3_000_000_000]

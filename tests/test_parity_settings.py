@@ -95,7 +95,7 @@ def test_a_run_ends_at_min_alpha_and_w_in_keeps_its_ratio(lines):
 
 
 def test_min_alpha_above_alpha_is_refused():
-    with pytest.raises(ConfigError, match="--min-alpha must lie in"):
+    with pytest.raises(ConfigError, match=r"^min_alpha must lie in \[0, alpha 0.01\]"):
         TrainConfig(alpha=0.01, min_alpha=0.02)
 
 

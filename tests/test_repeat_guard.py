@@ -114,9 +114,9 @@ def test_guard_leaves_the_W_out_update_alone(path):
 
 
 def test_bad_repeat_guard_is_a_config_error():
-    with pytest.raises(ConfigError, match="--repeat-guard must be >= 0"):
+    with pytest.raises(ConfigError, match="^repeat_guard must be >= 0"):
         TrainConfig(repeat_guard=-1)
-    with pytest.raises(ConfigError, match="--repeat-guard-out must be >= 0"):
+    with pytest.raises(ConfigError, match="^repeat_guard_out must be >= 0"):
         TrainConfig(repeat_guard_out=float("nan"))
 
 
@@ -164,12 +164,12 @@ def test_without_subsampling_a_dominant_word_is_guarded_and_trains(caplog):
     turns on (with a warning) and the run trains."""
     settings = dict(size=16, window=3, min_count=3, sample=0, epochs=1, batch_size=1024, seed=1)
     lines = _dominated_lines()
-    with pytest.raises(Diverged, match=r"--sample 0 keeps every occurrence.*--repeat-guard-out 1"):
+    with pytest.raises(Diverged, match=r"sample=0 keeps every occurrence.*repeat_guard_out=1"):
         train(lines, TrainConfig(**settings, repeat_guard_out=0.0))
     with caplog.at_level("WARNING", logger="cbow.training.schedule"):
         result = train(lines, TrainConfig(**settings))
     assert result.config.repeat_guard_out == 1.0
-    assert "--sample 0: nothing is subsampled" in caplog.text
+    assert "(sample=0: nothing is subsampled)" in caplog.text
     assert np.isfinite(result.W_in).all() and result.epoch_losses[0] < 10
 
 
@@ -236,8 +236,10 @@ def test_the_typical_row_counts_the_kept_tokens_of_a_batch():
 def test_the_batch_the_warning_names_is_the_largest_without_the_guard(counts, sample, caplog):
     from cbow.training import schedule
 
+    from cbow.wording import flag_names
+
     config = TrainConfig(batch_size=8192, sample=sample)
-    with caplog.at_level("WARNING", logger="cbow.training.schedule"):
+    with flag_names(), caplog.at_level("WARNING", logger="cbow.training.schedule"):  # as `cbow train` words it
         assert schedule.guard_repeated_rows(config, counts, None).repeat_guard_out == 1.0
     largest = schedule.unguarded_batch_size(config, counts, None)
     assert f"--batch-size {largest:,} or less avoids the guard" in caplog.text

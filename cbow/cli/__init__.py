@@ -45,6 +45,7 @@ from cbow.cli.vectors import _add_analogy, _add_convert, _add_query, _add_simila
 from cbow.cli.vocab import _add_vocab
 from cbow.errors import CbowError
 from cbow.interrupts import sigterm_raises_interrupt
+from cbow.wording import flag_names
 
 __all__ = [
     "PROG", "build_parser", "duration", "main", "non_negative_float", "non_negative_int", "positive_float",
@@ -96,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format=f"{PROG} {args.command}: %(message)s")
     restore_sigterm = sigterm_raises_interrupt()  # kill / timeout / a scheduler: as Ctrl-C, cleaned up
     try:
-        return args.run(args)
+        with flag_names():  # messages name settings by their flags (cbow.wording)
+            return args.run(args)
     except CbowError as exc:
         print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
         return 2

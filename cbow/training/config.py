@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 
 from cbow.errors import ConfigError
 from cbow.model.step import CBOW_UPDATES
+from cbow.wording import setting, setting_value
 
 OBJECTIVE_NAMES = ("ns", "hs", "softmax")
 # Mean update: W_in's rate is alpha * (MEAN_LR_IN_PER_WINDOW * window)^q, q = context_power.
@@ -128,40 +129,48 @@ class TrainConfig:
     workers: int = 1
 
     def __post_init__(self) -> None:
+        n = setting  # each message names a setting as its caller does (cbow.wording)
         checks = [
-            (self.size >= 1, f"--size must be >= 1, got {self.size}"),
-            (self.window >= 1, f"--window must be >= 1, got {self.window}"),
+            (self.size >= 1, f"{n('size')} must be >= 1, got {self.size}"),
+            (self.window >= 1, f"{n('window')} must be >= 1, got {self.window}"),
             (self.objective in OBJECTIVE_NAMES, f"unknown objective {self.objective!r}; choose one of {', '.join(OBJECTIVE_NAMES)}"),
-            (self.objective != "ns" or self.negative >= 1, f"negative sampling needs --negative >= 1, got {self.negative}"),
-            (self.negative >= 0, f"--negative must be >= 0, got {self.negative}"),
-            (math.isfinite(self.ns_exponent), f"--ns-exponent must be a finite number, got {self.ns_exponent}"),
-            (self.sample >= 0, f"--sample must be >= 0, got {self.sample}"),
-            (self.min_count >= 1, f"--min-count must be >= 1, got {self.min_count}"),
-            (self.max_vocab is None or self.max_vocab >= 1, f"--max-vocab must be >= 1, got {self.max_vocab}"),
-            (self.epochs >= 1, f"--epochs must be >= 1, got {self.epochs}"),
-            (self.alpha > 0 and math.isfinite(self.alpha), f"--alpha must be > 0, got {self.alpha}"),
-            (self.alpha_in is None or (self.alpha_in > 0 and math.isfinite(self.alpha_in)), f"--alpha-in must be > 0, got {self.alpha_in}"),
+            (self.objective != "ns" or self.negative >= 1,
+             f"negative sampling needs {n('negative')} >= 1, got {self.negative}"),
+            (self.negative >= 0, f"{n('negative')} must be >= 0, got {self.negative}"),
+            (math.isfinite(self.ns_exponent), f"{n('ns_exponent')} must be a finite number, got {self.ns_exponent}"),
+            (self.sample >= 0, f"{n('sample')} must be >= 0, got {self.sample}"),
+            (self.min_count >= 1, f"{n('min_count')} must be >= 1, got {self.min_count}"),
+            (self.max_vocab is None or self.max_vocab >= 1, f"{n('max_vocab')} must be >= 1, got {self.max_vocab}"),
+            (self.epochs >= 1, f"{n('epochs')} must be >= 1, got {self.epochs}"),
+            (self.alpha > 0 and math.isfinite(self.alpha), f"{n('alpha')} must be > 0, got {self.alpha}"),
+            (self.alpha_in is None or (self.alpha_in > 0 and math.isfinite(self.alpha_in)),
+             f"{n('alpha_in')} must be > 0, got {self.alpha_in}"),
             (self.min_alpha is None or 0 <= self.min_alpha <= self.alpha,
-             f"--min-alpha must lie in [0, --alpha {self.alpha:g}], got {self.min_alpha}"),
-            (self.cbow_update in CBOW_UPDATES, f"unknown --cbow-update {self.cbow_update!r}; choose mean or word2vec"),
-            (self.batch_size >= 1, f"--batch-size must be >= 1, got {self.batch_size}"),
-            (self.repeat_guard >= 0 and math.isfinite(self.repeat_guard), f"--repeat-guard must be >= 0, got {self.repeat_guard}"),
+             f"{n('min_alpha')} must lie in [0, {n('alpha')} {self.alpha:g}], got {self.min_alpha}"),
+            (self.cbow_update in CBOW_UPDATES,
+             f"unknown {n('cbow_update')} {self.cbow_update!r}; choose mean or word2vec"),
+            (self.batch_size >= 1, f"{n('batch_size')} must be >= 1, got {self.batch_size}"),
+            (self.repeat_guard >= 0 and math.isfinite(self.repeat_guard),
+             f"{n('repeat_guard')} must be >= 0, got {self.repeat_guard}"),
             (self.repeat_guard_out is None or (self.repeat_guard_out >= 0 and math.isfinite(self.repeat_guard_out)),
-             f"--repeat-guard-out must be >= 0, got {self.repeat_guard_out}"),
-            (0 <= self.context_power <= 1, f"--context-power must lie in [0, 1], got {self.context_power}"),
-            (self.clip_grad is None or self.clip_grad > 0, f"--clip-grad must be > 0, got {self.clip_grad}"),
-            (self.max_sentence_length >= 1, f"--max-sentence-length must be >= 1, got {self.max_sentence_length}"),
-            (self.encoding_errors in ("strict", "replace"), f"--encoding-errors must be strict or replace, got {self.encoding_errors!r}"),
+             f"{n('repeat_guard_out')} must be >= 0, got {self.repeat_guard_out}"),
+            (0 <= self.context_power <= 1, f"{n('context_power')} must lie in [0, 1], got {self.context_power}"),
+            (self.clip_grad is None or self.clip_grad > 0, f"{n('clip_grad')} must be > 0, got {self.clip_grad}"),
+            (self.max_sentence_length >= 1,
+             f"{n('max_sentence_length')} must be >= 1, got {self.max_sentence_length}"),
+            (self.encoding_errors in ("strict", "replace"),
+             f"{n('encoding_errors')} must be strict or replace, got {self.encoding_errors!r}"),
             (self.out_vector_weight >= 0 and math.isfinite(self.out_vector_weight),
-             f"--out-vector-weight must be >= 0, got {self.out_vector_weight}"),
+             f"{n('out_vector_weight')} must be >= 0, got {self.out_vector_weight}"),
             (self.out_vector_weight == 0 or self.objective != "hs",
-             ("--out-vector-weight adds W_out's word rows to the vectors, but with --hs W_out holds Huffman tree "
-              "nodes, not words: drop it, or train with negative sampling or --softmax")),
-            (self.workers >= 0, f"--workers must be >= 1 (or 0: automatic), got {self.workers}"),
-            (0 <= self.holdout <= 0.5, f"--holdout must lie in [0, 50%], got {self.holdout}"),
-            (self.holdout_every >= 0, f"--holdout-every must be >= 0 words, got {self.holdout_every}"),
+             (f"{n('out_vector_weight')} adds W_out's word rows to the vectors, but with hierarchical softmax W_out "
+              "holds Huffman tree nodes, not words: drop it, or train with negative sampling or the full softmax")),
+            (self.workers >= 0, f"{n('workers')} must be >= 1 (or 0: automatic), got {self.workers}"),
+            (0 <= self.holdout <= 0.5, f"{n('holdout')} must lie in [0, 50%], got {self.holdout}"),
+            (self.holdout_every >= 0, f"{n('holdout_every')} must be >= 0 words, got {self.holdout_every}"),
             (self.holdout_every == 0 or self.holdout > 0,
-             "--holdout-every scores held-out text, which needs --holdout too; e.g. --holdout 0.5% --holdout-every 1M"),
+             f"{n('holdout_every')} scores held-out text, which needs {n('holdout')} too: e.g. "
+             f"{setting_value('holdout', '0.005')}"),
         ]
         for ok, message in checks:
             if not ok:

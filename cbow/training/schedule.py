@@ -9,8 +9,9 @@ or, with `TrainConfig.min_alpha` set, gensim's linear fall from alpha to min_alp
 
     lr(words_done) = alpha - (alpha - min_alpha) * min(1, words_done / words_total)
 
-(W_in's rate follows the same formula from lr_in to min_alpha * lr_in / alpha), so a run resumed from a checkpoint, or trained by several processes, follows the same
-schedule as one uninterrupted process.
+(W_in's rate follows the same formula from lr_in to min_alpha * lr_in / alpha), so a run
+resumed from a checkpoint, or trained by several processes, follows the same schedule as
+one uninterrupted process.
 
 words_total is words per epoch x config.epochs. A run resumed with another --epochs
 (cbow train --resume CKPT --epochs N) takes N there: from where the checkpoint stands it
@@ -50,6 +51,7 @@ import numpy as np
 from cbow.model.logistic_step import Workspace
 from cbow.model.step import OutputLayer, fused_step, sgd_step
 from cbow.training.config import TrainConfig
+from cbow.wording import setting, setting_value
 
 MIN_LR_FRACTION = 1e-4  # lr decays linearly from alpha to alpha * 1e-4, as word2vec.c
 USE_FUSED_STEP = True  # False: always the reference sgd_step (tests, benchmarks compare)
@@ -95,14 +97,16 @@ def loss_diverged(loss: float, n_examples: int) -> bool:
 
 
 def divergence_advice(config: TrainConfig) -> str:
-    """The flags that tame a diverging run, with their values (and the setting that usually
-    caused it, when it is set)."""
+    """The settings that tame a diverging run, with their values (and the setting that
+    usually caused it, when it is set), named as the caller names them (cbow.wording)."""
+    n = setting
     cause = ""
     if config.sample == 0:
-        cause = ("--sample 0 keeps every occurrence of the most frequent words, which then repeat hundreds "
-                 "of times in a batch: subsample (--sample 1e-4) or guard them (--repeat-guard-out 1); or ")
-    return cause + (f"lower --alpha (now {config.alpha:g}), --alpha-in (now {config.lr_in:g}) or --batch-size "
-                    f"(now {config.batch_size}), or set --clip-grad")
+        cause = (f"{setting_value('sample', '0')} keeps every occurrence of the most frequent words, which then "
+                 f"repeat hundreds of times in a batch: subsample ({setting_value('sample', '1e-4')}) or guard them "
+                 f"({setting_value('repeat_guard_out', '1')}); or ")
+    return cause + (f"lower {n('alpha')} (now {config.alpha:g}), {n('alpha_in')} (now {config.lr_in:g}) or "
+                    f"{n('batch_size')} (now {config.batch_size}), or set {n('clip_grad')}")
 
 
 def _kept_shares(counts: np.ndarray, keep_prob: np.ndarray | None) -> tuple[np.ndarray, float]:
@@ -174,19 +178,20 @@ def guard_repeated_rows(config: TrainConfig, counts: np.ndarray, keep_prob: np.n
         return config
     top = repeats_per_batch(config, counts, keep_prob)
     smaller = unguarded_batch_size(config, counts, keep_prob)
+    batch = setting("batch_size")
     if top > REPEATS_PER_BATCH_LIMIT:
         what = f"the most frequent word would repeat about {top:,.0f} times in each batch of {config.batch_size:,}"
-        avoid = f"--batch-size {smaller:,} or less avoids the guard"
+        avoid = f"{batch} {smaller:,} or less avoids the guard"
         if config.sample == 0:
-            what += " (--sample 0: nothing is subsampled)"
-            avoid += ", and subsampling (--sample 1e-4) thins the frequent words"
+            what += f" ({setting_value('sample', '0')}: nothing is subsampled)"
+            avoid += f", and subsampling ({setting_value('sample', '1e-4')}) thins the frequent words"
     else:
         what = (f"with {len(counts):,} words, a word of the text would repeat about "
                 f"{typical_repeats(config, counts, keep_prob):,.0f} times on average in each batch of "
                 f"{config.batch_size:,}")
-        avoid = f"--batch-size {smaller:,} or less avoids the guard, which slows learning"
-    logger.warning("%s: W_out's rows are guarded (--repeat-guard-out 1) so the run does not diverge; %s",
-                   what, avoid)
+        avoid = f"{batch} {smaller:,} or less avoids the guard, which slows learning"
+    logger.warning("%s: W_out's rows are guarded (%s) so the run does not diverge; %s",
+                   what, setting_value("repeat_guard_out", "1"), avoid)
     return replace(config, repeat_guard_out=1.0)
 
 

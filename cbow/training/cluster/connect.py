@@ -31,6 +31,7 @@ from pathlib import Path
 
 from cbow.errors import ConfigError, CorpusError
 from cbow.training.cluster.node import ClusterError, daemon_message
+from cbow.wording import setting_value
 
 logger = logging.getLogger(__name__)
 
@@ -63,10 +64,10 @@ def parse_cluster(spec: str) -> tuple[str, int | str]:
         count = text[len("local:"):]
         if count.isdigit() and int(count) >= 1:
             return "local", int(count)
-        raise ConfigError(f"--cluster {spec}: local:N needs a number of workers N >= 1, e.g. local:4")
+        raise ConfigError(f"{setting_value('cluster', spec)}: local:N needs a number of workers N >= 1, e.g. local:4")
     if text.startswith(("tcp://", "tls://")) and len(text) > len("tcp://"):
         return "address", text
-    raise ConfigError(f"--cluster {spec}: expected {CLUSTER_FORMS}")
+    raise ConfigError(f"{setting_value('cluster', spec)}: expected {CLUSTER_FORMS}")
 
 
 @dataclass(frozen=True)
@@ -193,9 +194,9 @@ def _temporary_security(distributed):
     try:
         return distributed.Security.temporary()
     except ImportError:
-        raise ConfigError("--cluster local:N encrypts and authenticates its scheduler with TLS, which needs "
-                          "the cryptography package; install the extra in cbow's folder: pip install '.[cluster]' "
-                          "(or pip install cryptography)") from None
+        raise ConfigError(f"{setting_value('cluster', 'local:N')} encrypts and authenticates its scheduler with "
+                          "TLS, which needs the cryptography package; install the extra in cbow's folder: "
+                          "pip install '.[cluster]' (or pip install cryptography)") from None
 
 
 TLS_SETTINGS = ("DASK_DISTRIBUTED__COMM__TLS__CA_FILE, DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT and "
@@ -203,22 +204,23 @@ TLS_SETTINGS = ("DASK_DISTRIBUTED__COMM__TLS__CA_FILE, DASK_DISTRIBUTED__COMM__T
 
 
 def _join(distributed, address: str) -> ClusterSession:
+    place = setting_value("cluster", address)
     fix = f"start one with `dask scheduler` and workers with `dask worker {address}`"
     if address.startswith("tls://"):
         _check_client_credentials(distributed, address)
         fix = "is it running, started with the certificate of Dask's configuration here? (docs/cluster.md)"
     else:
-        logger.warning("--cluster %s: a tcp:// scheduler is not encrypted and runs the code of anyone who can "
-                       "reach its port; start it with TLS and use a tls:// address (docs/cluster.md)", address)
+        logger.warning("%s: a tcp:// scheduler is not encrypted and runs the code of anyone who can reach its port; "
+                       "start it with TLS and use a tls:// address (docs/cluster.md)", place)
     try:
         client = distributed.Client(address, timeout=CONNECT_TIMEOUT_SECONDS)
     except (OSError, TimeoutError) as error:
-        raise ClusterError(f"--cluster {address}: cannot reach the scheduler ({error}); {fix}") from None
+        raise ClusterError(f"{place}: cannot reach the scheduler ({error}); {fix}") from None
     try:
         client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_SECONDS)
     except TimeoutError:
         client.close()
-        raise ClusterError(f"--cluster {address}: the scheduler has no workers after {CONNECT_TIMEOUT_SECONDS} s; "
+        raise ClusterError(f"{place}: the scheduler has no workers after {CONNECT_TIMEOUT_SECONDS} s; "
                            f"start them with `dask worker {address}` on every machine") from None
     return ClusterSession(client, address)
 
@@ -227,13 +229,14 @@ def _check_client_credentials(distributed, address: str) -> None:
     """One line unless Dask's configuration names a client certificate, key and CA that load."""
     import ssl
 
+    place = setting_value("cluster", address)
     try:
         context = distributed.Security().get_connection_args("client").get("ssl_context")
     except (OSError, ssl.SSLError, ValueError) as error:
-        raise ClusterError(f"--cluster {address}: the TLS credentials in Dask's configuration do not load "
+        raise ClusterError(f"{place}: the TLS credentials in Dask's configuration do not load "
                            f"({error}); check {TLS_SETTINGS}") from None
     if context is None:
-        raise ClusterError(f"--cluster {address}: Dask's configuration holds no TLS credentials for a client; "
+        raise ClusterError(f"{place}: Dask's configuration holds no TLS credentials for a client; "
                            f"set {TLS_SETTINGS}, see docs/cluster.md")
 
 
