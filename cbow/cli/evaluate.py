@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sys
 
 from cbow.cli.args import _add_vectors_argument, _load_vectors, _open_unit_interval, non_negative_int, positive_int
 from cbow.errors import ConfigError
@@ -32,6 +34,7 @@ def _add_evaluate(subparsers) -> None:
                         help="match words exactly (default: upper-case both sides, as gensim)")
     parser.add_argument("--sections", action="store_true", help="show every analogy section, not only the total")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar (there is none in a pipe either)")
     parser.set_defaults(run=_cmd_evaluate)
 
 
@@ -48,9 +51,11 @@ def _cmd_evaluate(args) -> int:
     pair_paths = [resolve(p) for p in args.pairs]
     kv = _load_vectors(args)
     report = {"vectors": args.vectors, "analogies": {}, "pairs": {}}
-    for name, path in zip(args.analogies, analogy_paths):
-        result = evaluate_word_analogies(kv, path, restrict_vocab=args.restrict_vocab,
-                                         case_insensitive=not args.case_sensitive)
+    with _question_bar(args, analogy_paths, 1) as progress:
+        analogy_results = [evaluate_word_analogies(kv, path, restrict_vocab=args.restrict_vocab,
+                                                   case_insensitive=not args.case_sensitive, progress=progress)
+                           for path in analogy_paths]
+    for name, result in zip(args.analogies, analogy_results):
         report["analogies"][name] = result.to_dict()
         if args.ci and len(result.outcomes["3CosAdd"]):  # none answered (all OOV): no interval
             report["analogies"][name]["ci"] = accuracy_ci(result.outcomes["3CosAdd"]).to_dict()
@@ -152,6 +157,7 @@ def _add_compare(subparsers) -> None:
                         help="level of the interval of a - b; the verdict uses p < 1 - level (default 0.95)")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of the resampling (default 0)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar (there is none in a pipe either)")
     parser.set_defaults(run=_cmd_compare)
 
 
@@ -169,10 +175,11 @@ def _cmd_compare(args) -> int:
     kv_a = KeyedVectors.load(args.vectors_a, mmap="r")
     kv_b = KeyedVectors.load(args.vectors_b, mmap="r")
     method = "3CosMul" if args.cosmul else "3CosAdd"
-    comparisons = compare_vectors(kv_a, kv_b, analogy_paths, pair_paths, restrict_vocab=args.restrict_vocab,
-                                  case_insensitive=not args.case_sensitive, n_boot=args.n_boot,
-                                  confidence=args.confidence, seed=args.seed, method=method,
-                                  pairs_restrict_vocab=args.pairs_restrict_vocab)
+    with _question_bar(args, analogy_paths, 2) as progress:  # each question is scored by a, then by b
+        comparisons = compare_vectors(kv_a, kv_b, analogy_paths, pair_paths, restrict_vocab=args.restrict_vocab,
+                                      case_insensitive=not args.case_sensitive, n_boot=args.n_boot,
+                                      confidence=args.confidence, seed=args.seed, method=method,
+                                      pairs_restrict_vocab=args.pairs_restrict_vocab, progress=progress)
     if args.json:
         print(json.dumps({"a": args.vectors_a, "b": args.vectors_b,
                           "comparisons": [c.to_dict() for c in comparisons]}, indent=2))
@@ -181,3 +188,19 @@ def _cmd_compare(args) -> int:
                                  not args.case_sensitive):
             print(line)
     return 0
+
+
+@contextlib.contextmanager
+def _question_bar(args, analogy_paths, passes: int):
+    """A tqdm bar over the analogy questions on stderr, yielding its update function; None
+    (no bar) with --quiet, when stderr is not a terminal, or without analogy files."""
+    if args.quiet or not analogy_paths or not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    from cbow.vectors.evaluate import read_analogies
+
+    total = passes * sum(len(questions) for path in analogy_paths for _, questions in read_analogies(path))
+    with tqdm(total=total, unit=" questions", file=sys.stderr, leave=False, dynamic_ncols=True) as bar:
+        yield bar.update

@@ -16,6 +16,7 @@ their position in the file (`AnalogyResult.question_index`, `PairsResult.pair_in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,6 +85,7 @@ def compare_vectors(
     seed: int = 0,
     method: str = "3CosAdd",
     pairs_restrict_vocab: int | None = 300000,
+    progress: Callable[[int], None] | None = None,
 ) -> list[Comparison]:
     """Score a and b on the shared questions/pairs of each file and test the difference.
 
@@ -98,6 +100,8 @@ def compare_vectors(
     seed : seed of the resampling
     method : analogy method compared, "3CosAdd" (gensim's) or "3CosMul"
     pairs_restrict_vocab : word pairs use each model's N most frequent words (None: all)
+    progress : called with the number of analogy questions just done, for a and b in turn
+        (cbow.vectors.evaluate.evaluate_word_analogies); None: nothing is told
 
     Returns
     -------
@@ -108,7 +112,8 @@ def compare_vectors(
     comparisons = []
     for path in analogy_paths:
         result_a, result_b = (evaluate_word_analogies(kv, path, restrict_vocab=restrict_vocab,
-                                                      case_insensitive=case_insensitive, method=method)
+                                                      case_insensitive=case_insensitive, method=method,
+                                                      progress=progress)
                               for kv in (kv_a, kv_b))
         in_a, in_b = _shared(result_a.question_index, result_b.question_index)
         correct_a, correct_b = result_a.outcomes[method][in_a], result_b.outcomes[method][in_b]

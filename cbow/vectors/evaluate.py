@@ -43,6 +43,7 @@ computed and two models can be paired on the same items (`cbow.vectors.compare`)
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -139,6 +140,7 @@ def evaluate_word_analogies(
     batch_size: int = 256,
     method: str = "3CosAdd",
     dummy4unknown: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> AnalogyResult:
     """Accuracy of 3CosAdd and 3CosMul on an analogy file (gensim's `evaluate_word_analogies`).
 
@@ -152,6 +154,8 @@ def evaluate_word_analogies(
     method : which method `.sections` / `.accuracy` report ('3CosAdd' = gensim's, or '3CosMul')
     dummy4unknown : count a question with a word outside the first `restrict_vocab` as
         wrong (gensim's dummy4unknown) instead of skipping it
+    progress : called with the number of questions just done (scored, skipped or counted
+        wrong), every block of `batch_size`; None: nothing is told (the CLI draws a bar with it)
 
     Returns
     -------
@@ -193,6 +197,10 @@ def evaluate_word_analogies(
             for m, candidates in _candidates(rows_searched, scale, block).items():
                 answers[m] += [_gensim_answer(rows, row_keys, set(keys[:3]))
                                for keys, rows in zip(block_keys, candidates)]
+            if progress is not None:
+                progress(len(block))
+        if progress is not None and len(questions) > len(ids):  # skipped, or dummy wrong answers
+            progress(len(questions) - len(ids))
         counts = {m: AnalogySection(name, skipped=n_skipped) for m in METHODS}
         for m in METHODS:
             known_answers = iter(answers[m])
