@@ -28,6 +28,8 @@ SETTING_FLAGS = {
     "out_vector_weight": "--out-vector-weight", "workers": "--workers",
     "cluster": "--cluster", "sync_every": "--sync-every",
 }
+# settings whose values have flags of their own
+CHOICE_FLAGS = {("objective", "hs"): "--hs", ("objective", "softmax"): "--softmax"}
 _FLAG_NAMES: ContextVar[bool] = ContextVar("cbow_flag_names", default=False)
 
 
@@ -71,3 +73,10 @@ def counted(n: int, noun: str, plural: str | None = None) -> str:
     """
     n = int(n)
     return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
+def setting_choice(field: str, value: str) -> str:
+    """A setting with a flag for each value: `objective='hs'`, or within `flag_names()` `--hs`."""
+    if _FLAG_NAMES.get() and (field, value) in CHOICE_FLAGS:
+        return CHOICE_FLAGS[field, value]
+    return f"{field}={value!r}"

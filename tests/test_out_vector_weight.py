@@ -52,8 +52,8 @@ def test_softmax_has_word_rows_too(lines):
 
 
 @pytest.mark.parametrize("settings, fragment", [
-    (dict(out_vector_weight=-0.5), "--out-vector-weight must be >= 0"),
-    (dict(out_vector_weight=float("nan")), "--out-vector-weight must be >= 0"),
+    (dict(out_vector_weight=-0.5), "^out_vector_weight must be >= 0"),
+    (dict(out_vector_weight=float("nan")), "^out_vector_weight must be >= 0"),
     (dict(out_vector_weight=0.5, objective="hs", negative=0), "Huffman tree nodes"),
 ])
 def test_bad_weights_are_refused(settings, fragment):

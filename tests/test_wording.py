@@ -65,6 +65,16 @@ def test_setting_and_value_in_both_voices():
     assert setting("alpha_in") == "alpha_in"  # the block ends
 
 
+def test_a_choice_with_its_own_flag():
+    from cbow.wording import setting_choice
+
+    assert setting_choice("objective", "hs") == "objective='hs'"
+    with flag_names():
+        assert setting_choice("objective", "hs") == "--hs"
+    with pytest.raises(ConfigError, match="with objective='hs' W_out holds Huffman"):
+        TrainConfig(objective="hs", negative=0, out_vector_weight=0.5)
+
+
 def test_divergence_advice_in_both_voices():
     from cbow.training.schedule import divergence_advice
 

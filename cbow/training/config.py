@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 from cbow.errors import ConfigError
 from cbow.model.step import CBOW_UPDATES
-from cbow.wording import setting, setting_value
+from cbow.wording import setting, setting_choice, setting_value
 
 OBJECTIVE_NAMES = ("ns", "hs", "softmax")
 # Mean update: W_in's rate is alpha * (MEAN_LR_IN_PER_WINDOW * window)^q, q = context_power.
@@ -163,8 +163,9 @@ class TrainConfig:
             (self.out_vector_weight >= 0 and math.isfinite(self.out_vector_weight),
              f"{n('out_vector_weight')} must be >= 0, got {self.out_vector_weight}"),
             (self.out_vector_weight == 0 or self.objective != "hs",
-             (f"{n('out_vector_weight')} adds W_out's word rows to the vectors, but with hierarchical softmax W_out "
-              "holds Huffman tree nodes, not words: drop it, or train with negative sampling or the full softmax")),
+             (f"{n('out_vector_weight')} adds W_out's word rows to the vectors, but with "
+              f"{setting_choice('objective', 'hs')} W_out holds Huffman tree nodes, not words: drop it, or train "
+              f"with negative sampling or {setting_choice('objective', 'softmax')}")),
             (self.workers >= 0, f"{n('workers')} must be >= 1 (or 0: automatic), got {self.workers}"),
             (0 <= self.holdout <= 0.5, f"{n('holdout')} must lie in [0, 50%], got {self.holdout}"),
             (self.holdout_every >= 0, f"{n('holdout_every')} must be >= 0 words, got {self.holdout_every}"),
