@@ -130,7 +130,7 @@ KINDS = [
      "written by a newer cbow: unknown field 'x'"),
     ("setting of the wrong type", lambda a, m: m["config"].__setitem__("window", "5"),
      "its config: window = '5' is not of type int"),
-    ("invalid setting", lambda a, m: m["config"].__setitem__("size", 0), "--size must be >= 1, got 0"),
+    ("invalid setting", lambda a, m: m["config"].__setitem__("size", 0), "size must be >= 1, got 0"),  # either voice
     ("negative seed", lambda a, m: m["config"].__setitem__("seed", -1), "its config has seed -1, seeds are >= 0"),
     ("epoch past the run", lambda a, m: m["progress"].__setitem__("epoch", 7),
      "its progress is in epoch 8 of a run of 2 epochs"),
